@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Entry point for `npm run demo`, `npm test` and friends. Plain JavaScript on purpose: it must
+// run on whatever Node the host has (20 is common and past end of life), fetch a Node >= 22
+// runtime and pnpm into .lanes/tools when needed, install dependencies, bring up services,
+// and then hand over to the TypeScript code running on the modern runtime.
+import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const toolsDir = join(root, '.lanes', 'tools');
+const toolsBin = join(toolsDir, 'node_modules', '.bin');
+const NODE_SPEC = 'node@24';
+const PNPM_SPEC = 'pnpm@10.34.9';
+const MIN_NODE_MAJOR = 22;
+
+function log(message) {
+  process.stderr.write(`[lanes] ${message}\n`);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: options.quiet ? 'pipe' : 'inherit', cwd: root, env: options.env ?? process.env });
+  if (result.status !== 0) {
+    if (options.quiet) process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+  return result;
+}
+
+function hostNodeIsModern() {
+  return Number(process.versions.node.split('.')[0]) >= MIN_NODE_MAJOR;
+}
+
+/** Node >= 22 and pnpm, installed from the npm registry into .lanes/tools when missing. */
+function ensureTools() {
+  const wanted = [];
+  if (!hostNodeIsModern() && !existsSync(join(toolsBin, 'node'))) wanted.push(NODE_SPEC);
+  if (!existsSync(join(toolsBin, 'pnpm'))) wanted.push(PNPM_SPEC);
+  if (wanted.length > 0) {
+    log(`installing ${wanted.join(' and ')} into .lanes/tools`);
+    mkdirSync(toolsDir, { recursive: true });
+    if (!existsSync(join(toolsDir, 'package.json'))) writeFileSync(join(toolsDir, 'package.json'), '{"private":true}\n');
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', toolsDir, ...wanted], { quiet: true });
+  }
+  const nodeBin = hostNodeIsModern() ? process.execPath : join(toolsBin, 'node');
+  const env = {
+    ...process.env,
+    PATH: `${dirname(nodeBin)}:${toolsBin}:${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+  };
+  return { nodeBin, pnpmBin: join(toolsBin, 'pnpm'), env };
+}
+
+/** `pnpm install` only when the lockfile changed since the last successful install. */
+function ensureDependencies(tools) {
+  const lockfile = join(root, 'pnpm-lock.yaml');
+  const stampFile = join(root, 'node_modules', '.lanes-install-stamp');
+  const stamp = createHash('sha256')
+    .update(existsSync(lockfile) ? readFileSync(lockfile) : '')
+    .update(readFileSync(join(root, 'package.json')))
+    .digest('hex');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+  log('installing dependencies with pnpm');
+  const frozen = existsSync(lockfile) && process.env.CI ? ['--frozen-lockfile'] : [];
+  run(tools.pnpmBin, ['install', '--reporter=silent', '--config.confirmModulesPurge=false', ...frozen], { env: tools.env });
+  writeFileSync(stampFile, stamp);
+}
+
+function lanes(tools, args, options = {}) {
+  return spawnSync(tools.nodeBin, [join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], {
+    stdio: options.stdio ?? 'inherit',
+    cwd: root,
+    env: tools.env,
+  });
+}
+
+function ensureServices(tools) {
+  const result = lanes(tools, ['services', 'up', '--quiet']);
+  if (result.status !== 0) throw new Error('lanes services up failed');
+}
+
+/** Runs a child to completion, forwarding signals so Ctrl-C reaches it, and exits with its code. */
+function handOver(cmd, args, env) {
+  const child = spawn(cmd, args, { stdio: 'inherit', cwd: root, env });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+const [command = 'setup', ...rest] = process.argv.slice(2);
+try {
+  const tools = ensureTools();
+  ensureDependencies(tools);
+  switch (command) {
+    case 'setup':
+      ensureServices(tools);
+      break;
+    case 'lanes':
+      handOver(tools.nodeBin, [join(root, 'packages', 'cli', 'src', 'main.ts'), ...rest], tools.env);
+      break;
+    case 'demo':
+      ensureServices(tools);
+      handOver(tools.nodeBin, [join(root, 'scripts', 'demo.ts'), ...rest], tools.env);
+      break;
+    case 'test':
+      ensureServices(tools);
+      handOver(tools.nodeBin, [join(root, 'scripts', 'test.ts'), ...rest], tools.env);
+      break;
+    case 'bench':
+      ensureServices(tools);
+      handOver(tools.nodeBin, [join(root, 'bench', 'run.ts'), ...rest], tools.env);
+      break;
+    default:
+      log(`unknown bootstrap command: ${command}`);
+      process.exit(2);
+  }
+} catch (error) {
+  log(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
