@@ -1,0 +1,38 @@
+import type { Job } from 'bullmq';
+import type { JobState, JobStatus, Lane } from '@lanes/contracts';
+
+/** BullMQ has more states than users need; a parent waiting for its children is still working. */
+function toJobState(state: string): JobState {
+  switch (state) {
+    case 'waiting':
+    case 'prioritized':
+      return 'waiting';
+    case 'waiting-children':
+      return 'active';
+    case 'delayed':
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return state;
+    default:
+      return 'unknown';
+  }
+}
+
+export async function toJobStatus(job: Job, lane: Lane): Promise<JobStatus> {
+  const state = toJobState(await job.getState());
+  return {
+    id: job.id ?? '',
+    task: job.name,
+    queue: lane,
+    state,
+    progress: job.progress,
+    attemptsMade: job.attemptsMade,
+    failedReason: job.failedReason ?? null,
+    result: state === 'completed' ? (job.returnvalue ?? null) : null,
+  };
+}
+
+export function unknownJobStatus(id: string): JobStatus {
+  return { id, task: '', queue: null, state: 'unknown', progress: null, attemptsMade: 0, failedReason: null, result: null };
+}

@@ -1,0 +1,38 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { LANES, type Lane } from '@lanes/contracts';
+
+/** One BullMQ Queue per lane, created lazily, sharing one connection. */
+export class LaneQueues {
+  readonly prefix: string;
+  readonly #connection: Redis;
+  readonly #queues = new Map<Lane, Queue>();
+
+  constructor(connection: Redis, prefix: string) {
+    this.#connection = connection;
+    this.prefix = prefix;
+  }
+
+  get(lane: Lane): Queue {
+    let queue = this.#queues.get(lane);
+    if (queue === undefined) {
+      queue = new Queue(lane, { connection: this.#connection, prefix: this.prefix });
+      this.#queues.set(lane, queue);
+    }
+    return queue;
+  }
+
+  all(): Queue[] {
+    return LANES.map((lane) => this.get(lane));
+  }
+
+  /** The key BullMQ uses to name a lane's queue in parent links: `{prefix}:lane`. */
+  queueKey(lane: Lane): string {
+    return `${this.prefix}:${lane}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    this.#queues.clear();
+  }
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineContract } from '../task-contract.ts';
+
+const metadata = z.record(z.string(), z.unknown()).optional();
+
+/** `{ path }` or `{ text, source }`, each with optional metadata (CONTRACT.md). */
+export const ingestPayload = z
+  .object({
+    path: z.string().min(1, 'must be a non-empty file path').optional(),
+    text: z.string().min(1, 'must be non-empty text').optional(),
+    source: z.string().min(1, 'must name the document').optional(),
+    metadata,
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.path === undefined && value.text === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'either "path" or "text" is required' });
+    }
+    if (value.path !== undefined && value.text !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either "path" or "text", not both' });
+    }
+    if (value.text !== undefined && value.source === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['source'], message: 'is required with "text"' });
+    }
+  });
+
+export interface IngestResult {
+  readonly documentId: string;
+  readonly source: string;
+  readonly pages: number;
+  readonly chunks: number;
+  /** Chunks whose vectors had to be computed (new or changed text). */
+  readonly embedded: number;
+  /** Chunks kept as they were because their text did not change. */
+  readonly unchanged: number;
+  /** Stale chunks deleted because the document no longer contains them. */
+  readonly removed: number;
+}
+
+export const ingest = defineContract<IngestResult>()({
+  name: 'ingest',
+  lane: 'default',
+  schema: ingestPayload,
+  retry: { attempts: 3, backoffMs: 2000 },
+  timeoutMs: 15 * 60_000,
+});

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { InvalidPayloadError, type FieldIssue } from './errors.ts';
+import type { Lane } from './lanes.ts';
+
+export interface RetryPolicy {
+  /** Total attempts, first one included. */
+  readonly attempts: number;
+  /** First retry delay; doubles every attempt. */
+  readonly backoffMs: number;
+  /** 0..1: share of each delay that is randomised, so retries of a burst spread out. */
+  readonly jitter: number;
+}
+
+export interface RateLimit {
+  /** At most `max` starts of this task per `perMs`, shared by every worker on every machine. */
+  readonly max: number;
+  readonly perMs: number;
+}
+
+/**
+ * A task as data: what the client needs to enqueue it and what the worker needs to run it,
+ * minus the handler. Light on purpose (zod only), so application code can import it.
+ */
+export interface TaskContract<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown> {
+  readonly name: Name;
+  readonly lane: Lane;
+  readonly schema: Schema;
+  readonly retry: RetryPolicy;
+  /** Per-attempt deadline; the attempt's AbortSignal fires and the attempt fails at this point. */
+  readonly timeoutMs: number;
+  /** Most jobs of this task one worker process runs at once. */
+  readonly concurrency?: number;
+  readonly rateLimit?: RateLimit;
+  /** Type-only marker carrying the result type; never set at run time. */
+  readonly __result?: Result;
+}
+
+// eslint-free `any` alternative for "some contract": schema and result are unknown.
+export type AnyTaskContract = TaskContract<string, z.ZodType, unknown>;
+export type PayloadOf<C extends AnyTaskContract> = z.input<C['schema']>;
+export type ParsedPayloadOf<C extends AnyTaskContract> = z.output<C['schema']>;
+export type ResultOf<C extends AnyTaskContract> = C extends TaskContract<string, z.ZodType, infer R> ? R : never;
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 1000, jitter: 0.5 };
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export interface ContractSpec<Name extends string, Schema extends z.ZodType> {
+  name: Name;
+  lane: Lane;
+  schema: Schema;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  concurrency?: number;
+  rateLimit?: RateLimit;
+}
+
+/**
+ * Declares a contract. The result type is given explicitly, curried so the other
+ * parameters stay inferred: `defineContract<IngestResult>()({ name: 'ingest', ... })`.
+ */
+export function defineContract<Result = unknown>() {
+  return <const Name extends string, Schema extends z.ZodType>(
+    spec: ContractSpec<Name, Schema>,
+  ): TaskContract<Name, Schema, Result> => {
+    if (!/^[a-z][a-z0-9-]*$/.test(spec.name)) {
+      throw new TypeError(`task name "${spec.name}" must be lower-case letters, digits and dashes`);
+    }
+    const retry = { ...DEFAULT_RETRY, ...spec.retry };
+    if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new TypeError(`task "${spec.name}": retry.attempts must be >= 1`);
+    if (retry.jitter < 0 || retry.jitter > 1) throw new TypeError(`task "${spec.name}": retry.jitter must lie in 0..1`);
+    return Object.freeze({
+      name: spec.name,
+      lane: spec.lane,
+      schema: spec.schema,
+      retry: Object.freeze(retry),
+      timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
+      ...(spec.rateLimit !== undefined && { rateLimit: spec.rateLimit }),
+    });
+  };
+}
+
+function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)',
+    message: issue.message,
+  }));
+}
+
+/** Validates a payload against its contract; throws InvalidPayloadError naming each bad field. */
+export function parsePayload<C extends AnyTaskContract>(contract: C, payload: unknown): ParsedPayloadOf<C> {
+  const result = contract.schema.safeParse(payload);
+  if (!result.success) throw new InvalidPayloadError(contract.name, toFieldIssues(result.error));
+  return result.data as ParsedPayloadOf<C>;
+}

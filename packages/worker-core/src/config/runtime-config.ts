@@ -1,0 +1,37 @@
+import { ConfigError } from '@lanes/contracts';
+import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What the runtime needs from the environment (CONTRACT.md, plus runtime tuning). */
+export interface RuntimeConfig {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly logLevel: LogLevel;
+  /** How long SIGTERM waits for in-flight jobs before handing them back to the lane. */
+  readonly drainTimeoutMs: number;
+  /** A job whose worker stops renewing its lock for this long is recovered by another worker. */
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  /** Liveness fails when work waits, slots are free, and no job was taken for this long. */
+  readonly livenessWindowMs: number;
+}
+
+export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  const prefix = envString(env, 'LANES_PREFIX', 'lanes');
+  if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
+    throw new ConfigError('LANES_PREFIX', 'must be letters, digits, "_", "." or "-"');
+  }
+  const lockDurationMs = envInt(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
+  return {
+    redisUrl: envUrl(env, 'REDIS_URL', ['redis:', 'rediss:'], DEFAULT_REDIS_URL),
+    prefix,
+    logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    drainTimeoutMs: envInt(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
+    lockDurationMs,
+    stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
+    livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
+  };
+}

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Lanes metric lives in one registry per process. Labels are bounded sets (task, lane,
+ * outcome, provider, model): never job ids or document names.
+ */
+export class LanesMetrics {
+  readonly registry = new Registry();
+
+  readonly jobs = new Counter({
+    name: 'lanes_jobs_total',
+    help: 'Job attempts finished, by task, lane and outcome (completed, failed, retried)',
+    labelNames: ['task', 'lane', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'lanes_job_duration_seconds',
+    help: 'Duration of job attempts',
+    labelNames: ['task', 'lane'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2.5, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'lanes_job_retries_total',
+    help: 'Failed attempts that will be retried',
+    labelNames: ['task', 'lane'] as const,
+    registers: [this.registry],
+  });
+  readonly active = new Gauge({
+    name: 'lanes_active_jobs',
+    help: 'Jobs running in this process',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly stalled = new Counter({
+    name: 'lanes_stalled_jobs_total',
+    help: 'Jobs recovered from a worker that stopped renewing their lock (crash or blocked loop)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly lastJobTimestamp = new Gauge({
+    name: 'lanes_worker_last_job_timestamp_seconds',
+    help: 'Unix time at which this process last took a job',
+    registers: [this.registry],
+  });
+  readonly laneDepth = new Gauge({
+    name: 'lanes_lane_depth',
+    help: 'Jobs in each lane by state',
+    labelNames: ['lane', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly laneBacklog = new Gauge({
+    name: 'lanes_lane_backlog',
+    help: 'Jobs waiting to run in each lane: waiting + prioritized + delayed (autoscale on this)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'lanes_process_' });
+  }
+
+  /** Lets adapters (embeddings, search, index builds) add their metrics to the same registry. */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return (this.registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return (this.registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
+    return (
+      (this.registry.getSingleMetric(name) as Histogram<L> | undefined) ??
+      new Histogram({ name, help, buckets, labelNames, registers: [this.registry] })
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
+import { InvalidPayloadError, parsePayload, PermanentError, TaskTimeoutError, type Lane } from '@lanes/contracts';
+import { buildJobSpec, type LanesClient } from '@lanes/client';
+import type { Logger } from '../observability/logger.ts';
+import type { LanesMetrics } from '../observability/metrics.ts';
+import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
+import { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './errors.ts';
+import type { TaskCatalog } from './task-catalog.ts';
+import type { ChildRequest, TaskContext, TaskDefinition } from './task.ts';
+
+export interface JobRunnerDeps {
+  readonly catalog: TaskCatalog;
+  readonly client: LanesClient;
+  readonly logger: Logger;
+  readonly metrics: LanesMetrics;
+  /** In-flight attempts by job id, so drain can abort them at the deadline. */
+  readonly inFlight: Map<string, AbortController>;
+}
+
+/** Back-off for a job that finds its task at the concurrency limit: short, jittered. */
+function gateDelayMs(): number {
+  return 50 + Math.floor(Math.random() * 200);
+}
+
+function abortPromise(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/**
+ * Runs one attempt of one job: gates (concurrency, rate), validation, the handler with its
+ * deadline and cancellation, and children. Translates outcomes into what BullMQ expects.
+ */
+export class JobRunner {
+  readonly #deps: JobRunnerDeps;
+  readonly #lane: Lane;
+
+  constructor(lane: Lane, deps: JobRunnerDeps) {
+    this.#lane = lane;
+    this.#deps = deps;
+  }
+
+  async run(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+    const { catalog } = this.#deps;
+    const task = catalog.get(job.name);
+    if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
+    if (!catalog.tryClaim(task)) return this.#postpone(job, token, gateDelayMs());
+    try {
+      const rateWait = await catalog.rateWait(task);
+      if (rateWait > 0) return await this.#postpone(job, token, rateWait);
+      return await this.#attempt(task, job, token, bullSignal);
+    } finally {
+      catalog.release(task);
+    }
+  }
+
+  async #postpone(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  async #attempt(task: TaskDefinition, job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+    const { metrics, inFlight } = this.#deps;
+    const jobId = job.id ?? '';
+    const attempt = job.attemptsMade + 1;
+    const logger = this.#deps.logger.child({ jobId, task: task.name, lane: this.#lane, attempt });
+    const labels = { task: task.name, lane: this.#lane };
+    const startedAt = performance.now();
+    metrics.lastJobTimestamp.set(Date.now() / 1000);
+
+    let payload: unknown;
+    try {
+      payload = parsePayload(task, payloadOf(job.data));
+    } catch (error) {
+      if (error instanceof InvalidPayloadError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
+    const onBullAbort = (): void => controller.abort(new JobCancelledError(jobId, String(bullSignal?.reason ?? 'cancelled')));
+    bullSignal?.addEventListener('abort', onBullAbort, { once: true });
+    inFlight.set(jobId, controller);
+    metrics.active.inc({ lane: this.#lane });
+    logger.debug('job started');
+    try {
+      const result = await this.#invoke(task, job, token, payload, controller.signal, logger);
+      metrics.jobs.inc({ ...labels, outcome: 'completed' });
+      metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
+      logger.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job completed');
+      return result;
+    } catch (error) {
+      throw await this.#translateFailure(task, job, token, error, logger, labels, startedAt);
+    } finally {
+      clearTimeout(timer);
+      bullSignal?.removeEventListener('abort', onBullAbort);
+      inFlight.delete(jobId);
+      metrics.active.dec({ lane: this.#lane });
+    }
+  }
+
+  /** Calls the handler, resuming it with its children's results when it had suspended for them. */
+  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: Logger): Promise<unknown> {
+    const aborted = abortPromise(signal);
+    aborted.catch(() => undefined);
+    for (;;) {
+      const refs = childRefsOf(job.data);
+      const childResults = refs === undefined ? undefined : await this.#settledChildren(job, token, refs);
+      try {
+        return await Promise.race([task.handler(payload, this.#context(task, job, signal, logger, childResults)), aborted]);
+      } catch (error) {
+        if (!(error instanceof SuspendForChildren)) throw error;
+        if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+        // Every child already finished: loop to resume the handler with their results.
+      }
+    }
+  }
+
+  /** Waits (by suspending) while children are pending; their results once all completed. */
+  async #settledChildren(job: Job, token: string | undefined, refs: readonly ChildRef[]): Promise<unknown[] | undefined> {
+    if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+    return collectChildResults(job, this.#deps.client.prefix, refs);
+  }
+
+  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: Logger, childResults: unknown[] | undefined): TaskContext {
+    const { client } = this.#deps;
+    const lane = this.#lane;
+    return {
+      job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
+      signal,
+      logger,
+      childResults,
+      progress: (value) => job.updateProgress(value),
+      enqueue: async (contract, payload, options) => {
+        const [handle] = await client.addSpecs([buildJobSpec(contract, payload, options)]);
+        return { id: handle!.id, task: handle!.task, queue: handle!.queue };
+      },
+      awaitChildren: async (children: readonly ChildRequest[]) => {
+        const parent = { id: job.id ?? '', lane, queueKey: client.queues.queueKey(lane) };
+        const specs = children.map((request) =>
+          buildJobSpec(request.contract, request.payload as never, { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` }, parent),
+        );
+        const refs: ChildRef[] = specs.map((spec) => ({ lane: spec.lane, id: spec.opts.jobId }));
+        // Recorded before the children exist, so a crash in between is noticed on the retry.
+        await job.updateData({ ...(payloadOf(job.data) as object), [CHILDREN_KEY]: refs });
+        if (specs.length > 0) await client.addSpecs(specs);
+        throw new SuspendForChildren();
+      },
+    };
+  }
+
+  /** Maps a failure onto BullMQ's vocabulary and records it. Returns the error to throw. */
+  async #translateFailure(
+    task: TaskDefinition,
+    job: Job,
+    token: string | undefined,
+    error: unknown,
+    logger: Logger,
+    labels: { task: string; lane: Lane },
+    startedAt: number,
+  ): Promise<unknown> {
+    const { metrics } = this.#deps;
+    if (error instanceof WaitingChildrenError || error instanceof DelayedError) return error;
+    if (error instanceof DrainDeadlineError) {
+      await job.moveToWait(token);
+      logger.warn('drain deadline reached: job handed back to its lane');
+      return new WaitingError();
+    }
+    const permanent = error instanceof PermanentError || error instanceof JobCancelledError || error instanceof UnrecoverableError;
+    const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const message = error instanceof Error ? error.message : String(error);
+    metrics.jobs.inc({ ...labels, outcome: finalAttempt ? 'failed' : 'retried' });
+    metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
+    if (!finalAttempt) metrics.retries.inc(labels);
+    logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
+    return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+  }
+}

@@ -1,0 +1,231 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Server } from 'node:http';
+import { LANES, type Lane } from '@lanes/contracts';
+import { cancelChannel, createBlockingConnection, createProducerConnection, LanesClient } from '@lanes/client';
+import type { RuntimeConfig } from '../config/runtime-config.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { LanesMetrics } from '../observability/metrics.ts';
+import { readLaneDepth } from '../observability/lane-depth.ts';
+import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
+import { DrainDeadlineError } from './errors.ts';
+import { JobRunner } from './job-runner.ts';
+import { TaskCatalog } from './task-catalog.ts';
+import type { TaskDefinition } from './task.ts';
+
+export type LaneConcurrency = Readonly<Record<Lane, number>>;
+
+/** Critical work gets its own slots, so it never queues behind a flood of low work. */
+export const DEFAULT_CONCURRENCY: LaneConcurrency = { critical: 8, default: 8, low: 4 };
+
+export interface LanesWorkerOptions {
+  readonly config: RuntimeConfig;
+  readonly tasks: readonly TaskDefinition[];
+  readonly lanes?: readonly Lane[];
+  readonly concurrency?: number | Partial<LaneConcurrency>;
+  readonly logger?: Logger;
+  readonly metrics?: LanesMetrics;
+  /** Extra readiness checks (e.g. PostgreSQL); each throws when not ready. */
+  readonly readinessChecks?: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
+}
+
+export interface DrainReport {
+  /** True when every in-flight job finished before the deadline. */
+  readonly drained: boolean;
+  /** Jobs aborted at the deadline and put back in their lane for another worker. */
+  readonly handedBack: number;
+}
+
+function resolveConcurrency(value: LanesWorkerOptions['concurrency']): LaneConcurrency {
+  if (typeof value === 'number') return { critical: value, default: value, low: value };
+  return { ...DEFAULT_CONCURRENCY, ...value };
+}
+
+/**
+ * One worker process: a BullMQ Worker per lane it serves, sharing a task catalog. Handles
+ * graceful drain with a deadline, cancellation, liveness and metrics.
+ */
+export class LanesWorker {
+  readonly logger: Logger;
+  readonly metrics: LanesMetrics;
+  readonly client: LanesClient;
+  readonly lanes: readonly Lane[];
+  readonly #options: LanesWorkerOptions;
+  readonly #concurrency: LaneConcurrency;
+  readonly #producer: Redis;
+  readonly #workers = new Map<Lane, { worker: Worker; connection: Redis }>();
+  readonly #inFlight = new Map<string, AbortController>();
+  #subscriber: Redis | undefined;
+  #probeServer: Server | undefined;
+  #startedAt = Date.now();
+  #closing: Promise<DrainReport> | undefined;
+
+  constructor(options: LanesWorkerOptions) {
+    this.#options = options;
+    this.lanes = options.lanes ?? LANES;
+    this.#concurrency = resolveConcurrency(options.concurrency);
+    this.logger = options.logger ?? createLogger(options.config.logLevel, { component: 'worker' });
+    this.metrics = options.metrics ?? new LanesMetrics();
+    this.client = new LanesClient({ redisUrl: options.config.redisUrl, prefix: options.config.prefix });
+    this.#producer = createProducerConnection(options.config.redisUrl);
+  }
+
+  async start(): Promise<void> {
+    const { config, tasks } = this.#options;
+    const catalog = new TaskCatalog(tasks, this.#producer, this.client.prefix);
+    const deps = { catalog, client: this.client, logger: this.logger, metrics: this.metrics, inFlight: this.#inFlight };
+    this.#startedAt = Date.now();
+    for (const lane of this.lanes) {
+      const runner = new JobRunner(lane, deps);
+      const connection = createBlockingConnection(config.redisUrl);
+      const worker = new Worker(lane, (job, token, signal) => runner.run(job, token, signal), {
+        connection,
+        prefix: this.client.prefix,
+        concurrency: this.#concurrency[lane],
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: 2,
+        autorun: false,
+      });
+      worker.on('stalled', (jobId) => {
+        this.metrics.stalled.inc({ lane });
+        this.logger.warn({ jobId, lane }, 'stalled job recovered');
+      });
+      worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
+      this.#workers.set(lane, { worker, connection });
+    }
+    await this.#subscribeToCancellations();
+    for (const { worker } of this.#workers.values()) void worker.run();
+    await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
+    this.logger.info({ lanes: this.lanes, concurrency: this.#concurrency, tasks: catalog.names() }, 'worker started');
+  }
+
+  async #subscribeToCancellations(): Promise<void> {
+    const subscriber = createBlockingConnection(this.#options.config.redisUrl);
+    this.#subscriber = subscriber;
+    await subscriber.subscribe(cancelChannel(this.client.prefix));
+    subscriber.on('message', (_channel: string, jobId: string) => {
+      for (const { worker } of this.#workers.values()) {
+        if (worker.cancelJob(jobId, 'cancelled by client')) this.logger.info({ jobId }, 'job cancelled');
+      }
+    });
+  }
+
+  /** Starts the `/metrics`, `/healthz`, `/readyz` server. */
+  async listen(port: number): Promise<number> {
+    this.#probeServer = await startProbeServer(port, this.metrics, this.probes());
+    const address = this.#probeServer.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  probes(): Probes {
+    return {
+      liveness: () => this.#liveness(),
+      readiness: () => this.#readiness(),
+      beforeScrape: () => this.#refreshDepthGauges(),
+    };
+  }
+
+  async #refreshDepthGauges(): Promise<void> {
+    const depths = await Promise.all(this.lanes.map((lane) => readLaneDepth(lane, this.client.queues.get(lane))));
+    for (const depth of depths) {
+      for (const [state, count] of Object.entries(depth.counts)) this.metrics.laneDepth.set({ lane: depth.lane, state }, count);
+      this.metrics.laneBacklog.set({ lane: depth.lane }, depth.backlog);
+    }
+  }
+
+  /**
+   * Alive unless wedged: work is ready in a lane we serve, we have free slots, and yet no job
+   * was taken for a whole liveness window (a blocked event loop or a dead connection).
+   */
+  async #liveness(): Promise<ProbeResult> {
+    if (this.#closing !== undefined) return { ok: true, detail: { draining: true } };
+    const lastTaken = (await this.metrics.lastJobTimestamp.get()).values[0]?.value;
+    const lastActivityMs = Math.max(this.#startedAt, (lastTaken ?? 0) * 1000);
+    const idleMs = Date.now() - lastActivityMs;
+    if (idleMs < this.#options.config.livenessWindowMs) return { ok: true, detail: { idleMs } };
+    const depths = await Promise.all(this.lanes.map((lane) => readLaneDepth(lane, this.client.queues.get(lane))));
+    const ready = depths.reduce((sum, depth) => sum + depth.counts.waiting + depth.counts.prioritized, 0);
+    const freeSlots = this.lanes.reduce((sum, lane) => sum + this.#concurrency[lane], 0) - this.#inFlight.size;
+    const wedged = ready > 0 && freeSlots > 0;
+    return { ok: !wedged, detail: { idleMs, readyJobs: ready, freeSlots, ...(wedged && { reason: 'jobs are ready but none was taken' }) } };
+  }
+
+  async #readiness(): Promise<ProbeResult> {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    const run = async (name: string, check: () => Promise<unknown>): Promise<void> => {
+      try {
+        await check();
+        checks[name] = 'ok';
+      } catch (error) {
+        ok = false;
+        checks[name] = error instanceof Error ? error.message : String(error);
+      }
+    };
+    await Promise.all([run('redis', () => this.#producer.ping()), ...(this.#options.readinessChecks ?? []).map((c) => run(c.name, c.check))]);
+    if (this.#closing !== undefined) ok = false;
+    return { ok, detail: { checks } };
+  }
+
+  /** Jobs running in this process right now. */
+  get activeJobs(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Stops taking jobs and waits for in-flight ones up to the drain deadline; then aborts the
+   * rest and hands them back to their lanes at once (no waiting for a lock to expire).
+   */
+  close(deadlineMs = this.#options.config.drainTimeoutMs): Promise<DrainReport> {
+    this.#closing ??= this.#drain(deadlineMs);
+    return this.#closing;
+  }
+
+  async #drain(deadlineMs: number): Promise<DrainReport> {
+    this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
+    await this.#subscriber?.quit().catch(() => undefined);
+    const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    const outcome = await Promise.race([closing.then(() => 'drained' as const), deadline]);
+    clearTimeout(timer);
+    let handedBack = 0;
+    if (outcome === 'deadline') {
+      for (const [jobId, controller] of this.#inFlight) {
+        controller.abort(new DrainDeadlineError(jobId));
+        handedBack += 1;
+      }
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      await Promise.all([...this.#workers.values()].map(({ worker }) => worker.close(true)));
+    }
+    await Promise.all([...this.#workers.values()].map(({ connection }) => connection.quit().catch(() => undefined)));
+    await this.client.close();
+    await this.#producer.quit().catch(() => undefined);
+    await new Promise<void>((resolve) => (this.#probeServer ? this.#probeServer.close(() => resolve()) : resolve()));
+    const report = { drained: outcome === 'drained', handedBack };
+    this.logger.info(report, 'worker stopped');
+    return report;
+  }
+
+  /** SIGTERM/SIGINT drain the worker and exit; a second signal exits at once. */
+  exitOnSignals(): void {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      this.logger.info({ signal }, 'shutdown requested');
+      void this.close().then(
+        () => {
+          this.logger.flush();
+          setTimeout(() => process.exit(0), 50);
+        },
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import {
+  defineContract,
+  type AnyTaskContract,
+  type ContractSpec,
+  type JobRef,
+  type Lane,
+  type ParsedPayloadOf,
+  type PayloadOf,
+  type TaskContract,
+} from '@lanes/contracts';
+import type { EnqueueOptions } from '@lanes/client';
+import type { Logger } from '../observability/logger.ts';
+
+/** A child job to spawn; `key` names it uniquely within its parent so a retry never spawns it twice. */
+export interface ChildRequest {
+  readonly contract: AnyTaskContract;
+  readonly payload: unknown;
+  readonly key: string;
+  readonly options?: EnqueueOptions;
+}
+
+export function child<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, key: string, options?: EnqueueOptions): ChildRequest {
+  return { contract, payload, key, ...(options !== undefined && { options }) };
+}
+
+export interface JobInfo {
+  readonly id: string;
+  readonly task: string;
+  readonly lane: Lane;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+export interface TaskContext {
+  readonly job: JobInfo;
+  /** Fires on timeout, cancellation and drain deadline; long handlers should pass it down. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  progress(value: number | Record<string, unknown>): Promise<void>;
+  /** Enqueues a follow-up job, validated against its contract. */
+  enqueue<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, options?: EnqueueOptions): Promise<JobRef>;
+  /**
+   * Spawns children and suspends this job until they have all completed; the handler is then
+   * called again with `childResults` set (in the order given). A failed child fails the parent.
+   */
+  awaitChildren(children: readonly ChildRequest[]): Promise<never>;
+  /** Results of the children spawned by `awaitChildren`, on the resumed call; undefined before. */
+  readonly childResults: readonly unknown[] | undefined;
+}
+
+export type TaskHandler<C extends AnyTaskContract, Result> = (payload: ParsedPayloadOf<C>, ctx: TaskContext) => Promise<Result>;
+
+/** A contract plus its handler: what a worker runs. It is itself a contract, so clients can enqueue it. */
+export type TaskDefinition<C extends AnyTaskContract = AnyTaskContract> = C & {
+  readonly handler: TaskHandler<C, unknown>;
+};
+
+/** Implements an existing contract (for contracts shared with a light client package). */
+export function implement<C extends AnyTaskContract>(contract: C, handler: TaskHandler<C, NonNullable<C['__result']> | C['__result']>): TaskDefinition<C> {
+  return Object.freeze({ ...contract, handler: handler as TaskHandler<C, unknown> });
+}
+
+/**
+ * Defines a task in one place: contract and handler, the result type inferred from the handler.
+ *
+ *     export const resize = defineTask({ name: 'resize', lane: 'default', schema: z.object({ url: z.string() }),
+ *       handler: async ({ url }, ctx) => ({ bytes: 0 }) });
+ */
+export function defineTask<const Name extends string, Schema extends z.ZodType, Result>(
+  spec: ContractSpec<Name, Schema> & { handler: (payload: z.output<Schema>, ctx: TaskContext) => Promise<Result> },
+): TaskDefinition<TaskContract<Name, Schema, Result>> {
+  const { handler, ...contractSpec } = spec;
+  const contract = defineContract<Result>()(contractSpec);
+  return Object.freeze({ ...contract, handler: handler as TaskHandler<TaskContract<Name, Schema, Result>, unknown> });
+}
