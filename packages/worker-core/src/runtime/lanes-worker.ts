@@ -209,23 +209,4 @@ export class LanesWorker {
     this.logger.info(report, 'worker stopped');
     return report;
   }
-
-  /** SIGTERM/SIGINT drain the worker and exit; a second signal exits at once. */
-  exitOnSignals(): void {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) process.exit(1);
-      signalled = true;
-      this.logger.info({ signal }, 'shutdown requested');
-      void this.close().then(
-        () => {
-          this.logger.flush();
-          setTimeout(() => process.exit(0), 50);
-        },
-        () => process.exit(1),
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
 }

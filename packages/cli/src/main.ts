@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.ts';
+import { enqueueCommand } from './commands/enqueue.ts';
+import { statusCommand } from './commands/status.ts';
+import { workerCommand } from './commands/worker.ts';
+import { servicesCommand } from './commands/services.ts';
+import { exitCodeFor } from './support/exit-code.ts';
+import { printError, printLine } from './support/output.ts';
+
+const commands: readonly CliCommand[] = [servicesCommand, workerCommand, enqueueCommand, statusCommand];
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: lanes COMMAND [options]   (every command takes --help; --json prints one JSON document)',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    printLine(overview());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    printError(`unknown command "${name}"`);
+    printLine(overview());
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    printLine(command.usage);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    printError(error instanceof Error ? error.message : String(error));
+    return exitCodeFor(error);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Long-running commands (worker, dashboard) resolve only once they have shut down; exit
+// explicitly so no lingering handle keeps a finished command alive.
+process.exit(code);

@@ -1,0 +1,30 @@
+import { builtinContracts, ContractRegistry } from '@lanes/contracts';
+import { LanesClient, loadRuntimeConfig, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
+import { loadTaskModules, taskModulePaths } from './task-modules.ts';
+
+/** What most commands need: checked configuration, a client, and every known contract. */
+export interface CliContext {
+  readonly config: RuntimeConfig;
+  readonly client: LanesClient;
+  readonly registry: ContractRegistry;
+  readonly userTasks: readonly TaskDefinition[];
+  close(): Promise<void>;
+}
+
+export async function openContext(tasksFlag?: string): Promise<CliContext> {
+  const config = loadRuntimeConfig();
+  const userTasks = await loadTaskModules(taskModulePaths(tasksFlag));
+  const registry = new ContractRegistry([...builtinContracts, ...userTasks]);
+  const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix });
+  return { config, client, registry, userTasks, close: () => client.close() };
+}
+
+/** Runs `body` with a context and always closes it. */
+export async function withContext<T>(tasksFlag: string | undefined, body: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(tasksFlag);
+  try {
+    return await body(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

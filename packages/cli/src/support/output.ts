@@ -1,0 +1,12 @@
+/** `--json` prints exactly one JSON document on stdout; human output goes to stdout too, logs to stderr. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printError(message: string): void {
+  process.stderr.write(`lanes: ${message}\n`);
+}

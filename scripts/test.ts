@@ -1,0 +1,29 @@
+// `npm test`, after the bootstrap has brought Node, dependencies and services: typecheck, then
+// every test file under test/ with Node's own runner against the real Redis and PostgreSQL.
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const filter = process.argv.slice(2);
+
+function step(title: string, cmd: string, args: string[]): number {
+  process.stderr.write(`\n[lanes test] ${title}\n`);
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  return result.status ?? 1;
+}
+
+const typecheck = step('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+if (typecheck !== 0) process.exit(typecheck);
+
+const files = globSync('test/**/*.test.ts', { cwd: root })
+  .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
+  .sort();
+const code = step(`${files.length} test files`, process.execPath, [
+  '--test',
+  '--test-reporter=spec',
+  '--test-concurrency=2',
+  '--test-timeout=180000',
+  ...files,
+]);
+process.exit(code);

@@ -1,0 +1,65 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobFailedError, type LanesWorker } from '@lanes/worker-core';
+import { uniquePrefix } from '../support/env.ts';
+import { startWorker } from '../support/workers.ts';
+import { flaky, limited, overrun, slow, sumOfSquares } from '../support/sample-tasks.ts';
+
+describe('worker runtime', () => {
+  let worker: LanesWorker;
+  before(async () => {
+    worker = await startWorker(uniquePrefix('runtime'));
+  });
+  after(() => worker.close());
+
+  test('a failing job is retried with exponential backoff until it succeeds', async () => {
+    const startedAt = Date.now();
+    const handle = await worker.client.enqueue(flaky, { succeedOn: 3 });
+    const result = await handle.wait({ timeoutMs: 15_000 });
+    assert.deepEqual(result, { attempt: 3 });
+    // backoff 200 ms doubling, no jitter: at least 200 + 400 ms between the three attempts.
+    assert.ok(Date.now() - startedAt >= 600, `retried too soon: ${Date.now() - startedAt} ms`);
+    const status = await worker.client.status(handle.id);
+    assert.equal(status.attemptsMade, 3);
+  });
+
+  test('a job that keeps failing fails after its attempts, with the reason', async () => {
+    const handle = await worker.client.enqueue(flaky, { succeedOn: 99 });
+    await assert.rejects(handle.wait({ timeoutMs: 15_000 }), JobFailedError);
+    const status = await worker.client.status(handle.id);
+    assert.equal(status.state, 'failed');
+    assert.equal(status.attemptsMade, 4);
+    assert.match(status.failedReason ?? '', /planned failure on attempt 4/);
+  });
+
+  test('an attempt past its timeout is stopped even when the handler ignores the signal', async () => {
+    const handle = await worker.client.enqueue(overrun, { ms: 10_000 });
+    const startedAt = Date.now();
+    await assert.rejects(handle.wait({ timeoutMs: 8_000 }), JobFailedError);
+    assert.ok(Date.now() - startedAt < 5000, 'the attempts should end at their 300 ms deadlines');
+    const status = await worker.client.status(handle.id);
+    assert.equal(status.attemptsMade, 2);
+    assert.match(status.failedReason ?? '', /timed out after 300 ms/);
+  });
+
+  test('a parent waits for its children and receives their results in order', async () => {
+    const handle = await worker.client.enqueue(sumOfSquares, { numbers: [1, 2, 3, 4] });
+    assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { sum: 30, children: 4 });
+  });
+
+  test('cancel aborts a running job, which fails without retry', async () => {
+    const handle = await worker.client.enqueue(slow, { ms: 20_000 });
+    for (let i = 0; i < 100 && (await worker.client.status(handle.id)).state !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await worker.client.cancel(handle.id), 'signalled');
+    await assert.rejects(handle.wait({ timeoutMs: 5000 }), /cancelled/);
+    assert.equal((await worker.client.status(handle.id)).attemptsMade, 1);
+  });
+
+  test('per-task concurrency and shared rate limits hold', async () => {
+    const handles = await worker.client.enqueueBulk(limited, Array.from({ length: 8 }, (_, i) => ({ payload: { i } })));
+    const results = (await Promise.all(handles.map((h) => h.wait({ timeoutMs: 15_000 })))) as Array<{ at: number }>;
+    const times = results.map((r) => r.at).sort((a, b) => a - b);
+    // 5 per second: the 8 starts cannot all fall within one second.
+    assert.ok(times.at(-1)! - times[0]! >= 400, `8 starts in ${times.at(-1)! - times[0]!} ms exceed 5/s`);
+  });
+});

@@ -1,0 +1,109 @@
+// Tasks used by the foundation tests, loaded by in-process workers and by spawned
+// `lanes worker --tasks test/support/sample-tasks.ts` processes alike.
+import { z } from '@lanes/contracts';
+import { child, defineTask } from '@lanes/worker-core';
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+export const echo = defineTask({
+  name: 'echo',
+  lane: 'default',
+  schema: z.object({ message: z.string(), count: z.number().int().min(0).optional() }),
+  handler: async (payload) => ({ echoed: payload.message, count: payload.count ?? 0 }),
+});
+
+/** Sleeps `ms`; with `ignoreSignal` it keeps sleeping even when aborted (a badly written handler). */
+export const slow = defineTask({
+  name: 'slow',
+  lane: 'default',
+  schema: z.object({ ms: z.number().int().min(0), ignoreSignal: z.boolean().default(false), tag: z.string().optional() }),
+  retry: { attempts: 3, backoffMs: 100 },
+  handler: async ({ ms, ignoreSignal }, ctx) => {
+    await ctx.progress({ sleeping: ms });
+    await sleep(ms, ignoreSignal ? undefined : ctx.signal);
+    return { slept: ms, attempt: ctx.job.attempt };
+  },
+});
+
+/** Fails until its attempt number reaches `succeedOn`. */
+export const flaky = defineTask({
+  name: 'flaky',
+  lane: 'default',
+  schema: z.object({ succeedOn: z.number().int().min(1) }),
+  retry: { attempts: 4, backoffMs: 200, jitter: 0 },
+  handler: async ({ succeedOn }, ctx) => {
+    if (ctx.job.attempt < succeedOn) throw new Error(`planned failure on attempt ${ctx.job.attempt}`);
+    return { attempt: ctx.job.attempt };
+  },
+});
+
+/** Runs past its 300 ms deadline, ignoring the signal: the runtime must still end the attempt. */
+export const overrun = defineTask({
+  name: 'overrun',
+  lane: 'default',
+  schema: z.object({ ms: z.number().int() }),
+  retry: { attempts: 2, backoffMs: 50 },
+  timeoutMs: 300,
+  handler: async ({ ms }, ctx) => {
+    const aborted = new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    await Promise.race([sleep(ms), aborted]);
+    return { finished: true };
+  },
+});
+
+export const lowWork = defineTask({
+  name: 'low-work',
+  lane: 'low',
+  schema: z.object({ ms: z.number().int().min(0) }),
+  handler: async ({ ms }) => {
+    await sleep(ms);
+    return { done: true };
+  },
+});
+
+export const criticalPing = defineTask({
+  name: 'critical-ping',
+  lane: 'critical',
+  schema: z.object({ sentAt: z.number() }),
+  handler: async ({ sentAt }) => ({ waitedMs: Date.now() - sentAt }),
+});
+
+export const square = defineTask({
+  name: 'square',
+  lane: 'default',
+  schema: z.object({ n: z.number() }),
+  handler: async ({ n }) => n * n,
+});
+
+/** Fans out one `square` child per number, then sums their results once they are all done. */
+export const sumOfSquares = defineTask({
+  name: 'sum-of-squares',
+  lane: 'default',
+  schema: z.object({ numbers: z.array(z.number()).min(1) }),
+  handler: async ({ numbers }, ctx): Promise<{ sum: number; children: number }> => {
+    if (ctx.childResults !== undefined) {
+      const values = ctx.childResults as number[];
+      return { sum: values.reduce((a, b) => a + b, 0), children: values.length };
+    }
+    return ctx.awaitChildren(numbers.map((n, i) => child(square, { n }, `n${i}`)));
+  },
+});
+
+export const limited = defineTask({
+  name: 'limited',
+  lane: 'default',
+  schema: z.object({ i: z.number() }),
+  concurrency: 1,
+  rateLimit: { max: 5, perMs: 1000 },
+  handler: async ({ i }) => ({ i, at: Date.now() }),
+});
+
+export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited];
