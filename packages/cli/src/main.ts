@@ -4,10 +4,20 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { statusCommand } from './commands/status.ts';
 import { workerCommand } from './commands/worker.ts';
 import { servicesCommand } from './commands/services.ts';
+import { ingestCommand } from './commands/ingest.ts';
+import { rebuildIndexCommand, warmCacheCommand } from './commands/maintenance.ts';
 import { exitCodeFor } from './support/exit-code.ts';
 import { printError, printLine } from './support/output.ts';
 
-const commands: readonly CliCommand[] = [servicesCommand, workerCommand, enqueueCommand, statusCommand];
+const commands: readonly CliCommand[] = [
+  servicesCommand,
+  workerCommand,
+  enqueueCommand,
+  ingestCommand,
+  statusCommand,
+  rebuildIndexCommand,
+  warmCacheCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -20,7 +20,8 @@ Options:
   --json   print one JSON document on stdout: { "redis": {...}, "postgres": {...} }
   --help   show this help
 
-Exit codes: 0 ok, 1 failed (one line on stderr names what), 2 bad usage.
+Exit codes: 0 ok, 1 failed (one line on stderr names what; for status: a service is not
+usable), 2 bad usage.
 Progress goes to stderr; stdout carries only the result.`;
 
 const SUBCOMMANDS = ['up', 'down', 'status'] as const;

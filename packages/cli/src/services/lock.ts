@@ -12,7 +12,11 @@ import { isProcessAlive } from './probe.ts';
  */
 export async function withServicesLock<T>(log: ServicesLog, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
   const dir = servicesDir();
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return fn();
+  }
   const path = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
   let announced = false;
@@ -23,7 +27,10 @@ export async function withServicesLock<T>(log: ServicesLog, fn: () => Promise<T>
       closeSync(fd);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // A user who cannot write the state folder (status checks by another account) goes unlocked.
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return fn();
+      if (code !== 'EEXIST') throw error;
       const holder = readHolder(path);
       if (holder === null || !isProcessAlive(holder)) {
         rmSync(path, { force: true });

@@ -9,6 +9,7 @@ import {
   readFileSync,
   realpathSync,
   rmdirSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -131,12 +132,46 @@ export function ourPostgres(): RunningCluster | null {
   let lines: string[];
   try {
     lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return null;
+  } catch (error) {
+    // Another account's cluster (mode 0700): its command line in /proc still tells.
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? findPostmasterOf(dataDir) : null;
   }
   const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return null;
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid) || !isPostgresProcess(pid)) return null;
   return { pid, dataDir, socketDir: lines[4]?.split(',')[0]?.trim() || socketDirFor(dataDir), owner: ownerOf(dataDir) };
+}
+
+function findPostmasterOf(dataDir: string): RunningCluster | null {
+  for (const entry of readdirSafe('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const d = argv.indexOf('-D');
+    if (/postgres$/.test(argv[0] ?? '') && d > 0 && argv[d + 1] === dataDir) {
+      return { pid, dataDir, socketDir: socketDirFor(dataDir), owner: ownerOf(dataDir) };
+    }
+  }
+  return null;
+}
+
+/** After a reboot or container restart the pid in postmaster.pid may belong to another process. */
+function isPostgresProcess(pid: number): boolean {
+  try {
+    return /postgres|postmaster/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust the live pid
+  }
+}
+
+/** A postmaster.pid whose process is gone (or is something else) would block the start. */
+function removeStalePidFile(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (existsSync(pidFile) && ourPostgres() === null) rmSync(pidFile, { force: true });
 }
 
 function ownerOf(path: string): string {
@@ -223,6 +258,10 @@ interface DatabaseCheck {
   error: string | null;
 }
 
+function usable(check: DatabaseCheck): boolean {
+  return check.ok && check.vector !== null;
+}
+
 function psql(url: string, sql: string): RunResult {
   const bin = clientBin('psql');
   if (!bin) return { status: null, stdout: '', stderr: 'psql is not installed', spawnError: 'psql is not installed' };
@@ -295,7 +334,7 @@ function provision(admin: Admin, options: { superuser: boolean }, log: ServicesL
     'CREATE EXTENSION IF NOT EXISTS vector;',
     '',
   ].join('\n');
-  log.action(`ensuring role ${POSTGRES_ROLE}, database ${POSTGRES_DATABASE} and extension vector`);
+  log.action(`creating what is missing of role ${POSTGRES_ROLE}, database ${POSTGRES_DATABASE} and extension vector`);
   const result = adminPsql(admin, 'postgres', script);
   if (result.status !== 0) {
     const why = result.stderr.trim().split('\n').at(-1) || result.spawnError || `exit ${result.status}`;
@@ -319,10 +358,24 @@ export async function ensurePostgres(log: ServicesLog): Promise<void> {
     return;
   }
 
+  const starting = ourPostgres();
+  if (starting) {
+    // Our postmaster is alive but not listening yet (crash recovery, slow start): wait for it.
+    log.info(`PostgreSQL (pid ${starting.pid}) is starting; waiting for it`);
+    if (await waitFor(() => isPortOpen(POSTGRES_HOST, POSTGRES_PORT), 60_000, 250)) {
+      await reuseRunningServer(log);
+      return;
+    }
+    throw new ServicesError(`PostgreSQL (pid ${starting.pid}) runs but does not listen on ${POSTGRES_HOST}:${POSTGRES_PORT}; see ${join(starting.dataDir, 'server.log')}`);
+  }
+
+  // The server packages come first: they create the postgres system user that owns the cluster.
+  if (installedMajors().length === 0) ensurePackages(['postgresql'], log, 'PostgreSQL');
   const owner = clusterOwner();
   const dataDir = prepareDataDir(owner, log);
-  const major = pickMajor(dataDir, log);
+  const major = pickMajor(dataDir);
   ensurePgvector(major, log);
+  removeStalePidFile(dataDir);
 
   if (clusterMajor(dataDir) === null) {
     if (readdirSync(dataDir).length > 0) {
@@ -349,7 +402,7 @@ export async function ensurePostgres(log: ServicesLog): Promise<void> {
   if (started.status !== 0) {
     throw new ServicesError(`starting PostgreSQL ${major} failed: ${lastLine(logFile) ?? (started.stderr.trim() || started.spawnError)}`);
   }
-  provision({ user: owner, socketDir }, { superuser: true }, log);
+  if (!usable(checkDatabase(DEFAULT_DATABASE_URL))) provision({ user: owner, socketDir }, { superuser: true }, log);
   const check = checkDatabase(DEFAULT_DATABASE_URL);
   if (!check.ok || !check.vector) {
     throw new ServicesError(`PostgreSQL started but ${DEFAULT_DATABASE_URL} is not usable: ${check.error ?? 'vector extension missing'}`);
@@ -364,19 +417,15 @@ function lastLine(path: string): string | null {
   }
 }
 
-/** The major to run: the cluster's own, or the newest installed (installing `postgresql` if none). */
-function pickMajor(dataDir: string, log: ServicesLog): number {
+/** The major to run: the cluster's own, or the newest installed. */
+function pickMajor(dataDir: string): number {
   const existing = clusterMajor(dataDir);
-  let majors = installedMajors();
+  const majors = installedMajors();
   if (existing !== null) {
     if (majors.includes(existing)) return existing;
     throw new ServicesError(
       `the cluster in ${dataDir} is PostgreSQL ${existing} but ${majors.length > 0 ? `only ${majors.join(', ')} is installed` : 'no server is installed'}; install postgresql-${existing} or remove the folder`,
     );
-  }
-  if (majors.length === 0) {
-    ensurePackages(['postgresql'], log, 'PostgreSQL');
-    majors = installedMajors();
   }
   const newest = majors[0];
   if (newest === undefined) throw new ServicesError(`the postgresql package is installed but no server binaries are in ${PG_LIB}`);

@@ -1,0 +1,37 @@
+import { ingest } from '@lanes/contracts';
+import type { CliCommand } from '../command.ts';
+import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
+import { withContext } from '../support/context.ts';
+import { expandDocumentPaths } from '../support/document-paths.ts';
+import { reportJobs } from '../support/jobs-report.ts';
+
+const usage = `Usage: lanes ingest PATH... [--wait] [--json]
+
+Enqueues one \`ingest\` job per file; folders are walked for .pdf, .txt and .md files.
+Re-ingesting an unchanged document does no embedding work.
+
+Options:
+  --wait        wait for every job and print its result (exit 1 if any failed)
+  --timeout MS  with --wait, give up after MS milliseconds
+  --json        print one JSON document: { "jobs": [...] }
+`;
+
+export const ingestCommand: CliCommand = {
+  name: 'ingest',
+  summary: 'enqueue `ingest` for files or folders (pdf, txt, md)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { wait: { type: 'boolean' }, timeout: { type: 'string' } });
+    if (positionals.length === 0) throw new UsageError('expected at least one PATH');
+    const files = await expandDocumentPaths(positionals);
+    if (files.length === 0) throw new UsageError(`no .pdf, .txt or .md files under ${positionals.join(', ')}`);
+    return withContext(undefined, async ({ client }) => {
+      const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
+      return reportJobs(client, handles, {
+        wait: values.wait === true,
+        json: values.json === true,
+        ...(values.timeout !== undefined && { timeoutMs: positiveInt('--timeout', values.timeout, 1) }),
+      });
+    });
+  },
+};
