@@ -89,7 +89,7 @@ export class JobRunner {
       const result = await this.#invoke(task, job, token, payload, controller.signal, logger);
       metrics.jobs.inc({ ...labels, outcome: 'completed' });
       metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
-      logger.info({ durationMs: Math.round(performance.now() - startedAt) }, 'job completed');
+      logger.debug({ durationMs: Math.round(performance.now() - startedAt) }, 'job completed');
       return result;
     } catch (error) {
       throw await this.#translateFailure(task, job, token, error, logger, labels, startedAt);
