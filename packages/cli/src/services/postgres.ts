@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensurePackages } from './apt.ts';
 import {
   DEFAULT_DATABASE_URL,
@@ -193,7 +193,9 @@ function idOf(user: string): { uid: number; gid: number } {
 }
 
 function makeOwnedDir(path: string, owner: string): void {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
+  // Parents stay traversable for the owner (0755); only the directory itself is private.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  if (!existsSync(path)) mkdirSync(path, { mode: 0o700 });
   if (isRoot()) {
     const { uid, gid } = idOf(owner);
     chownSync(path, uid, gid);
