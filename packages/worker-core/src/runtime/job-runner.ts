@@ -17,6 +17,15 @@ export interface JobRunnerDeps {
   readonly inFlight: Map<string, AbortController>;
 }
 
+/** Metric children bound to one task and lane once, so the per-job path does no label hashing. */
+interface TaskInstruments {
+  readonly completed: { inc(): void };
+  readonly failed: { inc(): void };
+  readonly retried: { inc(): void };
+  readonly retries: { inc(): void };
+  readonly duration: { observe(seconds: number): void };
+}
+
 /** Back-off for a job that finds its task at the concurrency limit: short, jittered. */
 function gateDelayMs(): number {
   return 50 + Math.floor(Math.random() * 200);
@@ -36,6 +45,7 @@ function abortPromise(signal: AbortSignal): Promise<never> {
 export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #lane: Lane;
+  readonly #instruments = new Map<string, TaskInstruments>();
 
   constructor(lane: Lane, deps: JobRunnerDeps) {
     this.#lane = lane;
@@ -61,12 +71,34 @@ export class JobRunner {
     throw new DelayedError();
   }
 
+  #instrumentsFor(task: string): TaskInstruments {
+    let instruments = this.#instruments.get(task);
+    if (instruments === undefined) {
+      const { metrics } = this.#deps;
+      const lane = this.#lane;
+      instruments = {
+        completed: metrics.jobs.labels({ task, lane, outcome: 'completed' }),
+        failed: metrics.jobs.labels({ task, lane, outcome: 'failed' }),
+        retried: metrics.jobs.labels({ task, lane, outcome: 'retried' }),
+        retries: metrics.retries.labels({ task, lane }),
+        duration: metrics.jobDuration.labels({ task, lane }),
+      };
+      this.#instruments.set(task, instruments);
+    }
+    return instruments;
+  }
+
+  /** Job-scoped logger, built on first use: most successful jobs never log. */
+  #lazyLogger(task: TaskDefinition, job: Job): () => Logger {
+    let logger: Logger | undefined;
+    return () => (logger ??= this.#deps.logger.child({ jobId: job.id, task: task.name, lane: this.#lane, attempt: job.attemptsMade + 1 }));
+  }
+
   async #attempt(task: TaskDefinition, job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
     const { metrics, inFlight } = this.#deps;
     const jobId = job.id ?? '';
-    const attempt = job.attemptsMade + 1;
-    const logger = this.#deps.logger.child({ jobId, task: task.name, lane: this.#lane, attempt });
-    const labels = { task: task.name, lane: this.#lane };
+    const logger = this.#lazyLogger(task, job);
+    const instruments = this.#instrumentsFor(task.name);
     const startedAt = performance.now();
     metrics.lastJobTimestamp.set(Date.now() / 1000);
 
@@ -83,26 +115,25 @@ export class JobRunner {
     const onBullAbort = (): void => controller.abort(new JobCancelledError(jobId, String(bullSignal?.reason ?? 'cancelled')));
     bullSignal?.addEventListener('abort', onBullAbort, { once: true });
     inFlight.set(jobId, controller);
-    metrics.active.inc({ lane: this.#lane });
-    logger.debug('job started');
+    const active = metrics.active.labels({ lane: this.#lane });
+    active.inc();
     try {
       const result = await this.#invoke(task, job, token, payload, controller.signal, logger);
-      metrics.jobs.inc({ ...labels, outcome: 'completed' });
-      metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
-      logger.debug({ durationMs: Math.round(performance.now() - startedAt) }, 'job completed');
+      instruments.completed.inc();
+      instruments.duration.observe((performance.now() - startedAt) / 1000);
       return result;
     } catch (error) {
-      throw await this.#translateFailure(task, job, token, error, logger, labels, startedAt);
+      throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onBullAbort);
       inFlight.delete(jobId);
-      metrics.active.dec({ lane: this.#lane });
+      active.dec();
     }
   }
 
   /** Calls the handler, resuming it with its children's results when it had suspended for them. */
-  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: Logger): Promise<unknown> {
+  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: () => Logger): Promise<unknown> {
     const aborted = abortPromise(signal);
     aborted.catch(() => undefined);
     for (;;) {
@@ -124,13 +155,15 @@ export class JobRunner {
     return collectChildResults(job, this.#deps.client.prefix, refs);
   }
 
-  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: Logger, childResults: unknown[] | undefined): TaskContext {
+  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
       signal,
-      logger,
+      get logger() {
+        return logger();
+      },
       childResults,
       progress: (value) => job.updateProgress(value),
       enqueue: async (contract, payload, options) => {
@@ -153,15 +186,13 @@ export class JobRunner {
 
   /** Maps a failure onto BullMQ's vocabulary and records it. Returns the error to throw. */
   async #translateFailure(
-    task: TaskDefinition,
     job: Job,
     token: string | undefined,
     error: unknown,
     logger: Logger,
-    labels: { task: string; lane: Lane },
+    instruments: TaskInstruments,
     startedAt: number,
   ): Promise<unknown> {
-    const { metrics } = this.#deps;
     if (error instanceof WaitingChildrenError || error instanceof DelayedError) return error;
     if (error instanceof DrainDeadlineError) {
       await job.moveToWait(token);
@@ -171,9 +202,9 @@ export class JobRunner {
     const permanent = error instanceof PermanentError || error instanceof JobCancelledError || error instanceof UnrecoverableError;
     const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const message = error instanceof Error ? error.message : String(error);
-    metrics.jobs.inc({ ...labels, outcome: finalAttempt ? 'failed' : 'retried' });
-    metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
-    if (!finalAttempt) metrics.retries.inc(labels);
+    (finalAttempt ? instruments.failed : instruments.retried).inc();
+    instruments.duration.observe((performance.now() - startedAt) / 1000);
+    if (!finalAttempt) instruments.retries.inc();
     logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }
