@@ -1,0 +1,88 @@
+import { Job } from 'bullmq';
+import { LANES, type JobState, type JobStatus, type Lane } from '@lanes/contracts';
+import { toJobStatus, type LanesClient } from '@lanes/client';
+import { redact } from './redact.ts';
+
+/** BullMQ's states, in the order a search walks them: running work first, history last. */
+export const BULL_STATES = ['active', 'waiting-children', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
+export type BullState = (typeof BULL_STATES)[number];
+
+/** The states users filter on (the `status` shape's, minus `unknown`) and the BullMQ states each covers. */
+export const STATE_FILTERS: Readonly<Record<Exclude<JobState, 'unknown'>, readonly BullState[]>> = {
+  waiting: ['waiting', 'prioritized'],
+  delayed: ['delayed'],
+  active: ['active', 'waiting-children'],
+  completed: ['completed'],
+  failed: ['failed'],
+};
+
+/** Same mapping as the client's status: a parent waiting for its children is still working. */
+export function publicState(state: BullState): JobState {
+  switch (state) {
+    case 'prioritized':
+      return 'waiting';
+    case 'waiting-children':
+      return 'active';
+    default:
+      return state;
+  }
+}
+
+/** The document a job is about, when its payload names one (`source`, else `path`). */
+export function documentSource(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const record = data as Record<string, unknown>;
+  if (typeof record.source === 'string') return record.source;
+  if (typeof record.path === 'string') return record.path;
+  return null;
+}
+
+function isoOrNull(ms: number | undefined): string | null {
+  return typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+/** The `status` shape plus what a person needs to recognise a job; secrets redacted throughout. */
+export interface JobView extends JobStatus {
+  readonly source: string | null;
+  readonly data: unknown;
+  readonly createdAt: string | null;
+  readonly processedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export function toJobView(job: Job, lane: Lane, status: JobStatus): JobView {
+  return {
+    ...status,
+    progress: redact(status.progress),
+    failedReason: status.failedReason === null ? null : (redact(status.failedReason) as string),
+    result: redact(status.result),
+    source: documentSource(job.data),
+    data: redact(job.data),
+    createdAt: isoOrNull(job.timestamp),
+    processedAt: isoOrNull(job.processedOn),
+    finishedAt: isoOrNull(job.finishedOn),
+  };
+}
+
+/** A view built from the state the job was listed under, saving a round trip per job. */
+export function listedJobView(job: Job, lane: Lane, state: BullState): JobView {
+  const mapped = publicState(state);
+  return toJobView(job, lane, {
+    id: job.id ?? '',
+    task: job.name,
+    queue: lane,
+    state: mapped,
+    progress: job.progress,
+    attemptsMade: job.attemptsMade,
+    failedReason: job.failedReason ?? null,
+    result: mapped === 'completed' ? (job.returnvalue ?? null) : null,
+  });
+}
+
+/** Looks a job up by id in every lane; null when no lane knows it. */
+export async function findJobById(client: LanesClient, id: string): Promise<JobView | null> {
+  const found = await Promise.all(LANES.map(async (lane) => ({ lane, job: await Job.fromId(client.queues.get(lane), id) })));
+  const hit = found.find((entry) => entry.job !== undefined);
+  if (hit?.job === undefined) return null;
+  return toJobView(hit.job, hit.lane, await toJobStatus(hit.job, hit.lane));
+}

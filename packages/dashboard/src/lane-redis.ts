@@ -1,0 +1,39 @@
+import type { Queue } from 'bullmq';
+import { LanesError } from '@lanes/contracts';
+
+/** The few plain Redis commands the dashboard issues itself (probes, finished-set counts). */
+export interface DashboardRedis {
+  ping(): Promise<unknown>;
+  zcount(key: string, min: number | string, max: number | string): Promise<number>;
+  zcard(key: string): Promise<number>;
+}
+
+function isDashboardRedis(value: unknown): value is DashboardRedis {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.ping === 'function' && typeof candidate.zcount === 'function' && typeof candidate.zcard === 'function';
+}
+
+/**
+ * The connection behind a lane's queue. LanesClient hands BullMQ an ioredis client, and
+ * BullMQ's Redis backend exposes it (its documented escape hatch), so the dashboard needs no
+ * connection of its own. BullMQ types it narrowly; the guard checks the commands exist.
+ */
+export async function redisOf(queue: Queue): Promise<DashboardRedis> {
+  const client: unknown = await queue.getBackend().connection.client;
+  if (!isDashboardRedis(client)) throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
+  return client;
+}
+
+/** Fails after `ms` so a hung dependency cannot hold a probe or a page open. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,48 @@
+import type { ContractRegistry, SearchResponse } from '@lanes/contracts';
+import type { LanesClient } from '@lanes/client';
+import type { LanesMetrics, Logger, RuntimeConfig } from '@lanes/worker-core';
+
+/** A dependency the dashboard must reach to be ready (PostgreSQL, added by the CLI). Throws when not ready. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<unknown>;
+}
+
+/** Semantic search as the dashboard calls it; the CLI injects the in-process search of @lanes/tasks. */
+export type SearchFunction = (query: string, k: number) => Promise<SearchResponse>;
+
+/**
+ * Decides whether an ingest path sent over HTTP may be read. Throws (any Error; its message is
+ * shown to the caller) when the path lies outside the roots; may return the resolved path to
+ * enqueue instead. Same signature as `assertAllowedPath` of @lanes/tasks, so it can be passed as is.
+ */
+export type PathGuard = (path: string, roots: readonly string[]) => string | void | Promise<string | void>;
+
+export interface DashboardOptions {
+  /** The producer side of Lanes: enqueue, status, lane queues. The caller owns and closes it. */
+  readonly client: LanesClient;
+  /** Shown on the overview page; the client already carries the connection itself. */
+  readonly config?: Pick<RuntimeConfig, 'redisUrl' | 'prefix'>;
+  /** Tasks the API may enqueue. Defaults to the built-in contracts. */
+  readonly contracts?: ContractRegistry;
+  /** Defaults to searching through the client (a `search` job run by a worker). */
+  readonly search?: SearchFunction;
+  readonly readinessChecks?: readonly ReadinessCheck[];
+  /** LANES_DASHBOARD_TOKEN: when set, every route but /healthz and /readyz needs it. */
+  readonly token?: string;
+  /** Bull Board without retry, promote, clean or remove buttons. */
+  readonly readOnly?: boolean;
+  /** Folders under which `ingest` paths sent over HTTP must lie. None: paths are refused. */
+  readonly allowedRoots?: readonly string[];
+  readonly assertPath?: PathGuard;
+  /** Largest accepted JSON body, in bytes or as `1mb`. Default 1 MB. */
+  readonly bodyLimit?: number | string;
+  /** The process's metrics registry; shared with in-process workers so one scrape shows both. */
+  readonly metrics?: LanesMetrics;
+  readonly logger?: Logger;
+  /** Each readiness check fails after this long, so /readyz answers promptly. Default 2000 ms. */
+  readonly readinessTimeoutMs?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = '1mb';
+export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
