@@ -1,0 +1,54 @@
+import { z } from '@lanes/contracts';
+import { defineTask, LanesClient, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
+import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
+import { bullPrefix } from '../../lib/ids.ts';
+import { Tally } from '../../lib/tally.ts';
+import { withDeadline } from '../../lib/time.ts';
+import { chunks, payloads, type OverheadSide, type SideFactoryOptions } from './side.ts';
+
+let tally = new Tally(0);
+
+/** The no-op task: validated payload, full runtime path (gates, deadline, metrics), no work. */
+export const benchNoop = defineTask({
+  name: 'bench-noop',
+  lane: 'default',
+  schema: z.object({ i: z.number().int() }),
+  handler: async () => {
+    tally.hit();
+    return null;
+  },
+});
+
+// One registry for every Lanes run in this process, as a real worker process has.
+const metrics = new LanesMetrics();
+
+/** Lanes: LanesClient.enqueueBulk, and a LanesWorker serving the default lane. */
+export function lanesSide(options: SideFactoryOptions): OverheadSide {
+  const client = new LanesClient({ redisUrl: options.redisUrl, prefix: options.prefix });
+  return {
+    name: 'Lanes',
+    async enqueue(count, chunk) {
+      const batches = chunks(payloads(count).map((payload) => ({ payload })), chunk);
+      await client.queues.get('default').waitUntilReady();
+      const startedAt = performance.now();
+      for (const batch of batches) await client.enqueueBulk(benchNoop, batch);
+      return (count * 1000) / (performance.now() - startedAt);
+    },
+    async process(count, concurrency, deadlineMs) {
+      tally = new Tally(count);
+      const config = loadRuntimeConfig({ REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn' });
+      const worker = new LanesWorker({ config, tasks: [benchNoop], lanes: ['default'], concurrency, metrics });
+      await worker.start();
+      try {
+        await withDeadline(tally.done, deadlineMs, 'Lanes processing');
+      } finally {
+        await worker.close(5000);
+      }
+      return tally.perSecond;
+    },
+    async dispose() {
+      await client.close();
+      await deleteKeysByPrefix(options.redisUrl, bullPrefix(options.prefix));
+    },
+  };
+}
