@@ -168,6 +168,15 @@ export class LanesWorker {
     return { ok, detail: { checks } };
   }
 
+  /** Stops taking new jobs (in-flight ones go on) until `resume()`, e.g. for maintenance. */
+  async pause(): Promise<void> {
+    await Promise.all([...this.#workers.values()].map(({ worker }) => worker.pause(true)));
+  }
+
+  resume(): void {
+    for (const { worker } of this.#workers.values()) worker.resume();
+  }
+
   /** Jobs running in this process right now. */
   get activeJobs(): number {
     return this.#inFlight.size;
