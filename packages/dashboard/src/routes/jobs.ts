@@ -44,7 +44,12 @@ const jobQuerySchema = z
 
 /** Zod issues as `{ field, message }`, with an optional prefix so nested fields read as the client sent them. */
 export function fieldIssues(error: z.ZodError, root = '(body)'): FieldIssue[] {
-  return error.issues.map((issue) => ({ field: issue.path.length > 0 ? issue.path.map(String).join('.') : root, message: issue.message }));
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    // An unknown key is reported on its parent; name the key itself, which is what was wrong.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not a known field' }));
+    return [{ field: path.length > 0 ? path.join('.') : root, message: issue.message }];
+  });
 }
 
 /** Query strings repeat keys (`?task=a&task=b`) or leave them empty; both are refused or ignored explicitly. */
