@@ -1,11 +1,12 @@
 import express, { type Express } from 'express';
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
-import { createLogger, LanesMetrics } from '@lanes/worker-core';
+import { createLogger } from '@lanes/worker-core';
 import { requireToken } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import { notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
+import { createDashboardMetrics } from './metrics.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { overviewRoutes } from './routes/overview.ts';
@@ -21,7 +22,7 @@ const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function createDashboard(options: DashboardOptions): Express {
   const { client } = options;
-  const metrics = options.metrics ?? new LanesMetrics();
+  const metrics = options.metrics ?? createDashboardMetrics();
   const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
   const search: SearchFunction = options.search ?? ((query, k) => client.search(query, { k }));
