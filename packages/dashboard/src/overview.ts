@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
-import type { LanesClient } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, type LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LaneDepth, type LanesMetrics } from '@lanes/worker-core';
 import { redisOf } from './lane-redis.ts';
 
@@ -121,6 +121,11 @@ async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number): Promi
   return { lane, completed: done, failed: bad, perMinute: (done + bad) / minutes, failureRate: rate(bad, done), lowerBound: false };
 }
 
+/** The count cap of a retention policy (the client's defaults are what jobs are enqueued with). */
+function retentionCap(keep: { count?: number }): number {
+  return keep.count ?? Number.POSITIVE_INFINITY;
+}
+
 /** From the finished sets, scored by finish time: one ZCOUNT per set, no job is read. */
 async function fromFinishedSets(lane: Lane, queue: Queue, minutes: number, now: number): Promise<ThroughputRow> {
   const redis = await redisOf(queue);
@@ -131,8 +136,9 @@ async function fromFinishedSets(lane: Lane, queue: Queue, minutes: number, now: 
     redis.zcard(queue.keys.completed!),
     redis.zcard(queue.keys.failed!),
   ]);
-  // Every kept job finished inside the window: older trimmed ones may have too.
-  const lowerBound = (done > 0 && done === keptDone) || (bad > 0 && bad === keptBad);
+  // Retention trims a set to its count cap; when the set is full and every kept job finished
+  // inside the window, trimmed ones may have too, so the counts are minimums.
+  const lowerBound = (done === keptDone && keptDone >= retentionCap(DEFAULT_REMOVE_ON_COMPLETE)) || (bad === keptBad && keptBad >= retentionCap(DEFAULT_REMOVE_ON_FAIL));
   return { lane, completed: done, failed: bad, perMinute: (done + bad) / minutes, failureRate: rate(bad, done), lowerBound };
 }
 

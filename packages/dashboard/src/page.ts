@@ -27,7 +27,7 @@ th, td { text-align:right; padding:.35rem .6rem; border-bottom:1px solid var(--l
 th:first-child, td:first-child { text-align:left; }
 td.text, th.text { text-align:left; white-space:normal; word-break:break-word; }
 th { color:var(--muted); font-weight:600; font-size:.8rem; text-transform:uppercase; letter-spacing:.03em; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(170px, 1fr)); gap:.8rem; background:none; border:none; padding:0; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(140px, 1fr)); gap:.8rem; background:none; border:none; padding:0; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.8rem 1rem; }
 .card .label { color:var(--muted); font-size:.8rem; }
 .card .value { font-size:1.5rem; font-weight:650; margin-top:.2rem; }
@@ -118,7 +118,7 @@ function render(o) {
   $('throughput-note').textContent = 'Last ' + t.windowMinutes + ' minutes, from ' +
     (t.source === 'bullmq-metrics' ? "BullMQ's per-minute metrics." : 'the finish times of retained jobs ("+": retention may hide older ones).');
   $('embed-note').textContent = e.source === 'registry'
-    ? 'Embedding counters of this process since it started (' + num(e.batches) + ' batches, ' + num(e.cacheHits) + ' cache hits, ' + num(e.cacheMisses) + ' misses).'
+    ? 'Embedding counters of this process since it started (' + num(e.batches) + ' embedding requests, ' + num(e.cacheHits) + ' cache hits, ' + num(e.cacheMisses) + ' misses).'
     : 'No embedding metrics in this process: workers record them; see their /metrics or Grafana.';
   $('tasks-section').hidden = o.tasks.length === 0;
   fill('tasks', o.tasks, (tr, r) => { cell(tr, r.task); cell(tr, r.lane); cell(tr, num(r.completed)); cell(tr, num(r.failed)); cell(tr, num(r.retried)); });
