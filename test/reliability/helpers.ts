@@ -1,0 +1,120 @@
+// Helpers for the reliability suite: spawned worker processes running test/reliability/tasks.ts
+// against any Redis URL, process memory sampling and small series summaries.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/env.ts';
+import { CLI } from '../support/workers.ts';
+
+export const RELIABILITY_TASKS = join(REPO_ROOT, 'test', 'reliability', 'tasks.ts');
+
+export interface WorkerProcess {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything it wrote (stdout and stderr), the last `keepOutput` characters of it. */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface WorkerProcessOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly keepOutput?: number;
+}
+
+/** A real `lanes worker --no-builtins --tasks test/reliability/tasks.ts` process. */
+export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
+  const keep = options.keepOutput ?? 200_000;
+  const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', RELIABILITY_TASKS, ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    if (output.length > keep * 2) output = output.slice(-keep);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const signal = async (sig: NodeJS.Signals, graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const result = await exited;
+    clearTimeout(timer);
+    return result;
+  };
+  return {
+    process: child,
+    pid: child.pid ?? -1,
+    exited,
+    output: () => output.slice(-keep),
+    stop: (graceMs = 15_000) => signal('SIGTERM', graceMs),
+    kill: () => signal('SIGKILL', 5000),
+  };
+}
+
+/** Resident set size of a process in bytes (VmRSS), or undefined once it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+export interface SeriesSummary {
+  readonly samples: number;
+  readonly min: number;
+  readonly max: number;
+  readonly last: number;
+  /** Max over the first and the last third of the samples. */
+  readonly firstThirdMax: number;
+  readonly lastThirdMax: number;
+}
+
+export function summarize(values: readonly number[]): SeriesSummary {
+  if (values.length === 0) return { samples: 0, min: 0, max: 0, last: 0, firstThirdMax: 0, lastThirdMax: 0 };
+  const third = Math.max(1, Math.floor(values.length / 3));
+  return {
+    samples: values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    last: values[values.length - 1]!,
+    firstThirdMax: Math.max(...values.slice(0, third)),
+    lastThirdMax: Math.max(...values.slice(-third)),
+  };
+}
+
+export function describeSeries(name: string, summary: SeriesSummary): string {
+  return `${name}: ${summary.samples} samples, min ${mib(summary.min)}, max ${mib(summary.max)}, last ${mib(summary.last)}, ` +
+    `first-third max ${mib(summary.firstThirdMax)}, last-third max ${mib(summary.lastThirdMax)}`;
+}
+
+/** Reads one numeric field of `INFO memory` (e.g. used_memory). */
+export function infoField(info: string, field: string): number {
+  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
+  return match === null ? Number.NaN : Number(match[1]);
+}
+
+/** A deterministic pseudo-random generator, so a failing run can be replayed with its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
