@@ -10,6 +10,8 @@ export class Tally {
   count = 0;
   firstAt = 0;
   lastAt = 0;
+  #cpuAtFirst: NodeJS.CpuUsage | undefined;
+  #cpuBetween: NodeJS.CpuUsage | undefined;
   readonly #done = deferred();
 
   constructor(expected: number) {
@@ -18,10 +20,14 @@ export class Tally {
 
   hit(): void {
     const now = performance.now();
-    if (this.count === 0) this.firstAt = now;
+    if (this.count === 0) {
+      this.firstAt = now;
+      this.#cpuAtFirst = process.cpuUsage();
+    }
     this.count += 1;
     if (this.count === this.expected) {
       this.lastAt = now;
+      this.#cpuBetween = process.cpuUsage(this.#cpuAtFirst);
       this.#done.resolve();
     }
   }
@@ -34,5 +40,11 @@ export class Tally {
   get perSecond(): number {
     const elapsedMs = this.lastAt - this.firstAt;
     return elapsedMs > 0 ? ((this.expected - 1) * 1000) / elapsedMs : Number.NaN;
+  }
+
+  /** CPU time this process spent per job over the same window (user + system, microseconds). */
+  get cpuMicrosPerJob(): number {
+    const cpu = this.#cpuBetween;
+    return cpu === undefined || this.expected < 2 ? Number.NaN : (cpu.user + cpu.system) / (this.expected - 1);
   }
 }

@@ -2,7 +2,7 @@ import BeeQueue from 'bee-queue';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { Tally } from '../../lib/tally.ts';
 import { withDeadline } from '../../lib/time.ts';
-import { chunks, payloads, type OverheadSide, type SideFactoryOptions } from './side.ts';
+import { chunks, payloads, timeBulk, type OverheadSide, type SideFactoryOptions } from './side.ts';
 
 /**
  * bee-queue 2 (a smaller, faster-by-design Redis queue) in its lean configuration: jobs removed
@@ -16,12 +16,12 @@ export function beeSide(options: SideFactoryOptions): OverheadSide {
     async enqueue(count, chunk) {
       await producer.ready();
       const batches = chunks(payloads(count), chunk);
-      const startedAt = performance.now();
-      for (const batch of batches) {
-        const failures = await producer.saveAll(batch.map((data) => producer.createJob(data)));
-        if (failures.size > 0) throw new Error(`bee-queue: ${failures.size} jobs failed to save`);
-      }
-      return (count * 1000) / (performance.now() - startedAt);
+      return timeBulk(count, async () => {
+        for (const batch of batches) {
+          const failures = await producer.saveAll(batch.map((data) => producer.createJob(data)));
+          if (failures.size > 0) throw new Error(`bee-queue: ${failures.size} jobs failed to save`);
+        }
+      });
     },
     async process(count, concurrency, deadlineMs) {
       const tally = new Tally(count);
@@ -35,7 +35,7 @@ export function beeSide(options: SideFactoryOptions): OverheadSide {
       } finally {
         await worker.close(5000);
       }
-      return tally.perSecond;
+      return { perSecond: tally.perSecond, cpuMicrosPerJob: tally.cpuMicrosPerJob };
     },
     async dispose() {
       await producer.close(1000);

@@ -5,28 +5,30 @@ import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { bullPrefix } from '../../lib/ids.ts';
 import { Tally } from '../../lib/tally.ts';
 import { withDeadline } from '../../lib/time.ts';
-import { chunks, payloads, type OverheadSide, type SideFactoryOptions } from './side.ts';
+import { chunks, payloads, timeBulk, type OverheadSide, type SideFactoryOptions } from './side.ts';
 
 /**
  * Raw BullMQ as a user would write it: Queue.addBulk with default ids and a Worker with a no-op
- * processor. Retention is the same as Lanes' defaults so both keep Redis equally bounded.
+ * processor. By default with the same retention as Lanes' defaults (keep the last 1000 completed
+ * jobs for a day), so both do the same Redis work; `remove-on-complete` shows what that costs.
  */
-export function bullmqSide(options: SideFactoryOptions): OverheadSide {
+export function bullmqSide(options: SideFactoryOptions, retention: 'lanes-defaults' | 'remove-on-complete' = 'lanes-defaults'): OverheadSide {
   const prefix = bullPrefix(options.prefix);
   const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
   const queue = new Queue('default', { connection: producer, prefix });
-  const opts = { removeOnComplete: DEFAULT_REMOVE_ON_COMPLETE, removeOnFail: DEFAULT_REMOVE_ON_FAIL };
+  const opts =
+    retention === 'lanes-defaults' ? { removeOnComplete: DEFAULT_REMOVE_ON_COMPLETE, removeOnFail: DEFAULT_REMOVE_ON_FAIL } : { removeOnComplete: true };
   return {
-    name: 'BullMQ',
+    name: retention === 'lanes-defaults' ? 'BullMQ' : 'BullMQ (removeOnComplete: true)',
     async enqueue(count, chunk) {
       const batches = chunks(
         payloads(count).map((data) => ({ name: 'bench-noop', data, opts })),
         chunk,
       );
       await queue.waitUntilReady();
-      const startedAt = performance.now();
-      for (const batch of batches) await queue.addBulk(batch);
-      return (count * 1000) / (performance.now() - startedAt);
+      return timeBulk(count, async () => {
+        for (const batch of batches) await queue.addBulk(batch);
+      });
     },
     async process(count, concurrency, deadlineMs) {
       const tally = new Tally(count);
@@ -45,7 +47,7 @@ export function bullmqSide(options: SideFactoryOptions): OverheadSide {
         await worker.close();
         connection.disconnect();
       }
-      return tally.perSecond;
+      return { perSecond: tally.perSecond, cpuMicrosPerJob: tally.cpuMicrosPerJob };
     },
     async dispose() {
       await queue.close();

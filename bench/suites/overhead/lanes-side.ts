@@ -4,7 +4,7 @@ import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { bullPrefix } from '../../lib/ids.ts';
 import { Tally } from '../../lib/tally.ts';
 import { withDeadline } from '../../lib/time.ts';
-import { chunks, payloads, type OverheadSide, type SideFactoryOptions } from './side.ts';
+import { chunks, payloads, timeBulk, type OverheadSide, type SideFactoryOptions } from './side.ts';
 
 let tally = new Tally(0);
 
@@ -30,9 +30,9 @@ export function lanesSide(options: SideFactoryOptions): OverheadSide {
     async enqueue(count, chunk) {
       const batches = chunks(payloads(count).map((payload) => ({ payload })), chunk);
       await client.queues.get('default').waitUntilReady();
-      const startedAt = performance.now();
-      for (const batch of batches) await client.enqueueBulk(benchNoop, batch);
-      return (count * 1000) / (performance.now() - startedAt);
+      return timeBulk(count, async () => {
+        for (const batch of batches) await client.enqueueBulk(benchNoop, batch);
+      });
     },
     async process(count, concurrency, deadlineMs) {
       tally = new Tally(count);
@@ -44,7 +44,7 @@ export function lanesSide(options: SideFactoryOptions): OverheadSide {
       } finally {
         await worker.close(5000);
       }
-      return tally.perSecond;
+      return { perSecond: tally.perSecond, cpuMicrosPerJob: tally.cpuMicrosPerJob };
     },
     async dispose() {
       await client.close();
