@@ -25,12 +25,14 @@ export interface WorkerProcessOptions {
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
   readonly keepOutput?: number;
+  /** Task modules to load (default: test/reliability/tasks.ts). */
+  readonly tasks?: readonly string[];
 }
 
 /** A real `lanes worker --no-builtins --tasks test/reliability/tasks.ts` process. */
 export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
   const keep = options.keepOutput ?? 200_000;
-  const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', RELIABILITY_TASKS, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', (options.tasks ?? [RELIABILITY_TASKS]).join(','), ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

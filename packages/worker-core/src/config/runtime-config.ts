@@ -1,4 +1,5 @@
 import { ConfigError } from '@lanes/contracts';
+import { isClusterUrl, parseClusterUrl } from '@lanes/client';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,6 +20,21 @@ export interface RuntimeConfig {
   readonly livenessWindowMs: number;
 }
 
+/**
+ * REDIS_URL: `redis://` or `rediss://` for one server, or `redis+cluster://host:port,host:port`
+ * (`rediss+cluster://` with TLS) for a Redis Cluster; see parseClusterUrl in @lanes/client.
+ */
+function readRedisUrl(env: Env): string {
+  const raw = envString(env, 'REDIS_URL', DEFAULT_REDIS_URL);
+  if (!isClusterUrl(raw)) return envUrl(env, 'REDIS_URL', ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:'], DEFAULT_REDIS_URL);
+  try {
+    parseClusterUrl(raw);
+  } catch (error) {
+    throw new ConfigError('REDIS_URL', error instanceof Error ? error.message : 'is not a valid cluster URL');
+  }
+  return raw;
+}
+
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   const prefix = envString(env, 'LANES_PREFIX', 'lanes');
   if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
@@ -26,7 +42,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   }
   const lockDurationMs = envInt(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
   return {
-    redisUrl: envUrl(env, 'REDIS_URL', ['redis:', 'rediss:'], DEFAULT_REDIS_URL),
+    redisUrl: readRedisUrl(env),
     prefix,
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     drainTimeoutMs: envInt(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
