@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingest, type JobStatus } from '@lanes/contracts';
 import { createLogger, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagRuntime } from '@lanes/tasks';
 import { startDashboard } from '@lanes/dashboard';
+import { loadBuiltins } from '../packages/cli/src/support/builtins.ts';
 import { expandDocumentPaths } from '../packages/cli/src/support/document-paths.ts';
 
 const SAMPLE_QUERY = 'How does Lanes keep critical work from waiting behind low-priority jobs?';
@@ -25,18 +25,23 @@ function progressText(status: JobStatus): string {
 
 const config = loadRuntimeConfig();
 const logger = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel, { component: 'demo' });
-const rag = await createRagRuntime({ runtime: config });
+const rag = await loadBuiltins(config);
 const worker = new LanesWorker({ config, logger, tasks: rag.tasks, readinessChecks: rag.readinessChecks });
 await worker.start();
-const dashboard = await startDashboard({
-  port: Number(values.port ?? process.env.PORT ?? 3000),
+const dashboardOptions = {
   client: worker.client,
   config,
   metrics: worker.metrics,
-  search: (query, k) => rag.search(query, k),
+  search: rag.search,
   readinessChecks: rag.readinessChecks,
-  allowedRoots: [root],
+  allowedRoots: rag.allowedRoots,
+  assertPath: rag.assertPath,
   ...(process.env.LANES_DASHBOARD_TOKEN !== undefined && { token: process.env.LANES_DASHBOARD_TOKEN }),
+};
+// Port 3000 unless taken (another demo, another app): then any free port; the URL is printed.
+const dashboard = await startDashboard({ ...dashboardOptions, port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  return startDashboard({ ...dashboardOptions, port: 0 });
 });
 
 async function shutdown(code: number): Promise<never> {

@@ -5,6 +5,8 @@ import { statusCommand } from './commands/status.ts';
 import { workerCommand } from './commands/worker.ts';
 import { servicesCommand } from './commands/services.ts';
 import { ingestCommand } from './commands/ingest.ts';
+import { searchCommand } from './commands/search.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { rebuildIndexCommand, warmCacheCommand } from './commands/maintenance.ts';
 import { exitCodeFor } from './support/exit-code.ts';
 import { printError, printLine } from './support/output.ts';
@@ -12,8 +14,10 @@ import { printError, printLine } from './support/output.ts';
 const commands: readonly CliCommand[] = [
   servicesCommand,
   workerCommand,
+  dashboardCommand,
   enqueueCommand,
   ingestCommand,
+  searchCommand,
   statusCommand,
   rebuildIndexCommand,
   warmCacheCommand,

@@ -1,13 +1,29 @@
+import type { SearchResponse } from '@lanes/contracts';
 import type { RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
-/** The built-in RAG tasks with what they need at run time; loaded only by commands that run them. */
+/**
+ * The built-in RAG runtime as the surfaces use it: tasks for workers, in-process search for the
+ * CLI and dashboard, the PostgreSQL readiness check, the path guard for ingest over HTTP.
+ * Loaded only by commands that need it, so `lanes enqueue` never opens a database pool.
+ */
 export interface BuiltinRuntime {
   readonly tasks: readonly TaskDefinition[];
   readonly readinessChecks: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
+  readonly allowedRoots: readonly string[];
+  assertPath(path: string, roots: readonly string[]): string;
+  search(query: string, k: number): Promise<SearchResponse>;
   close(): Promise<void>;
 }
 
 export async function loadBuiltins(config: RuntimeConfig): Promise<BuiltinRuntime> {
-  const { createRagRuntime } = await import('@lanes/tasks');
-  return createRagRuntime({ runtime: config });
+  const tasks = await import('@lanes/tasks');
+  const rag = await tasks.createRagRuntime({ runtime: config });
+  return {
+    tasks: rag.tasks,
+    readinessChecks: rag.readinessChecks,
+    allowedRoots: rag.config.allowedRoots,
+    assertPath: tasks.assertAllowedPath,
+    search: (query, k) => rag.search(query, k),
+    close: () => rag.close(),
+  };
 }
