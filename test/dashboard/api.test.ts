@@ -247,3 +247,40 @@ describe('dashboard readiness when a dependency is down', () => {
     }
   });
 });
+
+describe('dashboard when Redis is unreachable', () => {
+  test('probes and API answer promptly: /healthz 200, /readyz and Redis-bound routes 503', async () => {
+    const { startDashboard } = await import('@lanes/dashboard');
+    const { createLogger } = await import('@lanes/worker-core');
+    // Port 1 refuses connections; the password must never show up in an answer.
+    const d = await startDashboard({
+      port: 0,
+      host: '127.0.0.1',
+      config: { redisUrl: 'redis://:hunter2@127.0.0.1:1', prefix: 'unreachable' },
+      logger: createLogger('silent'),
+      storeTimeoutMs: 300,
+      readinessTimeoutMs: 300,
+    });
+    try {
+      assert.equal((await call(`${d.url}/healthz`)).status, 200);
+      const ready = await call(`${d.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.notEqual(ready.body.checks.redis, 'ok');
+      for (const [path, init] of [
+        ['/api/jobs/some-id', {}],
+        ['/api/overview', {}],
+        ['/api/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'ingest', data: { text: 't', source: 's' } }) }],
+      ] as const) {
+        const started = Date.now();
+        const res = await call(`${d.url}${path}`, init);
+        assert.equal(res.status, 503, path);
+        assert.ok(Date.now() - started < 3000, `${path} answered within the store timeout`);
+        assert.doesNotMatch(JSON.stringify(res.body), /hunter2/);
+      }
+      // Validation needs no Redis: a bad payload is still a 400.
+      assert.equal((await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: {} })).status, 400);
+    } finally {
+      await d.close();
+    }
+  });
+});

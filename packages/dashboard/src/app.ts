@@ -7,7 +7,8 @@ import { notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
 import { createDashboardMetrics } from './metrics.ts';
-import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
+import { logQueueErrors } from './queue-errors.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { probeRoutes } from './routes/probes.ts';
@@ -27,6 +28,9 @@ export function createDashboard(options: DashboardOptions): Express {
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
   const search: SearchFunction = options.search ?? ((query, k) => client.search(query, { k }));
   const readOnly = options.readOnly ?? false;
+  const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+
+  logQueueErrors(client, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -59,9 +63,9 @@ export function createDashboard(options: DashboardOptions): Express {
       readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS,
     }),
   );
-  app.use(jobRoutes({ client, contracts, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
+  app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
   app.use(searchRoutes(search));
-  app.use(overviewRoutes({ client, metrics, tasks: contracts.names() }));
+  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names() }));
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));
 
   app.use((req, _res, next) => next(notFound(`no route for ${req.method} ${req.path}`)));

@@ -42,6 +42,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof LanesError) {
     if (error.code === 'WAIT_TIMEOUT') return new HttpError(504, redactString(error.message), { code: error.code });
     if (error.code === 'JOB_FAILED') return new HttpError(502, redactString(error.message), { code: error.code });
+    if (error.code === 'DEPENDENCY_TIMEOUT') return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   }
   if (error instanceof Error && isConnectionFailure(error)) return new HttpError(503, 'the queue store (Redis) is unavailable', { code: 'UNAVAILABLE' });
   return new HttpError(500, 'internal error', { code: 'INTERNAL' });
@@ -58,7 +59,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const http = toHttpError(error);
     if (http.status >= 500) {
       const message = error instanceof Error ? redactString(error.message) : String(error);
-      logger.error({ method: req.method, path: req.path, status: http.status, err: { message, name: error instanceof Error ? error.name : typeof error } }, 'request failed');
+      // 503: a dependency is down, which /readyz already reports; 500 is a bug worth an error.
+      logger[http.status === 503 ? 'warn' : 'error']({ method: req.method, path: req.path, status: http.status, err: { message, name: error instanceof Error ? error.name : typeof error } }, 'request failed');
     }
     sendError(res, http);
   };

@@ -25,11 +25,21 @@ export async function redisOf(queue: Queue): Promise<DashboardRedis> {
   return client;
 }
 
-/** Fails after `ms` so a hung dependency cannot hold a probe or a page open. */
+/** A dependency that did not answer in time; the API maps it to 503. */
+export class DependencyTimeoutError extends LanesError {
+  constructor(what: string, ms: number) {
+    super('DEPENDENCY_TIMEOUT', `${what} did not answer within ${ms} ms`, { what, ms });
+  }
+}
+
+/**
+ * Fails after `ms` so a hung dependency cannot hold a probe or a request open. BullMQ waits
+ * for a connection that is down instead of failing, so every Redis-bound route goes through this.
+ */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new DependencyTimeoutError(what, ms)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);

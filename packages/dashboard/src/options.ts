@@ -42,7 +42,10 @@ export interface DashboardOptions {
   readonly logger?: Logger;
   /** Each readiness check fails after this long, so /readyz answers promptly. Default 2000 ms. */
   readonly readinessTimeoutMs?: number;
+  /** API calls that read or write Redis answer 503 after this long (Redis down or hung). Default 5000 ms. */
+  readonly storeTimeoutMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
 export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
+export const DEFAULT_STORE_TIMEOUT_MS = 5000;

@@ -4,6 +4,7 @@ import { MAX_PRIORITY, type LanesClient } from '@lanes/client';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import { findJobs, MAX_LIMIT, type JobQuery } from '../job-finder.ts';
 import { findJobById } from '../job-view.ts';
+import { withTimeout } from '../lane-redis.ts';
 import type { PathGuard } from '../options.ts';
 import { defaultPathGuard } from '../path-guard.ts';
 
@@ -64,11 +65,13 @@ export interface JobRoutesOptions {
   readonly contracts?: ContractRegistry;
   readonly allowedRoots: readonly string[];
   readonly assertPath?: PathGuard;
+  readonly storeTimeoutMs: number;
 }
 
 /** `POST /api/jobs`, `GET /api/jobs` (find) and `GET /api/jobs/:id` (status). */
 export function jobRoutes(options: JobRoutesOptions): Router {
-  const { client, allowedRoots } = options;
+  const { client, allowedRoots, storeTimeoutMs } = options;
+  const bounded = <T>(promise: Promise<T>): Promise<T> => withTimeout(promise, storeTimeoutMs, 'redis');
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
   const guard = options.assertPath ?? defaultPathGuard;
   const router = Router();
@@ -102,7 +105,7 @@ export function jobRoutes(options: JobRoutesOptions): Router {
     // Validated here first so the path guard only ever sees a well-formed payload.
     parsePayload(contract, data);
     const payload = await guardedData(contract.name, data);
-    const handle = await client.enqueue(contract, payload, enqueueOptions);
+    const handle = await bounded(client.enqueue(contract, payload, enqueueOptions));
     res.status(202).location(`/api/jobs/${encodeURIComponent(handle.id)}`).json({ id: handle.id, task: handle.task, queue: handle.queue });
   });
 
@@ -118,13 +121,13 @@ export function jobRoutes(options: JobRoutesOptions): Router {
       ...(q.source !== undefined && { source: q.source }),
       ...(q.lane !== undefined && { lane: q.lane }),
     };
-    res.set('cache-control', 'no-store').json(await findJobs(client, query));
+    res.set('cache-control', 'no-store').json(await bounded(findJobs(client, query)));
   });
 
   router.get('/api/jobs/:id', async (req, res) => {
     const id = req.params.id;
     if (id.length > MAX_ID_LENGTH) throw badRequest('job id too long', [{ field: 'id', message: `must be at most ${MAX_ID_LENGTH} characters` }]);
-    const view = await findJobById(client, id);
+    const view = await bounded(findJobById(client, id));
     if (view === null) throw notFound(`job ${id} not found`);
     res.set('cache-control', 'no-store').json(view);
   });

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics } from '@lanes/worker-core';
+import { withTimeout } from '../lane-redis.ts';
 import { readOverview } from '../overview.ts';
 import { renderOverviewPage } from '../page.ts';
 
@@ -8,13 +9,14 @@ export interface OverviewRoutesOptions {
   readonly client: LanesClient;
   readonly metrics: LanesMetrics;
   readonly tasks: readonly string[];
+  readonly storeTimeoutMs: number;
 }
 
 /** `GET /api/overview` (JSON) and the page at `/` and `/overview` that renders it. */
 export function overviewRoutes(options: OverviewRoutesOptions): Router {
   const router = Router();
   router.get('/api/overview', async (_req, res) => {
-    res.set('cache-control', 'no-store').json(await readOverview(options.client, options.metrics));
+    res.set('cache-control', 'no-store').json(await withTimeout(readOverview(options.client, options.metrics), options.storeTimeoutMs, 'redis'));
   });
   const page = (_req: Request, res: Response): void => {
     const { html, nonce } = renderOverviewPage({ tasks: options.tasks, prefix: options.client.prefix });
