@@ -6,14 +6,26 @@ export const batchEmbedPayload = z
   .object({
     documentId: z.string().min(1),
     chunkIds: z.array(z.string().min(1)).min(1).max(2048),
+    /** The document generation these chunks were staged in; echoed back to the parent ingest. */
+    generation: z.number().int().min(1).optional(),
+    /** The ingest job to report "chunks embedded" progress on. */
+    progressOf: z.object({ jobId: z.string().min(1), lane: z.enum(['critical', 'default', 'low']) }).strict().optional(),
   })
   .strict();
 
 export interface BatchEmbedResult {
+  readonly documentId: string;
+  readonly generation: number | null;
+  /** Distinct chunk texts given to this job. */
+  readonly chunks: number;
+  /** Texts whose vectors this job wrote (others were already stored). */
   readonly embedded: number;
   readonly cacheHits: number;
   readonly tokens: number;
+  /** The model whose space received the vectors (the fallback model's when it had to step in). */
   readonly model: string;
+  /** Texts embedded by the fallback model because the primary was unavailable. */
+  readonly fallbackEmbedded: number;
 }
 
 export const batchEmbed = defineContract<BatchEmbedResult>()({

@@ -12,7 +12,12 @@ export interface RebuildIndexResult {
   readonly index: string;
   readonly rows: number;
   readonly durationMs: number;
+  /** The index the new one replaced (HNSW or IVFFlat), if any. */
   readonly replaced: string | null;
+  /** Every index dropped, across the embedding spaces rebuilt. */
+  readonly replacedAll: readonly string[];
+  /** True when another rebuild was already running, so this one did nothing. */
+  readonly skipped: boolean;
 }
 
 export const rebuildIndex = defineContract<RebuildIndexResult>()({

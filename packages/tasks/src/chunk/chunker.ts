@@ -1,0 +1,134 @@
+import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { sha256 } from '../hashing.ts';
+import { normaliseText, splitBlocks, splitSentences, type Block } from './blocks.ts';
+
+export interface ChunkOptions {
+  /** Target upper bound per chunk, in cl100k_base tokens. */
+  readonly maxTokens: number;
+  /** Tokens of the previous chunk repeated at the start of the next one within a section. */
+  readonly overlapTokens: number;
+}
+
+export interface Chunk {
+  readonly index: number;
+  readonly text: string;
+  /** sha256 of `text`: identity for dedup, the embedding cache and stored vectors. */
+  readonly hash: string;
+  readonly tokens: number;
+}
+
+/** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
+export const CHUNKER_VERSION = 'chunker-v1';
+
+export function chunkerFingerprint(options: ChunkOptions): string {
+  return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;
+}
+
+interface Piece {
+  readonly text: string;
+  readonly tokens: number;
+  readonly heading: boolean;
+  /** A later sentence of the same paragraph: joined with a space, not a blank line. */
+  readonly continues?: boolean;
+}
+
+const SEPARATOR_TOKENS = 1; // "\n\n" between pieces is one cl100k token
+
+/** Cuts one over-long piece by sentences, then (for sentence-free runs) by raw token windows. */
+function splitOversized(text: string, maxTokens: number): Piece[] {
+  const pieces: Piece[] = [];
+  for (const sentence of splitSentences(text)) {
+    const tokens = encode(sentence);
+    if (tokens.length <= maxTokens) {
+      pieces.push({ text: sentence, tokens: tokens.length, heading: false, continues: pieces.length > 0 });
+      continue;
+    }
+    for (let start = 0; start < tokens.length; start += maxTokens) {
+      const window = tokens.slice(start, start + maxTokens);
+      const windowText = decode(window).trim();
+      if (windowText !== '') pieces.push({ text: windowText, tokens: window.length, heading: false, continues: pieces.length > 0 });
+    }
+  }
+  return pieces;
+}
+
+function toPieces(blocks: readonly Block[], maxTokens: number): Piece[] {
+  const pieces: Piece[] = [];
+  for (const block of blocks) {
+    const tokens = countTokens(block.text);
+    if (tokens <= maxTokens) pieces.push({ text: block.text, tokens, heading: block.kind === 'heading' });
+    else pieces.push(...splitOversized(block.text, maxTokens));
+  }
+  return pieces;
+}
+
+/** The tail of a finished chunk to repeat: whole sentences while they fit in `overlapTokens`. */
+function overlapTail(pieces: readonly Piece[], overlapTokens: number): Piece[] {
+  if (overlapTokens <= 0) return [];
+  const last = pieces.at(-1);
+  if (last === undefined || last.heading) return [];
+  const sentences = splitSentences(last.text);
+  const kept: string[] = [];
+  let total = 0;
+  for (let i = sentences.length - 1; i >= 0; i--) {
+    const tokens = countTokens(sentences[i]!);
+    if (total + tokens > overlapTokens) break;
+    kept.unshift(sentences[i]!);
+    total += tokens + 1;
+  }
+  if (kept.length === 0 || kept.length === sentences.length) {
+    // No sentence fits (or the whole piece would repeat): fall back to the last tokens.
+    if (kept.length === sentences.length && total <= overlapTokens) return [{ text: kept.join(' '), tokens: total, heading: false }];
+    const tokens = encode(last.text).slice(-overlapTokens);
+    const text = decode(tokens).trim();
+    return text === '' ? [] : [{ text, tokens: tokens.length, heading: false }];
+  }
+  return [{ text: kept.join(' '), tokens: total, heading: false }];
+}
+
+/**
+ * Token-based chunking with overlap that respects structure: a heading always starts a new
+ * chunk (headings stay with the text below them, never with the section above), paragraphs
+ * are packed whole while they fit, over-long paragraphs split at sentence ends. Overlap is
+ * carried only within a section, so no chunk straddles two headings.
+ */
+export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
+  const text = normaliseText(raw);
+  if (text === '') return [];
+  const pieces = toPieces(splitBlocks(text), options.maxTokens);
+  const chunks: Chunk[] = [];
+  let current: Piece[] = [];
+  let currentTokens = 0;
+  let hasBody = false;
+
+  // A chunk of headings only (a document ending in a heading) is kept: still searchable text.
+  const emit = (): void => {
+    const body = current
+      .map((piece, i) => (i === 0 ? piece.text : `${piece.continues === true ? ' ' : '\n\n'}${piece.text}`))
+      .join('')
+      .trim();
+    if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens: countTokens(body) });
+  };
+
+  for (const piece of pieces) {
+    if (piece.heading && hasBody) {
+      emit();
+      current = [];
+      currentTokens = 0;
+      hasBody = false;
+    }
+    const added = piece.tokens + (current.length > 0 ? SEPARATOR_TOKENS : 0);
+    if (!piece.heading && currentTokens + added > options.maxTokens && current.length > 0) {
+      const tail = hasBody ? overlapTail(current, options.overlapTokens) : [];
+      emit();
+      current = tail.filter((t) => t.tokens + piece.tokens + SEPARATOR_TOKENS <= options.maxTokens);
+      currentTokens = current.reduce((sum, t) => sum + t.tokens, 0);
+      hasBody = false;
+    }
+    current.push(piece);
+    currentTokens += piece.tokens + (current.length > 1 ? SEPARATOR_TOKENS : 0);
+    if (!piece.heading) hasBody = true;
+  }
+  if (current.length > 0) emit();
+  return chunks;
+}

@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '@lanes/contracts';
+import { envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
+
+export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
+export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
+export type EmbeddingProviderName = (typeof EMBEDDING_PROVIDERS)[number];
+
+/** The local provider's only model; bump the suffix whenever its algorithm changes (new space). */
+export const LOCAL_MODEL = 'local-hash-v1';
+
+/** Native sizes of known OpenAI embedding models; others need EMBEDDING_DIMENSIONS. */
+const OPENAI_NATIVE_DIMENSIONS: Readonly<Record<string, number>> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+};
+
+/** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
+const MAX_DIMENSIONS = 16_000;
+const MAX_INDEXABLE_DIMENSIONS = 4000;
+
+export interface EmbeddingBudgetConfig {
+  /** Requests allowed per window, shared by every worker (the bucket size). */
+  readonly requests: number;
+  readonly tokens: number;
+  readonly windowMs: number;
+}
+
+export interface EmbeddingConfig {
+  readonly provider: EmbeddingProviderName;
+  readonly model: string;
+  /** Used when the primary model keeps failing; its vectors live in their own space (README). */
+  readonly fallbackModel: string | undefined;
+  readonly dimensions: number;
+  readonly apiKey: string | undefined;
+  readonly baseUrl: string | undefined;
+  /** Per HTTP request. */
+  readonly timeoutMs: number;
+  /** HTTP attempts per request, first included, before the fallback model (or failure). */
+  readonly maxAttempts: number;
+  /** Inputs per provider request (OpenAI allows 2048). */
+  readonly batchSize: number;
+  readonly budget: EmbeddingBudgetConfig;
+  readonly cacheTtlSeconds: number;
+}
+
+export interface RagConfig {
+  readonly databaseUrl: string;
+  readonly pgSchema: string;
+  readonly allowedRoots: readonly string[];
+  readonly embedding: EmbeddingConfig;
+  readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
+  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly pagesPerSlice: number };
+  readonly ingest: { readonly chunksPerChild: number };
+  readonly index: { readonly m: number; readonly efConstruction: number };
+  readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
+  readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined };
+  readonly cacheWarming: { readonly top: number; readonly windowHours: number };
+}
+
+function pgSchema(env: Env): string {
+  const schema = envString(env, 'LANES_PG_SCHEMA', 'public');
+  // Interpolated into DDL as an identifier, so only plain lower-case identifiers are accepted.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('LANES_PG_SCHEMA', `must be a lower-case SQL identifier, got "${schema}"`);
+  return schema;
+}
+
+function allowedRoots(env: Env): string[] {
+  const raw = envOptional(env, 'LANES_ALLOWED_ROOTS');
+  if (raw === undefined) return [process.cwd()];
+  const roots = raw.split(':').filter((part) => part.trim() !== '');
+  if (roots.length === 0) throw new ConfigError('LANES_ALLOWED_ROOTS', 'must list at least one directory (colon-separated)');
+  return roots.map((root) => resolve(root));
+}
+
+/** A cron pattern of 5 or 6 fields, or `off` to disable the schedule. */
+function cron(env: Env, name: string, fallback: string): string | undefined {
+  const raw = envString(env, name, fallback).trim();
+  if (raw === 'off' || raw === 'none') return undefined;
+  const fields = raw.split(/\s+/);
+  if (fields.length < 5 || fields.length > 6 || !fields.every((field) => /^[\d*/,\-A-Za-z?LW#]+$/.test(field))) {
+    throw new ConfigError(name, `must be a cron pattern of 5 or 6 fields or "off", got "${raw}"`);
+  }
+  return raw;
+}
+
+function embeddingConfig(env: Env): EmbeddingConfig {
+  const provider = envEnum(env, 'EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, 'local');
+  const model = envString(env, 'EMBEDDING_MODEL', provider === 'local' ? LOCAL_MODEL : 'text-embedding-3-small');
+  if (provider === 'local' && model !== LOCAL_MODEL) {
+    throw new ConfigError('EMBEDDING_MODEL', `must be "${LOCAL_MODEL}" (or unset) with EMBEDDING_PROVIDER=local, got "${model}"`);
+  }
+  const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
+  if (fallbackModel !== undefined && provider === 'local') {
+    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', 'has no meaning with EMBEDDING_PROVIDER=local (the local model cannot fail over)');
+  }
+  if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
+  const defaultDimensions = provider === 'local' ? 384 : (OPENAI_NATIVE_DIMENSIONS[model] ?? 1536);
+  const dimensions = envInt(env, 'EMBEDDING_DIMENSIONS', defaultDimensions, { min: 1, max: MAX_DIMENSIONS });
+  if (dimensions > MAX_INDEXABLE_DIMENSIONS) {
+    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec), got ${dimensions}`);
+  }
+  const apiKey = envOptional(env, 'OPENAI_API_KEY');
+  if (provider === 'openai' && apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
+  const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
+  const windowMs = envInt(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
+  // RPM/TPM are per minute, as providers publish them; a shorter window scales the bucket down
+  // (same rate, smaller burst).
+  const perWindow = (perMinute: number): number => Math.max(1, Math.floor((perMinute * windowMs) / 60_000));
+  return {
+    provider,
+    model,
+    fallbackModel,
+    dimensions,
+    apiKey,
+    baseUrl,
+    timeoutMs: envInt(env, 'LANES_EMBED_TIMEOUT_MS', 30_000, { min: 100 }),
+    maxAttempts: envInt(env, 'LANES_EMBED_MAX_ATTEMPTS', 5, { min: 1, max: 20 }),
+    batchSize: envInt(env, 'LANES_EMBED_BATCH_SIZE', 512, { min: 1, max: 2048 }),
+    budget: {
+      requests: perWindow(envInt(env, 'LANES_EMBED_RPM', 3000, { min: 1 })),
+      tokens: perWindow(envInt(env, 'LANES_EMBED_TPM', 1_000_000, { min: 1 })),
+      windowMs,
+    },
+    cacheTtlSeconds: envInt(env, 'LANES_EMBED_CACHE_TTL_S', 7 * 24 * 3600, { min: 60 }),
+  };
+}
+
+/**
+ * Reads the RAG settings. A missing or malformed value throws ConfigError naming the variable,
+ * so start-up stops with one line.
+ */
+export function loadRagConfig(env: Env = process.env): RagConfig {
+  const maxTokens = envInt(env, 'LANES_CHUNK_TOKENS', 400, { min: 32, max: 8192 });
+  const overlapTokens = envInt(env, 'LANES_CHUNK_OVERLAP', 60, { min: 0 });
+  if (overlapTokens >= maxTokens / 2) throw new ConfigError('LANES_CHUNK_OVERLAP', `must be less than half of LANES_CHUNK_TOKENS (${maxTokens})`);
+  return {
+    databaseUrl: envUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], DEFAULT_DATABASE_URL),
+    pgSchema: pgSchema(env),
+    allowedRoots: allowedRoots(env),
+    embedding: embeddingConfig(env),
+    chunking: { maxTokens, overlapTokens },
+    extraction: {
+      maxBytes: envInt(env, 'LANES_MAX_DOCUMENT_BYTES', 100 * 1024 * 1024, { min: 1 }),
+      maxPages: envInt(env, 'LANES_MAX_PDF_PAGES', 10_000, { min: 1 }),
+      maxHeapMb: envInt(env, 'LANES_EXTRACT_HEAP_MB', 1024, { min: 64 }),
+      pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
+    },
+    ingest: { chunksPerChild: envInt(env, 'LANES_EMBED_CHUNKS_PER_JOB', 256, { min: 1, max: 2048 }) },
+    index: {
+      m: envInt(env, 'LANES_HNSW_M', 16, { min: 2, max: 100 }),
+      efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, { min: 4, max: 1000 }),
+    },
+    search: {
+      efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),
+      resultCacheTtlSeconds: envInt(env, 'LANES_SEARCH_CACHE_TTL_S', 600, { min: 1 }),
+    },
+    schedules: {
+      rebuildIndexCron: cron(env, 'LANES_REBUILD_INDEX_CRON', '0 3 * * *'),
+      cacheWarmingCron: cron(env, 'LANES_CACHE_WARMING_CRON', '*/10 * * * *'),
+    },
+    cacheWarming: {
+      top: envInt(env, 'LANES_WARM_TOP', 50, { min: 1, max: 1000 }),
+      windowHours: envInt(env, 'LANES_WARM_WINDOW_HOURS', 24, { min: 1, max: 24 * 30 }),
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Counter } from 'prom-client';
+import type { LanesMetrics } from '@lanes/worker-core';
+import { estimateCostUsd } from './pricing.ts';
+
+export type BatchOutcome = 'ok' | 'retry' | 'failed' | 'fallback';
+
+/** The embedding metrics, registered once per process registry (labels: provider, model). */
+export class EmbeddingMetrics {
+  readonly batches: Counter<'provider' | 'model' | 'outcome'>;
+  readonly tokens: Counter<'provider' | 'model'>;
+  readonly cost: Counter<'provider' | 'model'>;
+  readonly cacheHits: Counter<'provider' | 'model'>;
+  readonly cacheMisses: Counter<'provider' | 'model'>;
+
+  constructor(metrics: LanesMetrics) {
+    this.batches = metrics.counter('lanes_embedding_batches_total', 'Embedding provider requests by outcome (ok, retry, failed, fallback)', [
+      'provider',
+      'model',
+      'outcome',
+    ]);
+    this.tokens = metrics.counter('lanes_embedding_tokens_total', 'Tokens sent to embedding providers', ['provider', 'model']);
+    this.cost = metrics.counter('lanes_embedding_cost_usd_total', 'Estimated embedding spend in USD (price table per model)', ['provider', 'model']);
+    this.cacheHits = metrics.counter('lanes_embedding_cache_hits_total', 'Texts whose vector came from the Redis embedding cache', ['provider', 'model']);
+    this.cacheMisses = metrics.counter('lanes_embedding_cache_misses_total', 'Texts not found in the Redis embedding cache', ['provider', 'model']);
+  }
+
+  batch(provider: string, model: string, outcome: BatchOutcome): void {
+    this.batches.inc({ provider, model, outcome });
+  }
+
+  billed(provider: string, model: string, tokens: number): void {
+    this.tokens.inc({ provider, model }, tokens);
+    const cost = estimateCostUsd(provider, model, tokens);
+    if (cost > 0) this.cost.inc({ provider, model }, cost);
+  }
+}

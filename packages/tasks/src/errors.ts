@@ -1,0 +1,44 @@
+import { LanesError, PermanentError } from '@lanes/contracts';
+
+/**
+ * A document this pipeline cannot read (corrupt, empty, encrypted, unsupported, too large).
+ * Permanent: the job fails once with this reason instead of retrying forever.
+ * `permanent` survives the trip out of a worker thread (runIsolated checks the flag).
+ */
+export class DocumentRejectedError extends PermanentError {
+  readonly permanent = true;
+  readonly reason: string;
+  constructor(source: string, reason: string) {
+    super(`cannot ingest ${source}: ${reason}`, { source, reason });
+    this.reason = reason;
+  }
+}
+
+/** A path given through the API that lies outside LANES_ALLOWED_ROOTS (or does not exist). */
+export class PathNotAllowedError extends PermanentError {
+  readonly field = 'path';
+  constructor(path: string, reason: string) {
+    super(`path "${path}" ${reason}`, { path });
+  }
+}
+
+/** The embedding provider refused for good (quota exhausted, bad request, wrong dimensions). */
+export class EmbeddingRejectedError extends PermanentError {
+  constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, context, options);
+  }
+}
+
+/** The provider kept failing after every retry; the caller may fail over to another model. */
+export class EmbeddingUnavailableError extends LanesError {
+  constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('EMBEDDING_UNAVAILABLE', message, context, options);
+  }
+}
+
+/** Stored vectors belong to another embedding space than the one asked for. */
+export class EmbeddingSpaceMismatchError extends PermanentError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super(message, context);
+  }
+}

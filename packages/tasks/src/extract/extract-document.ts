@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
+import { runIsolated } from '@lanes/worker-core';
+import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
+import { DocumentRejectedError } from '../errors.ts';
+import { detectKind, type DocumentKind } from './detect.ts';
+import type { ExtractProgress, IsolatedExtractInput, IsolatedExtractOutput } from './isolated-extract.ts';
+
+export interface ExtractionLimits {
+  readonly maxBytes: number;
+  readonly maxPages: number;
+  readonly maxHeapMb: number;
+  readonly pagesPerSlice: number;
+}
+
+/** What will be read, identified before any parsing: enough to skip unchanged documents. */
+export interface DocumentInput {
+  readonly source: string;
+  readonly kind: DocumentKind | 'inline';
+  readonly path?: string;
+  readonly text?: string;
+  /** sha256 over the chunker settings and the raw content. */
+  readonly contentHash: string;
+  readonly bytes: number;
+}
+
+const ISOLATED_MODULE = new URL('./isolated-extract.ts', import.meta.url);
+
+async function hashFile(path: string, prefix: string): Promise<string> {
+  const hash = createHash('sha256').update(prefix);
+  // Streamed: a 100 MB PDF is hashed without blocking the event loop or holding it in memory.
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Checks type and size and hashes the content; throws DocumentRejectedError for bad input. */
+export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): Promise<DocumentInput> {
+  const kind = detectKind(path);
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new DocumentRejectedError(source, 'is not a regular file');
+    size = info.size;
+  } catch (error) {
+    if (error instanceof DocumentRejectedError) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw new DocumentRejectedError(source, code === 'ENOENT' ? 'file not found' : `cannot be read (${String(code ?? error)})`);
+  }
+  if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
+  if (size > limits.maxBytes) {
+    throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
+  }
+  const contentHash = await hashFile(path, `${chunkerFingerprint(chunking)}\0${kind}\0`);
+  return { source, kind, path, contentHash, bytes: size };
+}
+
+export function describeText(text: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): DocumentInput {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > limits.maxBytes) throw new DocumentRejectedError(source, `is ${bytes} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
+  const contentHash = createHash('sha256').update(`${chunkerFingerprint(chunking)}\0inline\0`).update(text).digest('hex');
+  return { source, kind: 'inline', text, contentHash, bytes };
+}
+
+/**
+ * Extracts and chunks in a worker thread with a capped heap: a huge or hostile PDF can neither
+ * stall this process's event loop (job locks keep renewing) nor grow its memory without bound;
+ * the thread is killed when the job is aborted.
+ */
+export async function extractDocument(
+  input: DocumentInput,
+  chunking: ChunkOptions,
+  limits: ExtractionLimits,
+  options: { signal?: AbortSignal; onProgress?: (progress: ExtractProgress) => void } = {},
+): Promise<IsolatedExtractOutput> {
+  const progressChannel = `lanes-extract-${randomUUID()}`;
+  const channel = new BroadcastChannel(progressChannel);
+  channel.onmessage = (event) => options.onProgress?.((event as { data: ExtractProgress }).data);
+  const request: IsolatedExtractInput = {
+    source: input.source,
+    kind: input.kind,
+    ...(input.path !== undefined && { path: input.path }),
+    ...(input.text !== undefined && { text: input.text }),
+    chunking,
+    maxPages: limits.maxPages,
+    pagesPerSlice: limits.pagesPerSlice,
+    progressChannel,
+  };
+  try {
+    const output = await runIsolated<IsolatedExtractInput, IsolatedExtractOutput>(ISOLATED_MODULE, 'extractAndChunk', request, {
+      maxHeapMb: limits.maxHeapMb,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
+    if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
+    return output;
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Entry point run inside a worker thread by `runIsolated` (see extract-document.ts): reads
+ * the file, extracts text and chunks it, all CPU-bound work kept off the event loop that
+ * renews job locks. Progress goes back over a BroadcastChannel, since the thread's one
+ * message to its parent is the result.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
+import type { DocumentKind } from './detect.ts';
+import { extractPdfText } from './pdf.ts';
+import { decodeText } from './text-decoding.ts';
+
+export interface IsolatedExtractInput {
+  readonly source: string;
+  readonly kind: DocumentKind | 'inline';
+  /** File to read (kind pdf/txt/md) ... */
+  readonly path?: string;
+  /** ... or the text itself (kind inline). */
+  readonly text?: string;
+  readonly chunking: ChunkOptions;
+  readonly maxPages: number;
+  readonly pagesPerSlice: number;
+  readonly progressChannel: string;
+}
+
+export interface ExtractProgress {
+  readonly stage: 'extracting' | 'chunking';
+  readonly pagesParsed: number;
+  readonly pagesTotal: number;
+}
+
+export interface IsolatedExtractOutput {
+  readonly pages: number;
+  readonly chunks: Chunk[];
+}
+
+export async function extractAndChunk(input: IsolatedExtractInput): Promise<IsolatedExtractOutput> {
+  const channel = new BroadcastChannel(input.progressChannel);
+  const report = (progress: ExtractProgress): void => channel.postMessage(progress);
+  try {
+    let text: string;
+    let pages = 1;
+    if (input.kind === 'inline') {
+      text = input.text ?? '';
+    } else {
+      const bytes = new Uint8Array(await readFile(input.path!));
+      if (input.kind === 'pdf') {
+        const pdf = await extractPdfText(bytes, input.source, {
+          maxPages: input.maxPages,
+          pagesPerSlice: input.pagesPerSlice,
+          onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
+        });
+        text = pdf.text;
+        pages = pdf.pages;
+      } else {
+        text = decodeText(bytes, input.source);
+      }
+    }
+    report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
+    return { pages, chunks: chunkText(text, input.chunking) };
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,68 @@
+import { PDFParse } from 'pdf-parse';
+import { DocumentRejectedError } from '../errors.ts';
+
+export interface PdfOptions {
+  readonly maxPages: number;
+  /** Pages parsed per getText call: progress granularity, and pdf.js page caches freed in between. */
+  readonly pagesPerSlice: number;
+  readonly onProgress?: (pagesParsed: number, pagesTotal: number) => void;
+}
+
+export interface PdfText {
+  readonly pages: number;
+  /** Pages' text joined by blank lines (page breaks are paragraph breaks for the chunker). */
+  readonly text: string;
+}
+
+/** pdf.js exception names (pdf-parse re-exports them) to readable reasons. */
+function reasonFor(error: unknown): string {
+  const name = (error as { name?: unknown }).name;
+  const message = error instanceof Error ? error.message : String(error);
+  switch (name) {
+    case 'PasswordException':
+      return 'the PDF is encrypted (password-protected); decrypt it first';
+    case 'InvalidPDFException':
+      return `not a valid PDF (corrupt or truncated): ${message}`;
+    case 'FormatError':
+      return `the PDF is malformed: ${message}`;
+    default:
+      return `the PDF could not be parsed: ${message}`;
+  }
+}
+
+/**
+ * Text of a PDF, a slice of pages at a time so progress can be reported and page resources
+ * released as we go. CPU-bound: call it inside a worker thread (see extract-document.ts).
+ */
+export async function extractPdfText(bytes: Uint8Array, source: string, options: PdfOptions): Promise<PdfText> {
+  if (bytes.byteLength === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.byteLength, 1024)));
+  if (!head.includes('%PDF-')) throw new DocumentRejectedError(source, 'not a PDF (no %PDF- header)');
+  const parser = new PDFParse({ data: bytes, stopAtErrors: false });
+  try {
+    let total: number;
+    const parts: string[] = [];
+    try {
+      // Page 1 alone first: learns the page count, so an oversized PDF is refused before the work.
+      const first = await parser.getText({ first: 1, last: 1 });
+      total = first.total;
+      if (total > options.maxPages) throw new DocumentRejectedError(source, `has ${total} pages, more than the limit of ${options.maxPages} (LANES_MAX_PDF_PAGES)`);
+      parts.push(...first.pages.map((page) => page.text));
+      options.onProgress?.(first.pages.length, total);
+      for (let start = first.pages.length + 1; start <= total; start += options.pagesPerSlice) {
+        const last = Math.min(total, start + options.pagesPerSlice - 1);
+        const slice = await parser.getText({ first: start, last });
+        parts.push(...slice.pages.map((page) => page.text));
+        options.onProgress?.(last, total);
+      }
+    } catch (error) {
+      if (error instanceof DocumentRejectedError) throw error;
+      throw new DocumentRejectedError(source, reasonFor(error));
+    }
+    const text = parts.join('\n\n');
+    if (text.trim() === '') throw new DocumentRejectedError(source, `has no extractable text in ${total} page(s) (scanned images? OCR is not supported)`);
+    return { pages: total, text };
+  } finally {
+    await parser.destroy().catch(() => undefined);
+  }
+}

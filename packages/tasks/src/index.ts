@@ -1,0 +1,12 @@
+export { loadRagConfig, LOCAL_MODEL, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
+export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
+export { createRagServices, type RagServices } from './services.ts';
+export { assertAllowedPath } from './paths.ts';
+export { DocumentRejectedError, PathNotAllowedError, EmbeddingRejectedError, EmbeddingUnavailableError } from './errors.ts';
+export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/schedules.ts';
+export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } from './search/search-service.ts';
+export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
+export { localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
+export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
+export { Database } from './store/database.ts';
+export { migrate, MIGRATIONS } from './store/migrations.ts';

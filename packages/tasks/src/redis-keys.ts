@@ -1,0 +1,21 @@
+/**
+ * Every Redis key the RAG layer uses, under the queue's hash-tagged prefix (`{lanes}`), so the
+ * multi-key commands (MGET, ZUNION, lock scripts) stay within one Redis Cluster slot.
+ */
+export interface RagKeys {
+  readonly corpusVersion: string;
+  queryCounts(hourBucket: number): string;
+  searchResult(corpusVersion: string, space: string, k: number, queryHash: string): string;
+  embedBudget(provider: string, model: string): string;
+  ingestProgress(jobId: string): string;
+}
+
+export function ragKeys(prefix: string): RagKeys {
+  return {
+    corpusVersion: `${prefix}:rag:corpus-version`,
+    queryCounts: (hourBucket) => `${prefix}:rag:queries:${hourBucket}`,
+    searchResult: (version, space, k, queryHash) => `${prefix}:rag:search:${version}:${space}:${k}:${queryHash}`,
+    embedBudget: (provider, model) => `${prefix}:rate:embed:${provider}:${model}`,
+    ingestProgress: (jobId) => `${prefix}:rag:ingest-progress:${jobId}`,
+  };
+}

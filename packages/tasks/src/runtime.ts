@@ -1,0 +1,94 @@
+import type { LanesClient } from '@lanes/client';
+import { loadRuntimeConfig, type Env, type LanesMetrics, type Logger, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
+import { loadRagConfig, type RagConfig } from './config.ts';
+import type { SearchResponse } from '@lanes/contracts';
+import type { SearchOptions, SearchService } from './search/search-service.ts';
+import { createRagServices, type RagServices } from './services.ts';
+import { createBatchEmbedTask } from './tasks/batch-embed.ts';
+import { createCacheWarmingTask } from './tasks/cache-warming.ts';
+import { createIngestTask } from './tasks/ingest.ts';
+import { createRebuildIndexTask } from './tasks/rebuild-index.ts';
+import { registerSchedules } from './tasks/schedules.ts';
+import { createSearchTask } from './tasks/search.ts';
+
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly check: () => Promise<void>;
+}
+
+export interface RagRuntime {
+  readonly config: RagConfig;
+  /** All built-in tasks: ingest, batch-embed, rebuild-index, cache-warming, search. */
+  readonly tasks: readonly TaskDefinition[];
+  readonly readinessChecks: readonly ReadinessCheck[];
+  /** LANES_ALLOWED_ROOTS, resolved: where `ingest` paths sent over HTTP must lie. */
+  readonly allowedRoots: readonly string[];
+  /** In-process semantic search (cached, counted for cache warming). */
+  search(query: string, k?: number, options?: SearchOptions): Promise<SearchResponse>;
+  readonly searchService: SearchService;
+  readonly services: RagServices;
+  /** Registers the configured schedules (LANES_REBUILD_INDEX_CRON, LANES_CACHE_WARMING_CRON). */
+  registerSchedules(client: LanesClient): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RagRuntimeOptions {
+  /** Where settings come from; default process.env. */
+  readonly env?: Env;
+  /** The worker's runtime config (REDIS_URL, LANES_PREFIX...); read from `env` when absent. */
+  readonly runtime?: RuntimeConfig;
+  /** Share the worker's registry so embedding and index metrics appear on its /metrics. */
+  readonly metrics?: LanesMetrics;
+  readonly logger?: Logger;
+}
+
+/**
+ * Everything a worker needs for the RAG tasks:
+ *
+ *     const rag = await createRagRuntime({ runtime: config, metrics });
+ *     const worker = new LanesWorker({ config, metrics, tasks: rag.tasks, readinessChecks: rag.readinessChecks });
+ *     await worker.start(); await rag.registerSchedules(worker.client);
+ *     ... await worker.close(); await rag.close();
+ *
+ * Throws ConfigError (one line naming the variable) for bad settings, and fails when
+ * PostgreSQL cannot be reached or migrated.
+ */
+export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise<RagRuntime> {
+  const env = options.env ?? process.env;
+  const config = loadRagConfig(env);
+  const runtime = options.runtime ?? loadRuntimeConfig(env);
+  const services = await createRagServices(config, runtime, options);
+  const tasks: TaskDefinition[] = [
+    createIngestTask(services),
+    createBatchEmbedTask(services),
+    createRebuildIndexTask(services),
+    createCacheWarmingTask(services),
+    createSearchTask(services),
+  ];
+  return {
+    config,
+    tasks,
+    readinessChecks: [{ name: 'postgres', check: () => services.db.ping() }],
+    allowedRoots: config.allowedRoots,
+    search: (query, k, searchOptions) => services.search.search(query, k, searchOptions),
+    searchService: services.search,
+    services,
+    registerSchedules: (client) => registerSchedules(client, config.schedules),
+    close: () => services.close(),
+  };
+}
+
+export interface SearchServiceHandle {
+  search(query: string, k?: number, options?: SearchOptions): Promise<SearchResponse>;
+  close(): Promise<void>;
+}
+
+/** In-process search for the CLI and the dashboard: no worker, no queue round trip. */
+export async function createSearchService(options: RagRuntimeOptions = {}): Promise<SearchServiceHandle> {
+  const env = options.env ?? process.env;
+  const services = await createRagServices(loadRagConfig(env), options.runtime ?? loadRuntimeConfig(env), options);
+  return {
+    search: (query, k, searchOptions) => services.search.search(query, k, searchOptions),
+    close: () => services.close(),
+  };
+}

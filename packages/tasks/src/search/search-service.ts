@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import { LanesError, type SearchHit, type SearchResponse } from '@lanes/contracts';
+import type { LanesMetrics, Logger } from '@lanes/worker-core';
+import type { Histogram } from 'prom-client';
+import type { Embedder } from '../embed/embedder.ts';
+import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
+import { sha256 } from '../hashing.ts';
+import type { RagKeys } from '../redis-keys.ts';
+import type { Database } from '../store/database.ts';
+import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
+import { searchSpace } from '../store/vector-search.ts';
+import type { CorpusVersion } from './corpus-version.ts';
+import type { QueryStats } from './query-stats.ts';
+
+export class InvalidQueryError extends LanesError {
+  readonly field = 'query';
+  constructor(message: string) {
+    super('INVALID_QUERY', message, { field: 'query' });
+  }
+}
+
+/** A searchable space: its vector table and the provider that embeds queries into it. */
+export interface SearchSpace {
+  readonly space: EmbeddingSpace;
+  readonly provider: EmbeddingProvider;
+}
+
+export interface SearchServiceOptions {
+  readonly db: Database;
+  readonly redis: Redis;
+  readonly keys: RagKeys;
+  readonly embedder: Embedder;
+  readonly primary: SearchSpace;
+  /** Holds vectors of chunks embedded while the primary model was down (see README). */
+  readonly fallback: SearchSpace | undefined;
+  readonly corpus: CorpusVersion;
+  readonly stats: QueryStats;
+  readonly efSearch: number;
+  readonly resultCacheTtlSeconds: number;
+  readonly metrics: LanesMetrics;
+  readonly logger: Logger;
+}
+
+export interface SearchOptions {
+  readonly signal?: AbortSignal;
+  /** Count this query towards cache warming (default true; warming itself does not count). */
+  readonly record?: boolean;
+  /** Exact scan, no caches: the ground truth for recall measurements. */
+  readonly exact?: boolean;
+}
+
+export const MAX_K = 100;
+export const MAX_QUERY_CHARS = 8000;
+
+/** Whitespace-insensitive, so "a  b" and "a b " share cache entries and counts. */
+export function normaliseQuery(query: string): string {
+  return query.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Semantic search: query embedding (through the embedding cache), pgvector top-k by cosine
+ * distance with a tuned ef_search, and a Redis result cache keyed by the corpus version.
+ * Searches the primary space; chunks that only have fallback-model vectors are searched in the
+ * fallback space with a fallback-model query embedding, and the two ranked lists are merged by
+ * cosine similarity (each score computed within its own space, never across spaces).
+ */
+export class SearchService {
+  readonly #options: SearchServiceOptions;
+  readonly #duration: Histogram<'cache'>;
+  #fallbackNonEmpty: { value: boolean; at: number; version: string } | undefined;
+
+  constructor(options: SearchServiceOptions) {
+    this.#options = options;
+    this.#duration = options.metrics.histogram('lanes_search_duration_seconds', 'Search latency by result-cache outcome', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], [
+      'cache',
+    ]);
+  }
+
+  async search(rawQuery: string, k = 10, options: SearchOptions = {}): Promise<SearchResponse> {
+    const startedAt = performance.now();
+    const query = normaliseQuery(rawQuery);
+    if (query === '') throw new InvalidQueryError('query must not be empty');
+    if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`);
+    if (options.exact === true) return { query, results: await this.#compute(query, k, options, undefined) };
+
+    const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
+    if (options.record !== false) {
+      await stats.record(query, k).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
+    }
+    const version = await corpus.current();
+    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, sha256(query));
+    const cached = await redis.get(cacheKey);
+    if (cached !== null) {
+      this.#duration.observe({ cache: 'hit' }, (performance.now() - startedAt) / 1000);
+      return { query, results: JSON.parse(cached) as SearchHit[] };
+    }
+    const results = await this.#compute(query, k, options, version);
+    await redis.set(cacheKey, JSON.stringify(results), 'EX', resultCacheTtlSeconds);
+    this.#duration.observe({ cache: 'miss' }, (performance.now() - startedAt) / 1000);
+    return { query, results };
+  }
+
+  /** True when the cached result for this query is current; else computes and caches it. */
+  async warm(query: string, k: number, signal?: AbortSignal): Promise<boolean> {
+    const { redis, keys, corpus, primary } = this.#options;
+    const normalised = normaliseQuery(query);
+    const version = await corpus.current();
+    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, sha256(normalised));
+    const present = (await redis.exists(cacheKey)) === 1;
+    if (present) {
+      await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
+      return true;
+    }
+    await this.search(normalised, k, { record: false, ...(signal !== undefined && { signal }) });
+    return false;
+  }
+
+  async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
+    const { embedder, primary, fallback, db, efSearch } = this.#options;
+    const item = { hash: sha256(query), text: query };
+    const spaces: SearchSpace[] = [];
+    const queryVectors = new Map<number, Float32Array>();
+    const embedded = await embedder.embed([item], options.signal);
+    const vector = embedded.vectors.get(item.hash)!;
+    if (vector.provider === primary.provider) {
+      spaces.push(primary);
+      queryVectors.set(primary.space.id, vector.vector);
+      if (fallback !== undefined && (await this.#fallbackHasVectors(version))) {
+        const inFallback = await embedder.embedWith(fallback.provider, [item], options.signal).catch((error: unknown) => {
+          this.#options.logger.warn({ err: { message: String(error) } }, 'fallback space skipped: could not embed the query with the fallback model');
+          return undefined;
+        });
+        if (inFallback !== undefined) {
+          spaces.push(fallback);
+          queryVectors.set(fallback.space.id, inFallback.get(item.hash)!);
+        }
+      }
+    } else if (fallback !== undefined) {
+      // The primary model is down: only what the fallback space holds can be searched.
+      spaces.push(fallback);
+      queryVectors.set(fallback.space.id, vector.vector);
+    }
+    const lists = await Promise.all(
+      spaces.map((entry) =>
+        searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, { k, efSearch, ...(options.exact !== undefined && { exact: options.exact }) }),
+      ),
+    );
+    if (lists.length === 1) return lists[0]!;
+    const seen = new Set<string>();
+    return lists
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .filter((hit) => {
+        const id = `${hit.documentId}:${hit.chunkIndex}`;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      })
+      .slice(0, k);
+  }
+
+  /** Cheap check, cached for a few seconds within one corpus version: the fallback space is usually empty. */
+  async #fallbackHasVectors(version: string | undefined): Promise<boolean> {
+    const fallback = this.#options.fallback;
+    if (fallback === undefined) return false;
+    const now = Date.now();
+    const known = this.#fallbackNonEmpty;
+    if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000) return known.value;
+    const value = await this.#options.db.withClient(async (client) => {
+      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.space.table}) AS present`);
+      return rows[0]!.present;
+    });
+    this.#fallbackNonEmpty = { value, at: now, version: version ?? '' };
+    return value;
+  }
+}

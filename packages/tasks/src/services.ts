@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import { createProducerConnection, hashTaggedPrefix, LanesClient } from '@lanes/client';
+import { createLogger, LanesMetrics, RateBudget, type Logger, type RuntimeConfig } from '@lanes/worker-core';
+import type { RagConfig } from './config.ts';
+import { Embedder } from './embed/embedder.ts';
+import { EmbeddingCache } from './embed/embedding-cache.ts';
+import { LocalEmbeddingProvider } from './embed/local-provider.ts';
+import { EmbeddingMetrics } from './embed/metrics.ts';
+import { OpenAIEmbeddingProvider } from './embed/openai-provider.ts';
+import type { EmbeddingProvider } from './embed/provider.ts';
+import { ragKeys, type RagKeys } from './redis-keys.ts';
+import { CorpusVersion } from './search/corpus-version.ts';
+import { QueryStats } from './search/query-stats.ts';
+import { SearchService, type SearchSpace } from './search/search-service.ts';
+import { Database } from './store/database.ts';
+import { DocumentStore } from './store/documents.ts';
+import { ensureSpace, listSpaces, type EmbeddingSpace } from './store/embedding-spaces.ts';
+import { migrate } from './store/migrations.ts';
+
+/** Everything the task handlers need, built once per process. */
+export interface RagServices {
+  readonly config: RagConfig;
+  readonly runtime: RuntimeConfig;
+  readonly db: Database;
+  readonly documents: DocumentStore;
+  readonly redis: Redis;
+  readonly keys: RagKeys;
+  readonly embedder: Embedder;
+  readonly primary: SearchSpace;
+  readonly fallback: SearchSpace | undefined;
+  readonly search: SearchService;
+  readonly corpus: CorpusVersion;
+  /** Looks up jobs (to report an ingest's progress from its children). */
+  readonly client: LanesClient;
+  readonly metrics: LanesMetrics;
+  readonly logger: Logger;
+  /** Every space with a vector table, for garbage collection and index rebuilds. */
+  allSpaces(): Promise<EmbeddingSpace[]>;
+  close(): Promise<void>;
+}
+
+export interface RagServiceOptions {
+  readonly metrics?: LanesMetrics;
+  readonly logger?: Logger;
+}
+
+function createProvider(config: RagConfig, model: string, redis: Redis, keys: RagKeys, metrics: EmbeddingMetrics, logger: Logger): EmbeddingProvider {
+  const embedding = config.embedding;
+  if (embedding.provider === 'local') return new LocalEmbeddingProvider(embedding.dimensions);
+  const budget = new RateBudget(redis, keys.embedBudget(embedding.provider, model), {
+    requests: { capacity: embedding.budget.requests, perMs: embedding.budget.windowMs },
+    tokens: { capacity: embedding.budget.tokens, perMs: embedding.budget.windowMs },
+  });
+  return new OpenAIEmbeddingProvider({
+    model,
+    dimensions: embedding.dimensions,
+    apiKey: embedding.apiKey ?? '',
+    baseUrl: embedding.baseUrl,
+    timeoutMs: embedding.timeoutMs,
+    maxAttempts: embedding.maxAttempts,
+    budget,
+    metrics,
+    logger,
+  });
+}
+
+/**
+ * Connects to PostgreSQL (migrating the schema: safe when many workers start at once) and
+ * Redis, and wires the adapters. Fails fast with a readable error when PostgreSQL is down.
+ */
+export async function createRagServices(config: RagConfig, runtime: RuntimeConfig, options: RagServiceOptions = {}): Promise<RagServices> {
+  const logger = options.logger ?? createLogger(runtime.logLevel, { component: 'rag' });
+  const metrics = options.metrics ?? new LanesMetrics({ defaultMetrics: false });
+  const db = new Database({ url: config.databaseUrl, schema: config.pgSchema, logger });
+  const redis = createProducerConnection(runtime.redisUrl);
+  const prefix = hashTaggedPrefix(runtime.prefix);
+  const keys = ragKeys(prefix);
+  try {
+    await migrate(db);
+    const embeddingMetrics = new EmbeddingMetrics(metrics);
+    const primaryProvider = createProvider(config, config.embedding.model, redis, keys, embeddingMetrics, logger);
+    const fallbackProvider =
+      config.embedding.fallbackModel === undefined ? undefined : createProvider(config, config.embedding.fallbackModel, redis, keys, embeddingMetrics, logger);
+    const spaceOf = (provider: EmbeddingProvider): Promise<EmbeddingSpace> =>
+      ensureSpace(db, { provider: provider.provider, model: provider.model, dimensions: provider.dimensions }, config.index);
+    const primary: SearchSpace = { space: await spaceOf(primaryProvider), provider: primaryProvider };
+    const fallback: SearchSpace | undefined = fallbackProvider === undefined ? undefined : { space: await spaceOf(fallbackProvider), provider: fallbackProvider };
+    const embedder = new Embedder({
+      primary: primaryProvider,
+      fallback: fallbackProvider,
+      cache: new EmbeddingCache(redis, prefix, config.embedding.cacheTtlSeconds),
+      metrics: embeddingMetrics,
+      logger,
+      batchSize: config.embedding.batchSize,
+    });
+    const corpus = new CorpusVersion(redis, keys.corpusVersion);
+    const search = new SearchService({
+      db,
+      redis,
+      keys,
+      embedder,
+      primary,
+      fallback,
+      corpus,
+      stats: new QueryStats(redis, keys, config.cacheWarming.windowHours),
+      efSearch: config.search.efSearch,
+      resultCacheTtlSeconds: config.search.resultCacheTtlSeconds,
+      metrics,
+      logger,
+    });
+    const client = new LanesClient({ redisUrl: runtime.redisUrl, prefix: runtime.prefix });
+    return {
+      config,
+      runtime,
+      db,
+      documents: new DocumentStore(db),
+      redis,
+      keys,
+      embedder,
+      primary,
+      fallback,
+      search,
+      corpus,
+      client,
+      metrics,
+      logger,
+      allSpaces: () => listSpaces(db),
+      close: async () => {
+        await client.close();
+        redis.disconnect();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    redis.disconnect();
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

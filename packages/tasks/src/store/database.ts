@@ -1,0 +1,99 @@
+import pg from 'pg';
+import pgvector from 'pgvector/pg';
+import type { Logger } from '@lanes/worker-core';
+
+export type DbClient = pg.PoolClient;
+
+export interface DatabaseOptions {
+  readonly url: string;
+  /** Every table lives here; validated as a plain identifier by the config loader. */
+  readonly schema: string;
+  readonly maxConnections?: number;
+  readonly logger?: Logger;
+}
+
+/** Double-quotes an identifier that the config already restricted to [a-z0-9_]. */
+export function ident(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new TypeError(`unsafe SQL identifier "${name}"`);
+  return `"${name}"`;
+}
+
+/**
+ * The PostgreSQL pool. Connections set `search_path` to the configured schema (then public,
+ * where the vector extension lives), so tests and tenants can each have their own schema.
+ * pgvector's type parsers are registered per connection before first use: they need the
+ * extension, which the migrations create, so registration is lazy rather than on connect.
+ */
+export class Database {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly #typed = new WeakSet<pg.PoolClient>();
+  readonly #broken = new WeakSet<pg.PoolClient>();
+
+  constructor(options: DatabaseOptions) {
+    this.schema = options.schema;
+    const searchPath = options.schema === 'public' ? 'public' : `${options.schema},public`;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      options: `-c search_path=${searchPath}`,
+      application_name: 'lanes',
+    });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    this.pool.on('error', (error) => options.logger?.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed'));
+  }
+
+  /** Qualified table name in the configured schema. */
+  table(name: string): string {
+    return `${ident(this.schema)}.${ident(name)}`;
+  }
+
+  async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      if (options.vectorTypes !== false && !this.#typed.has(client)) {
+        await pgvector.registerTypes(client);
+        this.#typed.add(client);
+      }
+      return await fn(client);
+    } finally {
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
+      client.release(this.#broken.has(client));
+    }
+  }
+
+  /** Runs `fn` in a transaction; rolls back on any error. */
+  async transaction<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => this.#broken.add(client));
+        throw error;
+      }
+    }, options);
+  }
+
+  async ping(): Promise<void> {
+    await this.withClient((client) => client.query('SELECT 1'), { vectorTypes: false });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** pgvector's text form; six decimals keep a unit vector's precision at a third of the bytes. */
+export function vectorLiteral(vector: Float32Array | readonly number[]): string {
+  let out = '[';
+  for (let i = 0; i < vector.length; i++) {
+    if (i > 0) out += ',';
+    out += String(Math.round(vector[i]! * 1e6) / 1e6);
+  }
+  return `${out}]`;
+}

@@ -1,0 +1,279 @@
+import type { Database, DbClient } from './database.ts';
+import { vectorLiteral } from './database.ts';
+import type { EmbeddingSpace } from './embedding-spaces.ts';
+
+export interface StagedChunk {
+  readonly index: number;
+  readonly text: string;
+  readonly hash: string;
+  readonly tokens: number;
+}
+
+export interface StageInput {
+  readonly source: string;
+  readonly metadata: Record<string, unknown>;
+  /** Identity of the document's content and of how it was chunked. */
+  readonly contentHash: string;
+  readonly pages: number;
+  readonly chunks: readonly StagedChunk[];
+  readonly primary: EmbeddingSpace;
+}
+
+export interface ChunkRef {
+  readonly id: string;
+  readonly hash: string;
+}
+
+export interface StageResult {
+  readonly documentId: string;
+  readonly generation: number;
+  /** One chunk per distinct text that has no vector in the primary space yet. */
+  readonly toEmbed: readonly ChunkRef[];
+  /** Chunks of the staged generation whose text lacked a vector (duplicates included). */
+  readonly needingVectors: number;
+  readonly total: number;
+}
+
+export interface UpToDate {
+  readonly documentId: string;
+  readonly chunks: number;
+  readonly pages: number;
+}
+
+export type FinaliseState = 'promoted' | 'already-live' | 'superseded';
+
+export interface FinaliseResult {
+  readonly state: FinaliseState;
+  readonly chunks: number;
+  readonly pages: number;
+  /** Chunks of the previous live generation whose text is gone from the new one. */
+  readonly removed: number;
+  /** True when the set of searchable texts changed (callers bump the corpus version). */
+  readonly changed: boolean;
+}
+
+export interface StoredChunk {
+  readonly id: string;
+  readonly hash: string;
+  readonly text: string;
+  readonly tokens: number;
+}
+
+export class IncompleteVectorsError extends Error {
+  constructor(documentId: string, missing: number) {
+    super(`document ${documentId}: ${missing} chunk(s) still have no vector after their embedding jobs completed`);
+  }
+}
+
+/**
+ * Staging takes this lock shared and vector garbage collection takes it exclusive, so a
+ * vector that staging just counted on cannot be collected before its new chunk row commits.
+ */
+function gcLockKey(db: Database): string {
+  return `lanes:vector-gc:${db.schema}`;
+}
+
+/**
+ * Documents and their chunks. A document's chunks come in generations: a new version is
+ * staged as a new generation beside the live one (search only sees the live one), its missing
+ * vectors are embedded, then `finalise` swaps generations, deletes the stale chunks and
+ * collects vectors no chunk references any more, all in one transaction.
+ */
+export class DocumentStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** The live document when its content is unchanged and every chunk has a primary vector. */
+  async findUpToDate(source: string, contentHash: string, primary: EmbeddingSpace): Promise<UpToDate | undefined> {
+    const db = this.#db;
+    return db.withClient(async (client) => {
+      const { rows } = await client.query<{ id: string; chunk_count: number; pages: number }>(
+        `SELECT d.id::text AS id, d.chunk_count, d.pages FROM ${db.table('documents')} d
+          WHERE d.source = $1 AND d.status = 'ready' AND d.content_hash = $2 AND d.pending_generation IS NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM ${db.table('chunks')} c
+               WHERE c.document_id = d.id AND c.generation = d.generation
+                 AND NOT EXISTS (SELECT 1 FROM ${primary.table} e WHERE e.content_hash = c.content_hash))`,
+        [source, contentHash],
+      );
+      const row = rows[0];
+      return row === undefined ? undefined : { documentId: row.id, chunks: row.chunk_count, pages: row.pages };
+    });
+  }
+
+  async stage(input: StageInput): Promise<StageResult> {
+    const db = this.#db;
+    return db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [gcLockKey(db)]);
+      await client.query(`INSERT INTO ${db.table('documents')} (source, metadata) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING`, [
+        input.source,
+        JSON.stringify(input.metadata),
+      ]);
+      const { rows } = await client.query<{ id: string; generation: number; pending_generation: number | null; pending_hash: string | null }>(
+        `SELECT id::text AS id, generation, pending_generation, pending_hash FROM ${db.table('documents')} WHERE source = $1 FOR UPDATE`,
+        [input.source],
+      );
+      const doc = rows[0]!;
+      let generation: number;
+      if (doc.pending_generation !== null && doc.pending_hash === input.contentHash) {
+        // A retry, or a concurrent job with the same content: continue that staging.
+        generation = doc.pending_generation;
+      } else {
+        // Newer content than what is staged (if anything): the older staging is abandoned.
+        if (doc.pending_generation !== null) {
+          await client.query(`DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [doc.id, doc.pending_generation]);
+        }
+        generation = Math.max(doc.generation, doc.pending_generation ?? 0) + 1;
+      }
+      await client.query(
+        `UPDATE ${db.table('documents')} SET pending_generation = $2, pending_hash = $3, pending_pages = $4, metadata = $5, updated_at = now() WHERE id = $1`,
+        [doc.id, generation, input.contentHash, input.pages, JSON.stringify(input.metadata)],
+      );
+      await insertChunks(db, client, doc.id, generation, input.chunks);
+      const missing = await client.query<{ id: string; content_hash: string }>(
+        `SELECT c.id::text AS id, c.content_hash FROM ${db.table('chunks')} c
+          WHERE c.document_id = $1 AND c.generation = $2
+            AND NOT EXISTS (SELECT 1 FROM ${input.primary.table} e WHERE e.content_hash = c.content_hash)
+          ORDER BY c.chunk_index`,
+        [doc.id, generation],
+      );
+      const seen = new Set<string>();
+      const toEmbed: ChunkRef[] = [];
+      for (const row of missing.rows) {
+        if (seen.has(row.content_hash)) continue;
+        seen.add(row.content_hash);
+        toEmbed.push({ id: row.id, hash: row.content_hash });
+      }
+      return { documentId: doc.id, generation, toEmbed, needingVectors: missing.rows.length, total: input.chunks.length };
+    });
+  }
+
+  /**
+   * Makes `generation` live if it is still the staged one: deletes every other generation's
+   * chunks and the vectors (in every space) that no chunk references any more.
+   */
+  async finalise(documentId: string, generation: number, primary: EmbeddingSpace, spaces: readonly EmbeddingSpace[]): Promise<FinaliseResult> {
+    const db = this.#db;
+    return db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
+      const { rows } = await client.query<{ generation: number; pending_generation: number | null; chunk_count: number; pages: number }>(
+        `SELECT generation, pending_generation, chunk_count, pages FROM ${db.table('documents')} WHERE id = $1 FOR UPDATE`,
+        [documentId],
+      );
+      const doc = rows[0];
+      if (doc === undefined) return { state: 'superseded', chunks: 0, pages: 0, removed: 0, changed: false };
+      if (doc.pending_generation !== generation) {
+        const state: FinaliseState = doc.generation === generation ? 'already-live' : 'superseded';
+        return { state, chunks: doc.chunk_count, pages: doc.pages, removed: 0, changed: false };
+      }
+      const others = spaces.filter((space) => space.id !== primary.id);
+      const covered = [primary, ...others].map((space) => `EXISTS (SELECT 1 FROM ${space.table} e WHERE e.content_hash = c.content_hash)`).join(' OR ');
+      const missing = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.table('chunks')} c WHERE c.document_id = $1 AND c.generation = $2 AND NOT (${covered})`,
+        [documentId, generation],
+      );
+      if (missing.rows[0]!.n > 0) throw new IncompleteVectorsError(documentId, missing.rows[0]!.n);
+      const removed = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.table('chunks')} o
+          WHERE o.document_id = $1 AND o.generation = $3
+            AND NOT EXISTS (SELECT 1 FROM ${db.table('chunks')} c WHERE c.document_id = $1 AND c.generation = $2 AND c.content_hash = o.content_hash)`,
+        [documentId, generation, doc.generation],
+      );
+      const deleted = await client.query<{ content_hash: string }>(
+        `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation <> $2 RETURNING content_hash`,
+        [documentId, generation],
+      );
+      const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
+        documentId,
+        generation,
+      ]);
+      const { rows: updated } = await client.query<{ pages: number }>(
+        `UPDATE ${db.table('documents')}
+            SET generation = $2, content_hash = pending_hash, pages = coalesce(pending_pages, 0), chunk_count = $3, status = 'ready',
+                pending_generation = NULL, pending_hash = NULL, pending_pages = NULL, updated_at = now()
+          WHERE id = $1 RETURNING pages`,
+        [documentId, generation, counted.rows[0]!.n],
+      );
+      const stale = [...new Set(deleted.rows.map((row) => row.content_hash))];
+      if (stale.length > 0) {
+        for (const space of spaces) {
+          await client.query(
+            `DELETE FROM ${space.table} e WHERE e.content_hash = ANY($1::text[])
+               AND NOT EXISTS (SELECT 1 FROM ${db.table('chunks')} c WHERE c.content_hash = e.content_hash)`,
+            [stale],
+          );
+        }
+      }
+      const removedCount = removed.rows[0]!.n;
+      // Promotion happens only for new content or re-embedded vectors: either way cached results are stale.
+      return { state: 'promoted', chunks: counted.rows[0]!.n, pages: updated[0]!.pages, removed: removedCount, changed: true };
+    });
+  }
+
+  async loadChunks(documentId: string, chunkIds: readonly string[]): Promise<StoredChunk[]> {
+    const db = this.#db;
+    return db.withClient(async (client) => {
+      const { rows } = await client.query<{ id: string; content_hash: string; text: string; token_count: number }>(
+        `SELECT id::text AS id, content_hash, text, token_count FROM ${db.table('chunks')}
+          WHERE document_id = $1 AND id = ANY($2::bigint[]) ORDER BY chunk_index`,
+        [documentId, chunkIds],
+      );
+      return rows.map((row) => ({ id: row.id, hash: row.content_hash, text: row.text, tokens: row.token_count }));
+    });
+  }
+
+  /** Of the given texts, those that already have a vector in the space. */
+  async existingVectors(space: EmbeddingSpace, hashes: readonly string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    return this.#db.withClient(async (client) => {
+      const { rows } = await client.query<{ content_hash: string }>(`SELECT content_hash FROM ${space.table} WHERE content_hash = ANY($1::text[])`, [hashes]);
+      return new Set(rows.map((row) => row.content_hash));
+    });
+  }
+
+  /**
+   * Bulk, idempotent: multi-row inserts through unnest, existing vectors left alone. Vectors
+   * written to the primary space retire their copies in `supersedes` (the fallback space).
+   */
+  async writeVectors(space: EmbeddingSpace, entries: ReadonlyArray<readonly [string, Float32Array]>, supersedes: readonly EmbeddingSpace[] = []): Promise<number> {
+    if (entries.length === 0) return 0;
+    let written = 0;
+    await this.#db.transaction(async (client) => {
+      for (let start = 0; start < entries.length; start += 500) {
+        const slice = entries.slice(start, start + 500);
+        const result = await client.query(
+          `INSERT INTO ${space.table} (content_hash, embedding)
+           SELECT * FROM unnest($1::text[], $2::vector[]) ON CONFLICT (content_hash) DO NOTHING`,
+          [slice.map(([hash]) => hash), slice.map(([, vector]) => vectorLiteral(vector))],
+        );
+        written += result.rowCount ?? 0;
+      }
+      for (const old of supersedes) {
+        await client.query(`DELETE FROM ${old.table} WHERE content_hash = ANY($1::text[])`, [entries.map(([hash]) => hash)]);
+      }
+    });
+    return written;
+  }
+
+  async countRows(space: EmbeddingSpace): Promise<number> {
+    return this.#db.withClient(async (client) => {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
+      return rows[0]!.n;
+    });
+  }
+}
+
+async function insertChunks(db: Database, client: DbClient, documentId: string, generation: number, chunks: readonly StagedChunk[]): Promise<void> {
+  for (let start = 0; start < chunks.length; start += 1000) {
+    const slice = chunks.slice(start, start + 1000);
+    await client.query(
+      `INSERT INTO ${db.table('chunks')} (document_id, generation, chunk_index, text, content_hash, token_count)
+       SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::int[])
+       ON CONFLICT (document_id, generation, chunk_index) DO NOTHING`,
+      [documentId, generation, slice.map((c) => c.index), slice.map((c) => c.text), slice.map((c) => c.hash), slice.map((c) => c.tokens)],
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import { LanesError } from '@lanes/contracts';
+import { ident, type Database, type DbClient } from './database.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /** DDL for the given (quoted) schema. */
+  readonly sql: (schema: string) => string;
+}
+
+/**
+ * Versioned, append-only. Never edit a released migration: add the next version.
+ *
+ * Documents and chunks are independent of any embedding model. Vectors live in one table per
+ * embedding space (provider, model, dimensions), keyed by the chunk text's sha256, so a model
+ * change can never mix vectors, and equal texts (in one document or many) are embedded once.
+ * `generation` lets a changed document be staged beside the live one and swapped atomically.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'documents, chunks, embedding spaces',
+    sql: (s) => `
+      CREATE TABLE ${s}.documents (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        source text NOT NULL UNIQUE,
+        content_hash text,
+        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ready')),
+        pages integer NOT NULL DEFAULT 0,
+        chunk_count integer NOT NULL DEFAULT 0,
+        generation integer NOT NULL DEFAULT 0,
+        pending_generation integer,
+        pending_hash text,
+        pending_pages integer,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE ${s}.chunks (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        document_id bigint NOT NULL REFERENCES ${s}.documents (id) ON DELETE CASCADE,
+        generation integer NOT NULL,
+        chunk_index integer NOT NULL,
+        text text NOT NULL CHECK (text <> ''),
+        content_hash text NOT NULL,
+        token_count integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (document_id, generation, chunk_index)
+      );
+      CREATE INDEX chunks_content_hash_idx ON ${s}.chunks (content_hash);
+      CREATE TABLE ${s}.embedding_spaces (
+        id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        provider text NOT NULL,
+        model text NOT NULL,
+        dimensions integer NOT NULL CHECK (dimensions > 0),
+        table_name text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (provider, model, dimensions)
+      );
+    `,
+  },
+];
+
+export class MigrationError extends LanesError {
+  constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('MIGRATION_FAILED', message, context, options);
+  }
+}
+
+/** One lock for every schema: CREATE EXTENSION and CREATE SCHEMA race across schemas too. */
+const MIGRATION_LOCK = "hashtext('lanes:migrations')";
+
+async function ensureVectorExtension(client: DbClient): Promise<void> {
+  const { rowCount } = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'");
+  if (rowCount !== null && rowCount > 0) return;
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public');
+  } catch (error) {
+    throw new MigrationError(
+      `the pgvector extension is not installed and could not be created (${(error as Error).message}); install pgvector and run CREATE EXTENSION vector as a superuser`,
+      {},
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Applies missing migrations in order, each recorded in `lanes_migrations`. Safe when many
+ * workers start at once: the first takes a transaction-scoped advisory lock and migrates;
+ * the others wait on the lock, then find nothing left to do.
+ */
+export async function migrate(db: Database): Promise<number[]> {
+  const s = ident(db.schema);
+  return db.transaction(
+    async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      await ensureVectorExtension(client);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${s}.lanes_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.lanes_migrations`);
+      const done = new Set(rows.map((row) => row.version));
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        try {
+          await client.query(migration.sql(s));
+        } catch (error) {
+          throw new MigrationError(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { version: migration.version }, { cause: error });
+        }
+        await client.query(`INSERT INTO ${s}.lanes_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        applied.push(migration.version);
+      }
+      return applied;
+    },
+    { vectorTypes: false },
+  );
+}

@@ -1,0 +1,123 @@
+import { resolve } from 'node:path';
+import { batchEmbed, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
+import { child, implement, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
+import { describeFile, describeText, extractDocument, type DocumentInput } from '../extract/extract-document.ts';
+import type { RagServices } from '../services.ts';
+import type { StageResult } from '../store/documents.ts';
+
+/** At most this many progress writes per second: a 2000-page PDF must not flood Redis. */
+const PROGRESS_INTERVAL_MS = 250;
+
+function throttled(ctx: TaskContext): (value: Record<string, unknown>, force?: boolean) => void {
+  let last = 0;
+  return (value, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    void ctx.progress(value).catch(() => undefined);
+  };
+}
+
+async function finalise(
+  services: RagServices,
+  source: string,
+  documentId: string,
+  generation: number,
+  embedded: number,
+  ctx: TaskContext,
+): Promise<IngestResult> {
+  const spaces = await services.allSpaces();
+  const outcome = await services.documents.finalise(documentId, generation, services.primary.space, spaces);
+  if (outcome.changed) await services.corpus.bump();
+  if (outcome.state === 'superseded') ctx.logger.info({ documentId, generation }, 'a newer version of this document was staged meanwhile; it wins');
+  await services.redis.del(services.keys.ingestProgress(ctx.job.id));
+  await ctx.progress({ stage: 'done', chunksTotal: outcome.chunks, chunksEmbedded: embedded, pagesParsed: outcome.pages, pagesTotal: outcome.pages });
+  return {
+    documentId,
+    source,
+    pages: outcome.pages,
+    chunks: outcome.chunks,
+    embedded,
+    unchanged: Math.max(0, outcome.chunks - embedded),
+    removed: outcome.removed,
+  };
+}
+
+/** Groups the texts to embed into batch-embed children, keyed by generation so retries reuse them. */
+function childrenFor(staged: StageResult, perChild: number, ctx: TaskContext): ReturnType<typeof child>[] {
+  const children: ReturnType<typeof child>[] = [];
+  for (let start = 0, n = 0; start < staged.toEmbed.length; start += perChild, n++) {
+    const chunkIds = staged.toEmbed.slice(start, start + perChild).map((ref) => ref.id);
+    children.push(
+      child(
+        batchEmbed,
+        { documentId: staged.documentId, chunkIds, generation: staged.generation, progressOf: { jobId: ctx.job.id, lane: ctx.job.lane } },
+        `g${staged.generation}-b${n}`,
+      ),
+    );
+  }
+  return children;
+}
+
+/**
+ * `ingest`: path or inline text → (unchanged? done) → extract + chunk in a worker thread →
+ * stage a new generation of chunks → batch-embed children for texts without a vector →
+ * (resumed when they complete) swap generations, delete stale chunks and vectors.
+ */
+export function createIngestTask(services: RagServices): TaskDefinition<typeof ingest> {
+  return implement(ingest, async (payload, ctx) => {
+    const { config, documents, primary } = services;
+    const path = payload.path === undefined ? undefined : resolve(payload.path);
+    const source = payload.source ?? path ?? '(inline)';
+
+    if (ctx.childResults !== undefined) {
+      const results = ctx.childResults as BatchEmbedResult[];
+      const first = results[0];
+      if (first !== undefined && first.generation !== null) {
+        const embedded = results.reduce((sum, result) => sum + result.chunks, 0);
+        return finalise(services, source, first.documentId, first.generation, embedded, ctx);
+      }
+    }
+
+    const input: DocumentInput =
+      path !== undefined
+        ? await describeFile(path, source, config.chunking, config.extraction)
+        : describeText(payload.text ?? '', source, config.chunking, config.extraction);
+
+    const current = await documents.findUpToDate(source, input.contentHash, primary.space);
+    if (current !== undefined) {
+      await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
+      return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
+    }
+
+    const report = throttled(ctx);
+    report({ stage: 'extracting', pagesParsed: 0, pagesTotal: null }, true);
+    const extracted = await extractDocument(input, config.chunking, config.extraction, {
+      signal: ctx.signal,
+      onProgress: (progress) => report({ ...progress }, progress.stage === 'chunking'),
+    });
+
+    const staged = await documents.stage({
+      source,
+      metadata: payload.metadata ?? {},
+      contentHash: input.contentHash,
+      pages: extracted.pages,
+      chunks: extracted.chunks,
+      primary: primary.space,
+    });
+    ctx.logger.info(
+      { documentId: staged.documentId, generation: staged.generation, pages: extracted.pages, chunks: staged.total, toEmbed: staged.toEmbed.length },
+      'document staged',
+    );
+    if (staged.toEmbed.length === 0) return finalise(services, source, staged.documentId, staged.generation, 0, ctx);
+
+    const progressKey = services.keys.ingestProgress(ctx.job.id);
+    await services.redis
+      .multi()
+      .hset(progressKey, { total: staged.toEmbed.length, pages: extracted.pages, embedded: 0 })
+      .expire(progressKey, 24 * 3600)
+      .exec();
+    await ctx.progress({ stage: 'embedding', chunksTotal: staged.toEmbed.length, chunksEmbedded: 0, pagesParsed: extracted.pages, pagesTotal: extracted.pages });
+    return ctx.awaitChildren(childrenFor(staged, config.ingest.chunksPerChild, ctx));
+  });
+}

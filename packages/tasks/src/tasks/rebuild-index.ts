@@ -1,0 +1,46 @@
+import { rebuildIndex } from '@lanes/contracts';
+import { implement, type TaskDefinition } from '@lanes/worker-core';
+import type { RagServices } from '../services.ts';
+import { rebuildHnswIndex } from '../store/index-builder.ts';
+
+/**
+ * `rebuild-index` (low lane): a fresh HNSW index, built concurrently, for the active spaces
+ * (primary, then fallback), replacing older HNSW or IVFFlat indexes; then ANALYZE. Search and
+ * ingest continue meanwhile. Progress from pg_stat_progress_create_index, also exported as
+ * the gauge lanes_index_build_progress{index}.
+ */
+export function createRebuildIndexTask(services: RagServices): TaskDefinition<typeof rebuildIndex> {
+  const gauge = services.metrics.gauge('lanes_index_build_progress', 'Progress (0..1) of the running vector index build, by embedding table', ['index']);
+  return implement(rebuildIndex, async (payload, ctx) => {
+    const { config, primary, fallback, db } = services;
+    const params = { m: payload.m ?? config.index.m, efConstruction: payload.efConstruction ?? config.index.efConstruction };
+    const targets = [primary.space, ...(fallback === undefined ? [] : [fallback.space])];
+    const outcomes = [];
+    for (const space of targets) {
+      let lastReport = 0;
+      const outcome = await rebuildHnswIndex(db, space, params, {
+        signal: ctx.signal,
+        onProgress: (progress) => {
+          gauge.set({ index: space.tableName }, progress.fraction);
+          const now = Date.now();
+          if (now - lastReport < 250 && progress.fraction < 1) return;
+          lastReport = now;
+          void ctx.progress({ index: space.tableName, phase: progress.phase, fraction: Math.round(progress.fraction * 1000) / 1000 }).catch(() => undefined);
+        },
+      });
+      outcomes.push(outcome);
+      ctx.logger.info({ table: space.tableName, ...outcome }, outcome.skipped ? 'index rebuild skipped: another is running' : 'index rebuilt');
+    }
+    // ANN results may shift slightly with a new graph: cached results are recomputed.
+    await services.corpus.bump();
+    const main = outcomes[0]!;
+    return {
+      index: main.index,
+      rows: outcomes.reduce((sum, outcome) => sum + outcome.rows, 0),
+      durationMs: outcomes.reduce((sum, outcome) => sum + outcome.durationMs, 0),
+      replaced: main.replaced[0] ?? null,
+      replacedAll: outcomes.flatMap((outcome) => outcome.replaced),
+      skipped: outcomes.every((outcome) => outcome.skipped),
+    };
+  });
+}
