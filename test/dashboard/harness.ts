@@ -1,7 +1,7 @@
 // Shared set-up for the dashboard tests: a dashboard on a free port over a key prefix of its
 // own (so test files never see each other's jobs), and teardown that removes those keys.
 import { randomBytes } from 'node:crypto';
-import { Worker, type Job } from 'bullmq';
+import { MetricsTime, Worker, type Job } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
 import { createBlockingConnection, LanesClient } from '@lanes/client';
 import { createLogger, type LanesMetrics } from '@lanes/worker-core';
@@ -57,9 +57,10 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
 
 /**
  * A plain BullMQ worker on one lane of the dashboard's prefix: jobs whose data has `fail`
- * throw that message, the rest complete. Resolves once `count` jobs have finished.
+ * throw that message, the rest complete. Resolves once `count` jobs have finished. With
+ * `collectMetrics`, it records BullMQ's per-minute metrics as a worker with that option does.
  */
-export async function processJobs(client: LanesClient, lane: Lane, count: number): Promise<void> {
+export async function processJobs(client: LanesClient, lane: Lane, count: number, options: { collectMetrics?: boolean } = {}): Promise<void> {
   const connection = createBlockingConnection(REDIS_URL);
   let finished = 0;
   let done!: () => void;
@@ -71,7 +72,7 @@ export async function processJobs(client: LanesClient, lane: Lane, count: number
       if (fail !== undefined) throw new Error(fail);
       return { ok: true };
     },
-    { connection, prefix: client.prefix },
+    { connection, prefix: client.prefix, ...(options.collectMetrics === true && { metrics: { maxDataPoints: MetricsTime.ONE_WEEK } }) },
   );
   const onFinish = (): void => {
     finished += 1;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { call, postJson, startTestDashboard, type TestDashboard } from './harness.ts';
+import { countInWindow } from '../../packages/dashboard/src/overview.ts';
+import { call, postJson, processJobs, startTestDashboard, type TestDashboard } from './harness.ts';
 
 function findPromtool(): string | undefined {
   for (const candidate of [process.env.PROMTOOL, '/usr/bin/promtool', '/usr/local/bin/promtool']) {
@@ -82,5 +83,39 @@ describe('dashboard /metrics', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const check = spawnSync(promtool, ['check', 'metrics'], { input: res.body as string, encoding: 'utf8' });
     assert.equal(check.status, 0, `promtool check metrics failed:\n${check.stdout}${check.stderr}`);
+  });
+});
+
+describe('overview throughput from BullMQ worker metrics', () => {
+  test('countInWindow places the window by BullMQ timestamps, pending minute included', () => {
+    const minute = 60_000;
+    const now = 1000 * minute + 30_000;
+    // Last flush this minute: 4 pending; the minutes before hold 3, 2, 1.
+    const fresh = { meta: { count: 10, prevTS: 1000 * minute + 5_000, prevCount: 6 }, data: [3, 2, 1], count: 3 };
+    assert.equal(countInWindow(fresh, now, 15), 10);
+    assert.equal(countInWindow(fresh, now, 2), 4 + 3);
+    // Idle for 14 minutes since the last flush: only the pending minute is still inside 15.
+    const idle = { ...fresh, meta: { ...fresh.meta, prevTS: 986 * minute } };
+    assert.equal(countInWindow(idle, now, 15), 4);
+    assert.equal(countInWindow({ ...idle, meta: { ...idle.meta, prevTS: 900 * minute } }, now, 15), 0);
+    assert.equal(countInWindow({ meta: { count: 0, prevTS: 0, prevCount: 0 }, data: [], count: 0 }, now, 15), 0);
+  });
+
+  test('with worker metrics enabled the overview reads them', async () => {
+    const d = await startTestDashboard('bullmetrics');
+    try {
+      for (const data of [{ text: 'a', source: 'a' }, { text: 'b', source: 'b' }, { text: 'c', source: 'c' }]) {
+        await postJson(`${d.url}/api/jobs`, { task: 'ingest', data, options: { lane: 'low' } });
+      }
+      await processJobs(d.client, 'low', 3, { collectMetrics: true });
+      const o = (await call(`${d.url}/api/overview`)).body;
+      assert.equal(o.throughput.source, 'bullmq-metrics');
+      const low = o.throughput.lanes.find((l: { lane: string }) => l.lane === 'low');
+      assert.equal(low.completed, 3);
+      assert.equal(low.failed, 0);
+      assert.equal(low.failureRate, 0);
+    } finally {
+      await d.stop();
+    }
   });
 });

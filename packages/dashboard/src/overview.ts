@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { Metrics, Queue } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, type LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LaneDepth, type LanesMetrics } from '@lanes/worker-core';
@@ -108,16 +108,27 @@ function rate(failed: number, completed: number): number | null {
   return failed + completed === 0 ? null : failed / (failed + completed);
 }
 
-function sumRecent(data: readonly number[], minutes: number): number {
-  return data.slice(0, minutes).reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
+/**
+ * Jobs counted by BullMQ's metrics in the `minutes` ending at `now`. BullMQ flushes a
+ * per-minute data point only when a job finishes in a later minute, so the newest minute's
+ * count is still pending in meta (count - prevCount, all in prevTS's minute), and data[i]
+ * is the minute i + 1 before that one. An idle lane's data is therefore aligned to prevTS,
+ * not to now, which is why the window is placed from the timestamps rather than by index.
+ */
+export function countInWindow(metrics: Metrics, now: number, minutes: number): number {
+  if (!(metrics.meta.prevTS > 0)) return 0;
+  const age = Math.floor(now / 60_000) - Math.floor(metrics.meta.prevTS / 60_000);
+  const pending = age >= 0 && age < minutes ? metrics.meta.count - metrics.meta.prevCount : 0;
+  const points = metrics.data.slice(0, Math.max(0, minutes - age - 1));
+  return pending + points.reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
 }
 
 /** From BullMQ's per-minute metrics; null when no worker records them for this lane. */
-async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number): Promise<ThroughputRow | null> {
+async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number, now: number): Promise<ThroughputRow | null> {
   const [completed, failed] = await Promise.all([queue.getMetrics('completed', 0, minutes - 1), queue.getMetrics('failed', 0, minutes - 1)]);
   if (completed.meta.count === 0 && failed.meta.count === 0) return null;
-  const done = sumRecent(completed.data, minutes);
-  const bad = sumRecent(failed.data, minutes);
+  const done = countInWindow(completed, now, minutes);
+  const bad = countInWindow(failed, now, minutes);
   return { lane, completed: done, failed: bad, perMinute: (done + bad) / minutes, failureRate: rate(bad, done), lowerBound: false };
 }
 
@@ -197,7 +208,7 @@ export async function readOverview(client: LanesClient, metrics: LanesMetrics, n
   const minutes = THROUGHPUT_WINDOW_MINUTES;
   const [depths, bull, tasks, embeddings] = await Promise.all([
     readAllLaneDepths(queueFor),
-    Promise.all(LANES.map((lane) => fromBullMetrics(lane, queueFor(lane), minutes))),
+    Promise.all(LANES.map((lane) => fromBullMetrics(lane, queueFor(lane), minutes, now))),
     taskRows(metrics),
     embeddingStats(metrics),
   ]);

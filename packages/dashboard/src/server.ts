@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { LanesClient } from '@lanes/client';
-import type { RuntimeConfig } from '@lanes/worker-core';
+import { createLogger, type RuntimeConfig } from '@lanes/worker-core';
 import { createDashboard } from './app.ts';
 import type { DashboardOptions } from './options.ts';
 
@@ -27,6 +27,10 @@ export interface RunningDashboard {
 
 export const DEFAULT_DASHBOARD_PORT = 3000;
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 function localHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -37,7 +41,8 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   const { port = DEFAULT_DASHBOARD_PORT, host = '0.0.0.0', client: given, ...rest } = options;
   if (given === undefined && options.config === undefined) throw new TypeError('startDashboard needs a client or a config');
   const client = given ?? new LanesClient({ redisUrl: options.config!.redisUrl, prefix: options.config!.prefix });
-  const app = createDashboard({ ...rest, client });
+  const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
+  const app = createDashboard({ ...rest, logger, client });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(port, host, (error?: Error) => (error === undefined ? resolve(listening) : reject(error)));
     listening.once('error', reject);
@@ -45,6 +50,9 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   // Keep-alive sockets would otherwise hold close() open until they time out.
   server.keepAliveTimeout = 5000;
   const bound = (server.address() as AddressInfo).port;
+  if ((options.token ?? '') === '' && !isLoopback(host)) {
+    logger.warn({ host, port: bound }, 'dashboard listens beyond this machine without a token: set LANES_DASHBOARD_TOKEN');
+  }
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
