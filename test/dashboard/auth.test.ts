@@ -82,3 +82,38 @@ describe('Bull Board read-only mode', () => {
     }
   });
 });
+
+describe('token comparison and redaction', () => {
+  test('bearer and basic secrets are extracted; comparison needs the exact token', async () => {
+    const { presentedSecret, tokenMatches } = await import('../../packages/dashboard/src/auth.ts');
+    assert.equal(presentedSecret(`Bearer ${TOKEN}`), TOKEN);
+    assert.equal(presentedSecret(basic(TOKEN).authorization), TOKEN);
+    assert.equal(presentedSecret(`Basic ${Buffer.from('no-colon').toString('base64')}`), undefined);
+    assert.equal(presentedSecret(undefined), undefined);
+    assert.equal(tokenMatches(TOKEN, TOKEN), true);
+    assert.equal(tokenMatches(`${TOKEN} `, TOKEN), false);
+    assert.equal(tokenMatches('', TOKEN), false);
+    assert.equal(tokenMatches(undefined, TOKEN), false);
+  });
+
+  test('secret-named fields and secrets inside strings are redacted; counts are not', async () => {
+    const { redact } = await import('@lanes/dashboard');
+    const out = redact({
+      apiKey: 'k',
+      db: { password: 'p', url: 'postgres://lanes:hunter2@db:5432/lanes' },
+      headers: { Authorization: 'Bearer abcdefghijkl' },
+      access_token: 't',
+      tokens: 1234,
+      note: 'used sk-abcdefghijklmnopqrstuvwx for it',
+      list: [{ clientSecret: 's' }],
+    }) as Record<string, any>;
+    assert.equal(out.apiKey, '[redacted]');
+    assert.equal(out.db.password, '[redacted]');
+    assert.equal(out.db.url, 'postgres://lanes:[redacted]@db:5432/lanes');
+    assert.equal(out.headers.Authorization, '[redacted]');
+    assert.equal(out.access_token, '[redacted]');
+    assert.equal(out.tokens, 1234);
+    assert.doesNotMatch(out.note, /sk-abc/);
+    assert.equal(out.list[0].clientSecret, '[redacted]');
+  });
+});
