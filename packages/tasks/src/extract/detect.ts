@@ -13,12 +13,12 @@ const BY_EXTENSION: Readonly<Record<string, DocumentKind>> = {
 };
 
 /** The kind a file is read as, from its extension; anything else is refused (permanently). */
-export function detectKind(path: string): DocumentKind {
+export function detectKind(path: string, source = path): DocumentKind {
   const extension = extname(path).toLowerCase();
   const kind = BY_EXTENSION[extension];
   if (kind === undefined) {
     const shown = extension === '' ? 'a file without extension' : `"${extension}" files`;
-    throw new DocumentRejectedError(path, `unsupported document type: ${shown} (supported: .pdf, .txt, .md)`);
+    throw new DocumentRejectedError(source, `unsupported document type: ${shown} (supported: .pdf, .txt, .md)`);
   }
   return kind;
 }

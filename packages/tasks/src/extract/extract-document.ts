@@ -38,7 +38,7 @@ async function hashFile(path: string, prefix: string): Promise<string> {
 
 /** Checks type and size and hashes the content; throws DocumentRejectedError for bad input. */
 export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): Promise<DocumentInput> {
-  const kind = detectKind(path);
+  const kind = detectKind(path, source);
   let size: number;
   try {
     const info = await stat(path);
