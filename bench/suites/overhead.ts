@@ -57,11 +57,11 @@ async function measureOnce(factory: Factory, options: BenchOptions, prefix: stri
 /** Waits for a quiet machine, measures, and retakes a sample that other processes disturbed. */
 async function measure(factory: Factory, options: BenchOptions, key: string, size: Sizes, jobs: number, watch: CpuWatch, cores: number): Promise<Sample> {
   for (let retakes = 0; ; retakes++) {
-    await watch.waitForQuiet(cores, MAX_FOREIGN_CORES, 15_000);
+    if (!options.quick) await watch.waitForQuiet(cores, MAX_FOREIGN_CORES, 15_000);
     const from = watch.snapshot();
     const sample = await measureOnce(factory, options, `${options.runId}-oh-${key}-${retakes}`, size, jobs);
     const foreignCores = CpuWatch.foreignCores(from, watch.snapshot(), cores);
-    if (foreignCores === null || foreignCores <= MAX_FOREIGN_CORES || retakes >= MAX_RETAKES) return { ...sample, foreignCores, retakes };
+    if (foreignCores === null || foreignCores <= MAX_FOREIGN_CORES || retakes >= (options.quick ? 0 : MAX_RETAKES)) return { ...sample, foreignCores, retakes };
     options.log(`overhead: ${key} disturbed (${foreignCores.toFixed(2)} cores used by other processes), measuring again`);
   }
 }
