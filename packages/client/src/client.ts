@@ -58,6 +58,9 @@ export class LanesClient {
     this.#redisUrl = options.redisUrl;
     this.prefix = hashTaggedPrefix(options.prefix ?? DEFAULT_PREFIX);
     this.#connection = createProducerConnection(options.redisUrl);
+    // Connection errors reach callers as failed commands; without a listener ioredis would
+    // also print each reconnect failure to stderr, outside the structured log.
+    this.#connection.on('error', () => undefined);
     this.#queues = new LaneQueues(this.#connection, this.prefix);
   }
 

@@ -16,7 +16,8 @@ export class LaneQueues {
   get(lane: Lane): Queue {
     let queue = this.#queues.get(lane);
     if (queue === undefined) {
-      queue = new Queue(lane, { connection: this.#connection, prefix: this.prefix });
+      // Producers fail fast: with Redis down, an enqueue errors instead of waiting for it.
+      queue = new Queue(lane, { connection: this.#connection, prefix: this.prefix, skipWaitingForReady: true });
       this.#queues.set(lane, queue);
     }
     return queue;

@@ -80,11 +80,17 @@ export function defineContract<Result = unknown>() {
   };
 }
 
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.length > 0 ? path.map(String).join('.') : '(payload)';
+}
+
+/** One issue per bad field; an unknown key is named itself, not its parent object. */
 function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key]), message: 'is not a known field' }))
+      : [{ field: fieldName(issue.path), message: issue.message }],
+  );
 }
 
 /** Validates a payload against its contract; throws InvalidPayloadError naming each bad field. */

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+const MISNAMED_DEFAULT_GAUGES = ['lanes_nodejs_active_handles_total', 'lanes_nodejs_active_requests_total', 'lanes_nodejs_active_resources_total'];
+
 /**
  * Every Lanes metric lives in one registry per process. Labels are bounded sets (task, lane,
  * outcome, provider, model): never job ids or document names.
@@ -57,7 +59,12 @@ export class LanesMetrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'lanes_process_' });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'lanes_' });
+      // prom-client names three gauges `*_total`, which the exposition format reserves for
+      // counters (promtool rejects them); the same values exist without the suffix.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Lets adapters (embeddings, search, index builds) add their metrics to the same registry. */

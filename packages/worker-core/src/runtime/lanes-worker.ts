@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
@@ -85,6 +85,8 @@ export class LanesWorker {
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,
         maxStalledCount: 2,
+        // Per-minute completed/failed counts in Redis: cross-process throughput for the dashboard.
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
         autorun: false,
       });
       worker.on('stalled', (jobId) => {
