@@ -39,9 +39,9 @@ const dashboardOptions = {
   ...(process.env.LANES_DASHBOARD_TOKEN !== undefined && { token: process.env.LANES_DASHBOARD_TOKEN }),
 };
 // Port 3000 unless taken (another demo, another app): then any free port; the URL is printed.
-const dashboard = await startDashboard({ ...dashboardOptions, port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {
+const dashboard = await startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {
   if (error.code !== 'EADDRINUSE') throw error;
-  return startDashboard({ ...dashboardOptions, port: 0 });
+  return startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: 0 });
 });
 
 async function shutdown(code: number): Promise<never> {
