@@ -3,18 +3,7 @@
  * hundred centres, as embeddings of related texts are. Uniform random vectors would make every
  * neighbour nearly equidistant, which flatters no index and resembles no corpus.
  */
-
-/** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../lib/prng.ts';
 
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
