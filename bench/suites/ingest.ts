@@ -1,2 +1,141 @@
-import type { SuiteResult } from '../lib/types.ts';
-export async function run(): Promise<SuiteResult> { throw new Error('not written yet'); }
+import type { BenchOptions, BenchRow, SuiteResult } from '../lib/types.ts';
+import { median, ratio, round } from '../lib/stats.ts';
+import { loadCorpus } from './ingest/corpus.ts';
+import { extractAlone, type ExtractionRun } from './ingest/extraction.ts';
+import { lanesIngest, type IngestRun } from './ingest/lanes-ingest.ts';
+
+const TARGET_TIME_RATIO = 1.5;
+
+interface Sizes {
+  readonly syntheticPages: number;
+  readonly reps: number;
+}
+
+function sizes(quick: boolean): Sizes {
+  return quick ? { syntheticPages: 10, reps: 1 } : { syntheticPages: 300, reps: 3 };
+}
+
+const mib = (kb: number): number | null => round(kb / 1024);
+
+/**
+ * Ingest end to end: the repo's PDFs plus a generated large one through real worker processes
+ * (extract in a worker thread, chunk, embed locally, store in PostgreSQL), against pdf-parse
+ * alone on the same files; one worker process against two; and a worker's peak RSS while it
+ * ingests the largest PDF.
+ */
+export async function run(options: BenchOptions): Promise<SuiteResult> {
+  const startedAt = Date.now();
+  const size = sizes(options.quick);
+  const corpus = loadCorpus(size.syntheticPages);
+  const files = corpus.files.map((f) => f.path);
+  const one: IngestRun[] = [];
+  const two: IngestRun[] = [];
+  const extraction: ExtractionRun[] = [];
+  let largestRun: IngestRun;
+  let largestAlone: ExtractionRun;
+  try {
+    options.log(`ingest: ${files.length} PDFs (${corpus.files.map((f) => f.name).join(', ')})`);
+    for (let rep = 0; rep < size.reps; rep++) {
+      extraction.push(await extractAlone(files));
+      one.push(await lanesIngest({ ...options, id: `${options.runId}-i1-${rep}` }, files, 1));
+      two.push(await lanesIngest({ ...options, id: `${options.runId}-i2-${rep}` }, files, 2));
+      options.log(
+        `ingest: rep ${rep + 1}/${size.reps}: pdf-parse alone ${Math.round(extraction[rep]!.parseMs)} ms, ` +
+          `Lanes 1 process ${Math.round(one[rep]!.wallMs)} ms, 2 processes ${Math.round(two[rep]!.wallMs)} ms ` +
+          `(${one[rep]!.pages} pages, ${one[rep]!.chunks} chunks)`,
+      );
+    }
+    options.log(`ingest: peak RSS while ingesting the largest PDF (${corpus.largest.name})`);
+    largestRun = await lanesIngest({ ...options, id: `${options.runId}-irss` }, [corpus.largest.path], 1);
+    largestAlone = await extractAlone([corpus.largest.path]);
+  } finally {
+    corpus.dispose();
+  }
+
+  const pages = one[0]!.pages;
+  const chunks = one[0]!.chunks;
+  const extractS = round(median(extraction.map((e) => e.parseMs)) / 1000);
+  const oneS = round(median(one.map((r) => r.wallMs)) / 1000);
+  const twoS = round(median(two.map((r) => r.wallMs)) / 1000);
+  const perSecond = (count: number, s: number | null): number | null => (s === null || s === 0 ? null : round(count / s));
+  const timeRatio = ratio(oneS, extractS);
+  const worker = largestRun.workerPeakRssKb[0] ?? Number.NaN;
+  const rows: BenchRow[] = [
+    {
+      metric: 'ingest time, 1 worker process',
+      unit: 's',
+      lanes: oneS,
+      baseline: extractS,
+      baselineName: 'pdf-parse extraction alone',
+      ratio: timeRatio,
+      target: `<= ${TARGET_TIME_RATIO}x extraction`,
+      met: timeRatio !== null && timeRatio <= TARGET_TIME_RATIO,
+      others: [{ name: '2 worker processes', value: twoS }],
+      note: `${files.length} PDFs, ${pages} pages, ${chunks} chunks; end to end = enqueue to the last ingest finished (extract, chunk, embed, store); median of ${size.reps}`,
+    },
+    {
+      metric: 'pages/s, 1 worker process',
+      unit: 'pages/s',
+      lanes: perSecond(pages, oneS),
+      baseline: perSecond(pages, extractS),
+      baselineName: 'pdf-parse extraction alone',
+      ratio: ratio(perSecond(pages, oneS), perSecond(pages, extractS)),
+      target: '',
+      met: null,
+      others: [{ name: '2 worker processes', value: perSecond(pages, twoS) }],
+    },
+    {
+      metric: 'chunks/s, 1 worker process',
+      unit: 'chunks/s',
+      lanes: perSecond(chunks, oneS),
+      baseline: null,
+      baselineName: '',
+      ratio: null,
+      target: '',
+      met: null,
+      others: [{ name: '2 worker processes', value: perSecond(chunks, twoS) }],
+      note: 'local embedder (deterministic, offline), app chunking defaults',
+    },
+    {
+      metric: 'scaling, 2 worker processes vs 1',
+      unit: 'pages/s',
+      lanes: perSecond(pages, twoS),
+      baseline: perSecond(pages, oneS),
+      baselineName: '1 worker process',
+      ratio: ratio(perSecond(pages, twoS), perSecond(pages, oneS)),
+      target: '',
+      met: null,
+      note: 'on the same 2-core machine that also runs Redis and PostgreSQL',
+    },
+    {
+      metric: `worker peak RSS, largest PDF`,
+      unit: 'MiB',
+      lanes: mib(worker),
+      baseline: mib(largestAlone.peakRssKb),
+      baselineName: 'pdf-parse alone, fresh process',
+      ratio: ratio(mib(worker), mib(largestAlone.peakRssKb)),
+      target: '',
+      met: null,
+      others: [{ name: 'worker idle RSS', value: mib(largestRun.workerIdleRssKb[0] ?? Number.NaN) }],
+      note: `${corpus.largest.name}, ${largestRun.pages} pages, ${Math.round(corpus.largest.bytes / 1024)} KiB; VmHWM of a fresh \`lanes worker\` process`,
+    },
+  ];
+  return {
+    suite: 'ingest',
+    title: 'Ingest end to end (PDF → chunks → local embeddings → PostgreSQL)',
+    rows,
+    params: {
+      ...size,
+      files: corpus.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      extraction,
+      oneProcess: one,
+      twoProcesses: two,
+      largest: { name: corpus.largest.name, run: largestRun, alone: largestAlone },
+    },
+    notes: [
+      'pdf-parse alone runs in a fresh Node process per repetition, the files one after the other (module loading not timed). ' +
+        'Lanes runs real `lanes worker` processes (default concurrency, extraction in a worker thread per document); start-up and migrations are not timed.',
+    ],
+    durationMs: Date.now() - startedAt,
+  };
+}
