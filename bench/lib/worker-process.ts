@@ -5,7 +5,11 @@ import { withDeadline } from './time.ts';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(REPO_ROOT, 'packages', 'cli', 'src', 'main.ts');
 
-/** A spawned `lanes worker` process (the real CLI, built-in RAG tasks), as deployed. */
+/**
+ * A spawned `lanes worker` process (the real CLI, built-in RAG tasks), as deployed. For
+ * debugging a suite: BENCH_WORKER_LOG=1 echoes the workers' logs, BENCH_WORKER_LOG_LEVEL sets
+ * their level (default info: the "worker started" line is how readiness is seen).
+ */
 export interface WorkerProcess {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -17,7 +21,7 @@ export interface WorkerProcess {
 export async function spawnWorker(env: Record<string, string>, args: readonly string[] = [], readyTimeoutMs = 60_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [CLI, 'worker', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -25,6 +29,7 @@ export async function spawnWorker(env: Record<string, string>, args: readonly st
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
+      if (process.env.BENCH_WORKER_LOG !== undefined) process.stderr.write(chunk);
       if (output.length > 200_000) output = output.slice(-100_000);
       if (output.includes('worker started')) resolve();
     };
