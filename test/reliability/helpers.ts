@@ -62,6 +62,31 @@ export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
   };
 }
 
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs the `lanes` CLI with exactly `env` over this process's; SIGKILLed after `timeoutMs`. */
+export function runLanes(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
 /** Resident set size of a process in bytes (VmRSS), or undefined once it is gone. */
 export function rssBytes(pid: number): number | undefined {
   try {

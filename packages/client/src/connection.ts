@@ -76,6 +76,29 @@ export function parseClusterUrl(url: string): ClusterUrl {
   return { nodes, tls, ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
 }
 
+/**
+ * ioredis attaches the failed command to a ReplyError (`error.command = { name, args }`); for a
+ * refused AUTH (or HELLO ... AUTH) those args are the user name and password, and whoever prints
+ * the error object (BullMQ's console.error fallback for queues without an 'error' listener, a
+ * logger serialising `err`) prints the password. Blank them before any other listener sees the
+ * error: this listener runs first, and rejected command promises settle only after the emit.
+ */
+function redactCredentialArgs(error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  const command = (error as { command?: unknown }).command;
+  if (typeof command !== 'object' || command === null) return;
+  const { name, args } = command as { name?: unknown; args?: unknown };
+  if (typeof name === 'string' && /^(auth|hello|migrate)$/i.test(name) && Array.isArray(args)) {
+    (command as { args: unknown[] }).args = args.map(() => '[redacted]');
+  }
+}
+
+function guardCredentials<T extends Redis | Cluster>(connection: T): T {
+  connection.prependListener('error', redactCredentialArgs);
+  if (connection instanceof Cluster) connection.prependListener('node error', redactCredentialArgs);
+  return connection;
+}
+
 type NodeOptions = NonNullable<ClusterOptions['redisOptions']>;
 
 /** Per-node options for a cluster: auth and TLS from the URL, then the caller's settings. */
@@ -111,7 +134,7 @@ function createCluster(url: string, base: NodeOptions, overrides: RedisOptions, 
     parsed.nodes.map((node) => ({ host: node.host, port: node.port })),
     { ...clusterOptions, redisOptions: nodeOptions(parsed, base, overrides) },
   );
-  return cluster as unknown as Redis;
+  return guardCredentials(cluster) as unknown as Redis;
 }
 
 /**
@@ -128,7 +151,7 @@ export function createProducerConnection(redisUrl: string, overrides: RedisOptio
   if (isClusterUrl(redisUrl)) {
     return createCluster(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 }, overrides, { enableOfflineQueue: true, lazyConnect: false });
   }
-  return new Redis(redisUrl, { ...options, ...overrides });
+  return guardCredentials(new Redis(redisUrl, { ...options, ...overrides }));
 }
 
 /** Worker and event connections block (BZPOPMIN, XREAD) and must retry forever, as BullMQ requires. */
@@ -136,5 +159,5 @@ export function createBlockingConnection(redisUrl: string, overrides: RedisOptio
   if (isClusterUrl(redisUrl)) {
     return createCluster(redisUrl, { maxRetriesPerRequest: null }, overrides, { enableReadyCheck: true });
   }
-  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...overrides });
+  return guardCredentials(new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...overrides }));
 }
