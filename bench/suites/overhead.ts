@@ -30,6 +30,7 @@ type Factory = (options: SideFactoryOptions) => OverheadSide;
 const SIDES: ReadonlyArray<{ key: string; label: string; factory: Factory }> = [
   { key: 'lanes', label: 'Lanes', factory: lanesSide },
   { key: 'bullmq', label: 'raw BullMQ', factory: (o) => bullmqSide(o, 'lanes-defaults') },
+  { key: 'bullmq-opts', label: 'raw BullMQ with Lanes job options', factory: (o) => bullmqSide(o, 'lanes-job-options') },
   { key: 'bullmq-rm', label: 'raw BullMQ, removeOnComplete: true', factory: (o) => bullmqSide(o, 'remove-on-complete') },
   { key: 'bee', label: 'bee-queue', factory: beeSide },
 ];
@@ -160,7 +161,7 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     params: { ...size, samples: raw },
     notes: [
       'The raw BullMQ baseline uses the same retention as Lanes (keep the last 1000 completed jobs for a day); "removeOnComplete: true" shows BullMQ without that bookkeeping. bee-queue removes jobs on success.',
-      'Lanes enqueue validates every payload with zod and gives each job a random UUID id; raw BullMQ uses its counter ids.',
+      'Lanes enqueue validates every payload with zod and gives each job a random UUID id, 3 attempts and exponential backoff; raw BullMQ uses its counter ids and no retries. "with Lanes job options" is raw BullMQ given those same options, so its gap to Lanes is the worker runtime alone.',
       'Samples during which other processes used more than 0.3 cores are retaken (at most twice); see params.samples in latest.json.',
     ],
     durationMs: Date.now() - startedAt,
