@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Queue } from 'bullmq';
 import { REPO_ROOT } from '../support/env.ts';
 import { CLI } from '../support/workers.ts';
 
@@ -144,4 +145,15 @@ export function seededRandom(seed: number): () => number {
     state ^= state << 5;
     return (state >>> 0) / 0x1_0000_0000;
   };
+}
+
+export const JOB_STATES = ['completed', 'failed', 'active', 'wait', 'delayed', 'prioritized', 'waiting-children'] as const;
+export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
+
+/** A lane's job counts by state, every state present (0 when empty). */
+export async function laneCounts(queue: Queue): Promise<JobCounts> {
+  const raw = await queue.getJobCounts(...JOB_STATES);
+  const counts = {} as JobCounts;
+  for (const state of JOB_STATES) counts[state] = raw[state] ?? 0;
+  return counts;
 }

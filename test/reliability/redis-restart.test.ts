@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { LanesClient } from '@lanes/client';
 import { eventually, sleep, uniquePrefix } from '../support/env.ts';
 import { PrivateRedis } from '../support/servers.ts';
-import { spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import { laneCounts, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
 import { relMark, sideEffectKeys } from './tasks.ts';
 
 const FIRST_BATCH = 300;
@@ -85,7 +85,7 @@ describe('Redis restart mid-run (AOF)', () => {
     assert.deepEqual([...doneIds].filter((id) => !ids.has(id)), [], 'nothing ran that was not enqueued');
 
     const counts = await eventually(async () => {
-      const c = await client!.queues.get('default').getJobCounts('completed', 'failed', 'active', 'wait', 'delayed');
+      const c = await laneCounts(client!.queues.get('default'));
       return c.completed === ids.size ? c : undefined;
     }, 30_000, 'every job to be completed in BullMQ');
     assert.equal(counts.failed, 0);

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { LanesClient } from '@lanes/client';
 import { eventually, sleep, uniquePrefix } from '../support/env.ts';
 import { PrivateRedis } from '../support/servers.ts';
-import { seededRandom, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import { laneCounts, seededRandom, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
 import { relMark, sideEffectKeys } from './tasks.ts';
 
 const JOBS = 500;
@@ -82,7 +82,7 @@ describe('worker crashes at random moments', () => {
     // Survivors and replacements recover the stalled jobs (lock 2 s, stall check every 1 s).
     await eventually(async () => ((await done()) >= JOBS ? true : undefined), 90_000, `all ${JOBS} side effects`);
     const counts = await eventually(async () => {
-      const c = await client!.queues.get('default').getJobCounts('completed', 'failed', 'active', 'wait', 'delayed', 'prioritized');
+      const c = await laneCounts(client!.queues.get('default'));
       return c.completed + c.failed >= JOBS ? c : undefined;
     }, 30_000, 'every job to finish in BullMQ');
     assert.equal(counts.failed, 0, 'no job failed (e.g. by exceeding the stalled limit)');
