@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePackages } from '../packages/cli/src/services/apt.ts';
+import { createLog } from '../packages/cli/src/services/log.ts';
 
 const root = join(import.meta.dirname, '..');
 const filter = process.argv.slice(2);
@@ -11,6 +13,16 @@ function step(title: string, cmd: string, args: string[]): number {
   process.stderr.write(`\n[lanes test] ${title}\n`);
   const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
   return result.status ?? 1;
+}
+
+// Tools some tests drive for real: Chromium (dashboard in a browser), promtool (metrics and
+// alert rules), qpdf and poppler (document fixtures, extraction baseline). Where they cannot be
+// installed (no apt, no root) the tests that need them skip and say why.
+const TEST_TOOLS = ['chromium', 'prometheus', 'qpdf', 'poppler-utils'];
+try {
+  ensurePackages(TEST_TOOLS, createLog({ quiet: true }), 'the browser, metrics and document tests');
+} catch (error) {
+  process.stderr.write(`[lanes test] warning: ${error instanceof Error ? error.message : String(error)}; tests needing them will skip\n`);
 }
 
 const typecheck = step('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
