@@ -77,6 +77,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
   const keys = ragKeys(prefix);
   try {
     await migrate(db);
+    const [major, minor] = await db.vectorVersion();
     const embeddingMetrics = new EmbeddingMetrics(metrics);
     const primaryProvider = createProvider(config, config.embedding.model, redis, keys, embeddingMetrics, logger);
     const fallbackProvider =
@@ -104,6 +105,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       corpus,
       stats: new QueryStats(redis, keys, config.cacheWarming.windowHours),
       efSearch: config.search.efSearch,
+      iterativeScan: major > 0 || minor >= 8,
       resultCacheTtlSeconds: config.search.resultCacheTtlSeconds,
       metrics,
       logger,

@@ -36,6 +36,8 @@ export interface SearchServiceOptions {
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
+  /** pgvector >= 0.8 supports iterative index scans. */
+  readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
   readonly metrics: LanesMetrics;
   readonly logger: Logger;
@@ -117,7 +119,7 @@ export class SearchService {
   }
 
   async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
-    const { embedder, primary, fallback, db, efSearch } = this.#options;
+    const { embedder, primary, fallback, db, efSearch, iterativeScan } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -143,7 +145,7 @@ export class SearchService {
     }
     const lists = await Promise.all(
       spaces.map((entry) =>
-        searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, { k, efSearch, ...(options.exact !== undefined && { exact: options.exact }) }),
+        searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, { k, efSearch, iterativeScan, ...(options.exact !== undefined && { exact: options.exact }) }),
       ),
     );
     if (lists.length === 1) return lists[0]!;

@@ -79,6 +79,15 @@ export class Database {
     }, options);
   }
 
+  /** The installed pgvector version as [major, minor, patch]. */
+  async vectorVersion(): Promise<[number, number, number]> {
+    return this.withClient(async (client) => {
+      const { rows } = await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'");
+      const [major = 0, minor = 0, patch = 0] = (rows[0]?.v ?? '0.0.0').split('.').map((part) => Number.parseInt(part, 10) || 0);
+      return [major, minor, patch];
+    }, { vectorTypes: false });
+  }
+
   async ping(): Promise<void> {
     await this.withClient((client) => client.query('SELECT 1'), { vectorTypes: false });
   }

@@ -8,6 +8,8 @@ export interface VectorSearchOptions {
   readonly efSearch: number;
   /** Exact scan instead of the index (for measuring recall). */
   readonly exact?: boolean;
+  /** pgvector >= 0.8: keep scanning the graph when candidates are filtered out. */
+  readonly iterativeScan?: boolean;
 }
 
 /**
@@ -21,6 +23,12 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
   const efSearch = Math.min(1000, Math.max(options.efSearch, fetch));
   return db.transaction(async (client) => {
     await client.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(efSearch)]);
+    // Until rebuild-index has migrated an IVFFlat index to HNSW, the planner may pick it; its
+    // default of probing 1 list misses most neighbours.
+    await client.query("SELECT set_config('ivfflat.probes', '10', true)");
+    // Candidates that turn out dead (deleted, not yet vacuumed) or without a live chunk would
+    // otherwise shrink the result below k; 0.8's iterative scan keeps walking the graph instead.
+    if (options.iterativeScan === true) await client.query("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)");
     if (options.exact === true) await client.query("SELECT set_config('enable_indexscan', 'off', true)");
     const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; text: string; distance: number }>(
       `WITH nearest AS (
