@@ -1,0 +1,51 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PermanentError } from '@lanes/worker-core';
+import { describeFile, extractDocument } from '@lanes/tasks';
+import { FIXTURES } from './helpers.ts';
+
+const CHUNKING = { maxTokens: 400, overlapTokens: 60 };
+const LIMITS = { maxBytes: 100 * 1024 * 1024, maxPages: 10_000, maxHeapMb: 256, pagesPerSlice: 5 };
+const MANUAL = join(FIXTURES, 'pdf', 'libtasn1-manual.pdf');
+
+describe('extraction in a worker thread', () => {
+  test('a real PDF is parsed page by page with progress, while the event loop stays responsive', async () => {
+    const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const progress: number[] = [];
+    const output = await extractDocument(input, CHUNKING, LIMITS, { onProgress: (p) => p.stage === 'extracting' && progress.push(p.pagesParsed) });
+    lag.disable();
+    assert.equal(output.pages, 36);
+    assert.ok(output.chunks.length > 20);
+    assert.ok(output.chunks.some((chunk) => /asn1_der_coding/.test(chunk.text)), 'the manual text is there');
+    assert.deepEqual(progress, [1, 6, 11, 16, 21, 26, 31, 36]);
+    const maxLagMs = lag.max / 1e6;
+    assert.ok(maxLagMs < 250, `event loop blocked for ${maxLagMs.toFixed(0)} ms during extraction`);
+  });
+
+  test('aborting kills the extraction promptly', async () => {
+    const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('job cancelled')), 100);
+    await assert.rejects(extractDocument(input, CHUNKING, LIMITS, { signal: controller.signal }), /job cancelled/);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test('a heap cap too small for the document fails it permanently with a readable reason', async () => {
+    const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
+    await assert.rejects(extractDocument(input, CHUNKING, { ...LIMITS, maxHeapMb: 4 }), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /memory|exited/);
+      return true;
+    });
+  });
+
+  test('a page limit refuses oversized PDFs before parsing them', async () => {
+    const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
+    await assert.rejects(extractDocument(input, CHUNKING, { ...LIMITS, maxPages: 10 }), /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/);
+  });
+});
