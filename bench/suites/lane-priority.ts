@@ -42,7 +42,7 @@ async function runSide(make: MakeSide, key: string, options: BenchOptions, size:
   const side = make(options.redisUrl, `${options.runId}-lp-${key}`);
   try {
     await side.fill(size);
-    if (!options.quick) await watch.waitForQuiet(cores, 0.3, 15_000);
+    if (!options.quick) await watch.waitForQuiet(cores, 0.3, 5_000);
     const from = watch.snapshot();
     const outcome = await side.measure(size);
     return { key, name: side.name, outcome, foreignCores: CpuWatch.foreignCores(from, watch.snapshot(), cores) };

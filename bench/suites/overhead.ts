@@ -10,7 +10,7 @@ import { redisPid } from '../lib/redis-pid.ts';
 const TARGET = 0.95;
 /** A sample during which other processes used more than this many cores is taken again. */
 const MAX_FOREIGN_CORES = 0.3;
-const MAX_RETAKES = 2;
+const MAX_RETAKES = 1;
 
 interface Sizes {
   readonly jobs: number;
@@ -58,7 +58,7 @@ async function measureOnce(factory: Factory, options: BenchOptions, prefix: stri
 /** Waits for a quiet machine, measures, and retakes a sample that other processes disturbed. */
 async function measure(factory: Factory, options: BenchOptions, key: string, size: Sizes, jobs: number, watch: CpuWatch, cores: number): Promise<Sample> {
   for (let retakes = 0; ; retakes++) {
-    if (!options.quick) await watch.waitForQuiet(cores, MAX_FOREIGN_CORES, 15_000);
+    if (!options.quick) await watch.waitForQuiet(cores, MAX_FOREIGN_CORES, 5_000);
     const from = watch.snapshot();
     const sample = await measureOnce(factory, options, `${options.runId}-oh-${key}-${retakes}`, size, jobs);
     const foreignCores = CpuWatch.foreignCores(from, watch.snapshot(), cores);
@@ -162,7 +162,7 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     notes: [
       'The raw BullMQ baseline uses the same retention as Lanes (keep the last 1000 completed jobs for a day); "removeOnComplete: true" shows BullMQ without that bookkeeping. bee-queue removes jobs on success.',
       'Lanes enqueue validates every payload with zod and gives each job a random UUID id, 3 attempts and exponential backoff; raw BullMQ uses its counter ids and no retries. "with Lanes job options" is raw BullMQ given those same options, so its gap to Lanes is the worker runtime alone.',
-      'Samples during which other processes used more than 0.3 cores are retaken (at most twice); see params.samples in latest.json.',
+      'Samples during which other processes used more than 0.3 cores are retaken once; see params.samples in latest.json.',
     ],
     durationMs: Date.now() - startedAt,
   };
