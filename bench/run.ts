@@ -1,5 +1,6 @@
 // `pnpm bench`: runs the suites and writes bench/results/latest.json and latest.md.
 // Each suite measures Lanes next to its baseline in the same run; nothing here asserts timings.
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, USAGE, UsageError } from './lib/args.ts';
 import { newRunId } from './lib/ids.ts';
@@ -37,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log,
   };
   const startedAt = Date.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const machine = await machineInfo(options.redisUrl, options.databaseUrl);
   log(`run ${options.runId}: ${args.only.join(', ')}${args.quick ? ' (quick)' : ''}${args.large ? ' (large)' : ''}`);
   const suites: SuiteResult[] = [];
@@ -53,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`suite ${name}: FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
     }
   }
-  const report: BenchReport = { machine, args: [...argv], quick: args.quick, large: args.large, durationMs: Date.now() - startedAt, suites, errors };
+  const report: BenchReport = { machine, args: [...argv], quick: args.quick, large: args.large, durationMs: Date.now() - startedAt, loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 }, suites, errors };
   const written = writeReport(args.outDir, report);
   log(`wrote ${written.json} and ${written.markdown}`);
   return errors.length > 0 ? 1 : 0;

@@ -9,6 +9,8 @@ export interface BenchReport {
   readonly quick: boolean;
   readonly large: boolean;
   readonly durationMs: number;
+  /** 1-minute load average at the start and at the end: the machine is shared, so this says how quiet it was. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly suites: readonly SuiteResult[];
   readonly errors: ReadonlyArray<{ suite: string; message: string }>;
 }
@@ -42,7 +44,7 @@ export function renderMarkdown(report: BenchReport): string {
     `Measured ${m.date.slice(0, 10)} on ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; ` +
       `Node ${m.node}, BullMQ ${m.bullmq ?? '?'}, bee-queue ${m.beeQueue ?? '?'}, Redis ${m.redis ?? '?'}, ` +
       `PostgreSQL ${m.postgres ?? '?'}, pgvector ${m.pgvector ?? '?'}. Command: \`pnpm bench${report.args.length > 0 ? ` ${report.args.join(' ')}` : ''}\`` +
-      ` (${Math.round(report.durationMs / 1000)} s).`,
+      ` (${Math.round(report.durationMs / 1000)} s; load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end).`,
     '',
     '| Suite | Metric | Lanes | Baseline (same run) | Ratio | Target | Met | Notes |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
