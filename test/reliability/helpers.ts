@@ -26,14 +26,23 @@ export interface WorkerProcessOptions {
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
   readonly keepOutput?: number;
-  /** Task modules to load (default: test/reliability/tasks.ts). */
+  /** Task modules to load (default: test/reliability/tasks.ts, none with `builtins`). */
   readonly tasks?: readonly string[];
+  /** Run the built-in RAG tasks (needs DATABASE_URL) instead of `--no-builtins`. */
+  readonly builtins?: boolean;
 }
 
-/** A real `lanes worker --no-builtins --tasks test/reliability/tasks.ts` process. */
+/** A real `lanes worker` process: by default `--no-builtins --tasks test/reliability/tasks.ts`. */
 export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
   const keep = options.keepOutput ?? 200_000;
-  const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', (options.tasks ?? [RELIABILITY_TASKS]).join(','), ...(options.args ?? [])], {
+  const tasks = options.tasks ?? (options.builtins === true ? [] : [RELIABILITY_TASKS]);
+  const args = [
+    CLI, 'worker',
+    ...(options.builtins === true ? [] : ['--no-builtins']),
+    ...(tasks.length > 0 ? ['--tasks', tasks.join(',')] : []),
+    ...(options.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
