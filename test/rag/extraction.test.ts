@@ -1,22 +1,30 @@
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PermanentError } from '@lanes/worker-core';
-import { describeFile, extractDocument } from '@lanes/tasks';
+import { createDocumentExtractor, describeFile, extractDocument, type DocumentExtractor } from '@lanes/tasks';
 import { FIXTURES } from './helpers.ts';
 
 const CHUNKING = { maxTokens: 400, overlapTokens: 60 };
 const LIMITS = { maxBytes: 100 * 1024 * 1024, maxPages: 10_000, maxHeapMb: 256, pagesPerSlice: 5 };
 const MANUAL = join(FIXTURES, 'pdf', 'libtasn1-manual.pdf');
 
-describe('extraction in a worker thread', () => {
+describe('extraction in worker threads', () => {
+  const pools: DocumentExtractor[] = [];
+  const pool = (maxHeapMb = LIMITS.maxHeapMb, threads = 1): DocumentExtractor => {
+    const created = createDocumentExtractor({ maxHeapMb }, threads);
+    pools.push(created);
+    return created;
+  };
+  after(() => Promise.all(pools.map((p) => p.close())));
+
   test('a real PDF is parsed page by page with progress, while the event loop stays responsive', async () => {
     const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const progress: number[] = [];
-    const output = await extractDocument(input, CHUNKING, LIMITS, { onProgress: (p) => p.stage === 'extracting' && progress.push(p.pagesParsed) });
+    const output = await extractDocument(pool(), input, CHUNKING, LIMITS, { onProgress: (p) => p.stage === 'extracting' && progress.push(p.pagesParsed) });
     lag.disable();
     assert.equal(output.pages, 36);
     assert.ok(output.chunks.length > 20);
@@ -31,13 +39,30 @@ describe('extraction in a worker thread', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(new Error('job cancelled')), 100);
-    await assert.rejects(extractDocument(input, CHUNKING, LIMITS, { signal: controller.signal }), /job cancelled/);
+    const extractor = pool();
+    await assert.rejects(extractDocument(extractor, input, CHUNKING, LIMITS, { signal: controller.signal }), /job cancelled/);
     assert.ok(Date.now() - started < 1000);
+    // The killed thread is replaced: the pool keeps working.
+    const again = await extractDocument(extractor, input, CHUNKING, LIMITS);
+    assert.equal(again.pages, 36);
+  });
+
+  test('threads are reused: a warm thread extracts the same document faster than a cold one', async () => {
+    const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
+    const extractor = pool();
+    const timed = async (): Promise<number> => {
+      const started = performance.now();
+      await extractDocument(extractor, input, CHUNKING, LIMITS);
+      return performance.now() - started;
+    };
+    const cold = await timed();
+    const warm = Math.min(await timed(), await timed());
+    assert.ok(warm < cold * 0.8, `cold ${cold.toFixed(0)} ms, warm ${warm.toFixed(0)} ms`);
   });
 
   test('a heap cap too small for the document fails it permanently with a readable reason', async () => {
     const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
-    await assert.rejects(extractDocument(input, CHUNKING, { ...LIMITS, maxHeapMb: 4 }), (error: unknown) => {
+    await assert.rejects(extractDocument(pool(4), input, CHUNKING, { ...LIMITS, maxHeapMb: 4 }), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(error.message, /memory|exited/);
       return true;
@@ -46,6 +71,6 @@ describe('extraction in a worker thread', () => {
 
   test('a page limit refuses oversized PDFs before parsing them', async () => {
     const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
-    await assert.rejects(extractDocument(input, CHUNKING, { ...LIMITS, maxPages: 10 }), /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/);
+    await assert.rejects(extractDocument(pool(), input, CHUNKING, { ...LIMITS, maxPages: 10 }), /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/);
   });
 });

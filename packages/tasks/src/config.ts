@@ -51,7 +51,7 @@ export interface RagConfig {
   readonly allowedRoots: readonly string[];
   readonly embedding: EmbeddingConfig;
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly pagesPerSlice: number };
+  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: { readonly m: number; readonly efConstruction: number };
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
@@ -146,6 +146,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       maxPages: envInt(env, 'LANES_MAX_PDF_PAGES', 10_000, { min: 1 }),
       maxHeapMb: envInt(env, 'LANES_EXTRACT_HEAP_MB', 1024, { min: 64 }),
       pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
+      threads: envInt(env, 'LANES_EXTRACT_THREADS', 2, { min: 1, max: 64 }),
     },
     ingest: { chunksPerChild: envInt(env, 'LANES_EMBED_CHUNKS_PER_JOB', 256, { min: 1, max: 2048 }) },
     index: {

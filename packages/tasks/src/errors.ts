@@ -3,7 +3,7 @@ import { LanesError, PermanentError } from '@lanes/contracts';
 /**
  * A document this pipeline cannot read (corrupt, empty, encrypted, unsupported, too large).
  * Permanent: the job fails once with this reason instead of retrying forever.
- * `permanent` survives the trip out of a worker thread (runIsolated checks the flag).
+ * `permanent` survives the trip out of an extraction thread (the pool checks the flag).
  */
 export class DocumentRejectedError extends PermanentError {
   readonly permanent = true;

@@ -12,4 +12,4 @@ export { Database } from './store/database.ts';
 export { migrate, MIGRATIONS } from './store/migrations.ts';
 /** The cl100k_base token counter the pipeline budgets and batches with. */
 export { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
-export { describeFile, describeText, extractDocument, type DocumentInput, type ExtractionLimits } from './extract/extract-document.ts';
+export { createDocumentExtractor, describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput, type ExtractionLimits } from './extract/extract-document.ts';

@@ -8,6 +8,7 @@ import { LocalEmbeddingProvider } from './embed/local-provider.ts';
 import { EmbeddingMetrics } from './embed/metrics.ts';
 import { OpenAIEmbeddingProvider } from './embed/openai-provider.ts';
 import type { EmbeddingProvider } from './embed/provider.ts';
+import { createDocumentExtractor, type DocumentExtractor } from './extract/extract-document.ts';
 import { ragKeys, type RagKeys } from './redis-keys.ts';
 import { CorpusVersion } from './search/corpus-version.ts';
 import { QueryStats } from './search/query-stats.ts';
@@ -23,6 +24,8 @@ export interface RagServices {
   readonly runtime: RuntimeConfig;
   readonly db: Database;
   readonly documents: DocumentStore;
+  /** Long-lived extraction threads (heap-capped, killed on abort). */
+  readonly extractor: DocumentExtractor;
   readonly redis: Redis;
   readonly keys: RagKeys;
   readonly embedder: Embedder;
@@ -111,11 +114,13 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       logger,
     });
     const client = new LanesClient({ redisUrl: runtime.redisUrl, prefix: runtime.prefix });
+    const extractor = createDocumentExtractor(config.extraction, config.extraction.threads);
     return {
       config,
       runtime,
       db,
       documents: new DocumentStore(db),
+      extractor,
       redis,
       keys,
       embedder,
@@ -128,6 +133,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       logger,
       allSpaces: () => listSpaces(db),
       close: async () => {
+        await extractor.close();
         await client.close();
         redis.disconnect();
         await db.close();

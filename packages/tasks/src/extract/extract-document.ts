@@ -1,20 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { BroadcastChannel } from 'node:worker_threads';
-import { runIsolated } from '@lanes/worker-core';
 import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
 import { DocumentRejectedError } from '../errors.ts';
 import { detectKind, type DocumentKind } from './detect.ts';
+import { ExtractionPool } from './extraction-pool.ts';
 import type { ExtractProgress, IsolatedExtractInput, IsolatedExtractOutput } from './isolated-extract.ts';
 
 export interface ExtractionLimits {
   readonly maxBytes: number;
   readonly maxPages: number;
+  /** Heap cap of each extraction thread. */
   readonly maxHeapMb: number;
   readonly pagesPerSlice: number;
 }
+
+export type DocumentExtractor = ExtractionPool<IsolatedExtractInput, IsolatedExtractOutput, ExtractProgress>;
 
 /** What will be read, identified before any parsing: enough to skip unchanged documents. */
 export interface DocumentInput {
@@ -28,6 +29,11 @@ export interface DocumentInput {
 }
 
 const ISOLATED_MODULE = new URL('./isolated-extract.ts', import.meta.url);
+
+/** The threads one process extracts documents in; `threads` documents at a time, others queue. */
+export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb'>, threads: number): DocumentExtractor {
+  return new ExtractionPool({ moduleUrl: ISOLATED_MODULE, exportName: 'extractAndChunk', size: threads, maxHeapMb: limits.maxHeapMb });
+}
 
 async function hashFile(path: string, prefix: string): Promise<string> {
   const hash = createHash('sha256').update(prefix);
@@ -65,19 +71,17 @@ export function describeText(text: string, source: string, chunking: ChunkOption
 }
 
 /**
- * Extracts and chunks in a worker thread with a capped heap: a huge or hostile PDF can neither
- * stall this process's event loop (job locks keep renewing) nor grow its memory without bound;
- * the thread is killed when the job is aborted.
+ * Extracts and chunks in an extraction thread with a capped heap: a huge or hostile PDF can
+ * neither stall this process's event loop (job locks keep renewing) nor grow its memory without
+ * bound; the thread is killed when the job is aborted.
  */
 export async function extractDocument(
+  extractor: DocumentExtractor,
   input: DocumentInput,
   chunking: ChunkOptions,
   limits: ExtractionLimits,
   options: { signal?: AbortSignal; onProgress?: (progress: ExtractProgress) => void } = {},
 ): Promise<IsolatedExtractOutput> {
-  const progressChannel = `lanes-extract-${randomUUID()}`;
-  const channel = new BroadcastChannel(progressChannel);
-  channel.onmessage = (event) => options.onProgress?.((event as { data: ExtractProgress }).data);
   const request: IsolatedExtractInput = {
     source: input.source,
     kind: input.kind,
@@ -86,16 +90,8 @@ export async function extractDocument(
     chunking,
     maxPages: limits.maxPages,
     pagesPerSlice: limits.pagesPerSlice,
-    progressChannel,
   };
-  try {
-    const output = await runIsolated<IsolatedExtractInput, IsolatedExtractOutput>(ISOLATED_MODULE, 'extractAndChunk', request, {
-      maxHeapMb: limits.maxHeapMb,
-      ...(options.signal !== undefined && { signal: options.signal }),
-    });
-    if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
-    return output;
-  } finally {
-    channel.close();
-  }
+  const output = await extractor.run(request, options);
+  if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
+  return output;
 }

@@ -1,10 +1,8 @@
 /**
- * Entry point run inside a worker thread by `runIsolated` (see extract-document.ts): reads
- * the file, extracts text and chunks it, all CPU-bound work kept off the event loop that
- * renews job locks. Progress goes back over a BroadcastChannel, since the thread's one
- * message to its parent is the result.
+ * Entry point run inside an extraction thread (see extraction-pool.ts): reads the file,
+ * extracts text and chunks it, all CPU-bound work kept off the event loop that renews job
+ * locks. `report` sends progress back to the job.
  */
-import { BroadcastChannel } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
 import type { DocumentKind } from './detect.ts';
@@ -21,7 +19,6 @@ export interface IsolatedExtractInput {
   readonly chunking: ChunkOptions;
   readonly maxPages: number;
   readonly pagesPerSlice: number;
-  readonly progressChannel: string;
 }
 
 export interface ExtractProgress {
@@ -35,31 +32,25 @@ export interface IsolatedExtractOutput {
   readonly chunks: Chunk[];
 }
 
-export async function extractAndChunk(input: IsolatedExtractInput): Promise<IsolatedExtractOutput> {
-  const channel = new BroadcastChannel(input.progressChannel);
-  const report = (progress: ExtractProgress): void => channel.postMessage(progress);
-  try {
-    let text: string;
-    let pages = 1;
-    if (input.kind === 'inline') {
-      text = input.text ?? '';
+export async function extractAndChunk(input: IsolatedExtractInput, report: (progress: ExtractProgress) => void = () => undefined): Promise<IsolatedExtractOutput> {
+  let text: string;
+  let pages = 1;
+  if (input.kind === 'inline') {
+    text = input.text ?? '';
+  } else {
+    const bytes = new Uint8Array(await readFile(input.path!));
+    if (input.kind === 'pdf') {
+      const pdf = await extractPdfText(bytes, input.source, {
+        maxPages: input.maxPages,
+        pagesPerSlice: input.pagesPerSlice,
+        onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
+      });
+      text = pdf.text;
+      pages = pdf.pages;
     } else {
-      const bytes = new Uint8Array(await readFile(input.path!));
-      if (input.kind === 'pdf') {
-        const pdf = await extractPdfText(bytes, input.source, {
-          maxPages: input.maxPages,
-          pagesPerSlice: input.pagesPerSlice,
-          onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
-        });
-        text = pdf.text;
-        pages = pdf.pages;
-      } else {
-        text = decodeText(bytes, input.source);
-      }
+      text = decodeText(bytes, input.source);
     }
-    report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
-    return { pages, chunks: chunkText(text, input.chunking) };
-  } finally {
-    channel.close();
   }
+  report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
+  return { pages, chunks: chunkText(text, input.chunking) };
 }

@@ -92,7 +92,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
 
     const report = throttled(ctx);
     report({ stage: 'extracting', pagesParsed: 0, pagesTotal: null }, true);
-    const extracted = await extractDocument(input, config.chunking, config.extraction, {
+    const extracted = await extractDocument(services.extractor, input, config.chunking, config.extraction, {
       signal: ctx.signal,
       onProgress: (progress) => report({ ...progress }, progress.stage === 'chunking'),
     });

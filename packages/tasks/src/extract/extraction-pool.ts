@@ -1,0 +1,181 @@
+import { Worker } from 'node:worker_threads';
+import { LanesError, PermanentError } from '@lanes/contracts';
+
+/**
+ * Long-lived worker threads for CPU-bound extraction. Like worker-core's `runIsolated` (heap
+ * cap per thread, the thread killed when the job is aborted), but the threads are reused:
+ * loading pdf.js and the tokenizer costs one to two seconds per fresh thread and pdf.js runs
+ * about three times slower until the JIT has warmed up, so a thread per document made ingest
+ * several times slower than pdf-parse alone (measured; see README). A thread is replaced
+ * after it was killed, crashed or served `maxJobsPerThread` jobs, and idle threads exit.
+ */
+export interface ExtractionPoolOptions {
+  /** Module exporting `exportName(input, report)`, run inside the threads. */
+  readonly moduleUrl: URL;
+  readonly exportName: string;
+  /** Threads at most; further jobs queue. */
+  readonly size: number;
+  readonly maxHeapMb: number;
+  readonly maxJobsPerThread?: number;
+  readonly idleMs?: number;
+}
+
+export class ExtractionCrashedError extends PermanentError {}
+
+interface Job<I, O, P> {
+  readonly input: I;
+  readonly onProgress: ((progress: P) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  jobs: number;
+  busy: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+type Reply<O, P> =
+  | { kind: 'progress'; progress: P }
+  | { kind: 'done'; value: O }
+  | { kind: 'error'; message: string; permanent: boolean };
+
+const BOOTSTRAP = `
+const { parentPort, workerData } = require('node:worker_threads');
+const loaded = import(workerData.moduleUrl);
+loaded.catch(() => undefined);
+parentPort.on('message', async (input) => {
+  try {
+    const mod = await loaded;
+    const value = await mod[workerData.exportName](input, (progress) => parentPort.postMessage({ kind: 'progress', progress }));
+    parentPort.postMessage({ kind: 'done', value });
+  } catch (error) {
+    parentPort.postMessage({ kind: 'error', message: error && error.message ? error.message : String(error), permanent: Boolean(error && error.permanent) });
+  }
+});
+`;
+
+export class ExtractionPool<I, O, P> {
+  readonly #options: ExtractionPoolOptions;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job<I, O, P>[] = [];
+  #closed = false;
+
+  constructor(options: ExtractionPoolOptions) {
+    this.#options = options;
+  }
+
+  run(input: I, options: { signal?: AbortSignal; onProgress?: (progress: P) => void } = {}): Promise<O> {
+    if (this.#closed) return Promise.reject(new LanesError('POOL_CLOSED', 'extraction pool is closed'));
+    options.signal?.throwIfAborted();
+    return new Promise<O>((resolve, reject) => {
+      const job: Job<I, O, P> = { input, onProgress: options.onProgress, signal: options.signal, resolve, reject };
+      // A job aborted while still queued leaves the queue at once.
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.#queue.indexOf(job);
+          if (at >= 0) {
+            this.#queue.splice(at, 1);
+            reject(options.signal?.reason);
+          }
+        },
+        { once: true },
+      );
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let slot = [...this.#slots].find((candidate) => !candidate.busy);
+      if (slot === undefined && this.#slots.size < this.#options.size) slot = this.#spawn();
+      if (slot === undefined) return;
+      this.#start(slot, this.#queue.shift()!);
+    }
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName },
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
+    });
+    const slot: Slot = { worker, jobs: 0, busy: false, idleTimer: undefined };
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  #retire(slot: Slot): void {
+    if (!this.#slots.delete(slot)) return;
+    clearTimeout(slot.idleTimer);
+    slot.worker.removeAllListeners();
+    // Listeners are gone: an error during termination must not become an uncaught one.
+    slot.worker.on('error', () => undefined);
+    void slot.worker.terminate();
+  }
+
+  #start(slot: Slot, job: Job<I, O, P>): void {
+    const { worker } = slot;
+    slot.busy = true;
+    slot.jobs += 1;
+    clearTimeout(slot.idleTimer);
+    worker.ref();
+    let settled = false;
+    const cleanup = (): void => {
+      settled = true;
+      job.signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const release = (): void => {
+      slot.busy = false;
+      if (slot.jobs >= (this.#options.maxJobsPerThread ?? 100) || this.#closed) this.#retire(slot);
+      else {
+        worker.unref();
+        slot.idleTimer = setTimeout(() => this.#retire(slot), this.#options.idleMs ?? 60_000);
+        slot.idleTimer.unref();
+      }
+      this.#dispatch();
+    };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      cleanup();
+      this.#retire(slot);
+      job.reject(error);
+      this.#dispatch();
+    };
+    const onAbort = (): void => fail(job.signal?.reason);
+    const onMessage = (reply: Reply<O, P>): void => {
+      if (settled) return;
+      if (reply.kind === 'progress') {
+        job.onProgress?.(reply.progress);
+        return;
+      }
+      cleanup();
+      if (reply.kind === 'done') job.resolve(reply.value);
+      else job.reject(reply.permanent ? new PermanentError(reply.message) : new LanesError('EXTRACTION_FAILED', reply.message));
+      release();
+    };
+    const onError = (error: Error & { code?: string }): void => {
+      const reason = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${this.#options.maxHeapMb} MB, LANES_EXTRACT_HEAP_MB)` : error.message;
+      fail(new ExtractionCrashedError(`extraction failed: ${reason}`));
+    };
+    const onExit = (code: number): void => fail(new ExtractionCrashedError(`extraction thread exited with code ${code}`));
+    job.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.postMessage(job.input);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.reject(new LanesError('POOL_CLOSED', 'extraction pool closed'));
+    await Promise.all([...this.#slots].filter((slot) => !slot.busy).map((slot) => this.#retire(slot)));
+  }
+}
