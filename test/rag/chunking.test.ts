@@ -25,7 +25,8 @@ describe('chunking', () => {
     assert.ok(chunks.length > 3);
     for (const chunk of chunks) {
       assert.ok(chunk.tokens <= options.maxTokens + 2, `chunk of ${chunk.tokens} tokens`);
-      assert.equal(chunk.tokens, countTokens(chunk.text));
+      const exact = countTokens(chunk.text);
+      assert.ok(Math.abs(chunk.tokens - exact) <= Math.max(2, exact * 0.05), `estimate ${chunk.tokens} vs exact ${exact}`);
       assert.match(chunk.text, /\.$/, 'ends at a sentence end');
     }
     // The first sentence of each later chunk repeats the end of the previous chunk.

@@ -58,6 +58,8 @@ export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise
   const config = loadRagConfig(env);
   const runtime = options.runtime ?? loadRuntimeConfig(env);
   const services = await createRagServices(config, runtime, options);
+  // Load pdf.js and the tokenizer in the extraction threads now rather than in the first job.
+  services.extractor.warm();
   const tasks: TaskDefinition[] = [
     createIngestTask(services),
     createBatchEmbedTask(services),

@@ -1,4 +1,4 @@
-import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens, decode, encode, isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
 import { sha256 } from '../hashing.ts';
 import { normaliseText, splitBlocks, splitSentences, type Block } from './blocks.ts';
 
@@ -14,6 +14,12 @@ export interface Chunk {
   readonly text: string;
   /** sha256 of `text`: identity for dedup, the embedding cache and stored vectors. */
   readonly hash: string;
+  /**
+   * cl100k_base tokens: the pieces' exact counts plus their separators. Joining can merge
+   * tokens across a joint, so this may differ from a fresh count of `text` by a few percent:
+   * good for budgets and request limits, and it spares a second tokenizer pass over every
+   * document (tokenizing is most of the cost of chunking).
+   */
   readonly tokens: number;
 }
 
@@ -55,8 +61,9 @@ function splitOversized(text: string, maxTokens: number): Piece[] {
 function toPieces(blocks: readonly Block[], maxTokens: number): Piece[] {
   const pieces: Piece[] = [];
   for (const block of blocks) {
-    const tokens = countTokens(block.text);
-    if (tokens <= maxTokens) pieces.push({ text: block.text, tokens, heading: block.kind === 'heading' });
+    // Stops counting at the limit: a PDF page is often one long block, split below anyway.
+    const tokens = isWithinTokenLimit(block.text, maxTokens);
+    if (tokens !== false) pieces.push({ text: block.text, tokens, heading: block.kind === 'heading' });
     else pieces.push(...splitOversized(block.text, maxTokens));
   }
   return pieces;
@@ -107,7 +114,9 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
       .map((piece, i) => (i === 0 ? piece.text : `${piece.continues === true ? ' ' : '\n\n'}${piece.text}`))
       .join('')
       .trim();
-    if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens: countTokens(body) });
+    // A space before the next sentence merges into its first token; a blank line is one token.
+    const tokens = current.reduce((sum, piece, i) => sum + piece.tokens + (i > 0 && piece.continues !== true ? SEPARATOR_TOKENS : 0), 0);
+    if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens });
   };
 
   for (const piece of pieces) {

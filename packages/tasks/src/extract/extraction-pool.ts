@@ -89,6 +89,21 @@ export class ExtractionPool<I, O, P> {
     });
   }
 
+  /**
+   * Starts up to `threads` idle threads now, so the modules are loaded before the first job
+   * (each thread imports them as it starts). Called at worker start-up.
+   */
+  warm(threads = this.#options.size): void {
+    while (!this.#closed && this.#slots.size < Math.min(threads, this.#options.size)) this.#idle(this.#spawn());
+  }
+
+  #idle(slot: Slot): void {
+    slot.worker.unref();
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => this.#retire(slot), this.#options.idleMs ?? 60_000);
+    slot.idleTimer.unref();
+  }
+
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let slot = [...this.#slots].find((candidate) => !candidate.busy);
@@ -135,11 +150,7 @@ export class ExtractionPool<I, O, P> {
     const release = (): void => {
       slot.busy = false;
       if (slot.jobs >= (this.#options.maxJobsPerThread ?? 100) || this.#closed) this.#retire(slot);
-      else {
-        worker.unref();
-        slot.idleTimer = setTimeout(() => this.#retire(slot), this.#options.idleMs ?? 60_000);
-        slot.idleTimer.unref();
-      }
+      else this.#idle(slot);
       this.#dispatch();
     };
     const fail = (error: unknown): void => {
