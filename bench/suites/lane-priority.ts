@@ -92,7 +92,7 @@ function waitRow(metric: string, p: number, results: Map<string, SideResult>, wi
 async function scenario(options: BenchOptions, size: PrioritySizes, sides: typeof SIDES, label: string, watch: CpuWatch): Promise<Map<string, SideResult>> {
   const results = new Map<string, SideResult>();
   for (const { key, make } of sides) {
-    options.log(`lane-priority: ${label}${key}: ${size.backlog} low jobs of ${size.lowWorkMs} ms, ${size.criticals} critical jobs every ${size.criticalEveryMs} ms`);
+    options.log(`lane-priority: ${label}${key}: ${size.backlog} low jobs of ${size.lowWorkMs} ms ± 50 %, ${size.criticals} critical jobs every ${size.criticalEveryMs} ms`);
     const result = await runSide(make, `${label}${key}`, options, size, watch);
     results.set(key, result);
     const s = summary(result);
@@ -146,11 +146,11 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
       long: { ...LONG, sides: Object.fromEntries([...long].map(([key, r]) => [key, summary(r)])) },
     },
     notes: [
-      `${size.backlog} low jobs of ${size.lowWorkMs} ms each, then ${size.criticals} critical jobs sent every ${size.criticalEveryMs} ms from the same process; ` +
+      `${size.backlog} low jobs of ${size.lowWorkMs} ms ± 50 % each, then ${size.criticals} critical jobs sent every ${size.criticalEveryMs} ms from the same process; ` +
         `total concurrency ${size.concurrency} for every side (Lanes: ${size.criticalSlots} critical + ${size.concurrency - size.criticalSlots} low). ` +
         'Wait = enqueue call to handler start. In the one-queue baseline low jobs carry priority 10, since BullMQ serves jobs without a priority before prioritized ones.',
       ...(long.size > 0
-        ? [`With ${LONG.lowWorkMs / 1000} s low jobs (${LONG.backlog} of them) a shared queue frees a slot only every ${Math.round(LONG.lowWorkMs / LONG.concurrency)} ms on average, so priority alone no longer keeps critical waits short.`]
+        ? [`With ${LONG.lowWorkMs / 1000} s ± 50 % low jobs (${LONG.backlog} of them) a shared queue frees a slot only every ${Math.round(LONG.lowWorkMs / LONG.concurrency)} ms on average (less evenly at first, as the first ${LONG.concurrency} start together), and a critical job waits for one: priority alone no longer keeps critical waits short.`]
         : []),
       ...(drained.length > 0 ? [`the backlog ran out before the last critical job was sent for: ${drained.join(', ')} (the wait figures then understate the problem)`] : []),
     ],

@@ -2,6 +2,8 @@
 export interface RequestStats {
   readonly accepted: number;
   readonly rejected429: number;
+  /** When each 429 was answered, ms after the first request (at most 100 listed). */
+  readonly rejectedAtMs: readonly number[];
   /** Most 429s answered within any one second. */
   readonly max429PerSecond: number;
   /** First request to last accepted one. */
@@ -31,6 +33,7 @@ export function requestStats(requests: ReadonlyArray<{ at: number; status: numbe
   return {
     accepted: ok.length,
     rejected429: rejected.length,
+    rejectedAtMs: rejected.slice(0, 100).map((r) => r.at - first),
     max429PerSecond: max429,
     windowMs,
     acceptedPerSecond: (ok.length * 1000) / windowMs,

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPdf, wrap } from '../../lib/pdf-writer.ts';
@@ -39,7 +40,14 @@ function pdfsIn(folder: string): CorpusFile[] {
  * `syntheticPages` pages, since the shipped ones are small and nothing may be downloaded.
  */
 export function loadCorpus(syntheticPages: number): Corpus {
-  const shipped = FOLDERS.flatMap(pdfsIn);
+  // The same file may ship in two folders: ingest dedups by content, pdf-parse would not.
+  const seen = new Set<string>();
+  const shipped = FOLDERS.flatMap(pdfsIn).filter((file) => {
+    const hash = createHash('sha256').update(readFileSync(file.path)).digest('hex');
+    if (seen.has(hash)) return false;
+    seen.add(hash);
+    return true;
+  });
   const dir = mkdtempSync(join(tmpdir(), 'lanes-bench-pdf-'));
   const name = `synthetic-${syntheticPages}-pages.pdf`;
   const path = join(dir, name);

@@ -5,7 +5,7 @@ import { bullPrefix } from '../../lib/ids.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { chunks } from '../overhead/side.ts';
 import { PriorityRecorder, sleep } from './recorder.ts';
-import type { PrioritySide } from './side.ts';
+import { lowDurations, type PrioritySide } from './side.ts';
 
 /**
  * Raw BullMQ with everything in one queue and one Worker at the full concurrency. `priority`:
@@ -23,7 +23,7 @@ export function bullmqSide(redisUrl: string, prefix: string, mode: 'priority' | 
   return {
     name: mode === 'priority' ? 'BullMQ, one queue, priorities' : 'BullMQ, one queue, FIFO',
     async fill(sizes) {
-      const items = Array.from({ length: sizes.backlog }, () => ({ name: 'low', data: { ms: sizes.lowWorkMs }, opts: lowOpts }));
+      const items = lowDurations(sizes).map((ms) => ({ name: 'low', data: { ms }, opts: lowOpts }));
       for (const batch of chunks(items, sizes.chunk)) await queue.addBulk(batch);
     },
     async measure(sizes) {

@@ -4,7 +4,7 @@ import { bullPrefix } from '../../lib/ids.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { chunks } from '../overhead/side.ts';
 import { PriorityRecorder, sleep } from './recorder.ts';
-import type { PrioritySide } from './side.ts';
+import { lowDurations, type PrioritySide } from './side.ts';
 
 let recorder = new PriorityRecorder(0);
 
@@ -40,7 +40,7 @@ export function lanesSide(redisUrl: string, prefix: string): PrioritySide {
   return {
     name: 'Lanes',
     async fill(sizes) {
-      const items = Array.from({ length: sizes.backlog }, () => ({ payload: { ms: sizes.lowWorkMs } }));
+      const items = lowDurations(sizes).map((ms) => ({ payload: { ms } }));
       for (const batch of chunks(items, sizes.chunk)) await client.enqueueBulk(benchLow, batch);
     },
     async measure(sizes) {

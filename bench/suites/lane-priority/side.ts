@@ -1,3 +1,5 @@
+import { prng } from '../../lib/prng.ts';
+
 /** What one side of the lane-priority suite reports. */
 export interface PriorityOutcome {
   /** Wait of each critical job, enqueue call to handler start, in ms; Infinity when it never started. */
@@ -29,4 +31,13 @@ export interface PrioritySide {
   /** Starts the workers, sends the critical jobs at a steady rate, and measures. */
   measure(sizes: PrioritySizes): Promise<PriorityOutcome>;
   dispose(): Promise<void>;
+}
+
+/**
+ * Durations of the low jobs: lowWorkMs ± 50 %, the same sequence for every side. Equal
+ * durations would make all slots start and free up in lock-step, which real work never does.
+ */
+export function lowDurations(sizes: PrioritySizes): number[] {
+  const random = prng(7);
+  return Array.from({ length: sizes.backlog }, () => Math.max(1, Math.round(sizes.lowWorkMs * (0.5 + random()))));
 }
