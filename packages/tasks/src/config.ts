@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '@lanes/contracts';
 import { envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
@@ -146,7 +147,8 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       maxPages: envInt(env, 'LANES_MAX_PDF_PAGES', 10_000, { min: 1 }),
       maxHeapMb: envInt(env, 'LANES_EXTRACT_HEAP_MB', 1024, { min: 64 }),
       pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
-      threads: envInt(env, 'LANES_EXTRACT_THREADS', 2, { min: 1, max: 64 }),
+      // Half the cores: the event loop, the embedder and PostgreSQL need the rest.
+      threads: envInt(env, 'LANES_EXTRACT_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
     },
     ingest: { chunksPerChild: envInt(env, 'LANES_EMBED_CHUNKS_PER_JOB', 256, { min: 1, max: 2048 }) },
     index: {

@@ -40,6 +40,8 @@ export interface RagRuntimeOptions {
   /** Share the worker's registry so embedding and index metrics appear on its /metrics. */
   readonly metrics?: LanesMetrics;
   readonly logger?: Logger;
+  /** Start the extraction threads before returning (default true). */
+  readonly warmExtraction?: boolean;
 }
 
 /**
@@ -58,8 +60,11 @@ export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise
   const config = loadRagConfig(env);
   const runtime = options.runtime ?? loadRuntimeConfig(env);
   const services = await createRagServices(config, runtime, options);
-  // Load pdf.js and the tokenizer in the extraction threads now rather than in the first job.
-  services.extractor.warm();
+  // Load pdf.js and the tokenizer in the extraction threads now rather than in the first job
+  // (about a second per thread; capped so a slow machine still starts).
+  if (options.warmExtraction !== false) {
+    await Promise.race([services.extractor.warm(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+  }
   const tasks: TaskDefinition[] = [
     createIngestTask(services),
     createBatchEmbedTask(services),

@@ -32,12 +32,15 @@ interface Job<I, O, P> {
 
 interface Slot {
   readonly worker: Worker;
+  /** Settles once the thread has loaded the module (or failed to). */
+  readonly ready: Promise<void>;
   jobs: number;
   busy: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
 type Reply<O, P> =
+  | { kind: 'ready' }
   | { kind: 'progress'; progress: P }
   | { kind: 'done'; value: O }
   | { kind: 'error'; message: string; permanent: boolean };
@@ -45,7 +48,7 @@ type Reply<O, P> =
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const loaded = import(workerData.moduleUrl);
-loaded.catch(() => undefined);
+loaded.then(() => parentPort.postMessage({ kind: 'ready' }), () => parentPort.postMessage({ kind: 'ready' }));
 parentPort.on('message', async (input) => {
   try {
     const mod = await loaded;
@@ -90,11 +93,12 @@ export class ExtractionPool<I, O, P> {
   }
 
   /**
-   * Starts up to `threads` idle threads now, so the modules are loaded before the first job
-   * (each thread imports them as it starts). Called at worker start-up.
+   * Starts up to `threads` idle threads now and resolves once they have loaded the module, so
+   * the first job does not pay for loading pdf.js and the tokenizer. Called at worker start-up.
    */
-  warm(threads = this.#options.size): void {
+  async warm(threads = this.#options.size): Promise<void> {
     while (!this.#closed && this.#slots.size < Math.min(threads, this.#options.size)) this.#idle(this.#spawn());
+    await Promise.all([...this.#slots].map((slot) => slot.ready));
   }
 
   #idle(slot: Slot): void {
@@ -119,7 +123,16 @@ export class ExtractionPool<I, O, P> {
       workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName },
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
     });
-    const slot: Slot = { worker, jobs: 0, busy: false, idleTimer: undefined };
+    const ready = new Promise<void>((resolve) => {
+      const onReady = (reply: Reply<unknown, unknown>): void => {
+        if (reply.kind !== 'ready') return;
+        worker.off('message', onReady);
+        resolve();
+      };
+      worker.on('message', onReady);
+      worker.once('exit', () => resolve());
+    });
+    const slot: Slot = { worker, ready, jobs: 0, busy: false, idleTimer: undefined };
     this.#slots.add(slot);
     return slot;
   }
@@ -162,7 +175,7 @@ export class ExtractionPool<I, O, P> {
     };
     const onAbort = (): void => fail(job.signal?.reason);
     const onMessage = (reply: Reply<O, P>): void => {
-      if (settled) return;
+      if (settled || reply.kind === 'ready') return;
       if (reply.kind === 'progress') {
         job.onProgress?.(reply.progress);
         return;
