@@ -42,7 +42,7 @@ const variants: Variant[] = [
   { name: 'raw BullMQ, 2-arg processor', start: async (p) => rawWorker(p, async () => { tally.hit(); return null; }) },
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   { name: 'raw BullMQ, 3-arg processor (BullMQ makes an AbortController per job)', start: async (p) => rawWorker(p, async (_job, _token, _signal) => { tally.hit(); return null; }) },
-  { name: 'raw BullMQ Worker + JobRunner (no default metrics)', start: async (p) => { const r = runner(sharedMetrics); return rawWorker(p, (job, token, signal) => r.run(job, token, signal)); } },
+  { name: 'raw BullMQ Worker + JobRunner (no default metrics)', start: async (p) => { const r = runner(sharedMetrics); return rawWorker(p, (job, token) => r.run(job, token)); } },
   {
     name: 'LanesWorker (as deployed: default process metrics on)',
     start: async (p) => {

@@ -52,7 +52,7 @@ export class JobRunner {
     this.#deps = deps;
   }
 
-  async run(job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+  async run(job: Job, token: string | undefined): Promise<unknown> {
     const { catalog } = this.#deps;
     const task = catalog.get(job.name);
     if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
@@ -60,7 +60,7 @@ export class JobRunner {
     try {
       const rateWait = await catalog.rateWait(task);
       if (rateWait > 0) return await this.#postpone(job, token, rateWait);
-      return await this.#attempt(task, job, token, bullSignal);
+      return await this.#attempt(task, job, token);
     } finally {
       catalog.release(task);
     }
@@ -94,7 +94,7 @@ export class JobRunner {
     return () => (logger ??= this.#deps.logger.child({ jobId: job.id, task: task.name, lane: this.#lane, attempt: job.attemptsMade + 1 }));
   }
 
-  async #attempt(task: TaskDefinition, job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+  async #attempt(task: TaskDefinition, job: Job, token: string | undefined): Promise<unknown> {
     const { metrics, inFlight } = this.#deps;
     const jobId = job.id ?? '';
     const logger = this.#lazyLogger(task, job);
@@ -112,8 +112,6 @@ export class JobRunner {
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
-    const onBullAbort = (): void => controller.abort(new JobCancelledError(jobId, String(bullSignal?.reason ?? 'cancelled')));
-    bullSignal?.addEventListener('abort', onBullAbort, { once: true });
     inFlight.set(jobId, controller);
     const active = metrics.active.labels({ lane: this.#lane });
     active.inc();
@@ -126,7 +124,6 @@ export class JobRunner {
       throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
-      bullSignal?.removeEventListener('abort', onBullAbort);
       inFlight.delete(jobId);
       active.dec();
     }

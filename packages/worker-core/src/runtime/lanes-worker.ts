@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { LanesMetrics } from '../observability/metrics.ts';
 import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
-import { DrainDeadlineError } from './errors.ts';
+import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import type { TaskDefinition } from './task.ts';
@@ -78,7 +78,7 @@ export class LanesWorker {
     for (const lane of this.lanes) {
       const runner = new JobRunner(lane, deps);
       const connection = createBlockingConnection(config.redisUrl);
-      const worker = new Worker(lane, (job, token, signal) => runner.run(job, token, signal), {
+      const worker = new Worker(lane, (job, token) => runner.run(job, token), {
         connection,
         prefix: this.client.prefix,
         concurrency: this.#concurrency[lane],
@@ -106,10 +106,13 @@ export class LanesWorker {
     const subscriber = createBlockingConnection(this.#options.config.redisUrl);
     this.#subscriber = subscriber;
     await subscriber.subscribe(cancelChannel(this.client.prefix));
+    // Our own in-flight controllers, not BullMQ's per-job signals: one fewer AbortController
+    // and listener pair on every job's path.
     subscriber.on('message', (_channel: string, jobId: string) => {
-      for (const { worker } of this.#workers.values()) {
-        if (worker.cancelJob(jobId, 'cancelled by client')) this.logger.info({ jobId }, 'job cancelled');
-      }
+      const controller = this.#inFlight.get(jobId);
+      if (controller === undefined) return;
+      controller.abort(new JobCancelledError(jobId, 'cancelled by client'));
+      this.logger.info({ jobId }, 'job cancelled');
     });
   }
 
