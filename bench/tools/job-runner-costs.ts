@@ -41,6 +41,7 @@ function timeSync(body: () => unknown): number {
 const direct = await timeAsync(() => noop.handler({ i: 1 }, {} as never));
 const full = await timeAsync(() => runner.run(job, 'token'));
 const withSignal = full;
+const signalController = new AbortController();
 
 const completed = metrics.jobs.labels({ task: 'bench-noop', lane: 'default', outcome: 'completed' });
 const duration = metrics.jobDuration.labels({ task: 'bench-noop', lane: 'default' });
