@@ -34,17 +34,22 @@ export interface WorkerProcessOptions {
 
 /** A real `lanes worker` process: by default `--no-builtins --tasks test/reliability/tasks.ts`. */
 export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
-  const keep = options.keepOutput ?? 200_000;
   const tasks = options.tasks ?? (options.builtins === true ? [] : [RELIABILITY_TASKS]);
   const args = [
-    CLI, 'worker',
+    'worker',
     ...(options.builtins === true ? [] : ['--no-builtins']),
     ...(tasks.length > 0 ? ['--tasks', tasks.join(',')] : []),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, {
+  return spawnLanes(args, { REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env }, options.keepOutput);
+}
+
+/** Any long-running `lanes` command (worker, dashboard) as a child process. */
+export function spawnLanes(lanesArgs: readonly string[], env: Record<string, string>, keepOutput = 200_000): WorkerProcess {
+  const keep = keepOutput;
+  const child = spawn(process.execPath, [CLI, ...lanesArgs], {
     cwd: REPO_ROOT,
-    env: { ...process.env, REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

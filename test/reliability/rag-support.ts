@@ -120,7 +120,14 @@ export function integrity(snapshot: CorpusSnapshot): Record<string, number> {
 
 export const CLEAN: Record<string, number> = { pending: 0, staleChunks: 0, countMismatches: 0, duplicateChunks: 0, orphanVectors: 0, missingVectors: 0, notReady: 0 };
 
-/** Polls until every job is completed or failed; returns their final statuses. */
+const finished = (status: JobStatus): boolean => status.state === 'completed' || status.state === 'failed';
+
+/**
+ * Polls until every job is completed or failed; returns their final statuses. A status that
+ * first reads as finished is read again: LanesClient.status() loads the job's data before its
+ * state, so a job finishing in between reads as "failed" with the data of its waiting self
+ * (no reason, no attempt). The second read, made after it finished, is consistent.
+ */
 export async function settle(client: LanesClient, ids: readonly string[], timeoutMs: number, what = 'jobs'): Promise<JobStatus[]> {
   const deadline = Date.now() + timeoutMs;
   const final = new Map<string, JobStatus>();
@@ -128,7 +135,9 @@ export async function settle(client: LanesClient, ids: readonly string[], timeou
     const open = ids.filter((id) => !final.has(id));
     for (let i = 0; i < open.length; i += 50) {
       const statuses = await Promise.all(open.slice(i, i + 50).map((id) => client.status(id)));
-      for (const status of statuses) if (status.state === 'completed' || status.state === 'failed') final.set(status.id, status);
+      const done = statuses.filter(finished);
+      const again = await Promise.all(done.map((status) => client.status(status.id)));
+      for (const status of again) if (finished(status)) final.set(status.id, status);
     }
     if (final.size === ids.length) return ids.map((id) => final.get(id)!);
     if (Date.now() > deadline) {
