@@ -1,9 +1,12 @@
 /**
  * Search latency and recall@10 through the real search service (local embedder, pgvector HNSW,
  * the app's m / ef_construction / ef_search), against exact search, on N chunks (default
- * 100k). Chunks are 80-word windows of the repository's real documents (the two real-world
- * PDFs, the fixtures and samples) with 15% of words replaced at random, so every chunk is
- * distinct but reads like its neighbours; queries are 12-word windows made the same way.
+ * 100k) of real-world text: the upstream NEWS and changelog files Debian ships under
+ * /usr/share/doc (millions of words of release notes from hundreds of projects), each file one
+ * document, cut by the app's chunker (128-token chunks, so 100k chunks need ~9M words).
+ * Queries are sentences of 6-20 words taken from random chunks. Where /usr/share/doc has too
+ * little text, 80-word windows of the repository's own documents with 15% of words replaced
+ * make up the rest.
  *
  *   node packages/tasks/bench/search-recall.ts [--chunks 100000] [--queries 200] [--keep]
  *
@@ -11,7 +14,8 @@
  * without an index, then one `rebuild-index` style concurrent HNSW build.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,6 +25,7 @@ import { loadRagConfig } from '../src/config.ts';
 import { describeFile, extractDocument } from '../src/extract/extract-document.ts';
 import { localEmbedding } from '../src/embed/local-provider.ts';
 import { sha256 } from '../src/hashing.ts';
+import { chunkText, type Chunk } from '../src/chunk/chunker.ts';
 import { rebuildHnswIndex } from '../src/store/index-builder.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -72,6 +77,61 @@ function windowText(words: readonly string[], length: number): string {
     .join(' ');
 }
 
+/** Upstream NEWS/changelog files under /usr/share/doc, in a stable order. */
+function releaseNotes(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const path = join(dir, name);
+      if (depth === 0) walk(path, 1);
+      else if (/^(NEWS|changelog)(\.md)?\.gz$/i.test(name) && statSync(path).isFile()) found.push(path);
+    }
+  };
+  walk('/usr/share/doc', 0);
+  return found;
+}
+
+const BENCH_CHUNKING = { maxTokens: 128, overlapTokens: 16 };
+
+/** Documents of real text until `wanted` chunks: release notes first, then synthetic windows. */
+function* corpusDocuments(words: readonly string[], wanted: number): Generator<{ source: string; chunks: Chunk[] }> {
+  let total = 0;
+  for (const path of releaseNotes()) {
+    if (total >= wanted) return;
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(gunzipSync(readFileSync(path)));
+    } catch {
+      continue;
+    }
+    const chunks = chunkText(text, BENCH_CHUNKING).slice(0, wanted - total);
+    if (chunks.length === 0) continue;
+    total += chunks.length;
+    yield { source: path, chunks };
+  }
+  for (let doc = 0; total < wanted; doc++) {
+    const count = Math.min(PER_DOCUMENT, wanted - total);
+    const chunks = Array.from({ length: count }, (_, index) => {
+      const text = windowText(words, 80);
+      return { index, text, hash: sha256(text), tokens: Math.round(80 * 1.3) };
+    });
+    total += count;
+    yield { source: `synthetic-${doc}`, chunks };
+  }
+}
+
+function sentenceOf(text: string): string {
+  const sentences = text.split(/(?<=[.!?])\s+|\n+/).map((t) => t.trim()).filter((t) => t.split(/\s+/).length >= 6);
+  const sentence = sentences.length > 0 ? sentences[Math.floor(random() * sentences.length)]! : text;
+  return sentence.split(/\s+/).slice(0, 20).join(' ');
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -85,38 +145,47 @@ try {
     }
   });
   const loadStarted = performance.now();
-  for (let doc = 0; doc * PER_DOCUMENT < CHUNKS; doc++) {
-    const count = Math.min(PER_DOCUMENT, CHUNKS - doc * PER_DOCUMENT);
-    const chunks = Array.from({ length: count }, (_, index) => {
-      const text = windowText(words, 80);
-      return { index, text, hash: sha256(text), tokens: Math.round(80 * 1.3) };
-    });
-    const staged = await services.documents.stage({ source: `bench-doc-${doc}`, metadata: {}, contentHash: sha256(`doc-${doc}`), pages: 1, chunks, primary: space });
-    await services.documents.writeVectors(space, chunks.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
+  const sample: string[] = [];
+  let loaded = 0;
+  let documents = 0;
+  let fromReleaseNotes = 0;
+  for (const document of corpusDocuments(words, CHUNKS)) {
+    const staged = await services.documents.stage({ source: document.source, metadata: {}, contentHash: sha256(document.source), pages: 1, chunks: document.chunks, primary: space });
+    const vectors = new Map(document.chunks.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
+    await services.documents.writeVectors(space, [...vectors]);
     await services.documents.finalise(staged.documentId, staged.generation, space, [space]);
-    if (doc % 10 === 9) log(`${(doc + 1) * PER_DOCUMENT} chunks`);
+    for (const chunk of document.chunks) if (random() < (QUERIES * 4) / CHUNKS) sample.push(chunk.text);
+    if (Math.floor((loaded + document.chunks.length) / 10_000) > Math.floor(loaded / 10_000)) log(`${loaded + document.chunks.length} chunks`);
+    loaded += document.chunks.length;
+    documents += 1;
+    if (!document.source.startsWith('synthetic-')) fromReleaseNotes += document.chunks.length;
   }
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   log(`loaded in ${loadSeconds.toFixed(1)} s; building HNSW (m=${config.index.m}, ef_construction=${config.index.efConstruction})`);
   const build = await rebuildHnswIndex(services.db, space, config.index);
   log(`index built in ${(build.durationMs / 1000).toFixed(1)} s`);
 
-  const queries = Array.from({ length: QUERIES }, () => windowText(words, 12));
-  const annMs: number[] = [];
-  const exactMs: number[] = [];
-  let recallSum = 0;
-  // Warm-up (connections, plans, caches of the first pages).
+  const queries = Array.from({ length: QUERIES }, (_, i) => sentenceOf(sample[(i * 7919) % sample.length] ?? windowText(words, 12)));
+  // Warm-up (connections, plans, the first index pages).
   for (const query of queries.slice(0, 10)) await services.search.search(`${query} warmup`, 10, { record: false });
+  const exactMs: number[] = [];
+  const truth: Array<Set<string>> = [];
   for (const query of queries) {
-    let started = performance.now();
-    const ann = await services.search.search(query, 10, { record: false });
-    annMs.push(performance.now() - started);
-    started = performance.now();
+    const started = performance.now();
     const exact = await services.search.search(query, 10, { exact: true });
     exactMs.push(performance.now() - started);
-    const truth = new Set(exact.results.map((hit) => `${hit.documentId}:${hit.chunkIndex}`));
-    const found = ann.results.filter((hit) => truth.has(`${hit.documentId}:${hit.chunkIndex}`)).length;
-    recallSum += truth.size === 0 ? 1 : found / truth.size;
+    truth.push(new Set(exact.results.map((hit) => `${hit.documentId}:${hit.chunkIndex}`)));
+  }
+  // End to end through the service at the configured ef_search: result cache miss (each query
+  // is new), query embedding, HNSW top-k, join to live chunks, result cache write.
+  const annMs: number[] = [];
+  let recallSum = 0;
+  for (const [i, query] of queries.entries()) {
+    const started = performance.now();
+    const ann = await services.search.search(query, 10, { record: false });
+    annMs.push(performance.now() - started);
+    const found = ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length;
+    recallSum += truth[i]!.size === 0 ? 1 : found / truth[i]!.size;
   }
   const cached: number[] = [];
   for (const query of queries.slice(0, 50)) {
@@ -124,12 +193,28 @@ try {
     await services.search.search(query, 10, { record: false });
     cached.push(performance.now() - started);
   }
+  // Other ef_search settings, same queries (result cache bypassed).
+  const efSweep: Array<{ efSearch: number; recallAt10: number; p50: number; p95: number }> = [];
+  for (const efSearch of [40, 100, 200, 400]) {
+    const ms: number[] = [];
+    let recall = 0;
+    for (const [i, query] of queries.entries()) {
+      const started = performance.now();
+      const ann = await services.search.search(query, 10, { record: false, efSearch });
+      ms.push(performance.now() - started);
+      recall += truth[i]!.size === 0 ? 1 : ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length / truth[i]!.size;
+    }
+    ms.sort((a, b) => a - b);
+    efSweep.push({ efSearch, recallAt10: Math.round((recall / queries.length) * 1000) / 1000, p50: Math.round(percentile(ms, 50) * 100) / 100, p95: Math.round(percentile(ms, 95) * 100) / 100 });
+  }
   annMs.sort((a, b) => a - b);
   exactMs.sort((a, b) => a - b);
   cached.sort((a, b) => a - b);
   const round = (n: number): number => Math.round(n * 100) / 100;
   const report = {
-    chunks: CHUNKS,
+    chunks: loaded,
+    documents,
+    chunksFromReleaseNotes: fromReleaseNotes,
     queries: QUERIES,
     dimensions: space.dimensions,
     hnsw: { m: config.index.m, efConstruction: config.index.efConstruction, efSearch: config.search.efSearch },
@@ -139,6 +224,7 @@ try {
     exactSearchMs: { p50: round(percentile(exactMs, 50)), p95: round(percentile(exactMs, 95)) },
     cachedSearchMs: { p50: round(percentile(cached, 50)), p95: round(percentile(cached, 95)) },
     recallAt10: round(recallSum / queries.length),
+    efSweep,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {

@@ -49,6 +49,8 @@ export interface SearchOptions {
   readonly record?: boolean;
   /** Exact scan, no caches: the ground truth for recall measurements. */
   readonly exact?: boolean;
+  /** HNSW candidate list size for this search instead of LANES_HNSW_EF_SEARCH (bypasses the result cache). */
+  readonly efSearch?: number;
 }
 
 export const MAX_K = 100;
@@ -84,7 +86,7 @@ export class SearchService {
     if (query === '') throw new InvalidQueryError('query must not be empty');
     if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`);
-    if (options.exact === true) return { query, results: await this.#compute(query, k, options, undefined) };
+    if (options.exact === true || options.efSearch !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
     if (options.record !== false) {
@@ -145,7 +147,12 @@ export class SearchService {
     }
     const lists = await Promise.all(
       spaces.map((entry) =>
-        searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, { k, efSearch, iterativeScan, ...(options.exact !== undefined && { exact: options.exact }) }),
+        searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, {
+          k,
+          efSearch: options.efSearch ?? efSearch,
+          iterativeScan,
+          ...(options.exact !== undefined && { exact: options.exact }),
+        }),
       ),
     );
     if (lists.length === 1) return lists[0]!;
