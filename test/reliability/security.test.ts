@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { LanesClient } from '@lanes/client';
 import { eventually, uniquePrefix } from '../support/env.ts';
-import { makeTlsFiles, PrivateRedis, tempDir, type TlsFiles } from '../support/servers.ts';
-import { RELIABILITY_TASKS, runLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import { freePort, makeTlsFiles, PrivateRedis, tempDir, type TlsFiles } from '../support/servers.ts';
+import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
+import { RELIABILITY_TASKS, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
 import { relMark, relSecret } from './tasks.ts';
 
 /** A password with characters that must be percent-encoded in a URL. */
@@ -30,6 +31,7 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
   const servers: PrivateRedis[] = [];
   const workers: WorkerProcess[] = [];
   const clients: LanesClient[] = [];
+  const dashboardEnvs: TestEnv[] = [];
   let tls: TlsFiles;
 
   before(async () => {
@@ -40,6 +42,7 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     await Promise.all(workers.map((w) => w.stop(5000)));
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(servers.map((s) => s.dispose()));
+    for (const env of dashboardEnvs) await dropRagState(env).catch(() => undefined);
     rmSync(tls.dir, { recursive: true, force: true });
   });
 
@@ -69,6 +72,28 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     assert.equal((JSON.parse(status.stdout) as { state: string }).state, 'failed');
     assertNoSecret(cli.stdout + cli.stderr + status.stdout + status.stderr, PASSWORD, 'CLI output');
     assertNoSecret(status.stdout, API_KEY, 'status output');
+
+    // The dashboard on the same Redis: the job's data is shown without the apiKey, and neither
+    // its output nor /readyz carries the Redis password.
+    const dashboardEnv = ragTestEnv('secdash', { REDIS_URL: redis.url, LANES_PREFIX: prefix, LOG_LEVEL: 'debug' });
+    dashboardEnvs.push(dashboardEnv);
+    const port = await freePort();
+    const dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], dashboardEnv);
+    workers.push(dashboard);
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+    for (const id of [good.id, bad.id]) {
+      const shown = await fetch(`${base}/api/jobs/${id}`);
+      assert.equal(shown.status, 200);
+      const text = await shown.text();
+      assert.match(text, /rel-secret/);
+      assertNoSecret(text, API_KEY, 'job shown by the dashboard');
+    }
+    const readyz = await fetch(`${base}/readyz`);
+    assertNoSecret(await readyz.text(), PASSWORD, '/readyz');
+    assert.equal((await dashboard.stop()).code, 0);
+    assertNoSecret(dashboard.output(), PASSWORD, 'dashboard log');
+    assertNoSecret(dashboard.output(), API_KEY, 'dashboard log');
 
     // Without the password, or with a wrong one, the CLI fails clearly and echoes no password.
     const wrong = `wrong-${randomBytes(4).toString('hex')}`;
