@@ -16,6 +16,11 @@ Options:
   --metrics-port P       serve /metrics, /healthz and /readyz on port P
   --tasks FILES          comma-separated task modules with user tasks (or LANES_TASKS)
   --no-builtins          do not run the built-in RAG tasks (no PostgreSQL needed)
+
+With the built-ins, the worker also registers the job schedulers for rebuild-index
+(LANES_REBUILD_INDEX_CRON, default "0 3 * * *") and cache-warming
+(LANES_CACHE_WARMING_CRON, default "*/10 * * * *"); "off" disables one. Registration is
+idempotent: one schedule however many workers start.
 `;
 
 function parseLanes(raw: string | undefined): Lane[] {
@@ -68,6 +73,7 @@ export const workerCommand: CliCommand = {
       process.on('SIGINT', onSignal);
     });
     await worker.start();
+    await builtins?.registerSchedules(worker.client);
     if (metricsPort !== undefined) {
       const port = await worker.listen(metricsPort);
       logger.info({ port }, 'metrics, health and readiness listening');

@@ -1,5 +1,5 @@
 import type { SearchResponse } from '@lanes/contracts';
-import type { RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
+import type { LanesClient, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
 /**
  * The built-in RAG runtime as the surfaces use it: tasks for workers, in-process search for the
@@ -12,6 +12,8 @@ export interface BuiltinRuntime {
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
   search(query: string, k: number): Promise<SearchResponse>;
+  /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
+  registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export async function loadBuiltins(config: RuntimeConfig): Promise<BuiltinRuntim
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
     search: (query, k) => rag.search(query, k),
+    registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };
 }
