@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingest, type JobStatus } from '@lanes/contracts';
-import { createLogger, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
+import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { startDashboard } from '@lanes/dashboard';
 import { loadBuiltins } from '../packages/cli/src/support/builtins.ts';
 import { expandDocumentPaths } from '../packages/cli/src/support/document-paths.ts';
@@ -25,13 +25,14 @@ function progressText(status: JobStatus): string {
 
 const config = loadRuntimeConfig();
 const logger = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel, { component: 'demo' });
-const rag = await loadBuiltins(config);
-const worker = new LanesWorker({ config, logger, tasks: rag.tasks, readinessChecks: rag.readinessChecks });
+const metrics = new LanesMetrics();
+const rag = await loadBuiltins(config, { metrics, logger, runsJobs: true });
+const worker = new LanesWorker({ config, logger, metrics, tasks: rag.tasks, readinessChecks: rag.readinessChecks });
 await worker.start();
 const dashboardOptions = {
   client: worker.client,
   config,
-  metrics: worker.metrics,
+  metrics,
   search: rag.search,
   readinessChecks: rag.readinessChecks,
   allowedRoots: rag.allowedRoots,

@@ -1,4 +1,4 @@
-import { createLogger, loadRuntimeConfig } from '@lanes/worker-core';
+import { createLogger, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
 import { loadDashboardEnv, startDashboard } from '@lanes/dashboard';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
@@ -28,9 +28,11 @@ export const dashboardCommand: CliCommand = {
     const config = loadRuntimeConfig();
     const env = loadDashboardEnv();
     const logger = createLogger(config.logLevel, { component: 'dashboard' });
-    const builtins = await loadBuiltins(config);
+    const metrics = new LanesMetrics();
+    const builtins = await loadBuiltins(config, { metrics, logger });
     const dashboard = await startDashboard({
       port,
+      metrics,
       ...(values.host !== undefined && { host: values.host }),
       config,
       logger,

@@ -1,5 +1,5 @@
 import { LANES, isLane, type Lane } from '@lanes/contracts';
-import { createLogger, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
+import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
@@ -52,10 +52,12 @@ export const workerCommand: CliCommand = {
     const config = loadRuntimeConfig();
     const logger = createLogger(config.logLevel, { component: 'worker' });
     const userTasks = await loadTaskModules(taskModulePaths(values.tasks));
-    const builtins = values['no-builtins'] ? undefined : await loadBuiltins(config);
+    const metrics = new LanesMetrics();
+    const builtins = values['no-builtins'] ? undefined : await loadBuiltins(config, { metrics, logger, runsJobs: true });
     const worker = new LanesWorker({
       config,
       logger,
+      metrics,
       lanes,
       tasks: [...(builtins?.tasks ?? []), ...userTasks],
       ...(concurrency !== undefined && { concurrency }),

@@ -1,5 +1,5 @@
 import type { SearchResponse } from '@lanes/contracts';
-import type { LanesClient, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
+import type { LanesClient, LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
 /**
  * The built-in RAG runtime as the surfaces use it: tasks for workers, in-process search for the
@@ -17,9 +17,22 @@ export interface BuiltinRuntime {
   close(): Promise<void>;
 }
 
-export async function loadBuiltins(config: RuntimeConfig): Promise<BuiltinRuntime> {
+export interface BuiltinOptions {
+  /** The process's registry, so embedding, search and index metrics join the job metrics. */
+  readonly metrics?: LanesMetrics;
+  readonly logger?: Logger;
+  /** Commands that run jobs start the extraction threads up front; search and dashboard do not. */
+  readonly runsJobs?: boolean;
+}
+
+export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOptions = {}): Promise<BuiltinRuntime> {
   const tasks = await import('@lanes/tasks');
-  const rag = await tasks.createRagRuntime({ runtime: config });
+  const rag = await tasks.createRagRuntime({
+    runtime: config,
+    warmExtraction: options.runsJobs === true,
+    ...(options.metrics !== undefined && { metrics: options.metrics }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+  });
   return {
     tasks: rag.tasks,
     readinessChecks: rag.readinessChecks,
