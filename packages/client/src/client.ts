@@ -99,22 +99,35 @@ export class LanesClient {
     return { ...ref, wait: (options) => this.wait(ref.id, options) as Promise<ResultOf<C>> };
   }
 
-  async #find(id: string): Promise<{ job: Job; lane: Lane } | null> {
-    const found = await Promise.all(LANES.map(async (lane) => ({ lane, job: await Job.fromId(this.#queues.get(lane), id) })));
-    const hit = found.find((entry) => entry.job !== undefined);
-    return hit?.job === undefined ? null : { job: hit.job, lane: hit.lane };
+  /**
+   * The job and its lane. The state is read before the job, so a job that finishes between
+   * the two reads is seen with its final data, never as "failed" without a reason.
+   */
+  async locate(id: string): Promise<{ job: Job; lane: Lane; state: string } | null> {
+    for (const lane of LANES) {
+      const queue = this.#queues.get(lane);
+      const state = await queue.getJobState(id);
+      if (state === 'unknown') continue;
+      const job = await Job.fromId(queue, id);
+      if (job !== undefined) return { job, lane, state };
+    }
+    return null;
   }
 
   async status(id: string): Promise<JobStatus> {
-    const found = await this.#find(id);
-    return found === null ? unknownJobStatus(id) : toJobStatus(found.job, found.lane);
+    const found = await this.locate(id);
+    return found === null ? unknownJobStatus(id) : toJobStatus(found.job, found.lane, found.state);
   }
 
   #eventsFor(lane: Lane): QueueEvents {
     let entry = this.#events.get(lane);
     if (entry === undefined) {
       const connection = createBlockingConnection(this.#redisUrl);
-      entry = { events: new QueueEvents(lane, { connection, prefix: this.prefix }), connection };
+      const events = new QueueEvents(lane, { connection, prefix: this.prefix });
+      // Every concurrent wait() listens on the lane's events: no fixed listener ceiling.
+      events.setMaxListeners(0);
+      events.on('error', () => undefined);
+      entry = { events, connection };
       this.#events.set(lane, entry);
     }
     return entry.events;
@@ -123,7 +136,7 @@ export class LanesClient {
   /** Resolves with the job's result; rejects with JobFailedError, or WaitTimeoutError after `timeoutMs`. */
   async wait(id: string, options: { timeoutMs?: number } = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 10 * 60_000;
-    const found = await this.#find(id);
+    const found = await this.locate(id);
     if (found === null) throw new LanesError('UNKNOWN_JOB', `job ${id} is unknown`, { id });
     const events = this.#eventsFor(found.lane);
     await events.waitUntilReady();
@@ -141,9 +154,9 @@ export class LanesClient {
    * attempt (the job then fails with reason "cancelled" and is not retried).
    */
   async cancel(id: string): Promise<CancelOutcome> {
-    const found = await this.#find(id);
+    const found = await this.locate(id);
     if (found === null) return 'unknown';
-    const state = await found.job.getState();
+    const { state } = found;
     if (state === 'completed' || state === 'failed') return 'finished';
     if (state === 'active' || state === 'waiting-children') {
       await this.#connection.publish(cancelChannel(this.prefix), id);

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { JobState, JobStatus, Lane } from '@lanes/contracts';
 
 /** BullMQ has more states than users need; a parent waiting for its children is still working. */
-function toJobState(state: string): JobState {
+export function toJobState(state: string): JobState {
   switch (state) {
     case 'waiting':
     case 'prioritized':
@@ -19,8 +19,9 @@ function toJobState(state: string): JobState {
   }
 }
 
-export async function toJobStatus(job: Job, lane: Lane): Promise<JobStatus> {
-  const state = toJobState(await job.getState());
+/** `bullState` is the state read just before the job itself. */
+export function toJobStatus(job: Job, lane: Lane, bullState: string): JobStatus {
+  const state = toJobState(bullState);
   return {
     id: job.id ?? '',
     task: job.name,

@@ -18,6 +18,9 @@ export class LaneQueues {
     if (queue === undefined) {
       // Producers fail fast: with Redis down, an enqueue errors instead of waiting for it.
       queue = new Queue(lane, { connection: this.#connection, prefix: this.prefix, skipWaitingForReady: true });
+      // Failures reach callers as rejected commands; unlistened, BullMQ would also print each
+      // failed reconnect to stderr.
+      queue.on('error', () => undefined);
       this.#queues.set(lane, queue);
     }
     return queue;

@@ -1,5 +1,5 @@
-import { Job } from 'bullmq';
-import { LANES, type JobState, type JobStatus, type Lane } from '@lanes/contracts';
+import type { Job } from 'bullmq';
+import type { JobState, JobStatus, Lane } from '@lanes/contracts';
 import { toJobStatus, type LanesClient } from '@lanes/client';
 import { redact } from './redact.ts';
 
@@ -15,18 +15,6 @@ export const STATE_FILTERS: Readonly<Record<Exclude<JobState, 'unknown'>, readon
   completed: ['completed'],
   failed: ['failed'],
 };
-
-/** Same mapping as the client's status: a parent waiting for its children is still working. */
-export function publicState(state: BullState): JobState {
-  switch (state) {
-    case 'prioritized':
-      return 'waiting';
-    case 'waiting-children':
-      return 'active';
-    default:
-      return state;
-  }
-}
 
 /** The document a job is about, when its payload names one (`source`, else `path`). */
 export function documentSource(data: unknown): string | null {
@@ -66,23 +54,11 @@ export function toJobView(job: Job, lane: Lane, status: JobStatus): JobView {
 
 /** A view built from the state the job was listed under, saving a round trip per job. */
 export function listedJobView(job: Job, lane: Lane, state: BullState): JobView {
-  const mapped = publicState(state);
-  return toJobView(job, lane, {
-    id: job.id ?? '',
-    task: job.name,
-    queue: lane,
-    state: mapped,
-    progress: job.progress,
-    attemptsMade: job.attemptsMade,
-    failedReason: job.failedReason ?? null,
-    result: mapped === 'completed' ? (job.returnvalue ?? null) : null,
-  });
+  return toJobView(job, lane, toJobStatus(job, lane, state));
 }
 
 /** Looks a job up by id in every lane; null when no lane knows it. */
 export async function findJobById(client: LanesClient, id: string): Promise<JobView | null> {
-  const found = await Promise.all(LANES.map(async (lane) => ({ lane, job: await Job.fromId(client.queues.get(lane), id) })));
-  const hit = found.find((entry) => entry.job !== undefined);
-  if (hit?.job === undefined) return null;
-  return toJobView(hit.job, hit.lane, await toJobStatus(hit.job, hit.lane));
+  const found = await client.locate(id);
+  return found === null ? null : toJobView(found.job, found.lane, toJobStatus(found.job, found.lane, found.state));
 }
