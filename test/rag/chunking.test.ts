@@ -49,6 +49,25 @@ describe('chunking', () => {
     for (const chunk of chunks) assert.ok(chunk.tokens <= options.maxTokens + 2);
   });
 
+  test('a 1 MiB run without whitespace (a base64 blob) is chunked at once, without indexing the blob', () => {
+    const blob = Buffer.alloc(768 << 10, 7).toString('base64');
+    const started = performance.now();
+    const chunks = chunkText(`# An embedded image\n\n![img](data:image/png;base64,${blob})\n\nCaption after the image.`, { maxTokens: 400, overlapTokens: 60 });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`);
+    assert.ok(chunks.every((chunk) => chunk.tokens <= 400 + 2));
+    const joined = chunks.map((chunk) => chunk.text).join('\n');
+    assert.match(joined, /more characters not indexed/, 'the blob itself is not indexed, only its head');
+    assert.ok(joined.length < 2000 && joined.includes('Caption after the image.'));
+  });
+
+  test('runs of a few hundred characters (long URLs, hashes) are kept whole across slices', () => {
+    const url = `https://example.org/${'segment/'.repeat(60)}end`;
+    const chunks = chunkText(`See ${url} for details.`, { maxTokens: 400, overlapTokens: 60 });
+    assert.equal(chunks.length, 1);
+    assert.equal(chunks[0]!.text, `See ${url} for details.`);
+  });
+
   test('hashes are stable across line-ending and trailing-space noise; empty text has no chunks', () => {
     const a = chunkText('# T\n\nSame words here.\n', options);
     const b = chunkText('# T  \r\n\r\n\r\n\r\nSame words here.', options);

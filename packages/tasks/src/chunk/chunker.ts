@@ -24,7 +24,7 @@ export interface Chunk {
 }
 
 /** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
-export const CHUNKER_VERSION = 'chunker-v1';
+export const CHUNKER_VERSION = 'chunker-v2';
 
 export function chunkerFingerprint(options: ChunkOptions): string {
   return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;
@@ -34,8 +34,11 @@ interface Piece {
   readonly text: string;
   readonly tokens: number;
   readonly heading: boolean;
-  /** A later sentence of the same paragraph: joined with a space, not a blank line. */
-  readonly continues?: boolean;
+  /**
+   * How it joins the piece before it: a blank line (default, a new paragraph), a space (a
+   * later sentence of the same paragraph) or nothing (the next slice of a long run).
+   */
+  readonly joiner?: '\n\n' | ' ' | '';
 }
 
 const SEPARATOR_TOKENS = 1; // "\n\n" between pieces is one cl100k token
@@ -46,13 +49,48 @@ function splitOversized(text: string, maxTokens: number): Piece[] {
   for (const sentence of splitSentences(text)) {
     const tokens = encode(sentence);
     if (tokens.length <= maxTokens) {
-      pieces.push({ text: sentence, tokens: tokens.length, heading: false, continues: pieces.length > 0 });
+      pieces.push({ text: sentence, tokens: tokens.length, heading: false, joiner: pieces.length > 0 ? ' ' : '\n\n' });
       continue;
     }
     for (let start = 0; start < tokens.length; start += maxTokens) {
       const window = tokens.slice(start, start + maxTokens);
       const windowText = decode(window).trim();
-      if (windowText !== '') pieces.push({ text: windowText, tokens: window.length, heading: false, continues: pieces.length > 0 });
+      if (windowText !== '') pieces.push({ text: windowText, tokens: window.length, heading: false, joiner: pieces.length > 0 ? ' ' : '\n\n' });
+    }
+  }
+  return pieces;
+}
+
+/** Whitespace-free runs at least this long (base64, minified code, hex dumps) are sliced. */
+const LONG_RUN = 200;
+const LONG_RUN_PATTERN = new RegExp(`(\\S{${LONG_RUN},})`);
+/** Longer runs are not indexed beyond their first characters. */
+const MAX_INDEXED_RUN = 2000;
+
+/**
+ * A block with long whitespace-free runs. BPE over one pre-token costs time superlinear in its
+ * length (a 1 MiB base64 blob took minutes), so runs are cut into slices of at most
+ * min(maxTokens, 128) characters before any tokenizing: a token is at least one character, so
+ * a slice never exceeds maxTokens, and short slices keep BPE cheap. Slices rejoin with nothing
+ * between them, the surrounding text with spaces. Runs longer than MAX_INDEXED_RUN keep only
+ * their head.
+ */
+function splitLongRuns(text: string, maxTokens: number): Piece[] {
+  const slice = Math.min(maxTokens, 128);
+  const pieces: Piece[] = [];
+  for (const raw of text.split(LONG_RUN_PATTERN)) {
+    // Beyond a screenful, a run is data (an inline image, a dump), not prose: embedding it
+    // would cost tokens and only add noise to search, so its head stands in for it.
+    const part = raw.length > MAX_INDEXED_RUN && !/\s/.test(raw) ? `${raw.slice(0, 64)}… (${raw.length - 64} more characters not indexed)` : raw;
+    if (part.length >= LONG_RUN && !/\s/.test(part)) {
+      for (let start = 0; start < part.length; start += slice) {
+        const piece = part.slice(start, start + slice);
+        pieces.push({ text: piece, tokens: countTokens(piece), heading: false, joiner: start === 0 ? (pieces.length > 0 ? ' ' : '\n\n') : '' });
+      }
+    } else if (part.trim() !== '') {
+      const rest = splitOversized(part.trim(), maxTokens);
+      if (rest.length > 0 && pieces.length > 0) rest[0] = { ...rest[0]!, joiner: ' ' };
+      pieces.push(...rest);
     }
   }
   return pieces;
@@ -61,6 +99,10 @@ function splitOversized(text: string, maxTokens: number): Piece[] {
 function toPieces(blocks: readonly Block[], maxTokens: number): Piece[] {
   const pieces: Piece[] = [];
   for (const block of blocks) {
+    if (LONG_RUN_PATTERN.test(block.text)) {
+      pieces.push(...splitLongRuns(block.text, maxTokens));
+      continue;
+    }
     // Stops counting at the limit: a PDF page is often one long block, split below anyway.
     const tokens = isWithinTokenLimit(block.text, maxTokens);
     if (tokens !== false) pieces.push({ text: block.text, tokens, heading: block.kind === 'heading' });
@@ -111,11 +153,11 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
   // A chunk of headings only (a document ending in a heading) is kept: still searchable text.
   const emit = (): void => {
     const body = current
-      .map((piece, i) => (i === 0 ? piece.text : `${piece.continues === true ? ' ' : '\n\n'}${piece.text}`))
+      .map((piece, i) => (i === 0 ? piece.text : `${piece.joiner ?? '\n\n'}${piece.text}`))
       .join('')
       .trim();
     // A space before the next sentence merges into its first token; a blank line is one token.
-    const tokens = current.reduce((sum, piece, i) => sum + piece.tokens + (i > 0 && piece.continues !== true ? SEPARATOR_TOKENS : 0), 0);
+    const tokens = current.reduce((sum, piece, i) => sum + piece.tokens + (i > 0 && (piece.joiner ?? '\n\n') === '\n\n' ? SEPARATOR_TOKENS : 0), 0);
     if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens });
   };
 

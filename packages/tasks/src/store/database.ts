@@ -29,9 +29,11 @@ export class Database {
   readonly schema: string;
   readonly #typed = new WeakSet<pg.PoolClient>();
   readonly #broken = new WeakSet<pg.PoolClient>();
+  readonly #logger: Logger | undefined;
 
   constructor(options: DatabaseOptions) {
     this.schema = options.schema;
+    this.#logger = options.logger;
     const searchPath = options.schema === 'public' ? 'public' : `${options.schema},public`;
     this.pool = new pg.Pool({
       connectionString: options.url,
@@ -52,6 +54,14 @@ export class Database {
 
   async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool drops its own 'error' listener while a client is checked out: without ours, a
+    // connection lost mid-query (PostgreSQL restarting) is an unhandled 'error' event that
+    // kills the process. The query in flight fails on its own; the connection is discarded.
+    const onError = (error: Error): void => {
+      this.#broken.add(client);
+      this.#logger?.warn({ err: { message: error.message } }, 'PostgreSQL connection lost');
+    };
+    client.on('error', onError);
     try {
       if (options.vectorTypes !== false && !this.#typed.has(client)) {
         await pgvector.registerTypes(client);
@@ -59,7 +69,8 @@ export class Database {
       }
       return await fn(client);
     } finally {
-      // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
+      client.off('error', onError);
+      // A connection that failed, or whose ROLLBACK failed, is in an unknown state: destroy it.
       client.release(this.#broken.has(client));
     }
   }
