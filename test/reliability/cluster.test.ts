@@ -11,7 +11,7 @@ import { eventually } from '../support/env.ts';
 import { PrivateRedisCluster } from '../support/servers.ts';
 import { runCli, SAMPLE_TASKS } from '../support/workers.ts';
 import { criticalPing, echo, lowWork, sumOfSquares } from '../support/sample-tasks.ts';
-import { RELIABILITY_TASKS, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import { RELIABILITY_TASKS, settle, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
 import { relMark, sideEffectKeys } from './tasks.ts';
 
 async function scanAll(node: Redis): Promise<string[]> {
@@ -48,9 +48,6 @@ describe('Redis Cluster (three masters)', () => {
       workers.push(spawnLanesWorker({ redisUrl: cluster.url, prefix, env, tasks: [RELIABILITY_TASKS, SAMPLE_TASKS], args: ['--concurrency', '4'] }));
     }
     client = new LanesClient({ redisUrl: cluster.url, prefix });
-    // Each concurrent wait() adds a 'closing' listener to its lane's Queue (BullMQ's
-    // waitUntilFinished); 30 at once trips Node's default limit of 10 with a warning.
-    for (const queue of client.queues.all()) queue.setMaxListeners(100);
     assert.equal(client.prefix, prefix, 'an already hash-tagged prefix is kept as is');
 
     // Every lane, and a flow whose children land on the default lane.
@@ -78,11 +75,9 @@ describe('Redis Cluster (three masters)', () => {
     const long = await client.enqueue(relMark, { ms: 10_000 });
     await eventually(async () => ((await client!.status(long.id)).state === 'active' ? true : undefined), 30_000, 'the long job to start');
     assert.equal(await client.cancel(long.id), 'signalled');
-    const cancelled = await eventually(async () => {
-      const status = await client!.status(long.id);
-      return status.state === 'failed' ? status : undefined;
-    }, 30_000, 'the cancelled job to fail');
-    assert.match(cancelled.failedReason ?? '', /cancel/i);
+    const [cancelled] = await settle(client, [long.id], 30_000, 'the cancelled job');
+    assert.equal(cancelled!.state, 'failed');
+    assert.match(cancelled!.failedReason ?? '', /cancel/i);
 
     // The CLI takes the cluster URL from REDIS_URL like any other.
     const cliEnv = { REDIS_URL: cluster.url, LANES_PREFIX: prefix };

@@ -4,7 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import { REPO_ROOT } from '../support/env.ts';
+import type { LanesClient } from '@lanes/client';
+import type { JobStatus } from '@lanes/contracts';
+import { REPO_ROOT, sleep } from '../support/env.ts';
 import { CLI } from '../support/workers.ts';
 
 export const RELIABILITY_TASKS = join(REPO_ROOT, 'test', 'reliability', 'tasks.ts');
@@ -170,4 +172,33 @@ export async function laneCounts(queue: Queue): Promise<JobCounts> {
   const counts = {} as JobCounts;
   for (const state of JOB_STATES) counts[state] = raw[state] ?? 0;
   return counts;
+}
+
+const finished = (status: JobStatus): boolean => status.state === 'completed' || status.state === 'failed';
+
+/**
+ * Polls until every job is completed or failed; returns their final statuses. A status that
+ * first reads as finished is read again, as a guard against torn reads (LanesClient.status()
+ * once loaded a job's data before its state, so a job finishing in between read as "failed"
+ * with no reason and no attempt).
+ */
+export async function settle(client: LanesClient, ids: readonly string[], timeoutMs: number, what = 'jobs'): Promise<JobStatus[]> {
+  const deadline = Date.now() + timeoutMs;
+  const final = new Map<string, JobStatus>();
+  for (;;) {
+    const open = ids.filter((id) => !final.has(id));
+    for (let i = 0; i < open.length; i += 50) {
+      const statuses = await Promise.all(open.slice(i, i + 50).map((id) => client.status(id)));
+      const done = statuses.filter(finished);
+      const again = await Promise.all(done.map((status) => client.status(status.id)));
+      for (const status of again) if (finished(status)) final.set(status.id, status);
+    }
+    if (final.size === ids.length) return ids.map((id) => final.get(id)!);
+    if (Date.now() > deadline) {
+      const stuck = ids.filter((id) => !final.has(id));
+      const states = await Promise.all(stuck.slice(0, 5).map(async (id) => `${id}: ${(await client.status(id)).state}`));
+      throw new Error(`${stuck.length} of ${ids.length} ${what} not finished after ${timeoutMs} ms (${states.join(', ')})`);
+    }
+    await sleep(250);
+  }
 }

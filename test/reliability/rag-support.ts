@@ -4,9 +4,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { LanesClient } from '@lanes/client';
-import type { JobStatus } from '@lanes/contracts';
-import { sleep } from '../support/env.ts';
 import { FIXTURES } from '../rag/helpers.ts';
 
 export const REAL_PDFS = ['libtasn1-manual.pdf', 'shared-mime-info-spec.pdf'].map((name) => join(FIXTURES, 'pdf', name));
@@ -120,31 +117,4 @@ export function integrity(snapshot: CorpusSnapshot): Record<string, number> {
 
 export const CLEAN: Record<string, number> = { pending: 0, staleChunks: 0, countMismatches: 0, duplicateChunks: 0, orphanVectors: 0, missingVectors: 0, notReady: 0 };
 
-const finished = (status: JobStatus): boolean => status.state === 'completed' || status.state === 'failed';
-
-/**
- * Polls until every job is completed or failed; returns their final statuses. A status that
- * first reads as finished is read again: LanesClient.status() loads the job's data before its
- * state, so a job finishing in between reads as "failed" with the data of its waiting self
- * (no reason, no attempt). The second read, made after it finished, is consistent.
- */
-export async function settle(client: LanesClient, ids: readonly string[], timeoutMs: number, what = 'jobs'): Promise<JobStatus[]> {
-  const deadline = Date.now() + timeoutMs;
-  const final = new Map<string, JobStatus>();
-  for (;;) {
-    const open = ids.filter((id) => !final.has(id));
-    for (let i = 0; i < open.length; i += 50) {
-      const statuses = await Promise.all(open.slice(i, i + 50).map((id) => client.status(id)));
-      const done = statuses.filter(finished);
-      const again = await Promise.all(done.map((status) => client.status(status.id)));
-      for (const status of again) if (finished(status)) final.set(status.id, status);
-    }
-    if (final.size === ids.length) return ids.map((id) => final.get(id)!);
-    if (Date.now() > deadline) {
-      const stuck = ids.filter((id) => !final.has(id));
-      const states = await Promise.all(stuck.slice(0, 5).map(async (id) => `${id}: ${(await client.status(id)).state}`));
-      throw new Error(`${stuck.length} of ${ids.length} ${what} not finished after ${timeoutMs} ms (${states.join(', ')})`);
-    }
-    await sleep(250);
-  }
-}
+export { settle } from './helpers.ts';

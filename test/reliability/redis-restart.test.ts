@@ -33,9 +33,6 @@ describe('Redis restart mid-run (AOF)', () => {
     const prefix = uniquePrefix('restart');
     const keys = sideEffectKeys(prefix);
     client = new LanesClient({ redisUrl: redis.url, prefix });
-    // LanesClient's BullMQ queues have no 'error' listener, so BullMQ console.error()s every
-    // failed reconnect; the outage is deliberate here, keep the test output readable.
-    for (const queue of client.queues.all()) queue.on('error', () => undefined);
     probe = redis.connect();
     const env = { LANES_LOCK_DURATION_MS: '5000', LANES_STALLED_INTERVAL_MS: '1000' };
     for (let i = 0; i < 2; i += 1) workers.push(spawnLanesWorker({ redisUrl: redis.url, prefix, env, args: ['--concurrency', '4'] }));
