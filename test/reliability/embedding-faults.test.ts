@@ -20,7 +20,7 @@ import { CLEAN, FIXTURE_DOCS, integrity, settle, snapshotCorpus, writeCorpus, ty
 
 const FAULT_RATE = Number(process.env.LANES_FAULT_RATE ?? 0.4);
 const BUDGET_WINDOW_MS = 1000;
-const BUDGET_PER_WINDOW = 20;
+const BUDGET_PER_WINDOW = 8;
 /** Small batches and children, so the corpus needs many API calls. */
 const SETTINGS = {
   LANES_EMBED_BATCH_SIZE: '2',
@@ -115,10 +115,10 @@ describe('embedding API faults at a high rate', () => {
     }
 
     // The shared budget: requests reaching the API (retries included) never exceed a full bucket
-    // plus one window's refill in any window, across both processes (10% slack for the time
-    // between taking from the budget and arriving at the proxy).
+    // plus one window's refill in any window, across both processes (25% slack for the time
+    // between taking from the budget and arriving at the proxy on a loaded machine).
     const peak = proxy.peakInWindow(BUDGET_WINDOW_MS);
-    assert.ok(peak <= Math.ceil(2 * BUDGET_PER_WINDOW * 1.1), `${peak} requests in one ${BUDGET_WINDOW_MS} ms window (budget ${BUDGET_PER_WINDOW})`);
+    assert.ok(peak <= Math.ceil(2 * BUDGET_PER_WINDOW * 1.25), `${peak} requests in one ${BUDGET_WINDOW_MS} ms window (budget ${BUDGET_PER_WINDOW})`);
     assert.ok(proxy.injected >= 15, `only ${proxy.injected} faults injected`);
     t.diagnostic(`seed ${seed}; ${proxy.arrivals.length} API calls (clean run: ${cleanCalls}), ${proxy.injected} faults injected ` +
       `(${Object.entries(proxy.faults).map(([k, v]) => `${k} ${v}`).join(', ')}); peak ${peak}/${BUDGET_WINDOW_MS} ms (budget ${BUDGET_PER_WINDOW})`);
