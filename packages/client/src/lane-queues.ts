@@ -21,6 +21,8 @@ export class LaneQueues {
       // Failures reach callers as rejected commands; unlistened, BullMQ would also print each
       // failed reconnect to stderr.
       queue.on('error', () => undefined);
+      // Each concurrent wait() listens on the queue too: no fixed listener ceiling.
+      queue.setMaxListeners(0);
       this.#queues.set(lane, queue);
     }
     return queue;

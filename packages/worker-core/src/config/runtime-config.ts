@@ -18,6 +18,11 @@ export interface RuntimeConfig {
   readonly stalledIntervalMs: number;
   /** Liveness fails when work waits, slots are free, and no job was taken for this long. */
   readonly livenessWindowMs: number;
+  /**
+   * How often a job may lose its worker (crash, kill) and be recovered before it is failed as
+   * a likely poison pill that takes workers down with it.
+   */
+  readonly maxStalledCount: number;
 }
 
 /**
@@ -49,5 +54,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     lockDurationMs,
     stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
     livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
+    maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
   };
 }

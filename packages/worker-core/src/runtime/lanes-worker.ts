@@ -84,7 +84,7 @@ export class LanesWorker {
         concurrency: this.#concurrency[lane],
         lockDuration: config.lockDurationMs,
         stalledInterval: config.stalledIntervalMs,
-        maxStalledCount: 2,
+        maxStalledCount: config.maxStalledCount,
         // Per-minute completed/failed counts in Redis: cross-process throughput for the dashboard.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
         autorun: false,
