@@ -40,8 +40,6 @@ function timeSync(body: () => unknown): number {
 
 const direct = await timeAsync(() => noop.handler({ i: 1 }, {} as never));
 const full = await timeAsync(() => runner.run(job, 'token'));
-const withSignal = full;
-const signalController = new AbortController();
 
 const completed = metrics.jobs.labels({ task: 'bench-noop', lane: 'default', outcome: 'completed' });
 const duration = metrics.jobDuration.labels({ task: 'bench-noop', lane: 'default' });
@@ -49,11 +47,6 @@ const parts: Array<[string, number]> = [
   ['parsePayload (zod safeParse of {i})', timeSync(() => parsePayload(noop, { i: 1 }))],
   ['setTimeout + clearTimeout (attempt deadline)', timeSync(() => clearTimeout(setTimeout(() => undefined, 300_000)))],
   ['new AbortController + signal', timeSync(() => new AbortController().signal)],
-  ['addEventListener + removeEventListener on BullMQ signal', timeSync(() => {
-    const f = (): void => undefined;
-    signalController.signal.addEventListener('abort', f, { once: true });
-    signalController.signal.removeEventListener('abort', f);
-  })],
   ['abortPromise (new Promise + abort listener)', timeSync(() => {
     const c = new AbortController();
     const p = new Promise((_, reject) => c.signal.addEventListener('abort', () => reject(c.signal.reason), { once: true }));
@@ -82,9 +75,8 @@ const parts: Array<[string, number]> = [
 const out = (label: string, ns: number): void => void process.stdout.write(`${(ns / 1000).toFixed(2).padStart(8)} µs  ${label}\n`);
 process.stdout.write(`iterations: ${iterations}\n`);
 out('handler called directly', direct);
-out('JobRunner.run, no BullMQ signal', full);
-out('JobRunner.run, with a BullMQ AbortSignal (as the Worker passes one)', withSignal);
-out('=> runtime cost per job (with signal, minus direct call)', withSignal - direct);
+out('JobRunner.run', full);
+out('=> runtime cost per job (minus the direct call)', full - direct);
 process.stdout.write('ingredients, each alone:\n');
 for (const [label, ns] of parts) out(label, ns);
 out('sum of ingredients', parts.reduce((sum, [, ns]) => sum + ns, 0));
