@@ -143,9 +143,11 @@ describe('ingest', () => {
       await events.close();
       connection.disconnect();
     }
-    const extracting = seen.filter((p) => p.stage === 'extracting' && typeof p.pagesParsed === 'number' && (p.pagesParsed as number) > 0);
-    assert.ok(extracting.length > 0, `pages parsed reported (saw ${JSON.stringify(seen)})`);
-    assert.ok(extracting.some((p) => p.pagesTotal === 36));
+    // Progress events are throttled: on a fast machine the whole PDF may be parsed between two
+    // of them, so the count can first show up at the chunking stage.
+    const parsed = seen.filter((p) => typeof p.pagesParsed === 'number' && (p.pagesParsed as number) > 0);
+    assert.ok(parsed.length > 0, `pages parsed reported (saw ${JSON.stringify(seen)})`);
+    assert.ok(parsed.some((p) => p.pagesTotal === 36));
     assert.ok(seen.some((p) => p.stage === 'done' && p.chunksTotal !== undefined));
   });
 
