@@ -1,4 +1,4 @@
-import { Job, QueueEvents } from 'bullmq';
+import { Job, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   LANES,
@@ -22,6 +22,8 @@ export interface LanesClientOptions {
   redisUrl: string;
   /** Key prefix; hash-tagged automatically. Defaults to `lanes`. */
   prefix?: string;
+  /** OpenTelemetry through BullMQ (e.g. bullmq-otel's BullMQOtel); off when absent. */
+  telemetry?: Telemetry;
 }
 
 /** A typed handle on an enqueued job: `wait()` resolves to the task's result type. */
@@ -61,7 +63,7 @@ export class LanesClient {
     // Connection errors reach callers as failed commands; without a listener ioredis would
     // also print each reconnect failure to stderr, outside the structured log.
     this.#connection.on('error', () => undefined);
-    this.#queues = new LaneQueues(this.#connection, this.prefix);
+    this.#queues = new LaneQueues(this.#connection, this.prefix, options.telemetry);
   }
 
   /** Validates, then enqueues. A bad payload throws InvalidPayloadError and nothing reaches Redis. */

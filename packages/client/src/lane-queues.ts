@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LANES, type Lane } from '@lanes/contracts';
 
@@ -6,18 +6,25 @@ import { LANES, type Lane } from '@lanes/contracts';
 export class LaneQueues {
   readonly prefix: string;
   readonly #connection: Redis;
+  readonly #telemetry: Telemetry | undefined;
   readonly #queues = new Map<Lane, Queue>();
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: Redis, prefix: string, telemetry?: Telemetry) {
     this.#connection = connection;
     this.prefix = prefix;
+    this.#telemetry = telemetry;
   }
 
   get(lane: Lane): Queue {
     let queue = this.#queues.get(lane);
     if (queue === undefined) {
       // Producers fail fast: with Redis down, an enqueue errors instead of waiting for it.
-      queue = new Queue(lane, { connection: this.#connection, prefix: this.prefix, skipWaitingForReady: true });
+      queue = new Queue(lane, {
+        connection: this.#connection,
+        prefix: this.prefix,
+        skipWaitingForReady: true,
+        ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+      });
       // Failures reach callers as rejected commands; unlistened, BullMQ would also print each
       // failed reconnect to stderr.
       queue.on('error', () => undefined);

@@ -5,6 +5,7 @@ export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './observability/lane-depth.ts';
 export * from './observability/http-probes.ts';
+export * from './observability/tracing.ts';
 export * from './runtime/task.ts';
 export * from './runtime/errors.ts';
 export * from './runtime/rate-budget.ts';

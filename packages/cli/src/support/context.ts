@@ -1,5 +1,5 @@
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
-import { LanesClient, loadRuntimeConfig, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
+import { createTelemetry, LanesClient, loadRuntimeConfig, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
 import { loadTaskModules, taskModulePaths } from './task-modules.ts';
 
 /** What most commands need: checked configuration, a client, and every known contract. */
@@ -15,7 +15,8 @@ export async function openContext(tasksFlag?: string): Promise<CliContext> {
   const config = loadRuntimeConfig();
   const userTasks = await loadTaskModules(taskModulePaths(tasksFlag));
   const registry = new ContractRegistry([...builtinContracts, ...userTasks]);
-  const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix });
+  const telemetry = createTelemetry(config);
+  const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix, ...(telemetry !== undefined && { telemetry }) });
   return { config, client, registry, userTasks, close: () => client.close() };
 }
 

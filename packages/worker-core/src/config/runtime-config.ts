@@ -2,6 +2,8 @@ import { ConfigError } from '@lanes/contracts';
 import { isClusterUrl, parseClusterUrl } from '@lanes/client';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
+export const TRACING_MODES = ['off', 'otel'] as const;
+
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,6 +25,8 @@ export interface RuntimeConfig {
    * a likely poison pill that takes workers down with it.
    */
   readonly maxStalledCount: number;
+  /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
+  readonly tracing: (typeof TRACING_MODES)[number];
 }
 
 /**
@@ -55,5 +59,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
     livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
+    tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
   };
 }

@@ -1,4 +1,4 @@
-import { MetricsTime, Worker } from 'bullmq';
+import { MetricsTime, Worker, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { LanesMetrics } from '../observability/metrics.ts';
 import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
+import { createTelemetry } from '../observability/tracing.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
@@ -55,6 +56,7 @@ export class LanesWorker {
   readonly #producer: Redis;
   readonly #workers = new Map<Lane, { worker: Worker; connection: Redis }>();
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
   #probeServer: Server | undefined;
   #startedAt = Date.now();
@@ -66,7 +68,12 @@ export class LanesWorker {
     this.#concurrency = resolveConcurrency(options.concurrency);
     this.logger = options.logger ?? createLogger(options.config.logLevel, { component: 'worker' });
     this.metrics = options.metrics ?? new LanesMetrics();
-    this.client = new LanesClient({ redisUrl: options.config.redisUrl, prefix: options.config.prefix });
+    this.#telemetry = createTelemetry(options.config);
+    this.client = new LanesClient({
+      redisUrl: options.config.redisUrl,
+      prefix: options.config.prefix,
+      ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+    });
     this.#producer = createProducerConnection(options.config.redisUrl);
   }
 
@@ -87,6 +94,7 @@ export class LanesWorker {
         maxStalledCount: config.maxStalledCount,
         // Per-minute completed/failed counts in Redis: cross-process throughput for the dashboard.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+        ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
         autorun: false,
       });
       worker.on('stalled', (jobId) => {
