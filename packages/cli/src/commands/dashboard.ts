@@ -1,4 +1,4 @@
-import { createLogger, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
+import { createLogger, createTelemetry, LanesClient, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
 import { loadDashboardEnv, startDashboard } from '@lanes/dashboard';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
@@ -30,8 +30,11 @@ export const dashboardCommand: CliCommand = {
     const logger = createLogger(config.logLevel, { component: 'dashboard' });
     const metrics = new LanesMetrics();
     const builtins = await loadBuiltins(config, { metrics, logger });
+    const telemetry = createTelemetry(config);
+    const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix, ...(telemetry !== undefined && { telemetry }) });
     const dashboard = await startDashboard({
       port,
+      client,
       metrics,
       ...(values.host !== undefined && { host: values.host }),
       config,
@@ -50,6 +53,7 @@ export const dashboardCommand: CliCommand = {
       process.once('SIGINT', () => resolve());
     });
     await dashboard.close();
+    await client.close();
     await builtins.close();
     return EXIT_OK;
   },
