@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LanesClient } from '@lanes/client';
 import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
 import { runCli, spawnWorker, startWorker } from '../support/workers.ts';
-import { criticalPing, echo, lowWork, slow } from '../support/sample-tasks.ts';
+import { criticalPing, lowWork, slow } from '../support/sample-tasks.ts';
 
 async function waitForState(client: LanesClient, id: string, state: string): Promise<void> {
   await eventually(async () => ((await client.status(id)).state === state ? true : undefined), 20_000, `job ${id} to be ${state}`);
@@ -116,7 +116,6 @@ describe('worker processes', () => {
       const unknown = await runCli(['enqueue', 'nope', '--data', '{}'], env);
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /unknown task "nope"/);
-      void echo;
     } finally {
       await worker.close();
     }

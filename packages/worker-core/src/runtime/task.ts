@@ -7,6 +7,7 @@ import {
   type Lane,
   type ParsedPayloadOf,
   type PayloadOf,
+  type ResultOf,
   type TaskContract,
 } from '@lanes/contracts';
 import type { EnqueueOptions } from '@lanes/client';
@@ -57,7 +58,7 @@ export type TaskDefinition<C extends AnyTaskContract = AnyTaskContract> = C & {
 };
 
 /** Implements an existing contract (for contracts shared with a light client package). */
-export function implement<C extends AnyTaskContract>(contract: C, handler: TaskHandler<C, NonNullable<C['__result']> | C['__result']>): TaskDefinition<C> {
+export function implement<C extends AnyTaskContract>(contract: C, handler: TaskHandler<C, ResultOf<C>>): TaskDefinition<C> {
   return Object.freeze({ ...contract, handler: handler as TaskHandler<C, unknown> });
 }
 
