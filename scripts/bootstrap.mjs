@@ -5,7 +5,7 @@
 // and then hand over to the TypeScript code running on the modern runtime.
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,14 +52,24 @@ function ensureTools() {
   return { nodeBin, pnpmBin: join(toolsBin, 'pnpm'), env };
 }
 
-/** `pnpm install` only when the lockfile changed since the last successful install. */
+/** Every manifest of the workspace: a change to any (a dependency, a bin) needs an install. */
+function manifests() {
+  const workspaceDirs = ['packages', 'test', 'bench'].flatMap((dir) => {
+    const full = join(root, dir);
+    if (!existsSync(full)) return [];
+    if (existsSync(join(full, 'package.json'))) return [full];
+    return readdirSync(full).map((name) => join(full, name));
+  });
+  return [root, ...workspaceDirs].map((dir) => join(dir, 'package.json')).filter((file) => existsSync(file)).sort();
+}
+
+/** `pnpm install` only when the lockfile or a manifest changed since the last successful install. */
 function ensureDependencies(tools) {
   const lockfile = join(root, 'pnpm-lock.yaml');
   const stampFile = join(root, 'node_modules', '.lanes-install-stamp');
-  const stamp = createHash('sha256')
-    .update(existsSync(lockfile) ? readFileSync(lockfile) : '')
-    .update(readFileSync(join(root, 'package.json')))
-    .digest('hex');
+  const hash = createHash('sha256').update(existsSync(lockfile) ? readFileSync(lockfile) : '');
+  for (const file of manifests()) hash.update(file).update(readFileSync(file));
+  const stamp = hash.digest('hex');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   log('installing dependencies with pnpm');
   const frozen = existsSync(lockfile) && process.env.CI ? ['--frozen-lockfile'] : [];
