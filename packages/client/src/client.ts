@@ -85,7 +85,11 @@ export class LanesClient {
   async addSpecs<C extends AnyTaskContract>(specs: readonly JobSpec[]): Promise<JobHandle<C>[]> {
     const handles: JobHandle<C>[] = new Array(specs.length);
     const byLane = new Map<Lane, number[]>();
-    specs.forEach((spec, index) => byLane.set(spec.lane, [...(byLane.get(spec.lane) ?? []), index]));
+    specs.forEach((spec, index) => {
+      const indexes = byLane.get(spec.lane);
+      if (indexes === undefined) byLane.set(spec.lane, [index]);
+      else indexes.push(index);
+    });
     await Promise.all(
       [...byLane].map(async ([lane, indexes]) => {
         const jobs = await this.#queues.get(lane).addBulk(indexes.map((i) => specs[i]!));
