@@ -3,11 +3,12 @@
 // run on whatever Node the host has (20 is common and past end of life), fetch a Node >= 22
 // runtime and pnpm into .lanes/tools when needed, install dependencies, bring up services,
 // and then hand over to the TypeScript code running on the modern runtime.
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { handOver } from './hand-over.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const toolsDir = join(root, '.lanes', 'tools');
@@ -15,6 +16,7 @@ const toolsBin = join(toolsDir, 'node_modules', '.bin');
 const NODE_SPEC = 'node@24';
 const PNPM_SPEC = 'pnpm@10.34.9';
 const MIN_NODE_MAJOR = 22;
+const CLI_MAIN = join(root, 'packages', 'cli', 'src', 'main.ts');
 
 function log(message) {
   process.stderr.write(`[lanes] ${message}\n`);
@@ -78,7 +80,7 @@ function ensureDependencies(tools) {
 }
 
 function lanes(tools, args, options = {}) {
-  return spawnSync(tools.nodeBin, [join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], {
+  return spawnSync(tools.nodeBin, [CLI_MAIN, ...args], {
     stdio: options.stdio ?? 'inherit',
     cwd: root,
     env: tools.env,
@@ -90,40 +92,28 @@ function ensureServices(tools) {
   if (result.status !== 0) throw new Error('lanes services up failed');
 }
 
-/** Runs a child to completion, forwarding signals so Ctrl-C reaches it, and exits with its code. */
-function handOver(cmd, args, env) {
-  const child = spawn(cmd, args, { stdio: 'inherit', cwd: root, env });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-}
+/** What each npm script hands over to, on the modern Node, and whether it needs the servers. */
+const ENTRY_POINTS = {
+  setup: { services: true },
+  lanes: { script: CLI_MAIN, services: false },
+  demo: { script: join('scripts', 'demo.ts'), services: true },
+  test: { script: join('scripts', 'test.ts'), services: true },
+  bench: { script: join('bench', 'run.ts'), services: true },
+  build: { script: join('scripts', 'build.ts'), services: false },
+  pack: { script: join('scripts', 'pack.ts'), services: false },
+};
 
 const [command = 'setup', ...rest] = process.argv.slice(2);
+const entry = ENTRY_POINTS[command];
+if (entry === undefined) {
+  log(`unknown bootstrap command: ${command} (one of ${Object.keys(ENTRY_POINTS).join(', ')})`);
+  process.exit(2);
+}
 try {
   const tools = ensureTools();
   ensureDependencies(tools);
-  switch (command) {
-    case 'setup':
-      ensureServices(tools);
-      break;
-    case 'lanes':
-      handOver(tools.nodeBin, [join(root, 'packages', 'cli', 'src', 'main.ts'), ...rest], tools.env);
-      break;
-    case 'demo':
-      ensureServices(tools);
-      handOver(tools.nodeBin, [join(root, 'scripts', 'demo.ts'), ...rest], tools.env);
-      break;
-    case 'test':
-      ensureServices(tools);
-      handOver(tools.nodeBin, [join(root, 'scripts', 'test.ts'), ...rest], tools.env);
-      break;
-    case 'bench':
-      ensureServices(tools);
-      handOver(tools.nodeBin, [join(root, 'bench', 'run.ts'), ...rest], tools.env);
-      break;
-    default:
-      log(`unknown bootstrap command: ${command}`);
-      process.exit(2);
-  }
+  if (entry.services) ensureServices(tools);
+  if (entry.script !== undefined) handOver(tools.nodeBin, [resolve(root, entry.script), ...rest], { cwd: root, env: tools.env });
 } catch (error) {
   log(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { JobRunner } from '../../packages/worker-core/src/runtime/job-runner.ts';
 import { TaskCatalog } from '../../packages/worker-core/src/runtime/task-catalog.ts';

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { MetricsTime, Worker, type Job } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
-import { createBlockingConnection, LanesClient } from '@lanes/client';
+import { createBlockingConnection } from '@lanes/queue';
+import { LanesClient } from '@lanes/client';
 import { createLogger, type LanesMetrics } from '@lanes/worker-core';
 import { createDashboardMetrics, startDashboard, type RunningDashboard, type StartDashboardOptions } from '@lanes/dashboard';
 

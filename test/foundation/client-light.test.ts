@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Job } from 'bullmq';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, LanesClient } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
+import { LanesClient } from '@lanes/client';
 import { REDIS_URL, REPO_ROOT, uniquePrefix } from '../support/env.ts';
 import { echo } from '../support/sample-tasks.ts';
 

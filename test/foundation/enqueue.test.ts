@@ -1,6 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidPayloadError, LanesClient } from '@lanes/client';
+import { InvalidPayloadError } from '@lanes/contracts';
+import { LanesClient } from '@lanes/client';
 import { REDIS_URL, uniquePrefix } from '../support/env.ts';
 import { echo, slow } from '../support/sample-tasks.ts';
 

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobFailedError, type LanesWorker } from '@lanes/worker-core';
+import { JobFailedError } from '@lanes/client';
+import type { LanesWorker } from '@lanes/worker-core';
 import { uniquePrefix } from '../support/env.ts';
 import { startWorker } from '../support/workers.ts';
 import { flaky, limited, overrun, slow, sumOfSquares } from '../support/sample-tasks.ts';

@@ -1,6 +1,7 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { LanesMetrics, loadRuntimeConfig, PermanentError, ingest } from '@lanes/worker-core';
+import { PermanentError, ingest } from '@lanes/contracts';
+import { LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
 import { createRagServices, EmbeddingRejectedError, loadRagConfig, type RagServices } from '@lanes/tasks';
 import { createHash } from 'node:crypto';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';

@@ -2,7 +2,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { PermanentError } from '@lanes/worker-core';
+import { PermanentError } from '@lanes/contracts';
 import { createDocumentExtractor, describeFile, extractDocument, type DocumentExtractor } from '@lanes/tasks';
 import { FIXTURES } from './helpers.ts';
 

@@ -1,7 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { cacheWarming, ingest, LanesClient, rebuildIndex } from '@lanes/worker-core';
+import { cacheWarming, ingest, rebuildIndex } from '@lanes/contracts';
+import { LanesClient } from '@lanes/client';
 import { Database, localEmbedding, migrate, MIGRATIONS, registerSchedules, SCHEDULER_IDS } from '@lanes/tasks';
 import { REDIS_URL } from '../support/env.ts';
 import { counterValue, DATABASE_URL, dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';

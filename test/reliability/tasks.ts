@@ -3,7 +3,7 @@
 // (so they also land in the lanes' slot on a Redis Cluster), and are idempotent where the test
 // needs to compare sets: SADD of the job id, plus a per-job run counter that reveals re-runs.
 import type { Redis } from 'ioredis';
-import { createBlockingConnection, hashTaggedPrefix } from '@lanes/client';
+import { createBlockingConnection, hashTaggedPrefix } from '@lanes/queue';
 import { z } from '@lanes/contracts';
 import { defineTask } from '@lanes/worker-core';
 

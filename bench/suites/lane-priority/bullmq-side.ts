@@ -1,6 +1,6 @@
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
 import { bullPrefix } from '../../lib/ids.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { chunks } from '../overhead/side.ts';

@@ -1,5 +1,6 @@
 import { z } from '@lanes/contracts';
-import { defineTask, LanesClient, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
+import { LanesClient } from '@lanes/client';
+import { defineTask, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { bullPrefix } from '../../lib/ids.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { chunks } from '../overhead/side.ts';

@@ -12,11 +12,19 @@ import {
   type ResultOf,
   type SearchResponse,
 } from '@lanes/contracts';
-import { cancelChannel } from './cancellation.ts';
-import { createBlockingConnection, createProducerConnection, DEFAULT_PREFIX, hashTaggedPrefix } from './connection.ts';
-import { buildJobSpec, type EnqueueOptions, type JobSpec } from './job-spec.ts';
-import { LaneQueues } from './lane-queues.ts';
-import { toJobStatus, unknownJobStatus } from './job-status.ts';
+import {
+  buildJobSpec,
+  cancelChannel,
+  createBlockingConnection,
+  createProducerConnection,
+  DEFAULT_PREFIX,
+  hashTaggedPrefix,
+  LaneQueues,
+  toJobStatus,
+  unknownJobStatus,
+  type EnqueueOptions,
+  type JobSpec,
+} from '@lanes/queue';
 
 export interface LanesClientOptions {
   redisUrl: string;

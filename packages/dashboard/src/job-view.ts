@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { JobState, JobStatus, Lane } from '@lanes/contracts';
-import { toJobStatus, type LanesClient } from '@lanes/client';
+import { toJobStatus } from '@lanes/queue';
+import type { LanesClient } from '@lanes/client';
 import { redact } from './redact.ts';
 
 /** BullMQ's states, in the order a search walks them: running work first, history last. */

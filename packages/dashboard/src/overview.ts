@@ -1,6 +1,7 @@
 import type { Metrics, Queue } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, type LanesClient } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
+import type { LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LaneDepth, type LanesMetrics } from '@lanes/worker-core';
 import { redisOf } from './lane-redis.ts';
 

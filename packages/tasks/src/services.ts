@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createProducerConnection, hashTaggedPrefix, LanesClient } from '@lanes/client';
+import { createProducerConnection, hashTaggedPrefix } from '@lanes/queue';
+import { LanesClient } from '@lanes/client';
 import { createLogger, LanesMetrics, RateBudget, type Logger, type RuntimeConfig } from '@lanes/worker-core';
 import type { RagConfig } from './config.ts';
 import { Embedder } from './embed/embedder.ts';

@@ -1,4 +1,5 @@
-import { createLogger, createTelemetry, LanesClient, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
+import { LanesClient } from '@lanes/client';
+import { createLogger, createTelemetry, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
 import { loadDashboardEnv, startDashboard } from '@lanes/dashboard';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';

@@ -1,4 +1,4 @@
-import type { EnqueueOptions } from '@lanes/client';
+import type { EnqueueOptions } from '@lanes/queue';
 import { isLane } from '@lanes/contracts';
 import type { CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';

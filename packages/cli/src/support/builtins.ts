@@ -1,5 +1,6 @@
 import type { SearchResponse } from '@lanes/contracts';
-import type { LanesClient, LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
+import type { LanesClient } from '@lanes/client';
+import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
 /**
  * The built-in RAG runtime as the surfaces use it: tasks for workers, in-process search for the

@@ -1,5 +1,6 @@
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
-import { createTelemetry, LanesClient, loadRuntimeConfig, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
+import { LanesClient } from '@lanes/client';
+import { createTelemetry, loadRuntimeConfig, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
 import { loadTaskModules, taskModulePaths } from './task-modules.ts';
 
 /** What most commands need: checked configuration, a client, and every known contract. */

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { builtinContracts, ContractRegistry, LANES, parsePayload, z, type FieldIssue, type JobState } from '@lanes/contracts';
-import { MAX_PRIORITY, type LanesClient } from '@lanes/client';
+import { MAX_PRIORITY } from '@lanes/queue';
+import type { LanesClient } from '@lanes/client';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import { findJobs, MAX_LIMIT, type JobQuery } from '../job-finder.ts';
 import { findJobById } from '../job-view.ts';

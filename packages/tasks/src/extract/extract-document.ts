@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
 import { DocumentRejectedError } from '../errors.ts';
 import { detectKind, type DocumentKind } from './detect.ts';
@@ -28,7 +29,8 @@ export interface DocumentInput {
   readonly bytes: number;
 }
 
-const ISOLATED_MODULE = new URL('./isolated-extract.ts', import.meta.url);
+// The sibling module with this file's own extension: `.ts` when run from source, `.js` when built.
+const ISOLATED_MODULE = new URL(`./isolated-extract${extname(import.meta.url)}`, import.meta.url);
 
 /** The threads one process extracts documents in; `threads` documents at a time, others queue. */
 export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb'>, threads: number): DocumentExtractor {

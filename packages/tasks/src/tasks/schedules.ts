@@ -1,5 +1,6 @@
 import { cacheWarming, rebuildIndex, type AnyTaskContract } from '@lanes/contracts';
-import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL, type LanesClient } from '@lanes/client';
+import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
+import type { LanesClient } from '@lanes/client';
 
 export interface ScheduleOptions {
   /** Cron pattern; undefined removes the schedule. */

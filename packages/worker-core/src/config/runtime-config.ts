@@ -1,5 +1,5 @@
 import { ConfigError } from '@lanes/contracts';
-import { isClusterUrl, parseClusterUrl } from '@lanes/client';
+import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;

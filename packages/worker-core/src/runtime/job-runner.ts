@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
 import { InvalidPayloadError, parsePayload, PermanentError, TaskTimeoutError, type Lane } from '@lanes/contracts';
-import { buildJobSpec, type LanesClient } from '@lanes/client';
+import { buildJobSpec } from '@lanes/queue';
+import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
 import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';

@@ -10,7 +10,7 @@ import {
   type ResultOf,
   type TaskContract,
 } from '@lanes/contracts';
-import type { EnqueueOptions } from '@lanes/client';
+import type { EnqueueOptions } from '@lanes/queue';
 import type { Logger } from '../observability/logger.ts';
 
 /** A child job to spawn; `key` names it uniquely within its parent so a retry never spawns it twice. */

@@ -1,0 +1,4 @@
+// `npm run build`: every publishable package compiled to dist/ (the repo itself runs sources).
+import { buildPackages } from './packages.ts';
+
+buildPackages();
