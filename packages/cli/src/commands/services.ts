@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand } from '../command.ts';
-import { messageOf } from '../services/errors.ts';
-import { servicesDown, servicesStatus, servicesUp } from '../services/index.ts';
-import type { PostgresStatus, ServiceStatus, ServicesStatus } from '../services/types.ts';
+import { messageOf, servicesDown, servicesStatus, servicesUp, type PostgresStatus, type ServiceStatus, type ServicesStatus } from '@lanes/services';
 
 const usage = `Usage: lanes services up|down|status [--quiet] [--json]
 

@@ -1,8 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: this file lives in packages/cli/src/services. */
-export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** The repository root: this file lives in packages/services/src. */
+export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Where `lanes services` keeps its state; LANES_SERVICES_DIR overrides (absolute or repo-relative). */
 export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
