@@ -1,13 +1,34 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** The repository root: this file lives in packages/services/src. */
-export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/**
+ * The project `lanes services` works for: the nearest folder at or above `start` that is a
+ * workspace root (a package.json with `workspaces`, or a pnpm-workspace.yaml), else `start`
+ * itself. Found from the working directory, not from this file, which may sit in a node_modules.
+ */
+export function projectRoot(start: string = process.cwd()): string {
+  const from = resolve(start);
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (isWorkspaceRoot(dir)) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
 
-/** Where `lanes services` keeps its state; LANES_SERVICES_DIR overrides (absolute or repo-relative). */
+function isWorkspaceRoot(dir: string): boolean {
+  if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return true;
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    return typeof manifest === 'object' && manifest !== null && 'workspaces' in manifest;
+  } catch {
+    return false;
+  }
+}
+
+/** Where `lanes services` keeps its state; LANES_SERVICES_DIR overrides (absolute or project-relative). */
 export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
+  const root = projectRoot();
   const override = env['LANES_SERVICES_DIR'];
-  return override ? resolve(repoRoot, override) : join(repoRoot, '.lanes', 'services');
+  return override ? resolve(root, override) : join(root, '.lanes', 'services');
 }
 
 export function redisDir(): string {
