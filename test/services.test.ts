@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -38,6 +39,7 @@ test('services up brings Redis and PostgreSQL+pgvector up, status --json reports
   assert.match(doc.postgres.vector ?? '', /^\d+\.\d+/, 'the vector extension is installed');
   assert.ok(doc.redis.managedBy === 'lanes' || doc.redis.managedBy === 'external');
   assert.ok(doc.redis.version && doc.postgres.version);
+  assert.match(doc.redis.version, /^\d+\.\d+\.\d+/, 'the version INFO reports');
 
   const again = services(['up', '--quiet']);
   assert.equal(again.code, 0, again.stderr);
@@ -84,4 +86,44 @@ test('services keeps its state in .lanes/services of the workspace root above th
   assert.equal(reportedRedisDir(plain), join(plain, '.lanes', 'services', 'redis'), 'no workspace above: the working directory');
   assert.equal(reportedRedisDir(join(npmWorkspace, 'packages'), { LANES_SERVICES_DIR: 'elsewhere' }), join(npmWorkspace, 'elsewhere', 'redis'), 'relative to the project');
   assert.equal(reportedRedisDir(plain, { LANES_SERVICES_DIR: join(npmWorkspace, 'elsewhere') }), join(npmWorkspace, 'elsewhere', 'redis'));
+});
+
+/** A loopback port nothing listens on: one the kernel just handed out and we closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+interface RedisStatusDoc {
+  url: string;
+  source: string;
+  reachable: boolean;
+  managedBy: string | null;
+  error: string | null;
+}
+
+function redisStatusWith(redisUrl: string): { code: number | null; redis: RedisStatusDoc } {
+  const result = services(['status', '--json'], { env: { ...process.env, REDIS_URL: redisUrl } });
+  return { code: result.code, redis: (JSON.parse(result.stdout) as { redis: RedisStatusDoc }).redis };
+}
+
+test('services status reports a Redis that does not answer as not reachable, saying why', async () => {
+  const port = await closedPort();
+  const closed = redisStatusWith(`redis://127.0.0.1:${port}`);
+  assert.equal(closed.code, 1, 'a service is not usable');
+  assert.equal(closed.redis.source, 'env');
+  assert.equal(closed.redis.reachable, false);
+  assert.equal(closed.redis.managedBy, null);
+  assert.match(closed.redis.error ?? '', new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+
+  const running = new URL(process.env['REDIS_URL'] || 'redis://127.0.0.1:6379');
+  running.username = 'lanes-no-such-user';
+  running.password = 'not-the-password';
+  const refused = redisStatusWith(running.href);
+  assert.equal(refused.redis.reachable, false);
+  assert.match(refused.redis.error ?? '', /WRONGPASS/);
+  assert.equal(refused.redis.url.includes('not-the-password'), false, 'the password is not printed');
 });
