@@ -1,24 +1,27 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const commandModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'cli', 'src', 'commands', 'services.ts')).href;
+const cliSource = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'cli', 'src');
 
 interface ChildOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** The services command's file; the CLI's own by default. */
+  commandFile?: string;
 }
 
 /** Runs `lanes services ...` in a child process, so its stdout can be checked for exactly what it prints. */
 function services(args: readonly string[], options: ChildOptions = {}): { code: number | null; stdout: string; stderr: string; ms: number } {
-  const script = `const { servicesCommand } = await import(${JSON.stringify(commandModule)}); process.exitCode = await servicesCommand.run(${JSON.stringify(args)});`;
+  const { commandFile = join(cliSource, 'commands', 'services.ts'), ...spawnOptions } = options;
+  const script = `const { servicesCommand } = await import(${JSON.stringify(pathToFileURL(commandFile).href)}); process.exitCode = await servicesCommand.run(${JSON.stringify(args)});`;
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15 * 60_000, ...options });
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15 * 60_000, ...spawnOptions });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
 }
 
@@ -126,4 +129,20 @@ test('services status reports a Redis that does not answer as not reachable, say
   assert.equal(refused.redis.reachable, false);
   assert.match(refused.redis.error ?? '', /WRONGPASS/);
   assert.equal(refused.redis.url.includes('not-the-password'), false, 'the password is not printed');
+});
+
+test('lanes services where @lanes/services is not installed says how to get it and exits 2', (t) => {
+  // The command's file alone, outside any node_modules that holds the package (it needs only
+  // ../command.ts besides): as in an application that installed @lanes/cli and not @lanes/services.
+  const alone = mkdtempSync(join(tmpdir(), 'lanes-cli-alone-'));
+  t.after(() => rmSync(alone, { recursive: true, force: true }));
+  mkdirSync(join(alone, 'commands'));
+  copyFileSync(join(cliSource, 'command.ts'), join(alone, 'command.ts'));
+  copyFileSync(join(cliSource, 'commands', 'services.ts'), join(alone, 'commands', 'services.ts'));
+
+  const result = services(['status', '--json'], { commandFile: join(alone, 'commands', 'services.ts'), cwd: alone });
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.equal(result.stderr, 'lanes services needs the @lanes/services package: npm install --save-dev @lanes/services\n');
+  assert.equal(services(['--help'], { commandFile: join(alone, 'commands', 'services.ts') }).code, 0, 'help needs no package');
 });
