@@ -4,12 +4,15 @@ import type { PostgresStatus, ServiceStatus, ServicesStatus } from '@lanes/servi
 
 const usage = `Usage: lanes services up|down|status [--quiet] [--json]
 
-Local Redis and PostgreSQL+pgvector for development and CI.
+Local Redis and PostgreSQL+pgvector for development and CI (not for production), from the
+optional @lanes/services package: npm install --save-dev @lanes/services
 
   up       install (Debian/Ubuntu apt) and start what is missing: Redis on 127.0.0.1:6379 and
            PostgreSQL with pgvector on 127.0.0.1:5432 (role, password and database "lanes"),
-           data in .lanes/services. Servers already running on those ports are reused.
-           With REDIS_URL / DATABASE_URL set, nothing is installed for them: they are checked.
+           data in .lanes/services of the project (the workspace root at or above the
+           working directory; LANES_SERVICES_DIR overrides). Servers already running on those
+           ports are reused. With REDIS_URL / DATABASE_URL set, nothing is installed for
+           them: they are checked.
   down     stop the servers that "up" started (reused external servers are left alone)
   status   show each service: URL, reachable, managed by lanes or external, version
 
