@@ -8,6 +8,8 @@ import { servicesCommand } from './commands/services.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { searchCommand } from './commands/search.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
+import { deleteCommand } from './commands/delete.ts';
+import { documentsCommand } from './commands/documents.ts';
 import { rebuildIndexCommand, warmCacheCommand } from './commands/maintenance.ts';
 import { exitCodeFor } from './support/exit-code.ts';
 import { printError, printLine } from './support/output.ts';
@@ -20,6 +22,8 @@ const commands: readonly CliCommand[] = [
   ingestCommand,
   searchCommand,
   statusCommand,
+  documentsCommand,
+  deleteCommand,
   rebuildIndexCommand,
   warmCacheCommand,
 ];

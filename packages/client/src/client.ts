@@ -1,8 +1,10 @@
 import { Job, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  asServiceError,
   LANES,
   LanesError,
+  redactUrl,
   search as searchContract,
   type AnyTaskContract,
   type JobRef,
@@ -63,6 +65,8 @@ export class LanesClient {
   readonly #connection: Redis;
   readonly #queues: LaneQueues;
   readonly #events = new Map<Lane, { events: QueueEvents; connection: Redis }>();
+  /** What the connection last reported while down: the cause behind ioredis's generic command errors. */
+  #connectionError: Error | undefined;
 
   constructor(options: LanesClientOptions) {
     this.#redisUrl = options.redisUrl;
@@ -70,8 +74,23 @@ export class LanesClient {
     this.#connection = createProducerConnection(options.redisUrl);
     // Connection errors reach callers as failed commands; without a listener ioredis would
     // also print each reconnect failure to stderr, outside the structured log.
-    this.#connection.on('error', () => undefined);
+    this.#connection.on('error', (error: Error) => (this.#connectionError = error));
+    this.#connection.on('ready', () => (this.#connectionError = undefined));
     this.#queues = new LaneQueues(this.#connection, this.prefix, options.telemetry);
+  }
+
+  /** The Redis URL with any password masked, as error messages show it. */
+  get redisUrl(): string {
+    return redactUrl(this.#redisUrl);
+  }
+
+  /** A connection failure becomes ServiceUnavailableError naming Redis and its URL (not ioredis's retry message). */
+  async #reaching<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await operation;
+    } catch (error) {
+      throw asServiceError('Redis', this.#redisUrl, error, this.#connectionError);
+    }
   }
 
   /** Validates, then enqueues. A bad payload throws InvalidPayloadError and nothing reaches Redis. */
@@ -100,7 +119,7 @@ export class LanesClient {
     });
     await Promise.all(
       [...byLane].map(async ([lane, indexes]) => {
-        const jobs = await this.#queues.get(lane).addBulk(indexes.map((i) => specs[i]!));
+        const jobs = await this.#reaching(this.#queues.get(lane).addBulk(indexes.map((i) => specs[i]!)));
         jobs.forEach((job, j) => {
           handles[indexes[j]!] = this.#handle<C>({ id: job.id!, task: job.name, queue: lane });
         });
@@ -120,9 +139,9 @@ export class LanesClient {
   async locate(id: string): Promise<{ job: Job; lane: Lane; state: string } | null> {
     for (const lane of LANES) {
       const queue = this.#queues.get(lane);
-      const state = await queue.getJobState(id);
+      const state = await this.#reaching(queue.getJobState(id));
       if (state === 'unknown') continue;
-      const job = await Job.fromId(queue, id);
+      const job = await this.#reaching(Job.fromId(queue, id));
       if (job !== undefined) return { job, lane, state };
     }
     return null;
@@ -173,10 +192,10 @@ export class LanesClient {
     const { state } = found;
     if (state === 'completed' || state === 'failed') return 'finished';
     if (state === 'active' || state === 'waiting-children') {
-      await this.#connection.publish(cancelChannel(this.prefix), id);
+      await this.#reaching(this.#connection.publish(cancelChannel(this.prefix), id));
       return 'signalled';
     }
-    await found.job.remove();
+    await this.#reaching(found.job.remove());
     return 'removed';
   }
 

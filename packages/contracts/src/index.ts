@@ -1,4 +1,5 @@
 import './node-version.ts';
+export { ServiceUnavailableError, asServiceError, connectionFailureReason, redactUrl, type ServiceName } from './service-errors.ts';
 export { LANES, isLane, type Lane } from './lanes.ts';
 export { ConfigError, InvalidPayloadError, LanesError, PermanentError, TaskTimeoutError, UnknownTaskError, type FieldIssue } from './errors.ts';
 export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, defineContract, parsePayload, type AnyTaskContract, type ContractSpec, type ParsedPayloadOf, type PayloadOf, type RateLimit, type ResultOf, type RetryPolicy, type TaskContract } from './task-contract.ts';

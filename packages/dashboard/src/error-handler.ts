@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { InvalidPayloadError, LanesError, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
+import { asServiceError, InvalidPayloadError, LanesError, ServiceUnavailableError, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 import { HttpError, type ErrorBody } from './errors.ts';
 import { redactString } from './redact.ts';
@@ -21,14 +21,15 @@ export function dataFields(issues: readonly FieldIssue[]): FieldIssue[] {
   return issues.map((issue) => ({ field: issue.field === '(payload)' ? 'data' : `data.${issue.field}`, message: issue.message }));
 }
 
-/** Redis refused or dropped the connection: the store, not the request, is at fault. */
-function isConnectionFailure(error: Error): boolean {
-  return error.name === 'MaxRetriesPerRequestError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|Stream isn't writeable/i.test(error.message);
-}
-
-/** Maps every error a route can raise to one HTTP answer; unexpected ones are logged, never echoed. */
-export function toHttpError(error: unknown): HttpError {
+/**
+ * Maps every error a route can raise to one HTTP answer; unexpected ones are logged, never
+ * echoed. A connection failure that is not already typed (PostgreSQL's are, by the store)
+ * comes from the lane queues, so it is reported as Redis at `redisUrl`.
+ */
+export function toHttpError(raw: unknown, redisUrl: string): HttpError {
+  const error = asServiceError('Redis', redisUrl, raw);
   if (error instanceof HttpError) return error;
+  if (error instanceof ServiceUnavailableError) return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   if (error instanceof InvalidPayloadError) return new HttpError(400, error.message, { fields: dataFields(error.issues), code: error.code });
   if (error instanceof UnknownTaskError) return new HttpError(400, error.message, { fields: [{ field: 'task', message: error.message }], code: error.code });
   if (isBodyParserError(error)) {
@@ -44,7 +45,6 @@ export function toHttpError(error: unknown): HttpError {
     if (error.code === 'JOB_FAILED') return new HttpError(502, redactString(error.message), { code: error.code });
     if (error.code === 'DEPENDENCY_TIMEOUT') return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   }
-  if (error instanceof Error && isConnectionFailure(error)) return new HttpError(503, 'the queue store (Redis) is unavailable', { code: 'UNAVAILABLE' });
   return new HttpError(500, 'internal error', { code: 'INTERNAL' });
 }
 
@@ -53,10 +53,10 @@ export function sendError(res: Response, error: HttpError): void {
   res.status(error.status).set(error.headers).set('cache-control', 'no-store').json(body);
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, redisUrl: string): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    const http = toHttpError(error);
+    const http = toHttpError(error, redisUrl);
     if (http.status >= 500) {
       const message = error instanceof Error ? redactString(error.message) : String(error);
       // 503: a dependency is down, which /readyz already reports; 500 is a bug worth an error.

@@ -11,6 +11,25 @@ export interface ReadinessCheck {
 /** Semantic search as the dashboard calls it; the CLI injects the in-process search of @lanes/tasks. */
 export type SearchFunction = (query: string, k: number) => Promise<SearchResponse>;
 
+/** One entry of the `documents` JSON shape (CONTRACT.md); `lastJob` is the newest ingest job, if retained. */
+export interface DocumentEntry {
+  readonly id: string;
+  readonly source: string;
+  readonly tenant: string | null;
+  readonly state: string;
+  readonly pages: number;
+  readonly chunks: number;
+  readonly updatedAt: string;
+  readonly lastJob: { readonly id: string; readonly state: string; readonly progress: unknown; readonly failedReason: string | null } | null;
+}
+
+/** The corpus behind `/api/documents`; the CLI injects the one of @lanes/tasks (CorpusDocuments). */
+export interface DocumentsBackend {
+  list(filter: { readonly tenant?: string }): Promise<readonly DocumentEntry[]>;
+  /** Deletes in one transaction; the answer lists the documents that existed. */
+  deleteByIds(ids: readonly string[]): Promise<{ readonly documents: ReadonlyArray<{ readonly id: string }> }>;
+}
+
 /**
  * Decides whether an ingest path sent over HTTP may be read. Throws (any Error; its message is
  * shown to the caller) when the path lies outside the roots; may return the resolved path to
@@ -28,9 +47,11 @@ export interface DashboardOptions {
   /** Defaults to searching through the client (a `search` job run by a worker). */
   readonly search?: SearchFunction;
   readonly readinessChecks?: readonly ReadinessCheck[];
+  /** The corpus view and `/api/documents`; without it those answer 501. */
+  readonly documents?: DocumentsBackend;
   /** LANES_DASHBOARD_TOKEN: when set, every route but /healthz and /readyz needs it. */
   readonly token?: string;
-  /** Bull Board without retry, promote, clean or remove buttons. */
+  /** Bull Board without retry, promote, clean or remove buttons, and no document deletion. */
   readonly readOnly?: boolean;
   /** Folders under which `ingest` paths sent over HTTP must lie. None: paths are refused. */
   readonly allowedRoots?: readonly string[];

@@ -8,6 +8,8 @@ export interface RagKeys {
   searchResult(corpusVersion: string, space: string, k: number, queryHash: string): string;
   embedBudget(provider: string, model: string): string;
   ingestProgress(jobId: string): string;
+  /** Hash: document source -> `lane:jobId` of the newest ingest job for it. */
+  readonly documentJobs: string;
 }
 
 export function ragKeys(prefix: string): RagKeys {
@@ -17,5 +19,6 @@ export function ragKeys(prefix: string): RagKeys {
     searchResult: (version, space, k, queryHash) => `${prefix}:rag:search:${version}:${space}:${k}:${queryHash}`,
     embedBudget: (provider, model) => `${prefix}:rate:embed:${provider}:${model}`,
     ingestProgress: (jobId) => `${prefix}:rag:ingest-progress:${jobId}`,
+    documentJobs: `${prefix}:rag:document-jobs`,
   };
 }

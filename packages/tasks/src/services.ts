@@ -16,6 +16,8 @@ import { QueryStats } from './search/query-stats.ts';
 import { SearchService, type SearchSpace } from './search/search-service.ts';
 import { Database } from './store/database.ts';
 import { DocumentStore } from './store/documents.ts';
+import { DocumentCatalog } from './store/document-catalog.ts';
+import { CorpusDocuments } from './corpus/documents.ts';
 import { ensureSpace, listSpaces, type EmbeddingSpace } from './store/embedding-spaces.ts';
 import { migrate } from './store/migrations.ts';
 
@@ -25,6 +27,8 @@ export interface RagServices {
   readonly runtime: RuntimeConfig;
   readonly db: Database;
   readonly documents: DocumentStore;
+  /** Listing and deleting whole documents, for the CLI and the dashboard. */
+  readonly corpusDocuments: CorpusDocuments;
   /** Long-lived extraction threads (heap-capped, killed on abort). */
   readonly extractor: DocumentExtractor;
   readonly redis: Redis;
@@ -116,11 +120,13 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
     });
     const client = new LanesClient({ redisUrl: runtime.redisUrl, prefix: runtime.prefix });
     const extractor = createDocumentExtractor(config.extraction, config.extraction.threads);
+    const catalog = new DocumentCatalog(db, { spaces: () => listSpaces(db), onChange: () => corpus.bump() });
     return {
       config,
       runtime,
       db,
       documents: new DocumentStore(db),
+      corpusDocuments: new CorpusDocuments({ catalog, redis, keys, client }),
       extractor,
       redis,
       keys,

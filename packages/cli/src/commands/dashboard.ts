@@ -43,6 +43,7 @@ export const dashboardCommand: CliCommand = {
       readOnly: env.readOnly,
       ...(env.token !== undefined && { token: env.token }),
       search: builtins.search,
+      documents: builtins.documents,
       readinessChecks: builtins.readinessChecks,
       allowedRoots: builtins.allowedRoots,
       assertPath: builtins.assertPath,

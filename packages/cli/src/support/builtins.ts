@@ -1,4 +1,5 @@
 import type { SearchResponse } from '@lanes/contracts';
+import type { CorpusDocuments } from '@lanes/tasks';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
@@ -13,6 +14,8 @@ export interface BuiltinRuntime {
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
   search(query: string, k: number): Promise<SearchResponse>;
+  /** The corpus: list and delete documents. */
+  readonly documents: CorpusDocuments;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
     search: (query, k) => rag.search(query, k),
+    documents: rag.services.corpusDocuments,
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { LANES } from '@lanes/contracts';
+import { asServiceError, LANES } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LanesMetrics, type Logger } from '@lanes/worker-core';
 import { redisOf, withTimeout } from '../lane-redis.ts';
@@ -29,7 +29,13 @@ export function probeRoutes(options: ProbeRoutesOptions): Router {
   const router = Router();
   const redisCheck: ReadinessCheck = {
     name: 'redis',
-    check: async () => (await redisOf(client.queues.get(LANES[0]))).ping(),
+    check: async () => {
+      try {
+        return await (await redisOf(client.queues.get(LANES[0]))).ping();
+      } catch (error) {
+        throw asServiceError('Redis', client.redisUrl, error);
+      }
+    },
   };
   const checks = [redisCheck, ...options.readinessChecks];
 

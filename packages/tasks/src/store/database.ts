@@ -1,5 +1,6 @@
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
+import { asServiceError } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 
 export type DbClient = pg.PoolClient;
@@ -30,9 +31,11 @@ export class Database {
   readonly #typed = new WeakSet<pg.PoolClient>();
   readonly #broken = new WeakSet<pg.PoolClient>();
   readonly #logger: Logger | undefined;
+  readonly #url: string;
 
   constructor(options: DatabaseOptions) {
     this.schema = options.schema;
+    this.#url = options.url;
     this.#logger = options.logger;
     const searchPath = options.schema === 'public' ? 'public' : `${options.schema},public`;
     this.pool = new pg.Pool({
@@ -52,8 +55,23 @@ export class Database {
     return `${ident(this.schema)}.${ident(name)}`;
   }
 
+  /**
+   * Failures to connect, and connections lost mid-query, become ServiceUnavailableError naming
+   * PostgreSQL and its (redacted) URL; SQL errors with their own SQLSTATE pass through unchanged.
+   */
+  #serviceError(error: unknown): unknown {
+    const sqlState = typeof error === 'object' && error !== null && 'severity' in error ? String((error as { code?: unknown }).code ?? '') : null;
+    if (sqlState !== null && !/^(08|28|57P0)/.test(sqlState)) return error;
+    return asServiceError('PostgreSQL', this.#url, error);
+  }
+
   async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.#serviceError(error);
+    }
     // pg-pool drops its own 'error' listener while a client is checked out: without ours, a
     // connection lost mid-query (PostgreSQL restarting) is an unhandled 'error' event that
     // kills the process. The query in flight fails on its own; the connection is discarded.
@@ -68,6 +86,8 @@ export class Database {
         this.#typed.add(client);
       }
       return await fn(client);
+    } catch (error) {
+      throw this.#serviceError(error);
     } finally {
       client.off('error', onError);
       // A connection that failed, or whose ROLLBACK failed, is in an unknown state: destroy it.

@@ -79,6 +79,8 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
       }
     }
 
+    // The corpus view shows each document's newest ingest and whether it failed.
+    await services.redis.hset(services.keys.documentJobs, source, `${ctx.job.lane}:${ctx.job.id}`);
     const input: DocumentInput =
       path !== undefined
         ? await describeFile(path, source, config.chunking, config.extraction)

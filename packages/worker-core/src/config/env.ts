@@ -45,13 +45,3 @@ export function envUrl(env: Env, name: string, protocols: readonly string[], fal
   return raw;
 }
 
-/** Hides the password of a connection URL, for logs and status output. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable url)';
-  }
-}

@@ -1,0 +1,40 @@
+import { loadRuntimeConfig } from '@lanes/worker-core';
+import { EXIT_OK, type CliCommand } from '../command.ts';
+import { parseCommandArgs, UsageError } from '../support/args.ts';
+import { loadBuiltins } from '../support/builtins.ts';
+import { printJson, printLine } from '../support/output.ts';
+
+const usage = `Usage: lanes documents [--tenant T] [--json]
+
+Lists the ingested documents, newest change first: state (ready, pending, failed), pages,
+chunks, when it last changed, and its newest ingest job.
+
+Options:
+  --tenant T   only the documents of tenant T
+  --json       print { "documents": [{ "id", "source", "tenant", "state", "pages", "chunks", "updatedAt", "lastJob" }] }
+`;
+
+export const documentsCommand: CliCommand = {
+  name: 'documents',
+  summary: 'list the ingested documents: source, state, pages, chunks, updated',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see lanes documents --help)`);
+    const builtins = await loadBuiltins(loadRuntimeConfig());
+    try {
+      const documents = await builtins.documents.list(values.tenant === undefined ? {} : { tenant: values.tenant });
+      if (values.json) printJson({ documents });
+      else if (documents.length === 0) printLine('no documents');
+      else {
+        printLine(['STATE'.padEnd(8), 'PAGES'.padStart(6), 'CHUNKS'.padStart(7), 'UPDATED'.padEnd(20), 'SOURCE'].join('  '));
+        for (const doc of documents) {
+          printLine([doc.state.padEnd(8), String(doc.pages).padStart(6), String(doc.chunks).padStart(7), doc.updatedAt.slice(0, 19).replace('T', ' ').padEnd(20), doc.source].join('  '));
+        }
+      }
+      return EXIT_OK;
+    } finally {
+      await builtins.close();
+    }
+  },
+};
