@@ -34,6 +34,7 @@ const dashboardOptions = {
   config,
   metrics,
   search: rag.search,
+  documents: rag.documents,
   readinessChecks: rag.readinessChecks,
   allowedRoots: rag.allowedRoots,
   assertPath: rag.assertPath,
@@ -55,7 +56,7 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  const files = await expandDocumentPaths([join(root, 'samples')]);
+  const { files } = await expandDocumentPaths([join(root, 'samples')]);
   say(`Lanes demo: ingesting ${files.length} sample documents from samples/`);
   const handles = await worker.client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
   const names = new Map(handles.map((handle, i) => [handle.id, files[i]!.slice(root.length + 1)]));

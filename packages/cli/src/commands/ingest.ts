@@ -4,10 +4,13 @@ import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
 import { withContext } from '../support/context.ts';
 import { expandDocumentPaths } from '../support/document-paths.ts';
 import { reportJobs } from '../support/jobs-report.ts';
+import { printNote } from '../support/output.ts';
 
 const usage = `Usage: lanes ingest PATH... [--wait] [--json]
 
-Enqueues one \`ingest\` job per file; folders are walked for .pdf, .txt and .md files.
+Enqueues one \`ingest\` job per file; folders are walked for .pdf, .txt and .md files,
+skipping node_modules, dot-folders and dot-files, what .gitignore files ignore, and symbolic
+links that lead out of the folder (how many were skipped is said on stderr).
 Re-ingesting an unchanged document does no embedding work.
 
 Options:
@@ -23,7 +26,8 @@ export const ingestCommand: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { wait: { type: 'boolean' }, timeout: { type: 'string' } });
     if (positionals.length === 0) throw new UsageError('expected at least one PATH');
-    const files = await expandDocumentPaths(positionals);
+    const { files, skippedFiles, skippedFolders } = await expandDocumentPaths(positionals);
+    if (skippedFiles + skippedFolders > 0) printNote(`skipped ${skippedFiles} file(s) and ${skippedFolders} folder(s): node_modules, dot-folders, .gitignore'd, links leading out`);
     if (files.length === 0) throw new UsageError(`no .pdf, .txt or .md files under ${positionals.join(', ')}`);
     return withContext(undefined, async ({ client }) => {
       const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));

@@ -10,3 +10,8 @@ export function printLine(line = ''): void {
 export function printError(message: string): void {
   process.stderr.write(`lanes: ${message}\n`);
 }
+
+/** A remark for the person at the terminal: stderr, so stdout stays the command's output. */
+export function printNote(message: string): void {
+  process.stderr.write(`lanes: ${message}\n`);
+}
