@@ -1,23 +1,20 @@
-import { LANES } from '@lanes/contracts';
+import { asServiceError, LANES } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
-import type { Logger } from '@lanes/worker-core';
+import { RepeatedErrorLog, type Logger } from '@lanes/worker-core';
 import { redactString } from './redact.ts';
-
-const QUIET_MS = 30_000;
 
 /**
  * A BullMQ Queue with no 'error' listener prints every connection error with its stack to
  * stderr (outside the JSON log), once per reconnect attempt while Redis is down. Listening
- * turns that into one warning per lane per 30 s; /readyz reports the outage itself.
+ * turns that into one warning naming Redis, repeats counted once per window; /readyz reports
+ * the outage itself.
  */
 export function logQueueErrors(client: LanesClient, logger: Logger): void {
+  const log = new RepeatedErrorLog(logger);
   for (const lane of LANES) {
-    let lastLogged = 0;
     client.queues.get(lane).on('error', (error: Error) => {
-      const now = Date.now();
-      if (now - lastLogged < QUIET_MS) return;
-      lastLogged = now;
-      logger.warn({ lane, err: { message: redactString(error.message) } }, 'queue connection error');
+      const named = asServiceError('Redis', client.redisUrl, error);
+      log.report('warn', { lane, err: { message: redactString(named instanceof Error ? named.message : String(named)) } }, 'queue connection error');
     });
   }
 }

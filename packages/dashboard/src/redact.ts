@@ -17,7 +17,8 @@ export function isSecretKey(key: string): boolean {
 /** Masks credentials that appear inside free text (error messages): URL passwords, bearer tokens, API keys. */
 export function redactString(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/?#\s]+@/gi, `$1${REDACTED}@`)
+    // `***` is how redactUrl (@lanes/contracts) already masked it.
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)(?!\*\*\*@)[^@/?#\s]+@/gi, `$1${REDACTED}@`)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`)
     .replace(/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED);
 }

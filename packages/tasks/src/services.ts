@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { asServiceError } from '@lanes/contracts';
 import { createProducerConnection, hashTaggedPrefix } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import { createLogger, LanesMetrics, RateBudget, type Logger, type RuntimeConfig } from '@lanes/worker-core';
@@ -44,6 +45,8 @@ export interface RagServices {
   readonly logger: Logger;
   /** Every space with a vector table, for garbage collection and index rebuilds. */
   allSpaces(): Promise<EmbeddingSpace[]>;
+  /** A Redis connection failure as ServiceUnavailableError naming Redis, its URL and the cause; other errors unchanged. */
+  nameFailure(error: unknown): unknown;
   close(): Promise<void>;
 }
 
@@ -81,6 +84,10 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
   const metrics = options.metrics ?? new LanesMetrics({ defaultMetrics: false });
   const db = new Database({ url: config.databaseUrl, schema: config.pgSchema, logger });
   const redis = createProducerConnection(runtime.redisUrl);
+  // The cause behind ioredis's generic "max retries" command errors (and no unhandled 'error' events).
+  let redisError: Error | undefined;
+  redis.on('error', (error: Error) => (redisError = error));
+  redis.on('ready', () => (redisError = undefined));
   const prefix = hashTaggedPrefix(runtime.prefix);
   const keys = ragKeys(prefix);
   try {
@@ -139,6 +146,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       metrics,
       logger,
       allSpaces: () => listSpaces(db),
+      nameFailure: (error) => asServiceError('Redis', runtime.redisUrl, error, redisError),
       close: async () => {
         await extractor.close();
         await client.close();

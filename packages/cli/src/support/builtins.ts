@@ -15,7 +15,7 @@ export interface BuiltinRuntime {
   assertPath(path: string, roots: readonly string[]): string;
   search(query: string, k: number): Promise<SearchResponse>;
   /** The corpus: list and delete documents. */
-  readonly documents: CorpusDocuments;
+  readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -37,13 +37,23 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     ...(options.metrics !== undefined && { metrics: options.metrics }),
     ...(options.logger !== undefined && { logger: options.logger }),
   });
+  const corpus = rag.services.corpusDocuments;
+  /** Failures say which service is down and where (PostgreSQL's are named by the store already). */
+  const named = <T>(operation: Promise<T>): Promise<T> =>
+    operation.catch((error: unknown) => {
+      throw rag.services.nameFailure(error);
+    });
   return {
     tasks: rag.tasks,
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
-    search: (query, k) => rag.search(query, k),
-    documents: rag.services.corpusDocuments,
+    search: (query, k) => named(rag.search(query, k)),
+    documents: {
+      list: (filter) => named(corpus.list(filter)),
+      deleteByIds: (ids) => named(corpus.deleteByIds(ids)),
+      deleteBySources: (sources) => named(corpus.deleteBySources(sources)),
+    },
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };

@@ -1,7 +1,7 @@
 import { MetricsTime, Worker, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { LANES, type Lane } from '@lanes/contracts';
+import { asServiceError, LANES, type Lane } from '@lanes/contracts';
 import { cancelChannel, createBlockingConnection, createProducerConnection } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
@@ -10,6 +10,7 @@ import { LanesMetrics } from '../observability/metrics.ts';
 import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
 import { createTelemetry } from '../observability/tracing.ts';
+import { RepeatedErrorLog } from '../observability/repeated-errors.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
@@ -62,6 +63,8 @@ export class LanesWorker {
   #probeServer: Server | undefined;
   #startedAt = Date.now();
   #closing: Promise<DrainReport> | undefined;
+  /** Connection errors repeat several times a second while Redis is down: one line per window. */
+  #errorLog: RepeatedErrorLog;
 
   constructor(options: LanesWorkerOptions) {
     this.#options = options;
@@ -76,6 +79,7 @@ export class LanesWorker {
       ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
     });
     this.#producer = createProducerConnection(options.config.redisUrl);
+    this.#errorLog = new RepeatedErrorLog(this.logger);
   }
 
   async start(): Promise<void> {
@@ -102,7 +106,10 @@ export class LanesWorker {
         this.metrics.stalled.inc({ lane });
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
-      worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
+      worker.on('error', (error) => {
+        const named = asServiceError('Redis', config.redisUrl, error);
+        this.#errorLog.report('error', { lane, err: { message: named instanceof Error ? named.message : error.message } }, 'worker error');
+      });
       this.#workers.set(lane, { worker, connection });
     }
     await this.#subscribeToCancellations();
@@ -228,6 +235,7 @@ export class LanesWorker {
     await this.client.close();
     await this.#producer.quit().catch(() => undefined);
     await new Promise<void>((resolve) => (this.#probeServer ? this.#probeServer.close(() => resolve()) : resolve()));
+    this.#errorLog.close();
     const report = { drained: outcome === 'drained', handedBack };
     this.logger.info(report, 'worker stopped');
     return report;
