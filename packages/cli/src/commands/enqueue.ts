@@ -15,8 +15,9 @@ Options:
   --delay MS             start no earlier than MS milliseconds from now
   --priority N           priority within the lane (1 = most urgent)
   --key KEY              idempotency key: the same key always yields the same job
-  --wait                 wait for the job and print its result (exit 1 if it failed)
-  --timeout MS           with --wait, give up after MS milliseconds
+  --wait                 wait for the job and print its result (exit 1 if it failed);
+                         on a terminal, a progress bar
+  --timeout MS           with --wait, give up after MS milliseconds (says so on stderr, exit 1)
   --tasks FILES          comma-separated task modules defining user tasks (or LANES_TASKS)
   --json                 print one JSON document
 `;

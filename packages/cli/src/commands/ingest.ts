@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { ingest } from '@lanes/contracts';
 import type { CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
@@ -14,8 +15,9 @@ links that lead out of the folder (how many were skipped is said on stderr).
 Re-ingesting an unchanged document does no embedding work.
 
 Options:
-  --wait        wait for every job and print its result (exit 1 if any failed)
-  --timeout MS  with --wait, give up after MS milliseconds
+  --wait        wait for every job and print its result (exit 1 if any failed); on a
+                terminal, a progress bar per document (pages parsed, chunks embedded)
+  --timeout MS  with --wait, give up after MS milliseconds (says so on stderr, exit 1)
   --json        print one JSON document: { "jobs": [...] }
 `;
 
@@ -34,6 +36,7 @@ export const ingestCommand: CliCommand = {
       return reportJobs(client, handles, {
         wait: values.wait === true,
         json: values.json === true,
+        labels: files.map((path) => relative(process.cwd(), path) || path),
         ...(values.timeout !== undefined && { timeoutMs: positiveInt('--timeout', values.timeout, 1) }),
       });
     });
