@@ -35,6 +35,7 @@ const dashboardOptions = {
   metrics,
   search: rag.search,
   documents: rag.documents,
+  usage: rag.usage,
   readinessChecks: rag.readinessChecks,
   allowedRoots: rag.allowedRoots,
   assertPath: rag.assertPath,

@@ -11,6 +11,7 @@ import { logQueueErrors } from './queue-errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { assetRoutes } from './routes/assets.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { searchRoutes } from './routes/search.ts';
@@ -67,7 +68,8 @@ export function createDashboard(options: DashboardOptions): Express {
   app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
-  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names() }));
+  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly }));
+  app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));
 
   app.use((req, _res, next) => next(notFound(`no route for ${req.method} ${req.path}`)));

@@ -9,3 +9,4 @@ export type { JobView } from './job-view.ts';
 export { redact, redactString } from './redact.ts';
 export { createDashboardMetrics, MISNAMED_DEFAULT_GAUGES } from './metrics.ts';
 export { HttpError } from './errors.ts';
+export { readSeries, sampleBacklog, SERIES_RANGES, type OverviewSeries, type SeriesRange, type UsageSource } from './series.ts';

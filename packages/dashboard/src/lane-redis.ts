@@ -6,12 +6,15 @@ export interface DashboardRedis {
   ping(): Promise<unknown>;
   zcount(key: string, min: number | string, max: number | string): Promise<number>;
   zcard(key: string): Promise<number>;
+  zadd(key: string, score: number, member: string): Promise<unknown>;
+  zremrangebyscore(key: string, min: number | string, max: number | string): Promise<unknown>;
+  zrangebyscore(key: string, min: number | string, max: number | string): Promise<string[]>;
 }
 
 function isDashboardRedis(value: unknown): value is DashboardRedis {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.ping === 'function' && typeof candidate.zcount === 'function' && typeof candidate.zcard === 'function';
+  return ['ping', 'zcount', 'zcard', 'zadd', 'zremrangebyscore', 'zrangebyscore'].every((name) => typeof candidate[name] === 'function');
 }
 
 /**

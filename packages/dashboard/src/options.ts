@@ -1,6 +1,7 @@
 import type { ContractRegistry, SearchResponse } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig } from '@lanes/worker-core';
+import type { UsageSource } from './series.ts';
 
 /** A dependency the dashboard must reach to be ready (PostgreSQL, added by the CLI). Throws when not ready. */
 export interface ReadinessCheck {
@@ -49,6 +50,8 @@ export interface DashboardOptions {
   readonly readinessChecks?: readonly ReadinessCheck[];
   /** The corpus view and `/api/documents`; without it those answer 501. */
   readonly documents?: DocumentsBackend;
+  /** Embedding tokens and cost per day for the overview's chart (EmbeddingUsage of @lanes/tasks). */
+  readonly usage?: UsageSource;
   /** LANES_DASHBOARD_TOKEN: when set, every route but /healthz and /readyz needs it. */
   readonly token?: string;
   /** Bull Board without retry, promote, clean or remove buttons, and no document deletion. */

@@ -5,6 +5,9 @@ import { LanesClient } from '@lanes/client';
 import { createLogger, type RuntimeConfig } from '@lanes/worker-core';
 import { createDashboard } from './app.ts';
 import type { DashboardOptions } from './options.ts';
+import { sampleBacklog } from './series.ts';
+
+const BACKLOG_SAMPLE_MS = 60_000;
 
 export interface StartDashboardOptions extends Omit<DashboardOptions, 'client'> {
   /** Default 3000; 0 picks a free port. */
@@ -53,9 +56,13 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   if ((options.token ?? '') === '' && !isLoopback(host)) {
     logger.warn({ host, port: bound }, 'dashboard listens beyond this machine without a token: set LANES_DASHBOARD_TOKEN');
   }
+  // The backlog chart's history: sampled here too, so it grows while nobody has the page open.
+  const sampler = setInterval(() => void sampleBacklog(client).catch(() => undefined), BACKLOG_SAMPLE_MS);
+  sampler.unref();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      clearInterval(sampler);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();

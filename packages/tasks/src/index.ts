@@ -15,3 +15,4 @@ export { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 export { createDocumentExtractor, describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput, type ExtractionLimits } from './extract/extract-document.ts';
 export { DocumentCatalog, type DeleteOutcome, type DeletedDocument, type DocumentListFilter, type StoredDocument } from './store/document-catalog.ts';
 export { CorpusDocuments, type DeleteBySourceOutcome, type DocumentState, type DocumentView, type LastIngestJob } from './corpus/documents.ts';
+export { EmbeddingUsage, type DailyUsage } from './embed/usage.ts';

@@ -10,6 +10,8 @@ export interface RagKeys {
   ingestProgress(jobId: string): string;
   /** Hash: document source -> `lane:jobId` of the newest ingest job for it. */
   readonly documentJobs: string;
+  /** Hash of `tokens` and `costUsd` embedded on one UTC day (`YYYY-MM-DD`). */
+  embedUsage(day: string): string;
 }
 
 export function ragKeys(prefix: string): RagKeys {
@@ -20,5 +22,6 @@ export function ragKeys(prefix: string): RagKeys {
     embedBudget: (provider, model) => `${prefix}:rate:embed:${provider}:${model}`,
     ingestProgress: (jobId) => `${prefix}:rag:ingest-progress:${jobId}`,
     documentJobs: `${prefix}:rag:document-jobs`,
+    embedUsage: (day) => `${prefix}:rag:embed-usage:${day}`,
   };
 }

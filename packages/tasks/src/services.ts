@@ -8,6 +8,7 @@ import { Embedder } from './embed/embedder.ts';
 import { EmbeddingCache } from './embed/embedding-cache.ts';
 import { LocalEmbeddingProvider } from './embed/local-provider.ts';
 import { EmbeddingMetrics } from './embed/metrics.ts';
+import { EmbeddingUsage } from './embed/usage.ts';
 import { OpenAIEmbeddingProvider } from './embed/openai-provider.ts';
 import type { EmbeddingProvider } from './embed/provider.ts';
 import { createDocumentExtractor, type DocumentExtractor } from './extract/extract-document.ts';
@@ -28,6 +29,8 @@ export interface RagServices {
   readonly runtime: RuntimeConfig;
   readonly db: Database;
   readonly documents: DocumentStore;
+  /** Embedding tokens and cost per day, across processes (the dashboard's chart). */
+  readonly usage: EmbeddingUsage;
   /** Listing and deleting whole documents, for the CLI and the dashboard. */
   readonly corpusDocuments: CorpusDocuments;
   /** Long-lived extraction threads (heap-capped, killed on abort). */
@@ -93,7 +96,8 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
   try {
     await migrate(db);
     const [major, minor] = await db.vectorVersion();
-    const embeddingMetrics = new EmbeddingMetrics(metrics);
+    const usage = new EmbeddingUsage(redis, keys);
+    const embeddingMetrics = new EmbeddingMetrics(metrics, usage);
     const primaryProvider = createProvider(config, config.embedding.model, redis, keys, embeddingMetrics, logger);
     const fallbackProvider =
       config.embedding.fallbackModel === undefined ? undefined : createProvider(config, config.embedding.fallbackModel, redis, keys, embeddingMetrics, logger);
@@ -134,6 +138,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       db,
       documents: new DocumentStore(db),
       corpusDocuments: new CorpusDocuments({ catalog, redis, keys, client }),
+      usage,
       extractor,
       redis,
       keys,

@@ -44,6 +44,7 @@ export const dashboardCommand: CliCommand = {
       ...(env.token !== undefined && { token: env.token }),
       search: builtins.search,
       documents: builtins.documents,
+      usage: builtins.usage,
       readinessChecks: builtins.readinessChecks,
       allowedRoots: builtins.allowedRoots,
       assertPath: builtins.assertPath,

@@ -1,5 +1,5 @@
 import type { SearchResponse } from '@lanes/contracts';
-import type { CorpusDocuments } from '@lanes/tasks';
+import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
@@ -16,6 +16,8 @@ export interface BuiltinRuntime {
   search(query: string, k: number): Promise<SearchResponse>;
   /** The corpus: list and delete documents. */
   readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
+  /** Embedding tokens and cost per day, for the dashboard's chart. */
+  readonly usage: Pick<EmbeddingUsage, 'daily'>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),
       deleteBySources: (sources) => named(corpus.deleteBySources(sources)),
     },
+    usage: { daily: (days) => named(rag.services.usage.daily(days)) },
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };

@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { LanesMetrics } from '@lanes/worker-core';
 import { estimateCostUsd } from './pricing.ts';
+import type { EmbeddingUsage } from './usage.ts';
 
 export type BatchOutcome = 'ok' | 'retry' | 'failed' | 'fallback';
 
@@ -11,8 +12,11 @@ export class EmbeddingMetrics {
   readonly cost: Counter<'provider' | 'model'>;
   readonly cacheHits: Counter<'provider' | 'model'>;
   readonly cacheMisses: Counter<'provider' | 'model'>;
+  readonly #usage: EmbeddingUsage | undefined;
 
-  constructor(metrics: LanesMetrics) {
+  /** `usage` also keeps tokens and cost per day in Redis, for the dashboard's chart. */
+  constructor(metrics: LanesMetrics, usage?: EmbeddingUsage) {
+    this.#usage = usage;
     this.batches = metrics.counter('lanes_embedding_batches_total', 'Embedding provider requests by outcome (ok, retry, failed, fallback)', [
       'provider',
       'model',
@@ -32,5 +36,7 @@ export class EmbeddingMetrics {
     this.tokens.inc({ provider, model }, tokens);
     const cost = estimateCostUsd(provider, model, tokens);
     if (cost > 0) this.cost.inc({ provider, model }, cost);
+    // Best effort: a usage counter must never fail the embedding it counts.
+    if (tokens > 0) void this.#usage?.record(tokens, cost).catch(() => undefined);
   }
 }
