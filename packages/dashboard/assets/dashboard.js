@@ -140,8 +140,9 @@ async function refreshSeries() {
       draw('chart-embeddings', (width) => ({
         width, height: 200,
         series: [{}, { label: 'tokens', stroke: '#3558d6', fill: 'rgba(53,88,214,0.35)', paths: bars, points: { show: false }, scale: 'tokens' }, { label: 'cost (USD)', stroke: '#b54708', width: 2, scale: 'usd' }],
-        axes: [{}, { scale: 'tokens', label: 'tokens' }, { scale: 'usd', side: 1, label: 'USD', grid: { show: false } }],
-        scales: { x: { time: true }, tokens: { range: (_u, _min, max) => [0, Math.max(1, max)] }, usd: { range: (_u, _min, max) => [0, Math.max(0.0001, max)] } },
+        axes: [{}, { scale: 'tokens', label: 'tokens' }, { scale: 'usd', side: 1, label: 'USD', grid: { show: false }, values: (_u, values) => values.map((v) => '$' + v.toFixed(v < 0.01 ? 4 : 2)) }],
+        // Half a day of room either side, so the first and last bars are drawn whole.
+        scales: { x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] }, tokens: { range: (_u, _min, max) => [0, Math.max(1, max)] }, usd: { range: (_u, _min, max) => [0, Math.max(0.0001, max)] } },
       }), [days, s.embeddings.tokens, s.embeddings.costUsd]);
       $('embeddings-note').textContent = 'Tokens sent to the embedding provider and the estimated cost, per UTC day, over the last ' + days.length + ' days, from every worker.';
     } else {
@@ -227,13 +228,15 @@ async function refreshDocuments() {
 
 async function removeDocument(d) {
   if (!confirm('Delete ' + d.source + ' with its ' + d.chunks + ' chunks? Search stops finding it at once.')) return;
+  let outcome;
   try {
     await api('/api/documents/' + encodeURIComponent(d.id), { method: 'DELETE' });
-    $('corpus-note').textContent = 'Deleted ' + d.source + '.';
+    outcome = 'Deleted ' + d.source + '.';
   } catch (error) {
-    $('corpus-note').textContent = 'could not delete ' + d.source + ': ' + error.message;
+    outcome = 'could not delete ' + d.source + ': ' + error.message;
   }
   await refreshDocuments();
+  $('corpus-note').textContent = outcome;
 }
 
 // ---- Search playground -----------------------------------------------------------------
@@ -246,7 +249,8 @@ function queryTerms(query) {
 /** Appends `text` to `parent` with the query's words in <mark>: DOM nodes only, never HTML. */
 function appendMarked(parent, text, terms) {
   if (terms.length === 0) { parent.textContent = text; return; }
-  const pattern = new RegExp('(' + terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + ')', 'giu');
+  // Whole words only: "der" is marked in "DER encoding", not inside "header".
+  const pattern = new RegExp('(?<![\\p{L}\\p{N}_])(' + terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + ')(?![\\p{L}\\p{N}_])', 'giu');
   for (const [i, part] of text.split(pattern).entries()) {
     if (part === '') continue;
     if (i % 2 === 1) {

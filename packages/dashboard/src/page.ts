@@ -23,6 +23,7 @@ export function renderOverviewPage(options: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lanes overview</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/uplot.css">
 <link rel="stylesheet" href="/assets/dashboard.css">
 </head>

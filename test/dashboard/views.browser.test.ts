@@ -1,0 +1,156 @@
+// The overview, corpus and search views as a person sees them, in Debian's Chromium driven by
+// playwright-core, over a real worker with the built-in tasks, PostgreSQL and Redis: the charts
+// are drawn with data, a search in the playground marks the query's words, and a document is
+// deleted from the corpus view. The run writes screenshots (LANES_SCREENSHOTS_DIR, default a
+// temporary folder); the current ones are committed under docs/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ingest, type IngestResult } from '@lanes/contracts';
+import { createLogger } from '@lanes/worker-core';
+import { sampleBacklog, startDashboard, type RunningDashboard } from '@lanes/dashboard';
+import { dropRagState, FIXTURES, ragTestEnv, startRagWorker, type RagWorker, type TestEnv } from '../rag/helpers.ts';
+import { REPO_ROOT } from '../support/env.ts';
+
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
+const SHOTS = process.env.LANES_SCREENSHOTS_DIR ?? join(tmpdir(), 'lanes-screenshots');
+
+const DOCUMENTS = [
+  join(REPO_ROOT, 'samples', 'lanes-architecture.md'),
+  join(REPO_ROOT, 'samples', 'operations-runbook.md'),
+  join(REPO_ROOT, 'samples', 'embedding-costs.txt'),
+  join(REPO_ROOT, 'samples', 'shared-mime-info-spec.pdf'),
+  join(FIXTURES, 'docs', 'hnsw-indexes.md'),
+  join(FIXTURES, 'docs', 'redis-persistence.md'),
+  join(FIXTURES, 'docs', 'sourdough.txt'),
+  join(FIXTURES, 'docs', 'tide-pools.txt'),
+  join(FIXTURES, 'pdf', 'libtasn1-manual.pdf'),
+];
+
+/** Canvas pixels close to a colour: what uPlot drew in that series' stroke. */
+async function pixelsOfColour(page: Page, selector: string, rgb: readonly [number, number, number]): Promise<number> {
+  return page.locator(selector).evaluate((el, [r, g, b]) => {
+    const canvas = el.querySelector('canvas');
+    if (canvas === null) return 0;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) < 40 && Math.abs(data[i + 1]! - g) < 40 && Math.abs(data[i + 2]! - b) < 40 && data[i + 3]! > 128) n++;
+    return n;
+  }, rgb);
+}
+
+describe('dashboard views in a headless browser', { skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false }, () => {
+  let env: TestEnv;
+  let w: RagWorker;
+  let dashboard: RunningDashboard;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    env = ragTestEnv('views');
+    w = await startRagWorker(env);
+    const client = w.worker.client;
+    // Backlog history: the dashboard's own sampler, run for the last minutes while delayed work piles up.
+    const now = Date.now();
+    for (let minute = 5; minute >= 1; minute--) {
+      await client.enqueue(ingest, { text: `scheduled note ${minute}`, source: `notes/later-${minute}.md` }, { lane: 'low', delayMs: 3600_000 });
+      await sampleBacklog(client, now - minute * 60_000);
+    }
+    const results = await Promise.all(DOCUMENTS.map(async (path) => (await client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 }) as Promise<IngestResult>));
+    assert.ok(results.every((result) => result.chunks > 0));
+    // One failure, so the failures series has something to draw.
+    await (await client.enqueue(ingest, { path: join(REPO_ROOT, 'package.json') })).wait({ timeoutMs: 30_000 }).catch(() => undefined);
+
+    dashboard = await startDashboard({
+      client,
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+      metrics: w.metrics,
+      documents: w.rag.services.corpusDocuments,
+      usage: w.rag.services.usage,
+      search: (query, k) => w.rag.search(query, k),
+    });
+    browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+
+  after(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await w?.close();
+    if (env !== undefined) await dropRagState(env);
+  });
+
+  test('the overview draws backlog, throughput and embedding charts with data', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+    const response = await page.goto(`${dashboard.url}/`);
+    assert.equal(response?.status(), 200);
+    for (const id of ['chart-backlog', 'chart-throughput', 'chart-embeddings']) {
+      await page.locator(`#${id} canvas`).waitFor({ timeout: 10_000 });
+      await page.waitForFunction((el) => Number(el!.dataset.total) > 0, await page.$(`#${id}`), { timeout: 10_000 });
+    }
+    // Strokes in the lanes' colours: low's backlog (green), default's completions (blue), the embedding bars (blue).
+    assert.ok((await pixelsOfColour(page, '#chart-backlog', [6, 118, 71])) > 50, 'the low lane backlog line is drawn');
+    assert.ok((await pixelsOfColour(page, '#chart-throughput', [53, 88, 214])) > 20, "the default lane's completions are drawn");
+    assert.ok((await pixelsOfColour(page, '#chart-embeddings', [53, 88, 214])) > 50, 'the tokens bar is drawn');
+    assert.match(await page.locator('#series-note').innerText(), /BullMQ's per-minute metrics/);
+    assert.deepEqual(errors, [], 'no script errors (CSP blocks nothing the page needs)');
+    await page.locator('#overview').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-overview.png'), clip: { x: 0, y: 0, width: 1280, height: 1000 } });
+  });
+
+  test('the corpus view lists the documents with their state and last job', async () => {
+    await page.locator('#documents tbody tr').nth(DOCUMENTS.length - 1).waitFor({ timeout: 10_000 });
+    const rows = await page.locator('#documents tbody tr').allInnerTexts();
+    assert.equal(rows.length, DOCUMENTS.length);
+    const pdf = rows.find((row) => row.includes('libtasn1-manual.pdf'))!;
+    assert.match(pdf, /ready\t36\t\d+/);
+    assert.match(pdf, /completed/);
+    await page.locator('#corpus').screenshot({ path: join(SHOTS, 'dashboard-corpus.png') });
+  });
+
+  test('a search in the playground shows the source, page, score parts and marks the query words', async () => {
+    await page.fill('#search-form input[name="q"]', 'sourdough starter feeding');
+    await page.selectOption('#search-form select[name="mode"]', 'vector');
+    await page.click('#search-form button[type="submit"]');
+    await page.locator('#hits .hit').first().waitFor({ timeout: 10_000 });
+    const first = await page.locator('#hits .hit').first().innerText();
+    assert.match(first, /^1\. .*sourdough\.txt/);
+    assert.match(first, /score \d\.\d{4}/);
+    const marked = (await page.locator('#hits .hit').first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase());
+    assert.ok(marked.includes('sourdough') || marked.includes('starter'), `marked: ${marked.join(', ')}`);
+    assert.match(await page.locator('#search-status').innerText(), /result\(s\) in \d+ ms, mode vector/);
+
+    await page.fill('#search-form input[name="q"]', 'DER encoding of ASN.1 structures');
+    await page.selectOption('#search-form select[name="mode"]', 'hybrid');
+    await page.fill('#search-form input[name="k"]', '3');
+    await page.click('#search-form button[type="submit"]');
+    await page.locator('#search-status', { hasText: 'mode hybrid' }).waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('#hits .hit').first().innerText(), /libtasn1-manual\.pdf/);
+    const words = (await page.locator('#hits mark').allInnerTexts()).map((text) => text.toLowerCase());
+    assert.ok(words.length > 0 && words.every((word) => ['der', 'encoding', 'of', 'asn', 'structures'].includes(word)), `whole query words only: ${[...new Set(words)].join(', ')}`);
+    await page.locator('#search').screenshot({ path: join(SHOTS, 'dashboard-search.png') });
+  });
+
+  test('deleting a document from the corpus view removes it, and search no longer finds it', async () => {
+    const row = page.locator('#documents tbody tr', { hasText: 'sourdough.txt' });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    assert.match(await page.locator('#corpus-note').innerText(), /Deleted .*sourdough\.txt/);
+    const listed = (await (await fetch(`${dashboard.url}/api/documents`)).json()) as { documents: Array<{ source: string }> };
+    assert.equal(listed.documents.length, DOCUMENTS.length - 1);
+    assert.ok(listed.documents.every((doc) => !doc.source.endsWith('sourdough.txt')));
+    const search = await w.rag.search('sourdough starter feeding', 5);
+    assert.ok(search.results.every((hit) => !hit.source.endsWith('sourdough.txt')));
+  });
+});
