@@ -1,0 +1,90 @@
+// Child processes for the consumer test: commands run to completion, and long-running ones
+// (workers, the registry) started in a process group of their own so stopping them also stops
+// what npx or a shell started under them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { delimiter } from 'node:path';
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The environment a user's shell would give: npm's lifecycle variables (npm_config_*, set when
+ * this suite runs under `npm test`) and Lanes settings of the parent are dropped, so neither
+ * steers the app's npm or its workers.
+ */
+export function userEnv(pathFirst: readonly string[], extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(npm_|LANES_|INIT_CWD$|NODE_OPTIONS$)/i.test(key)) env[key] = value;
+  }
+  env.PATH = [...pathFirst, process.env.PATH ?? ''].join(delimiter);
+  return { ...env, ...extra };
+}
+
+/** Runs a command to completion; a command still running after timeoutMs is killed (code null). */
+export function run(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Like run, but a non-zero exit throws with the command's output. */
+export async function mustRun(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  const result = await run(cmd, args, options);
+  if (result.code !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${options.cwd}) exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+export interface LongRunning {
+  readonly exited: Promise<number | null>;
+  output(): string;
+  /** SIGTERM to the whole group, SIGKILL after graceMs; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function start(cmd: string, args: readonly string[], options: RunOptions): LongRunning {
+  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return {
+    exited,
+    output: () => output,
+    async stop(graceMs = 10_000) {
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
