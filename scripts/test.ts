@@ -3,8 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePackages } from '../packages/cli/src/services/apt.ts';
-import { createLog } from '../packages/cli/src/services/log.ts';
+import { createLog, ensurePackages } from '@lanes/services';
 
 const root = join(import.meta.dirname, '..');
 const filter = process.argv.slice(2);

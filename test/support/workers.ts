@@ -20,9 +20,15 @@ export interface SpawnedWorker {
   output(): string;
 }
 
+/** How a test starts the CLI: directly on this Node, or through one of the wrappers users run. */
+export type Launcher = (cliArgs: readonly string[]) => { command: string; args: string[] };
+
+export const direct: Launcher = (cliArgs) => ({ command: process.execPath, args: [CLI, ...cliArgs] });
+
 /** A real `lanes worker` process, for signal and crash tests. */
-export function spawnWorker(prefix: string, args: string[] = [], env: Record<string, string> = {}): SpawnedWorker {
-  const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', SAMPLE_TASKS, ...args], {
+export function spawnWorker(prefix: string, args: string[] = [], env: Record<string, string> = {}, launcher: Launcher = direct): SpawnedWorker {
+  const { command, args: argv } = launcher(['worker', '--no-builtins', '--tasks', SAMPLE_TASKS, ...args]);
+  const child = spawn(command, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, REDIS_URL, LANES_PREFIX: prefix, LOG_LEVEL: 'info', LANES_LOCK_DURATION_MS: '3000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,9 +41,14 @@ export function spawnWorker(prefix: string, args: string[] = [], env: Record<str
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  launcher: Launcher = direct,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, REDIS_URL, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { command, args: argv } = launcher(args);
+    const child = spawn(command, argv, { cwd: REPO_ROOT, env: { ...process.env, REDIS_URL, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

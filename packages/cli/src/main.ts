@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, type CliCommand } from './command.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { statusCommand } from './commands/status.ts';
@@ -27,22 +28,37 @@ function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: lanes COMMAND [options]   (every command takes --help; --json prints one JSON document)',
+    '       lanes --version',
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
   ].join('\n');
 }
 
+/** The package's own version: package.json sits one folder up from src/ and from dist/ alike. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--version' || name === '-V') {
+    printLine(version());
+    return EXIT_OK;
+  }
+  if (name === undefined) {
+    process.stderr.write(`${overview()}\n`);
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     printLine(overview());
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
     printError(`unknown command "${name}"`);
-    printLine(overview());
+    process.stderr.write(`${overview()}\n`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -1,11 +1,10 @@
-import { LanesClient } from '@lanes/client';
-import { createLogger, createTelemetry, LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
-import { loadDashboardEnv, startDashboard } from '@lanes/dashboard';
+import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
+import { openContext } from '../support/context.ts';
 
-const usage = `Usage: lanes dashboard [--port P] [--host H]
+const usage = `Usage: lanes dashboard [--port P] [--host H] [--tasks FILES]
 
 Serves Bull Board at /admin/queues, the HTTP API under /api, an overview page at /,
 /metrics, /healthz and /readyz, until SIGTERM or SIGINT.
@@ -14,8 +13,9 @@ With LANES_DASHBOARD_TOKEN set, every route but /healthz and /readyz needs
 LANES_DASHBOARD_READ_ONLY=true hides Bull Board's retry, promote, clean and remove actions.
 
 Options:
-  --port P   listen on port P (default 3000; 0 picks a free one)
-  --host H   listen address (default 0.0.0.0)
+  --port P       listen on port P (default 3000; 0 picks a free one)
+  --host H       listen address (default 0.0.0.0)
+  --tasks FILES  comma-separated task modules whose tasks POST /api/jobs may enqueue (or LANES_TASKS)
 `;
 
 export const dashboardCommand: CliCommand = {
@@ -23,19 +23,20 @@ export const dashboardCommand: CliCommand = {
   summary: 'serve the dashboard and HTTP API (default port 3000)',
   usage,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' } }, false);
+    const { values } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' }, tasks: { type: 'string' } }, false);
     const port = values.port === undefined ? 3000 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
-    const config = loadRuntimeConfig();
+    // Loaded here, not at the top: every other command (a worker above all) stays without Express and Bull Board.
+    const { loadDashboardEnv, startDashboard } = await import('@lanes/dashboard');
+    const { config, client, registry, close } = await openContext(values.tasks);
     const env = loadDashboardEnv();
     const logger = createLogger(config.logLevel, { component: 'dashboard' });
     const metrics = new LanesMetrics();
     const builtins = await loadBuiltins(config, { metrics, logger });
-    const telemetry = createTelemetry(config);
-    const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix, ...(telemetry !== undefined && { telemetry }) });
     const dashboard = await startDashboard({
       port,
       client,
+      contracts: registry,
       metrics,
       ...(values.host !== undefined && { host: values.host }),
       config,
@@ -54,7 +55,7 @@ export const dashboardCommand: CliCommand = {
       process.once('SIGINT', () => resolve());
     });
     await dashboard.close();
-    await client.close();
+    await close();
     await builtins.close();
     return EXIT_OK;
   },

@@ -3,7 +3,7 @@ import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lan
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
-import { loadTaskModules, taskModulePaths } from '../support/task-modules.ts';
+import { loadTaskModules, mergeTasks, taskModulePaths } from '../support/task-modules.ts';
 
 const usage = `Usage: lanes worker [options]
 
@@ -59,7 +59,7 @@ export const workerCommand: CliCommand = {
       logger,
       metrics,
       lanes,
-      tasks: [...(builtins?.tasks ?? []), ...userTasks],
+      tasks: mergeTasks([...(builtins?.tasks ?? []).map((task) => ({ task, origin: 'the built-in tasks' })), ...userTasks]),
       ...(concurrency !== undefined && { concurrency }),
       ...(builtins !== undefined && { readinessChecks: builtins.readinessChecks }),
     });

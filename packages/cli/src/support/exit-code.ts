@@ -1,9 +1,10 @@
-import { ConfigError, InvalidPayloadError, UnknownTaskError } from '@lanes/contracts';
+import { LanesError } from '@lanes/contracts';
 import { EXIT_FAILED, EXIT_USAGE } from '../command.ts';
-import { UsageError } from './args.ts';
 
-/** Invalid input (usage, configuration, payload, task name) exits 2; anything else 1. */
+/** Error codes that mean the input was wrong (usage, configuration, payload, task name, task module). */
+const INVALID_INPUT_CODES: ReadonlySet<string> = new Set(['USAGE', 'INVALID_CONFIG', 'INVALID_PAYLOAD', 'UNKNOWN_TASK', 'TASK_MODULE']);
+
+/** Invalid input exits 2; anything else 1. */
 export function exitCodeFor(error: unknown): number {
-  const invalidInput = error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidPayloadError || error instanceof UnknownTaskError;
-  return invalidInput ? EXIT_USAGE : EXIT_FAILED;
+  return error instanceof LanesError && INVALID_INPUT_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILED;
 }

@@ -28,7 +28,7 @@ import {
 import { messageOf, ServicesError } from './errors.ts';
 import { asUser, currentUser, isRoot, run, type RunResult, which } from './exec.ts';
 import type { ServicesLog } from './log.ts';
-import { postgresDir, repoRoot } from './paths.ts';
+import { postgresDir, projectRoot } from './paths.ts';
 import { ensurePgvector } from './pgvector.ts';
 import { hostPort, isPortOpen, isProcessAlive, redactUrl, waitFor } from './probe.ts';
 import type { PostgresStatus } from './types.ts';
@@ -99,7 +99,7 @@ function readdirSafe(path: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Our cluster: data directory, owner, socket, running server
 
-/** The cluster's data directory (following the symlink made when the repo is unreachable for postgres). */
+/** The cluster's data directory (following the symlink made when the project is unreachable for postgres). */
 export function dataDirPath(): string {
   const path = postgresDir();
   try {
@@ -209,7 +209,7 @@ function canWrite(user: string, path: string): boolean {
 }
 
 /**
- * Creates the data directory for `owner`. When the repository lies where the postgres user
+ * Creates the data directory for `owner`. When the project lies where the postgres user
  * cannot go (a clone in /root), the cluster lives in /var/lib/lanes/<hash>/postgres instead and
  * .lanes/services/postgres is a symlink to it.
  */
@@ -223,10 +223,10 @@ function prepareDataDir(owner: string, log: ServicesLog): string {
   makeOwnedDir(path, owner);
   if (canWrite(owner, path)) return path;
   if (readdirSync(path).length > 0) {
-    throw new ServicesError(`user ${owner} cannot write ${path}; give it access to the folders above, or move the repository`);
+    throw new ServicesError(`user ${owner} cannot write ${path}; give it access to the folders above, or move the project`);
   }
   rmdirSync(path);
-  const fallback = join('/var/lib/lanes', createHash('sha256').update(repoRoot).digest('hex').slice(0, 12), 'postgres');
+  const fallback = join('/var/lib/lanes', createHash('sha256').update(projectRoot()).digest('hex').slice(0, 12), 'postgres');
   makeOwnedDir(fallback, owner);
   symlinkSync(fallback, path);
   log.warn(`user ${owner} cannot reach ${path}; the cluster lives in ${fallback} (symlinked)`);

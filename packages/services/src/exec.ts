@@ -3,7 +3,7 @@ import { accessSync, appendFileSync, constants, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { ServicesError } from './errors.ts';
-import { repoRoot } from './paths.ts';
+import { projectRoot } from './paths.ts';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -74,7 +74,7 @@ function lastLine(text: string): string | null {
 }
 
 function displayPath(path: string): string {
-  const rel = relative(repoRoot, path);
+  const rel = relative(projectRoot(), path);
   return rel.startsWith('..') ? path : rel;
 }
 

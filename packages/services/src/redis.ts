@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { ensurePackages } from './apt.ts';
 import { DEFAULT_REDIS_URL, envUrl, REDIS_HOST, REDIS_PORT } from './defaults.ts';
 import { messageOf, ServicesError } from './errors.ts';
@@ -7,7 +8,6 @@ import { runChecked, which } from './exec.ts';
 import type { ServicesLog } from './log.ts';
 import { redisDir } from './paths.ts';
 import { hostPort, isPortOpen, isProcessAlive, redactUrl, waitFor } from './probe.ts';
-import { parseInfo, redisCommands, RespError } from './resp.ts';
 import type { ServiceStatus } from './types.ts';
 
 interface RedisProbe {
@@ -18,13 +18,34 @@ interface RedisProbe {
   error: string | null;
 }
 
-/** PING and INFO over a raw connection. */
+const UNREACHABLE = { reachable: false, version: null, pid: null, evictionPolicy: null } as const;
+
+/**
+ * PING and INFO over one short-lived connection that fails fast (no retries, no reconnects, no
+ * offline queue) and is always closed. Any failure is an answer: not reachable, and why.
+ */
 export async function probeRedis(url: string, timeoutMs = 1500): Promise<RedisProbe> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+  });
+  // The first error event names the cause (ECONNREFUSED, WRONGPASS, a protocol error); the
+  // rejected command then only says the connection is closed. Listening also keeps ioredis quiet.
+  let cause: Error | null = null;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
-    const [pong, info] = await redisCommands(url, [['PING'], ['INFO']], timeoutMs);
-    if (pong instanceof RespError) return { reachable: false, version: null, pid: null, evictionPolicy: null, error: pong.message };
-    if (pong !== 'PONG') return { reachable: false, version: null, pid: null, evictionPolicy: null, error: `unexpected PING reply ${JSON.stringify(pong)}` };
-    const fields = typeof info === 'string' ? parseInfo(info) : new Map<string, string>();
+    await redis.connect();
+    const pong = await redis.ping();
+    if (pong !== 'PONG') return { ...UNREACHABLE, error: `unexpected PING reply ${JSON.stringify(pong)}` };
+    const fields = parseInfo(await redis.info());
     const pid = Number(fields.get('process_id'));
     return {
       reachable: true,
@@ -34,8 +55,20 @@ export async function probeRedis(url: string, timeoutMs = 1500): Promise<RedisPr
       error: null,
     };
   } catch (error) {
-    return { reachable: false, version: null, pid: null, evictionPolicy: null, error: messageOf(error) };
+    return { ...UNREACHABLE, error: messageOf(cause ?? error) };
+  } finally {
+    redis.disconnect();
   }
+}
+
+/** The `field:value` lines of an INFO reply. */
+function parseInfo(info: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of info.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
 }
 
 function pidFile(): string {
