@@ -8,8 +8,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { REDIS_URL, REPO_ROOT, uniquePrefix } from '../support/env.ts';
-import { tempDir } from '../support/servers.ts';
+import { eventually, REDIS_URL, REPO_ROOT, uniquePrefix } from '../support/env.ts';
+import { freePort, tempDir } from '../support/servers.ts';
 import { copyFromTemplate, createApp, installedTree, npmInstall, repoToolSpecs } from './apps.ts';
 import { nodeBinDir, olderNodeOnPath } from './node-runtimes.ts';
 import { mustRun, run, start, userEnv, type LongRunning, type RunResult } from './processes.ts';
@@ -172,6 +172,30 @@ describe('consumer: Lanes from a registry in an app outside the repo', { skip, t
     const body = jsonLine(viaCli) as { jobs: Array<{ state: string; result: unknown }> };
     assert.deepEqual(body.jobs.map((job) => [job.state, job.result]), [['completed', { greeting: 'hello Ada, hello Ada' }]]);
     assert.equal(await worker.stop(), 0, `the bin run directly exits 0 after draining on SIGTERM:\n${worker.output()}`);
+  });
+
+  test('npx lanes dashboard --tasks: the HTTP API enqueues the app\'s own task and refuses a bad payload', async () => {
+    const prefix = uniquePrefix('consumer-dashboard');
+    const worker = lanesWorker(node24, prefix, './dist/tasks.js');
+    const port = await freePort();
+    const dashboard = start('npx', ['lanes', 'dashboard', '--tasks', './dist/tasks.js', '--port', String(port)], inApp(app, node24, { LANES_PREFIX: prefix }));
+    workers.push(dashboard);
+    const api = `http://127.0.0.1:${port}/api/jobs`;
+    await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, `the dashboard on ${port}:\n${dashboard.output()}`);
+    const post = (body: unknown) => fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const accepted = await post({ task: 'greet', data: { name: 'Ada', times: 3 } });
+    assert.equal(accepted.status, 202, await accepted.clone().text());
+    const { id } = (await accepted.json()) as { id: string };
+    const done = await eventually(async () => {
+      const status = (await (await fetch(`${api}/${id}`)).json()) as { state: string; result: unknown };
+      return status.state === 'completed' ? status : undefined;
+    }, 20_000, `job ${id} to complete`);
+    assert.deepEqual(done.result, { greeting: 'hello Ada, hello Ada, hello Ada' });
+    const refused = await post({ task: 'greet', data: { name: 42 } });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /name/);
+    await dashboard.stop();
+    await assertDrains(worker);
   });
 
   test('the client alone: no server-side dependencies; an esbuild bundle of the app code runs by itself', async (t) => {

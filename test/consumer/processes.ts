@@ -1,8 +1,24 @@
 // Child processes for the consumer test: commands run to completion, and long-running ones
 // (workers, the registry) started in a process group of their own so stopping them also stops
 // what npx or a shell started under them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { delimiter } from 'node:path';
+import type { Readable } from 'node:stream';
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+/** Groups still running; killed if this process exits first (a failed or interrupted test). */
+const liveGroups = new Set<Child>();
+process.on('exit', () => {
+  for (const child of liveGroups) killGroup(child, 'SIGKILL');
+});
+
+function spawnGroup(cmd: string, args: readonly string[], options: RunOptions): Child {
+  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  liveGroups.add(child);
+  child.once('close', () => liveGroups.delete(child));
+  return child;
+}
 
 export interface RunResult {
   readonly code: number | null;
@@ -33,7 +49,7 @@ export function userEnv(pathFirst: readonly string[], extra: Record<string, stri
 /** Runs a command to completion; a command still running after timeoutMs is killed (code null). */
 export function run(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawnGroup(cmd, args, options);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -62,7 +78,7 @@ export interface LongRunning {
 }
 
 export function start(cmd: string, args: readonly string[], options: RunOptions): LongRunning {
-  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnGroup(cmd, args, options);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -80,8 +96,9 @@ export function start(cmd: string, args: readonly string[], options: RunOptions)
   };
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+/** Signals every process of the group, while any of them still holds the output pipes open. */
+function killGroup(child: Child, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || !liveGroups.has(child)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
