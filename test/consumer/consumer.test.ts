@@ -59,10 +59,11 @@ const skip = await offlineReason();
 
 describe('consumer: Lanes from a registry in an app outside the repo', { skip, timeout: 600_000 }, () => {
   const timings: string[] = [];
-  const work = tempDir('consumer');
-  const app = join(work, 'app');
-  const clientApp = join(work, 'client-app');
-  const workers: LongRunning[] = [];
+  /** Set up in `before`: the temp folder (outside the repo), the tour app and the client-only app in it. */
+  let work = '';
+  let app = '';
+  let clientApp = '';
+  const running: LongRunning[] = [];
   let registry: LocalRegistry | undefined;
   let tarballs: string[] = [];
   let node22 = '';
@@ -79,7 +80,7 @@ describe('consumer: Lanes from a registry in an app outside the repo', { skip, t
   const lanesWorker = (nodeDir: string, prefix: string, tasks: string, direct = false): LongRunning => {
     const [cmd, ...args] = [...(direct ? [join(app, 'node_modules', '.bin', 'lanes')] : ['npx', 'lanes']), 'worker', '--no-builtins', '--tasks', tasks];
     const worker = start(cmd!, args, inApp(app, nodeDir, { LANES_PREFIX: prefix, LOG_LEVEL: 'info' }));
-    workers.push(worker);
+    running.push(worker);
     return worker;
   };
   /**
@@ -92,6 +93,9 @@ describe('consumer: Lanes from a registry in an app outside the repo', { skip, t
   };
 
   before(async () => {
+    work = tempDir('consumer');
+    app = join(work, 'app');
+    clientApp = join(work, 'client-app');
     const packDir = join(work, 'tarballs');
     [tarballs, node22, node24] = await Promise.all([
       timed('pack', async () => {
@@ -113,9 +117,9 @@ describe('consumer: Lanes from a registry in an app outside the repo', { skip, t
   }, { timeout: 480_000 });
 
   after(async () => {
-    await Promise.all(workers.map((worker) => worker.stop(5_000)));
+    await Promise.all(running.map((child) => child.stop(5_000)));
     await registry?.stop();
-    rmSync(work, { recursive: true, force: true });
+    if (work !== '') rmSync(work, { recursive: true, force: true });
   });
 
   test('publint finds no error in any tarball', async (t) => {
@@ -179,7 +183,7 @@ describe('consumer: Lanes from a registry in an app outside the repo', { skip, t
     const worker = lanesWorker(node24, prefix, './dist/tasks.js');
     const port = await freePort();
     const dashboard = start('npx', ['lanes', 'dashboard', '--tasks', './dist/tasks.js', '--port', String(port)], inApp(app, node24, { LANES_PREFIX: prefix }));
-    workers.push(dashboard);
+    running.push(dashboard);
     const api = `http://127.0.0.1:${port}/api/jobs`;
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, `the dashboard on ${port}:\n${dashboard.output()}`);
     const post = (body: unknown) => fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

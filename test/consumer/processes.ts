@@ -33,14 +33,14 @@ export interface RunOptions {
 }
 
 /**
- * The environment a user's shell would give: npm's lifecycle variables (npm_config_*, set when
- * this suite runs under `npm test`) and Lanes settings of the parent are dropped, so neither
- * steers the app's npm or its workers.
+ * The environment a user's shell would give: what npm sets for the script it runs (when this
+ * suite runs under `npm test`) and Lanes settings of the parent are dropped; npm configuration
+ * (npm_config_registry, a cache, a proxy) is kept, as the user's npm would read it.
  */
 export function userEnv(pathFirst: readonly string[], extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm_|LANES_|INIT_CWD$|NODE_OPTIONS$)/i.test(key)) env[key] = value;
+    if (!/^(npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_user_agent$)|LANES_|INIT_CWD$|NODE_OPTIONS$)/i.test(key)) env[key] = value;
   }
   env.PATH = [...pathFirst, process.env.PATH ?? ''].join(delimiter);
   return { ...env, ...extra };
