@@ -23,7 +23,7 @@ const TOOLS_BIN = join(REPO_ROOT, '.lanes', 'tools', 'node_modules', '.bin');
 
 /** Why the test cannot run here, if the npm registry (for typescript, zod, bullmq...) is unreachable. */
 async function offlineReason(): Promise<string | false> {
-  const probe = await run('npm', ['view', repoToolSpecs()[0]!, 'version'], { cwd: REPO_ROOT, env: userEnv([]), timeoutMs: 30_000 });
+  const probe = await run('npm', ['view', repoToolSpecs()[0]!, 'version', '--fetch-retries=0', '--fetch-timeout=15000'], { cwd: REPO_ROOT, env: userEnv([]), timeoutMs: 30_000 });
   return probe.code === 0 ? false : `the npm registry is unreachable (npm view exited ${probe.code}): ${probe.stderr.trim().split('\n')[0] ?? ''}`;
 }
 
