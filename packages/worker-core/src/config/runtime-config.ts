@@ -29,6 +29,8 @@ export interface RuntimeConfig {
   readonly tracing: (typeof TRACING_MODES)[number];
   /** Ready tenant jobs a lane holds before further ones wait for their tenant's turn (fair share). */
   readonly tenantWindow: number;
+  /** Jobs of one tenant running at once across all workers; 0 for no limit. */
+  readonly tenantConcurrency: number;
 }
 
 /**
@@ -63,5 +65,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
     tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
+    tenantConcurrency: envInt(env, 'LANES_TENANT_CONCURRENCY', 0, { min: 0 }),
   };
 }

@@ -13,6 +13,7 @@ import { createTelemetry } from '../observability/tracing.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
+import { TenantLimit } from './tenant-limit.ts';
 import type { TaskDefinition } from './task.ts';
 
 export type LaneConcurrency = Readonly<Record<Lane, number>>;
@@ -81,7 +82,16 @@ export class LanesWorker {
   async start(): Promise<void> {
     const { config, tasks } = this.#options;
     const catalog = new TaskCatalog(tasks, this.#producer, this.client.prefix);
-    const deps = { catalog, client: this.client, logger: this.logger, metrics: this.metrics, inFlight: this.#inFlight };
+    const deps = {
+      catalog,
+      client: this.client,
+      logger: this.logger,
+      metrics: this.metrics,
+      inFlight: this.#inFlight,
+      ...(config.tenantConcurrency > 0 && {
+        tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
+      }),
+    };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
       const runner = new JobRunner(lane, deps);
