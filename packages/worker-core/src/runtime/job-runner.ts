@@ -1,5 +1,5 @@
-import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
-import { InvalidPayloadError, parsePayload, PermanentError, TaskTimeoutError, type Lane } from '@lanes/contracts';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
+import { InvalidPayloadError, isLane, parsePayload, PermanentError, TaskTimeoutError, type Lane } from '@lanes/contracts';
 import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
@@ -8,7 +8,7 @@ import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRe
 import { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './errors.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
-import type { ChildRequest, TaskContext, TaskDefinition } from './task.ts';
+import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -33,6 +33,20 @@ interface TaskInstruments {
 /** Back-off for a job that finds its task at the concurrency limit: short, jittered. */
 function gateDelayMs(): number {
   return 50 + Math.floor(Math.random() * 200);
+}
+
+/** The parent a child was spawned by: BullMQ records it as `{ id, queue: "{prefix}:lane" }`. */
+function parentOf(job: Job, client: LanesClient): ParentJob | undefined {
+  const id = job.parent?.id;
+  const queueKey = job.parent?.queueKey ?? '';
+  const lane = queueKey.slice(queueKey.lastIndexOf(':') + 1);
+  if (id === undefined || !isLane(lane)) return undefined;
+  return {
+    id,
+    lane,
+    // BullMQ's progress update needs the job id only, not the parent's data.
+    progress: (value) => new Job(client.queues.get(lane), '', {}, {}, id).updateProgress(value),
+  };
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {
@@ -185,6 +199,7 @@ export class JobRunner {
     const lane = this.#lane;
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
+      parent: parentOf(job, client),
       signal,
       get logger() {
         return logger();
