@@ -13,6 +13,7 @@ import { createLogger, RepeatedErrorLog } from '@lanes/worker-core';
 import { Database } from '@lanes/tasks';
 import { startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { REDIS_URL, REPO_ROOT, uniquePrefix } from '../support/env.ts';
+import { PrivateRedis } from '../support/servers.ts';
 import { CLI, runCli, SAMPLE_TASKS } from '../support/workers.ts';
 
 /** A port nothing listens on: bound, then released. */
@@ -138,11 +139,44 @@ describe('repeated errors are collapsed in the log', () => {
     });
     let log = '';
     child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const errors = log.split('\n').filter((line) => line.includes('"worker error"'));
-    assert.ok(errors.length >= 3 && errors.length <= 6, `${errors.length} error lines in 4 s:\n${log.slice(0, 2000)}`);
-    for (const line of errors) assert.match(line, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // It gives up on its own when start-up cannot reach Redis; else it is stopped after 4 s.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 4000);
+    const code = await exited;
+    clearTimeout(timer);
+    const lines = log.split('\n').filter((line) => line !== '');
+    const errors = lines.filter((line) => line.includes('"worker error"'));
+    assert.ok(errors.length <= 6, `${errors.length} error lines:\n${log.slice(0, 2000)}`);
+    const named = new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connection refused\\)`);
+    for (const line of errors) assert.match(line, named);
+    assert.doesNotMatch(log, /max retries per request/i);
+    if (code !== null) assert.match(lines.at(-1)!, new RegExp(`^lanes: ${named.source}$`), 'a worker that gives up says why');
+  });
+
+  test('a running worker whose Redis goes away logs the outage once per lane, not once per reconnect', { timeout: 60_000 }, async () => {
+    const redis = await PrivateRedis.start({ label: 'outage' });
+    const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', SAMPLE_TASKS], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, REDIS_URL: redis.url, LANES_PREFIX: uniquePrefix('outage'), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!log.includes('worker started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.match(log, /worker started/);
+      await redis.stop('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const errors = log.split('\n').filter((line) => line.includes('"worker error"'));
+      // Before: about seven lines a second per lane (360 in 51 s were seen); now the first of each.
+      assert.ok(errors.length >= 1 && errors.length <= 6, `${errors.length} error lines in 6 s of outage:\n${errors.slice(0, 10).join('\n')}`);
+      for (const line of errors) assert.match(line, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connection (refused|closed|reset)\)/);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      await redis.dispose();
+    }
   });
 });

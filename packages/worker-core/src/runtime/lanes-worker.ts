@@ -66,6 +66,7 @@ export class LanesWorker {
   #closing: Promise<DrainReport> | undefined;
   /** Connection errors repeat several times a second while Redis is down: one line per window. */
   #errorLog: RepeatedErrorLog;
+  #producerError: Error | undefined;
 
   constructor(options: LanesWorkerOptions) {
     this.#options = options;
@@ -80,6 +81,9 @@ export class LanesWorker {
       ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
     });
     this.#producer = createProducerConnection(options.config.redisUrl);
+    // What the producer last reported while down: the cause behind ioredis's generic "max retries".
+    this.#producer.on('error', (error: Error) => (this.#producerError = error));
+    this.#producer.on('ready', () => (this.#producerError = undefined));
     this.#errorLog = new RepeatedErrorLog(this.logger);
   }
 
@@ -126,7 +130,11 @@ export class LanesWorker {
       worker.on('active', () => admission.jobStarted());
       this.#workers.set(lane, { worker, connection, admission });
     }
-    await setTenantWindow(this.#producer, this.client.prefix, config.tenantWindow);
+    try {
+      await setTenantWindow(this.#producer, this.client.prefix, config.tenantWindow);
+    } catch (error) {
+      throw asServiceError('Redis', config.redisUrl, error, this.#producerError);
+    }
     for (const { admission } of this.#workers.values()) admission.start();
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
