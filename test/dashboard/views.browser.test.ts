@@ -1,7 +1,7 @@
 // The overview, corpus and search views as a person sees them, in Debian's Chromium driven by
 // playwright-core, over a real worker with the built-in tasks, PostgreSQL and Redis: the charts
 // are drawn with data, a search in the playground marks the query's words, and a document is
-// deleted from the corpus view. The run writes screenshots (LANES_SCREENSHOTS_DIR, default a
+// deleted from the corpus view; a running ingest's bar follows its job. The run writes screenshots (LANES_SCREENSHOTS_DIR, default a
 // temporary folder); the current ones are committed under docs/.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Worker } from 'bullmq';
+import { createBlockingConnection } from '@lanes/queue';
 import { ingest, type IngestResult } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { sampleBacklog, startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { dropRagState, FIXTURES, ragTestEnv, startRagWorker, type RagWorker, type TestEnv } from '../rag/helpers.ts';
-import { REPO_ROOT } from '../support/env.ts';
+import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
+import { startTestDashboard } from './harness.ts';
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -152,5 +155,52 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     assert.ok(listed.documents.every((doc) => !doc.source.endsWith('sourdough.txt')));
     const search = await w.rag.search('sourdough starter feeding', 5);
     assert.ok(search.results.every((hit) => !hit.source.endsWith('sourdough.txt')));
+  });
+});
+
+describe('running ingests refresh in the browser without reloading', { skip: chromiumPath === undefined ? 'Chromium not found' : false }, () => {
+  test('an active ingest shows a progress bar that follows the job', { timeout: 60_000 }, async () => {
+    const d = await startTestDashboard('ingests');
+    const connection = createBlockingConnection(REDIS_URL);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reportProgress!: (value: object) => Promise<void>;
+    const started = new Promise<void>((resolve) => {
+      // A stand-in for the ingest task's handler: it reports progress the way ingest does, then waits.
+      const worker = new Worker(
+        'default',
+        async (job) => {
+          reportProgress = (value) => job.updateProgress(value);
+          await job.updateProgress({ stage: 'embedding', pagesParsed: 120, pagesTotal: 120, chunksTotal: 40, chunksEmbedded: 0 });
+          resolve();
+          await released;
+          return { ok: true };
+        },
+        { connection, prefix: d.client.prefix },
+      );
+      void released.then(() => setTimeout(() => void worker.close(), 100));
+    });
+    const browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    try {
+      await d.client.enqueue(ingest, { text: 'a long manual', source: 'manuals/big-manual.pdf' });
+      await started;
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(`${d.url}/`);
+      const row = page.locator('#ingests tbody tr', { hasText: 'manuals/big-manual.pdf' });
+      await row.waitFor({ timeout: 10_000 });
+      assert.match(await row.innerText(), /embedding pages 120\/120 chunks 0\/40/);
+      const width = () => row.locator('.bar > div').evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
+      assert.equal(await width(), '30%');
+      await reportProgress({ stage: 'embedding', pagesParsed: 120, pagesTotal: 120, chunksTotal: 40, chunksEmbedded: 20 });
+      await row.locator('text=chunks 20/40').waitFor({ timeout: 10_000 });
+      assert.equal(await width(), '65%');
+      release();
+      await row.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      release();
+      await browser.close();
+      connection.disconnect();
+      await d.stop();
+    }
   });
 });
