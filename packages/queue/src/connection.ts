@@ -161,3 +161,23 @@ export function createBlockingConnection(redisUrl: string, overrides: RedisOptio
   }
   return guardCredentials(new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...overrides }));
 }
+
+/**
+ * QUIT when connected, so replies still in flight arrive first; a connection that is down is
+ * dropped at once, since its QUIT would wait in the offline queue for a Redis that may never
+ * come back (a worker told to stop during an outage would otherwise never exit).
+ */
+export async function closeConnection(redis: Redis, timeoutMs = 2000): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  const timer = setTimeout(() => redis.disconnect(), timeoutMs);
+  try {
+    await redis.quit();
+  } catch {
+    // Already closing or closed: nothing left to release.
+  } finally {
+    clearTimeout(timer);
+  }
+}

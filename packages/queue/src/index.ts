@@ -1,4 +1,4 @@
-export { DEFAULT_PREFIX, createBlockingConnection, createProducerConnection, hashTaggedPrefix, isClusterUrl, parseClusterUrl, type ClusterUrl } from './connection.ts';
+export { DEFAULT_PREFIX, closeConnection, createBlockingConnection, createProducerConnection, hashTaggedPrefix, isClusterUrl, parseClusterUrl, type ClusterUrl } from './connection.ts';
 export { buildJobSpec, jobIdFor, tenantOf, type JobSpec, type ParentLink } from './job-spec.ts';
 export { MAX_DELAY_MS, MAX_PRIORITY, enqueueOptionsSchema, parseEnqueueOptions, type EnqueueOptions } from './enqueue-options.ts';
 export { LaneQueues } from './lane-queues.ts';

@@ -2,7 +2,7 @@ import { MetricsTime, Worker, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { asServiceError, LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, createBlockingConnection, createProducerConnection, setTenantWindow, TenantAdmission } from '@lanes/queue';
+import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, setTenantWindow, TenantAdmission } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -120,12 +120,9 @@ export class LanesWorker {
         this.metrics.stalled.inc({ lane });
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
-      worker.on('error', (error) => {
-        const named = asServiceError('Redis', config.redisUrl, error);
-        this.#errorLog.report('error', { lane, err: { message: named instanceof Error ? named.message : error.message } }, 'worker error');
-      });
+      worker.on('error', (error) => this.#errorLog.report('error', { lane, err: { message: this.#describe(error) } }, 'worker error'));
       const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
-        onError: (error) => this.logger.warn({ lane, err: { message: error instanceof Error ? error.message : String(error) } }, 'tenant admission failed'),
+        onError: (error) => this.#errorLog.report('warn', { lane, err: { message: this.#describe(error) } }, 'tenant admission failed'),
       });
       worker.on('active', () => admission.jobStarted());
       this.#workers.set(lane, { worker, connection, admission });
@@ -140,6 +137,12 @@ export class LanesWorker {
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
     this.logger.info({ lanes: this.lanes, concurrency: this.#concurrency, tasks: catalog.names() }, 'worker started');
+  }
+
+  /** An error's message for the log; a connection failure names Redis, its URL and the cause. */
+  #describe(error: unknown): string {
+    const named = asServiceError('Redis', this.#options.config.redisUrl, error, this.#producerError);
+    return named instanceof Error ? named.message : String(named);
   }
 
   async #subscribeToCancellations(): Promise<void> {
@@ -238,7 +241,7 @@ export class LanesWorker {
 
   async #drain(deadlineMs: number): Promise<DrainReport> {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
-    await this.#subscriber?.quit().catch(() => undefined);
+    if (this.#subscriber !== undefined) await closeConnection(this.#subscriber);
     await Promise.all([...this.#workers.values()].map(({ admission }) => admission.stop()));
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
     let timer: NodeJS.Timeout | undefined;
@@ -254,11 +257,12 @@ export class LanesWorker {
         handedBack += 1;
       }
       await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      await Promise.all([...this.#workers.values()].map(({ worker }) => worker.close(true)));
+      // Bounded too: with Redis down even a forced close can wait on its connection.
+      await Promise.race([Promise.all([...this.#workers.values()].map(({ worker }) => worker.close(true))), new Promise((resolve) => setTimeout(resolve, 5000))]);
     }
-    await Promise.all([...this.#workers.values()].map(({ connection }) => connection.quit().catch(() => undefined)));
+    await Promise.all([...this.#workers.values()].map(({ connection }) => closeConnection(connection)));
     await this.client.close();
-    await this.#producer.quit().catch(() => undefined);
+    await closeConnection(this.#producer);
     await new Promise<void>((resolve) => (this.#probeServer ? this.#probeServer.close(() => resolve()) : resolve()));
     this.#errorLog.close();
     const report = { drained: outcome === 'drained', handedBack };
