@@ -2,6 +2,7 @@
 // own (so test files never see each other's jobs), and teardown that removes those keys.
 import { randomBytes } from 'node:crypto';
 import { MetricsTime, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { LANES, type Lane } from '@lanes/contracts';
 import { createBlockingConnection } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
@@ -13,7 +14,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export interface TestDashboard extends RunningDashboard {
   readonly client: LanesClient;
   readonly metrics: LanesMetrics;
-  /** Stops the server, deletes the prefix's queues and closes the client. */
+  /** Stops the server, deletes the prefix's queues and backlog history, and closes the client. */
   stop(): Promise<void>;
 }
 
@@ -34,6 +35,10 @@ export async function startTestDashboard(label: string, options: Omit<StartDashb
     async stop() {
       await running.close();
       await Promise.all(LANES.map((lane) => client.queues.get(lane).obliterate({ force: true })));
+      // The backlog history the dashboard samples lives beside the queues.
+      const redis = new Redis(REDIS_URL);
+      await redis.del(...LANES.map((lane) => `${client.prefix}:dashboard:backlog:${lane}`));
+      redis.disconnect();
       await client.close();
     },
   };
