@@ -4,14 +4,15 @@
 // returning it at once (the corpus version is bumped, so cached results go stale).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { runCli } from '../support/workers.ts';
-import { dropRagState, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
+import type { DocumentView } from '@lanes/tasks';
+import { dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
 
 const SHARED = 'Both handbooks end with the same paragraph about lighthouse keepers trimming the lamp wicks every evening at dusk.';
 const FERNS = `Ferns reproduce with spores rather than seeds, and the spores ripen in sori under each frond.\n\n${SHARED}`;
@@ -127,4 +128,27 @@ describe('documents: listing and deletion', () => {
     assert.equal((await sql(env, 'SELECT 1 FROM $schema.documents')).length, 0);
     assert.equal(await vectorCount(), 0);
   });
+
+  test('a document whose newest ingest failed is listed as failed, with the reason, while its last good version stays', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'manual.pdf');
+    await copyFile(join(FIXTURES, 'pdf', 'libtasn1-manual.pdf'), path);
+    await (await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 });
+    await eventuallyState(path, 'ready');
+    await writeFile(path, '%PDF-1.7\nthis is not a PDF any more\n');
+    await assert.rejects((await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 }));
+    const doc = await eventuallyState(path, 'failed');
+    assert.equal(doc.lastJob?.state, 'failed');
+    assert.ok((doc.lastJob?.failedReason ?? '').length > 5, JSON.stringify(doc.lastJob));
+    assert.equal(doc.pages, 36, 'the last good version is still what search sees');
+  });
+
+  async function eventuallyState(source: string, state: string): Promise<DocumentView> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const doc = (await w.rag.services.corpusDocuments.list()).find((entry) => entry.source === source);
+      if (doc?.state === state) return doc;
+      if (Date.now() > deadline) throw new Error(`${source} never became ${state}: ${JSON.stringify(doc)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 });

@@ -69,7 +69,11 @@ export async function reportJobs(client: LanesClient, handles: readonly JobRef[]
     }),
   );
   const mode = progressMode(options.json);
-  const statuses = mode === 'none' ? (await finished, await Promise.all(refs.map((ref) => client.status(ref.id)))) : await showProgress(client, refs, labels, createProgressView(mode), finished);
+  let statuses: JobStatus[];
+  if (mode === 'none') {
+    await finished;
+    statuses = await Promise.all(refs.map((ref) => client.status(ref.id)));
+  } else statuses = await showProgress(client, refs, labels, createProgressView(mode), finished);
   const waited: WaitedJob[] = refs.map((ref, i) => ({ ...ref, state: statuses[i]!.state, result: statuses[i]!.result, failedReason: statuses[i]!.failedReason }));
   waited.forEach((job, i) => {
     if (timedOut.has(job.id)) printNote(`timed out after ${options.timeoutMs} ms waiting for job ${job.id} (${labels[i]}), which is still ${job.state}`);
