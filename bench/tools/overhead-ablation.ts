@@ -9,6 +9,7 @@ import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { JobRunner } from '../../packages/worker-core/src/runtime/job-runner.ts';
 import { TaskCatalog } from '../../packages/worker-core/src/runtime/task-catalog.ts';
+import { DEFAULT_OUTAGE_POLICY } from '../../packages/worker-core/src/runtime/outage.ts';
 import { benchNoop } from '../suites/overhead/lanes-side.ts';
 import { deleteKeysByPrefix } from '../lib/redis-keys.ts';
 import { median } from '../lib/stats.ts';
@@ -34,7 +35,7 @@ function rawWorker(prefix: string, processor: (job: Job, token?: string, signal?
 }
 
 function runner(metrics: LanesMetrics): JobRunner {
-  return new JobRunner('default', { catalog: new TaskCatalog([task], {} as Redis, '{x}'), client: {} as never, logger: createLogger('warn'), metrics, inFlight: new Map() });
+  return new JobRunner('default', { catalog: new TaskCatalog([task], {} as Redis, '{x}'), client: {} as never, logger: createLogger('warn'), metrics, inFlight: new Map(), outage: DEFAULT_OUTAGE_POLICY, stopping: new AbortController().signal });
 }
 
 const sharedMetrics = new LanesMetrics({ defaultMetrics: false });

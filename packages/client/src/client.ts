@@ -1,6 +1,7 @@
 import { Job, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  asDependencyError,
   LANES,
   LanesError,
   search as searchContract,
@@ -89,8 +90,19 @@ export class LanesClient {
     return this.addSpecs<C>(specs);
   }
 
-  /** Adds pre-validated specs grouped by lane. Shared with the worker's follow-up enqueueing. */
+  /**
+   * Adds pre-validated specs grouped by lane. Shared with the worker's follow-up enqueueing.
+   * Redis down or refusing writes (maxmemory reached) rejects with DependencyUnavailableError.
+   */
   async addSpecs<C extends AnyTaskContract>(specs: readonly JobSpec[]): Promise<JobHandle<C>[]> {
+    try {
+      return await this.#addSpecs<C>(specs);
+    } catch (error) {
+      throw asDependencyError(error, 'redis');
+    }
+  }
+
+  async #addSpecs<C extends AnyTaskContract>(specs: readonly JobSpec[]): Promise<JobHandle<C>[]> {
     const handles: JobHandle<C>[] = new Array(specs.length);
     const byLane = new Map<Lane, number[]>();
     specs.forEach((spec, index) => {

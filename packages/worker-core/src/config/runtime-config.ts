@@ -1,5 +1,6 @@
 import { ConfigError } from '@lanes/contracts';
 import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
@@ -25,6 +26,8 @@ export interface RuntimeConfig {
    * a likely poison pill that takes workers down with it.
    */
   readonly maxStalledCount: number;
+  /** Jobs wait out Redis and PostgreSQL outages within this budget, backing off between tries. */
+  readonly outage: OutagePolicy;
   /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
   readonly tracing: (typeof TRACING_MODES)[number];
 }
@@ -44,6 +47,19 @@ function readRedisUrl(env: Env): string {
   return raw;
 }
 
+/** The longest delay a Node timer holds (about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function readOutagePolicy(env: Env): OutagePolicy {
+  const defaults = DEFAULT_OUTAGE_POLICY;
+  const backoffMs = envInt(env, 'LANES_OUTAGE_BACKOFF_MS', defaults.backoffMs, { min: 10, max: MAX_TIMER_MS });
+  return {
+    budgetMs: envInt(env, 'LANES_OUTAGE_BUDGET_MS', defaults.budgetMs, { min: 0, max: MAX_TIMER_MS }),
+    backoffMs,
+    backoffMaxMs: envInt(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), { min: backoffMs, max: MAX_TIMER_MS }),
+  };
+}
+
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   const prefix = envString(env, 'LANES_PREFIX', 'lanes');
   if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
@@ -59,6 +75,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
     livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
+    outage: readOutagePolicy(env),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
   };
 }

@@ -57,6 +57,7 @@ export class LanesWorker {
   readonly #producer: Redis;
   readonly #workers = new Map<Lane, { worker: Worker; connection: Redis }>();
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #stopping = new AbortController();
   readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
   #probeServer: Server | undefined;
@@ -81,7 +82,15 @@ export class LanesWorker {
   async start(): Promise<void> {
     const { config, tasks } = this.#options;
     const catalog = new TaskCatalog(tasks, this.#producer, this.client.prefix);
-    const deps = { catalog, client: this.client, logger: this.logger, metrics: this.metrics, inFlight: this.#inFlight };
+    const deps = {
+      catalog,
+      client: this.client,
+      logger: this.logger,
+      metrics: this.metrics,
+      inFlight: this.#inFlight,
+      outage: config.outage,
+      stopping: this.#stopping.signal,
+    };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
       const runner = new JobRunner(lane, deps);
@@ -207,6 +216,7 @@ export class LanesWorker {
 
   async #drain(deadlineMs: number): Promise<DrainReport> {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
+    this.#stopping.abort();
     await this.#subscriber?.quit().catch(() => undefined);
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
     let timer: NodeJS.Timeout | undefined;
