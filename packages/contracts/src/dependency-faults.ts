@@ -81,6 +81,7 @@ interface ErrorShape {
   readonly severity?: unknown;
   readonly cause?: unknown;
   readonly errors?: unknown;
+  readonly previousErrors?: unknown;
   readonly fault?: unknown;
 }
 
@@ -90,6 +91,8 @@ function classifyOne(error: ErrorShape, hint: Dependency | undefined): Infrastru
   if (code === 'DEPENDENCY_UNAVAILABLE' && typeof error.fault === 'object' && error.fault !== null) return error.fault as InfrastructureFault;
   // Driver shapes name their own dependency.
   if (error.name === 'ReplyError') {
+    // A MULTI whose queued commands were refused (OOM) aborts as a whole; ioredis keeps the refusals.
+    if (message.startsWith('EXECABORT') && Array.isArray(error.previousErrors)) return firstFault(error.previousErrors, hint);
     const kind = REDIS_REPLY_KINDS[message.split(/\s/, 1)[0] ?? ''];
     return kind === undefined ? undefined : { dependency: 'redis', kind, reason: message };
   }
@@ -105,13 +108,15 @@ function classifyOne(error: ErrorShape, hint: Dependency | undefined): Infrastru
   if (hint === undefined) return undefined;
   if (SOCKET_CODES.has(code)) return { dependency: hint, kind: code === 'ETIMEDOUT' ? 'timeout' : 'connection', reason: message || code };
   if (hint === 'postgres' && PG_CONNECTION.test(message)) return { dependency: hint, kind: /timeout/i.test(message) ? 'timeout' : 'connection', reason: message };
-  if (Array.isArray(error.errors)) {
-    for (const inner of error.errors) {
-      if (typeof inner === 'object' && inner !== null) {
-        const fault = classifyOne(inner as ErrorShape, hint);
-        if (fault !== undefined) return fault;
-      }
-    }
+  // AggregateError: one connection attempt per address (IPv4 and IPv6 of localhost).
+  return Array.isArray(error.errors) ? firstFault(error.errors, hint) : undefined;
+}
+
+function firstFault(errors: readonly unknown[], hint: Dependency | undefined): InfrastructureFault | undefined {
+  for (const inner of errors) {
+    if (typeof inner !== 'object' || inner === null) continue;
+    const fault = classifyOne(inner as ErrorShape, hint);
+    if (fault !== undefined) return fault;
   }
   return undefined;
 }
