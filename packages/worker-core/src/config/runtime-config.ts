@@ -1,5 +1,5 @@
 import { ConfigError } from '@lanes/contracts';
-import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_OUTCOME_TTL_MS, isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
@@ -28,6 +28,8 @@ export interface RuntimeConfig {
   readonly maxStalledCount: number;
   /** Jobs wait out Redis and PostgreSQL outages within this budget, backing off between tries. */
   readonly outage: OutagePolicy;
+  /** How long a finished job's outcome is kept apart from its record, for waits after retention trimmed it. */
+  readonly outcomeTtlMs: number;
   /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
   readonly tracing: (typeof TRACING_MODES)[number];
 }
@@ -76,6 +78,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
     outage: readOutagePolicy(env),
+    outcomeTtlMs: envInt(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000, max: MAX_TIMER_MS }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
   };
 }

@@ -1,8 +1,8 @@
-import { MetricsTime, Worker, type Telemetry } from 'bullmq';
+import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, createBlockingConnection, createProducerConnection } from '@lanes/queue';
+import { cancelChannel, createBlockingConnection, createProducerConnection, recordOutcome, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -112,12 +112,25 @@ export class LanesWorker {
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
       worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
+      // Emitted once BullMQ has recorded the end: retries are not ends (no finishedOn yet).
+      worker.on('completed', (job, result) => this.#keepOutcome(lane, job, { state: 'completed', result }));
+      worker.on('failed', (job, error) => {
+        if (job?.finishedOn !== undefined) this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
+      });
       this.#workers.set(lane, { worker, connection });
     }
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
     this.logger.info({ lanes: this.lanes, concurrency: this.#concurrency, tasks: catalog.names() }, 'worker started');
+  }
+
+  /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
+  #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
+    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+    recordOutcome(this.#producer, this.client.prefix, lane, job.id ?? '', outcome, this.#options.config.outcomeTtlMs).catch((error: unknown) =>
+      this.logger.debug({ jobId: job.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
+    );
   }
 
   async #subscribeToCancellations(): Promise<void> {
