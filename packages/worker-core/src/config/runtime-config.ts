@@ -1,5 +1,5 @@
 import { ConfigError } from '@lanes/contracts';
-import { DEFAULT_OUTCOME_TTL_MS, isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_OUTCOME_TTL_MS, DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   readonly outcomeTtlMs: number;
   /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
   readonly tracing: (typeof TRACING_MODES)[number];
+  /** Ready tenant jobs a lane holds before further ones wait for their tenant's turn (fair share). */
+  readonly tenantWindow: number;
 }
 
 /**
@@ -80,5 +82,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     outage: readOutagePolicy(env),
     outcomeTtlMs: envInt(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000, max: MAX_TIMER_MS }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
+    tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
   };
 }

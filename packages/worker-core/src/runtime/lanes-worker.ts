@@ -2,7 +2,7 @@ import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, createBlockingConnection, createProducerConnection, recordOutcome, type JobOutcome } from '@lanes/queue';
+import { cancelChannel, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -55,7 +55,7 @@ export class LanesWorker {
   readonly #options: LanesWorkerOptions;
   readonly #concurrency: LaneConcurrency;
   readonly #producer: Redis;
-  readonly #workers = new Map<Lane, { worker: Worker; connection: Redis }>();
+  readonly #workers = new Map<Lane, { worker: Worker; connection: Redis; admission: TenantAdmission }>();
   readonly #inFlight = new Map<string, AbortController>();
   readonly #stopping = new AbortController();
   readonly #telemetry: Telemetry | undefined;
@@ -117,8 +117,14 @@ export class LanesWorker {
       worker.on('failed', (job, error) => {
         if (job?.finishedOn !== undefined) this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
       });
-      this.#workers.set(lane, { worker, connection });
+      const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
+        onError: (error) => this.logger.warn({ lane, err: { message: error instanceof Error ? error.message : String(error) } }, 'tenant admission failed'),
+      });
+      worker.on('active', () => admission.jobStarted());
+      this.#workers.set(lane, { worker, connection, admission });
     }
+    await setTenantWindow(this.#producer, this.client.prefix, config.tenantWindow);
+    for (const { admission } of this.#workers.values()) admission.start();
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
@@ -231,6 +237,7 @@ export class LanesWorker {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
     this.#stopping.abort();
     await this.#subscriber?.quit().catch(() => undefined);
+    await Promise.all([...this.#workers.values()].map(({ admission }) => admission.stop()));
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
