@@ -5,5 +5,5 @@ export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, defineContract, parsePayload, toFiel
 export { DEPENDENCIES, DependencyUnavailableError, asDependencyError, infrastructureFault, type Dependency, type FaultKind, type InfrastructureFault } from './dependency-faults.ts';
 export { JOB_STATES, type JobRef, type JobState, type JobStatus } from './job-status.ts';
 export { ContractRegistry } from './registry.ts';
-export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, ingest, ingestPayload, rebuildIndex, rebuildIndexPayload, search, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type IngestResult, type RebuildIndexResult, type SearchHit, type SearchResponse } from './builtin/index.ts';
+export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, ingest, ingestPayload, rebuildIndex, rebuildIndexPayload, reconcile, reconcilePayload, search, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type IngestResult, type RebuildIndexResult, type ReconcileResult, type SearchHit, type SearchResponse } from './builtin/index.ts';
 export { z } from 'zod';
