@@ -6,7 +6,8 @@ import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
 import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
-import { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './errors.ts';
+import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
+import type { JobLeases } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { ChildRequest, TaskContext, TaskDefinition } from './task.ts';
@@ -19,6 +20,8 @@ export interface JobRunnerDeps {
   /** In-flight attempts by job id, so drain can abort them at the deadline. */
   readonly inFlight: Map<string, AbortController>;
   readonly outage: OutagePolicy;
+  /** The lane's lock watch: an attempt whose lock is lost stops. */
+  readonly leases: JobLeases;
   /** Aborted when the worker starts to drain: no attempt waits out an outage in place then. */
   readonly stopping: AbortSignal;
 }
@@ -29,6 +32,7 @@ interface TaskInstruments {
   readonly failed: { inc(): void };
   readonly retried: { inc(): void };
   readonly retries: { inc(): void };
+  readonly abandoned: { inc(): void };
   readonly duration: { observe(seconds: number): void };
 }
 
@@ -49,7 +53,7 @@ function isHandedOver(error: unknown): boolean {
 
 /** An outage of Redis or PostgreSQL behind this failure, if that is what it is. */
 function outageFault(error: unknown): InfrastructureFault | undefined {
-  return isPermanent(error) || isHandedOver(error) || error instanceof DrainDeadlineError ? undefined : infrastructureFault(error);
+  return isPermanent(error) || isHandedOver(error) || error instanceof DrainDeadlineError || error instanceof LockLostError ? undefined : infrastructureFault(error);
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {
@@ -152,6 +156,7 @@ export class JobRunner {
         failed: metrics.jobs.labels({ task, lane, outcome: 'failed' }),
         retried: metrics.jobs.labels({ task, lane, outcome: 'retried' }),
         retries: metrics.retries.labels({ task, lane }),
+        abandoned: metrics.jobs.labels({ task, lane, outcome: 'abandoned' }),
         duration: metrics.jobDuration.labels({ task, lane }),
       };
       this.#instruments.set(task, instruments);
@@ -166,7 +171,7 @@ export class JobRunner {
   }
 
   async #attempt(task: TaskDefinition, job: Job, token: string | undefined): Promise<unknown> {
-    const { metrics, inFlight } = this.#deps;
+    const { metrics, inFlight, leases } = this.#deps;
     const jobId = job.id ?? '';
     const logger = this.#lazyLogger(task, job);
     const instruments = this.#instrumentsFor(task.name);
@@ -184,6 +189,7 @@ export class JobRunner {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
     inFlight.set(jobId, controller);
+    const release = leases.hold(jobId, () => controller.abort(new LockLostError(jobId, leases.lockDurationMs)));
     const active = metrics.active.labels({ lane: this.#lane });
     active.inc();
     try {
@@ -195,6 +201,7 @@ export class JobRunner {
       throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
+      release();
       inFlight.delete(jobId);
       active.dec();
     }
@@ -264,6 +271,12 @@ export class JobRunner {
     if (error instanceof WaitingChildrenError || error instanceof DelayedError) return error;
     // An outage is not the job's failure: run() postpones it.
     if (outageFault(error) !== undefined) return error;
+    if (error instanceof LockLostError) {
+      // Not ours any more: nothing is written for this attempt (the job's state belongs to the worker that took it over).
+      instruments.abandoned.inc();
+      logger.warn({ err: { message: error.message } }, 'job lock lost: attempt stopped');
+      return new DelayedError();
+    }
     if (error instanceof DrainDeadlineError) {
       await job.moveToWait(token);
       logger.warn('drain deadline reached: job handed back to its lane');

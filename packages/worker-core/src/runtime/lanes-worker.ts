@@ -11,6 +11,7 @@ import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
 import { createTelemetry } from '../observability/tracing.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
+import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import type { TaskDefinition } from './task.ts';
@@ -93,7 +94,8 @@ export class LanesWorker {
     };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
-      const runner = new JobRunner(lane, deps);
+      const leases = new JobLeases(config.lockDurationMs);
+      const runner = new JobRunner(lane, { ...deps, leases });
       const connection = createBlockingConnection(config.redisUrl);
       const worker = new Worker(lane, (job, token) => runner.run(job, token), {
         connection,
@@ -111,6 +113,7 @@ export class LanesWorker {
         this.metrics.stalled.inc({ lane });
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
+      worker.on('locksRenewed', ({ jobIds }) => leases.renewed(jobIds));
       worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
       // Emitted once BullMQ has recorded the end: retries are not ends (no finishedOn yet).
       worker.on('completed', (job, result) => this.#keepOutcome(lane, job, { state: 'completed', result }));
