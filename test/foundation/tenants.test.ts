@@ -77,6 +77,44 @@ describe('tenants', () => {
     assert.deepEqual(started, ['first'], 'the cancelled held job never ran');
   });
 
+  test('LANES_TENANT_CONCURRENCY caps one tenant across workers while others run; jobs are counted per tenant', async () => {
+    const prefix = uniquePrefix('tenants-cap');
+    const client = clientFor(prefix);
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    let overlapped = false;
+    const capped = defineTask({
+      name: 'capped-work',
+      lane: 'default',
+      schema: z.object({ tenant: z.string() }),
+      handler: async ({ tenant }) => {
+        running.set(tenant, (running.get(tenant) ?? 0) + 1);
+        peak.set(tenant, Math.max(peak.get(tenant) ?? 0, running.get(tenant)!));
+        if (tenant === 'globex' && (running.get('acme') ?? 0) > 0) overlapped = true;
+        await sleep(150);
+        running.set(tenant, running.get(tenant)! - 1);
+        return tenant;
+      },
+    });
+    const env = { LANES_TENANT_CONCURRENCY: '1' };
+    const first = await startWorker(prefix, { tasks: [capped], lanes: ['default'], concurrency: 4 }, env);
+    const second = await startWorker(prefix, { tasks: [capped], lanes: ['default'], concurrency: 4 }, env);
+    workers.push(first, second);
+    const jobs = await client.enqueueBulk(capped, [
+      ...Array.from({ length: 4 }, () => ({ payload: { tenant: 'acme' }, options: { tenant: 'acme' } })),
+      ...Array.from({ length: 2 }, () => ({ payload: { tenant: 'globex' }, options: { tenant: 'globex' } })),
+    ]);
+    await Promise.all(jobs.map((job) => job.wait({ timeoutMs: 20_000 })));
+    assert.equal(peak.get('acme'), 1, 'acme never ran two jobs at once, on either worker');
+    assert.equal(peak.get('globex'), 1);
+    assert.ok(overlapped, "globex's jobs ran while acme's were running: the cap is per tenant");
+    const counted = await Promise.all([first, second].map(async (worker) => (await worker.metrics.tenantJobs.get()).values));
+    const completed = (tenant: string): number =>
+      counted.flat().filter((v) => v.labels.tenant === tenant && v.labels.outcome === 'completed').reduce((sum, v) => sum + v.value, 0);
+    assert.equal(completed('acme'), 4);
+    assert.equal(completed('globex'), 2);
+  });
+
   test('a malformed tenant is refused at enqueue, naming options.tenant', async () => {
     const client = clientFor(uniquePrefix('tenants-bad'));
     await assert.rejects(client.enqueue(tenantWork, { label: 'x' }, { tenant: '' }), /options\.tenant/);

@@ -127,7 +127,9 @@ export class LanesClient {
     await Promise.all(
       [...byLane].map(async ([lane, indexes]) => {
         const laneSpecs = await this.#holdForTenants(lane, indexes.map((i) => specs[i]!));
-        const jobs = await this.#queues.get(lane).addBulk(laneSpecs);
+        const queue = this.#queues.get(lane);
+        // One job is one script call; addBulk wraps even a single job in a MULTI transaction.
+        const jobs = laneSpecs.length === 1 ? [await queue.add(laneSpecs[0]!.name, laneSpecs[0]!.data, laneSpecs[0]!.opts)] : await queue.addBulk(laneSpecs);
         jobs.forEach((job, j) => {
           handles[indexes[j]!] = this.#handle<C>({ id: job.id!, task: job.name, queue: lane });
         });

@@ -34,6 +34,8 @@ export interface RuntimeConfig {
   readonly tracing: (typeof TRACING_MODES)[number];
   /** Ready tenant jobs a lane holds before further ones wait for their tenant's turn (fair share). */
   readonly tenantWindow: number;
+  /** Jobs of one tenant running at once across all workers; 0 for no limit. */
+  readonly tenantConcurrency: number;
 }
 
 /**
@@ -83,5 +85,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     outcomeTtlMs: envInt(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000, max: MAX_TIMER_MS }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
     tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
+    tenantConcurrency: envInt(env, 'LANES_TENANT_CONCURRENCY', 0, { min: 0 }),
   };
 }

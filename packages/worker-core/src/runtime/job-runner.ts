@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, parsePayload, PermanentError, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
-import { buildJobSpec } from '@lanes/queue';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
+import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
@@ -10,7 +10,8 @@ import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildre
 import type { JobLeases } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import type { TaskCatalog } from './task-catalog.ts';
-import type { ChildRequest, TaskContext, TaskDefinition } from './task.ts';
+import type { TenantLimit } from './tenant-limit.ts';
+import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -24,6 +25,8 @@ export interface JobRunnerDeps {
   readonly leases: JobLeases;
   /** Aborted when the worker starts to drain: no attempt waits out an outage in place then. */
   readonly stopping: AbortSignal;
+  /** The per-tenant concurrency limit shared by all workers, when one is configured. */
+  readonly tenantLimit?: TenantLimit;
 }
 
 /** Metric children bound to one task and lane once, so the per-job path does no label hashing. */
@@ -54,6 +57,20 @@ function isHandedOver(error: unknown): boolean {
 /** An outage of Redis or PostgreSQL behind this failure, if that is what it is. */
 function outageFault(error: unknown): InfrastructureFault | undefined {
   return isPermanent(error) || isHandedOver(error) || error instanceof DrainDeadlineError || error instanceof LockLostError ? undefined : infrastructureFault(error);
+}
+
+/** The parent a child was spawned by: BullMQ records it as `{ id, queue: "{prefix}:lane" }`. */
+function parentOf(job: Job, client: LanesClient): ParentJob | undefined {
+  const id = job.parent?.id;
+  const queueKey = job.parent?.queueKey ?? '';
+  const lane = queueKey.slice(queueKey.lastIndexOf(':') + 1);
+  if (id === undefined || !isLane(lane)) return undefined;
+  return {
+    id,
+    lane,
+    // BullMQ's progress update needs the job id only, not the parent's data.
+    progress: (value) => new Job(client.queues.get(lane), '', {}, {}, id).updateProgress(value),
+  };
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {
@@ -97,7 +114,9 @@ export class JobRunner {
     try {
       const rateWait = await catalog.rateWait(task);
       if (rateWait > 0) return await this.#postpone(job, token, rateWait);
-      return await this.#attempt(task, job, token);
+      const tenant = tenantOf(job);
+      if (tenant === undefined) return await this.#attempt(task, job, token);
+      return await this.#attemptForTenant(task, job, token, tenant);
     } finally {
       catalog.release(task);
     }
@@ -138,6 +157,29 @@ export class JobRunner {
         }
         await sleep(delayMs, undefined, { signal: stopping }).catch(() => undefined);
       }
+    }
+  }
+
+  /** A tenant's job: within its tenant's limit (postponed, not failed, when at it), counted per tenant. */
+  async #attemptForTenant(task: TaskDefinition, job: Job, token: string | undefined, tenant: string): Promise<unknown> {
+    const { tenantLimit, metrics } = this.#deps;
+    const jobId = job.id ?? '';
+    if (tenantLimit !== undefined && !(await tenantLimit.acquire(tenant, jobId, task.timeoutMs))) {
+      return this.#postpone(job, token, gateDelayMs());
+    }
+    const label = metrics.tenantLabel(tenant);
+    try {
+      const result = await this.#attempt(task, job, token);
+      metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'completed' }).inc();
+      return result;
+    } catch (error) {
+      // Postponed, suspended or waiting out an outage: not a failure of the tenant's job.
+      if (!isHandedOver(error) && outageFault(error) === undefined) {
+        metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'failed' }).inc();
+      }
+      throw error;
+    } finally {
+      await tenantLimit?.release(tenant, jobId);
     }
   }
 
@@ -235,6 +277,7 @@ export class JobRunner {
     const lane = this.#lane;
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
+      parent: parentOf(job, client),
       signal,
       get logger() {
         return logger();

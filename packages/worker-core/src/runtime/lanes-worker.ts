@@ -14,6 +14,7 @@ import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
+import { TenantLimit } from './tenant-limit.ts';
 import type { TaskDefinition } from './task.ts';
 
 export type LaneConcurrency = Readonly<Record<Lane, number>>;
@@ -91,6 +92,9 @@ export class LanesWorker {
       inFlight: this.#inFlight,
       outage: config.outage,
       stopping: this.#stopping.signal,
+      ...(config.tenantConcurrency > 0 && {
+        tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
+      }),
     };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
