@@ -41,7 +41,7 @@ describe('reconciling half-written documents', () => {
 
   before(async () => {
     await server.start();
-    env = ragTestEnv('reconcile', openaiEnv(server, { LOG_LEVEL: 'warn', LANES_RECONCILE_CRON: 'off', LANES_CHUNK_TOKENS: '64', LANES_CHUNK_OVERLAP: '0', LANES_EMBED_CHUNKS_PER_JOB: '2' }));
+    env = ragTestEnv('reconcile', openaiEnv(server, { LOG_LEVEL: 'warn', LANES_CHUNK_TOKENS: '64', LANES_CHUNK_OVERLAP: '0', LANES_EMBED_CHUNKS_PER_JOB: '2' }));
   });
 
   after(async () => {
