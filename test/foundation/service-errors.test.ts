@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { ingest, ServiceUnavailableError } from '@lanes/contracts';
+import { DependencyUnavailableError, ingest } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { createLogger, RepeatedErrorLog } from '@lanes/worker-core';
 import { Database } from '@lanes/tasks';
@@ -34,13 +34,14 @@ describe('errors name the service and its redacted URL', () => {
     pgPort = await closedPort();
   });
 
-  test('the client: enqueue and status fail with ServiceUnavailableError naming Redis, not ioredis retry wording', async () => {
+  test('the client: enqueue and status fail with DependencyUnavailableError naming Redis, not ioredis retry wording', async () => {
     const client = new LanesClient({ redisUrl: `redis://:hunter2@127.0.0.1:${redisPort}`, prefix: uniquePrefix('down') });
     try {
       for (const attempt of [() => client.enqueue(ingest, { text: 't', source: 's' }), () => client.status('x')]) {
         await assert.rejects(attempt(), (error: unknown) => {
-          assert.ok(error instanceof ServiceUnavailableError, String(error));
-          assert.equal(error.code, 'SERVICE_UNAVAILABLE');
+          assert.ok(error instanceof DependencyUnavailableError, String(error));
+          assert.equal(error.code, 'DEPENDENCY_UNAVAILABLE');
+          assert.equal(error.fault.dependency, 'redis');
           assert.equal(error.message, `cannot reach Redis at redis://:***@127.0.0.1:${redisPort} (connection refused)`);
           return true;
         });

@@ -1,12 +1,11 @@
 import express, { type Express } from 'express';
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
-import { createLogger } from '@lanes/worker-core';
+import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { requireToken } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import { notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
-import { createDashboardMetrics } from './metrics.ts';
 import { logQueueErrors } from './queue-errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { documentRoutes } from './routes/documents.ts';
@@ -25,7 +24,7 @@ const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function createDashboard(options: DashboardOptions): Express {
   const { client } = options;
-  const metrics = options.metrics ?? createDashboardMetrics();
+  const metrics = options.metrics ?? new LanesMetrics();
   const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
   const search: SearchFunction = options.search ?? ((query, k) => client.search(query, { k }));

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { asServiceError, InvalidPayloadError, LanesError, ServiceUnavailableError, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
+import { asDependencyError, DependencyUnavailableError, InvalidPayloadError, LanesError, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 import { HttpError, type ErrorBody } from './errors.ts';
 import { redactString } from './redact.ts';
@@ -23,13 +23,10 @@ export function dataFields(issues: readonly FieldIssue[]): FieldIssue[] {
 
 /**
  * Maps every error a route can raise to one HTTP answer; unexpected ones are logged, never
- * echoed. A connection failure that is not already typed (PostgreSQL's are, by the store)
- * comes from the lane queues, so it is reported as Redis at `redisUrl`.
+ * echoed. An outage not typed yet comes from the lane queues: it is named as Redis at `redisUrl`.
  */
-export function toHttpError(raw: unknown, redisUrl: string): HttpError {
-  const error = asServiceError('Redis', redisUrl, raw);
+export function toHttpError(error: unknown, redisUrl: string): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof ServiceUnavailableError) return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   if (error instanceof InvalidPayloadError) return new HttpError(400, error.message, { fields: dataFields(error.issues), code: error.code });
   if (error instanceof UnknownTaskError) return new HttpError(400, error.message, { fields: [{ field: 'task', message: error.message }], code: error.code });
   if (isBodyParserError(error)) {
@@ -45,6 +42,9 @@ export function toHttpError(raw: unknown, redisUrl: string): HttpError {
     if (error.code === 'JOB_FAILED') return new HttpError(502, redactString(error.message), { code: error.code });
     if (error.code === 'DEPENDENCY_TIMEOUT') return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   }
+  // Redis (the routes' store; PostgreSQL errors arrive already typed) down or refusing writes.
+  const named = asDependencyError(error, 'redis', { url: redisUrl });
+  if (named instanceof DependencyUnavailableError) return new HttpError(503, redactString(named.message), { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   return new HttpError(500, 'internal error', { code: 'INTERNAL' });
 }
 

@@ -7,6 +7,5 @@ export { readOverview, OVERVIEW_METRIC_NAMES, THROUGHPUT_WINDOW_MINUTES, type Ov
 export { findJobs, type JobQuery, type JobSearchResult } from './job-finder.ts';
 export type { JobView } from './job-view.ts';
 export { redact, redactString } from './redact.ts';
-export { createDashboardMetrics, MISNAMED_DEFAULT_GAUGES } from './metrics.ts';
 export { HttpError } from './errors.ts';
 export { readSeries, sampleBacklog, SERIES_RANGES, type OverviewSeries, type SeriesRange, type UsageSource } from './series.ts';

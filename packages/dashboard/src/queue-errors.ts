@@ -1,4 +1,4 @@
-import { asServiceError, LANES } from '@lanes/contracts';
+import { asDependencyError, LANES } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import { RepeatedErrorLog, type Logger } from '@lanes/worker-core';
 import { redactString } from './redact.ts';
@@ -13,7 +13,7 @@ export function logQueueErrors(client: LanesClient, logger: Logger): void {
   const log = new RepeatedErrorLog(logger);
   for (const lane of LANES) {
     client.queues.get(lane).on('error', (error: Error) => {
-      const named = asServiceError('Redis', client.redisUrl, error);
+      const named = asDependencyError(error, 'redis', { url: client.redisUrl });
       log.report('warn', { lane, err: { message: redactString(named instanceof Error ? named.message : String(named)) } }, 'queue connection error');
     });
   }

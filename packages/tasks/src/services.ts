@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { asServiceError } from '@lanes/contracts';
+import { asDependencyError } from '@lanes/contracts';
 import { createProducerConnection, hashTaggedPrefix } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import { createLogger, LanesMetrics, RateBudget, type Logger, type RuntimeConfig } from '@lanes/worker-core';
@@ -48,7 +48,7 @@ export interface RagServices {
   readonly logger: Logger;
   /** Every space with a vector table, for garbage collection and index rebuilds. */
   allSpaces(): Promise<EmbeddingSpace[]>;
-  /** A Redis connection failure as ServiceUnavailableError naming Redis, its URL and the cause; other errors unchanged. */
+  /** A Redis outage as DependencyUnavailableError naming Redis, its URL and the cause; other errors unchanged. */
   nameFailure(error: unknown): unknown;
   close(): Promise<void>;
 }
@@ -151,7 +151,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       metrics,
       logger,
       allSpaces: () => listSpaces(db),
-      nameFailure: (error) => asServiceError('Redis', runtime.redisUrl, error, redisError),
+      nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...(redisError !== undefined && { lastConnectionError: redisError }) }),
       close: async () => {
         await extractor.close();
         await client.close();

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { asServiceError, LANES } from '@lanes/contracts';
+import { asDependencyError, LANES } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LanesMetrics, type Logger } from '@lanes/worker-core';
 import { redisOf, withTimeout } from '../lane-redis.ts';
@@ -33,7 +33,7 @@ export function probeRoutes(options: ProbeRoutesOptions): Router {
       try {
         return await (await redisOf(client.queues.get(LANES[0]))).ping();
       } catch (error) {
-        throw asServiceError('Redis', client.redisUrl, error);
+        throw asDependencyError(error, 'redis', { url: client.redisUrl });
       }
     },
   };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
-import { asServiceError } from '@lanes/contracts';
+import { asDependencyError } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 
 export type DbClient = pg.PoolClient;
@@ -31,12 +31,13 @@ export class Database {
   readonly #typed = new WeakSet<pg.PoolClient>();
   readonly #broken = new WeakSet<pg.PoolClient>();
   readonly #logger: Logger | undefined;
+  /** Named (password masked) when PostgreSQL cannot be reached. */
   readonly #url: string;
 
   constructor(options: DatabaseOptions) {
     this.schema = options.schema;
-    this.#url = options.url;
     this.#logger = options.logger;
+    this.#url = options.url;
     const searchPath = options.schema === 'public' ? 'public' : `${options.schema},public`;
     this.pool = new pg.Pool({
       connectionString: options.url,
@@ -56,22 +57,20 @@ export class Database {
   }
 
   /**
-   * Failures to connect, and connections lost mid-query, become ServiceUnavailableError naming
-   * PostgreSQL and its (redacted) URL; SQL errors with their own SQLSTATE pass through unchanged.
+   * Runs `fn` on a pooled connection. An outage (refused or lost connection, shutdown, out of
+   * memory) surfaces as DependencyUnavailableError('postgres'), so the runtime waits it out
+   * instead of failing the job; an unreachable server is named with its URL (password masked).
    */
-  #serviceError(error: unknown): unknown {
-    const sqlState = typeof error === 'object' && error !== null && 'severity' in error ? String((error as { code?: unknown }).code ?? '') : null;
-    if (sqlState !== null && !/^(08|28|57P0)/.test(sqlState)) return error;
-    return asServiceError('PostgreSQL', this.#url, error);
+  async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
+    try {
+      return await this.#withClient(fn, options);
+    } catch (error) {
+      throw asDependencyError(error, 'postgres', { url: this.#url });
+    }
   }
 
-  async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.#serviceError(error);
-    }
+  async #withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean }): Promise<T> {
+    const client = await this.pool.connect();
     // pg-pool drops its own 'error' listener while a client is checked out: without ours, a
     // connection lost mid-query (PostgreSQL restarting) is an unhandled 'error' event that
     // kills the process. The query in flight fails on its own; the connection is discarded.
@@ -86,8 +85,6 @@ export class Database {
         this.#typed.add(client);
       }
       return await fn(client);
-    } catch (error) {
-      throw this.#serviceError(error);
     } finally {
       client.off('error', onError);
       // A connection that failed, or whose ROLLBACK failed, is in an unknown state: destroy it.

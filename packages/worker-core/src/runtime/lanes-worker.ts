@@ -1,8 +1,8 @@
-import { MetricsTime, Worker, type Telemetry } from 'bullmq';
+import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { asServiceError, LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, setTenantWindow, TenantAdmission } from '@lanes/queue';
+import { asDependencyError, LANES, type Lane } from '@lanes/contracts';
+import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -12,6 +12,7 @@ import { startProbeServer, type ProbeResult, type Probes } from '../observabilit
 import { createTelemetry } from '../observability/tracing.ts';
 import { RepeatedErrorLog } from '../observability/repeated-errors.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
+import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import { TenantLimit } from './tenant-limit.ts';
@@ -59,6 +60,7 @@ export class LanesWorker {
   readonly #producer: Redis;
   readonly #workers = new Map<Lane, { worker: Worker; connection: Redis; admission: TenantAdmission }>();
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #stopping = new AbortController();
   readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
   #probeServer: Server | undefined;
@@ -96,13 +98,16 @@ export class LanesWorker {
       logger: this.logger,
       metrics: this.metrics,
       inFlight: this.#inFlight,
+      outage: config.outage,
+      stopping: this.#stopping.signal,
       ...(config.tenantConcurrency > 0 && {
         tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
       }),
     };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
-      const runner = new JobRunner(lane, deps);
+      const leases = new JobLeases(config.lockDurationMs);
+      const runner = new JobRunner(lane, { ...deps, leases });
       const connection = createBlockingConnection(config.redisUrl);
       const worker = new Worker(lane, (job, token) => runner.run(job, token), {
         connection,
@@ -120,7 +125,13 @@ export class LanesWorker {
         this.metrics.stalled.inc({ lane });
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
+      worker.on('locksRenewed', ({ jobIds }) => leases.renewed(jobIds));
       worker.on('error', (error) => this.#errorLog.report('error', { lane, err: { message: this.#describe(error) } }, 'worker error'));
+      // Emitted once BullMQ has recorded the end: retries are not ends (no finishedOn yet).
+      worker.on('completed', (job, result) => this.#keepOutcome(lane, job, { state: 'completed', result }));
+      worker.on('failed', (job, error) => {
+        if (job?.finishedOn !== undefined) this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
+      });
       const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
         onError: (error) => this.#errorLog.report('warn', { lane, err: { message: this.#describe(error) } }, 'tenant admission failed'),
       });
@@ -130,7 +141,7 @@ export class LanesWorker {
     try {
       await setTenantWindow(this.#producer, this.client.prefix, config.tenantWindow);
     } catch (error) {
-      throw asServiceError('Redis', config.redisUrl, error, this.#producerError);
+      throw this.#named(error);
     }
     for (const { admission } of this.#workers.values()) admission.start();
     await this.#subscribeToCancellations();
@@ -139,10 +150,23 @@ export class LanesWorker {
     this.logger.info({ lanes: this.lanes, concurrency: this.#concurrency, tasks: catalog.names() }, 'worker started');
   }
 
-  /** An error's message for the log; a connection failure names Redis, its URL and the cause. */
+  /** A Redis outage as DependencyUnavailableError naming Redis, its URL and the cause. */
+  #named(error: unknown): unknown {
+    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...(this.#producerError !== undefined && { lastConnectionError: this.#producerError }) });
+  }
+
+  /** An error's message for the log. */
   #describe(error: unknown): string {
-    const named = asServiceError('Redis', this.#options.config.redisUrl, error, this.#producerError);
+    const named = this.#named(error);
     return named instanceof Error ? named.message : String(named);
+  }
+
+  /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
+  #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
+    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+    recordOutcome(this.#producer, this.client.prefix, lane, job.id ?? '', outcome, this.#options.config.outcomeTtlMs).catch((error: unknown) =>
+      this.logger.debug({ jobId: job.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
+    );
   }
 
   async #subscribeToCancellations(): Promise<void> {
@@ -241,6 +265,7 @@ export class LanesWorker {
 
   async #drain(deadlineMs: number): Promise<DrainReport> {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
+    this.#stopping.abort();
     if (this.#subscriber !== undefined) await closeConnection(this.#subscriber);
     await Promise.all([...this.#workers.values()].map(({ admission }) => admission.stop()));
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
