@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { LanesClient, JobFailedError, WaitTimeoutError } from '@lanes/client';
 import { LanesError } from '@lanes/contracts';
 import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
-import { laneCounts, RELIABILITY_TASKS, runLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import { freePort } from '../support/servers.ts';
+import { dropRagState, ragTestEnv } from '../rag/helpers.ts';
+import { laneCounts, RELIABILITY_TASKS, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
 import { relEcho } from './tasks.ts';
 
 const ROUNDS = 5;
@@ -89,6 +91,23 @@ describe('no lost completions', () => {
     const first = await producer.status(handles[0]!.id);
     assert.equal(first.state, 'completed', 'a trimmed job still reads as completed while its outcome is kept');
     assert.deepEqual(first.result, { value: 0 });
+
+    // So does the HTTP API's job view.
+    const dashboardEnv = ragTestEnv('ends-dash', { LANES_PREFIX: prefix, LOG_LEVEL: 'warn' });
+    const port = await freePort();
+    const dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], dashboardEnv);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await eventually(async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+      const shown = await fetch(`${base}/api/jobs/${handles[0]!.id}`);
+      assert.equal(shown.status, 200, 'a trimmed job is still shown while its outcome is kept');
+      const view = (await shown.json()) as { state: string; result: unknown };
+      assert.equal(view.state, 'completed');
+      assert.deepEqual(view.result, { value: 0 });
+    } finally {
+      await dashboard.stop(5000);
+      await dropRagState(dashboardEnv).catch(() => undefined);
+    }
     t.diagnostic(`${TRIMMED_BURST} jobs ended, ${kept} job records kept by retention, ${TRIMMED_BURST} results delivered`);
   });
 });

@@ -126,4 +126,39 @@ describe('reconciling half-written documents', () => {
     assert.deepEqual(integrity(await snapshotCorpus(env.DATABASE_URL!, env.LANES_PG_SCHEMA!)), CLEAN);
     t.diagnostic(`rolled back 3 stagings (${runs.map((r) => JSON.stringify(r)).join(', ')}); ${snapshot.vectors} vectors left, 0 orphans; rows duplicated 0`);
   });
+
+  test('a staging whose job vanished after all its vectors were written is finished', { timeout: 120_000 }, async (t) => {
+    const own = ragTestEnv('reconcile-finish', { LOG_LEVEL: 'warn', LANES_CHUNK_TOKENS: '64', LANES_CHUNK_OVERLAP: '0', LANES_EMBED_CHUNKS_PER_JOB: '2' });
+    const spawned: WorkerProcess[] = [];
+    const ownClient = new LanesClient({ redisUrl: REDIS_URL, prefix: own.LANES_PREFIX! });
+    const spawn = (lanes: string): WorkerProcess => {
+      const w = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: own.LANES_PREFIX!, env: own, builtins: true, args: ['--queues', lanes] });
+      spawned.push(w);
+      return w;
+    };
+    try {
+      // The ingest runs on the low lane, its batch-embed children on default: the worker of the
+      // low lane stages and suspends, then stops, so nobody resumes the parent to promote.
+      const stager = spawn('low');
+      const handle = await ownClient.enqueue(ingest, { text: text('delta', 6), source: 'd.txt' }, { lane: 'low' });
+      const low = ownClient.queues.get('low');
+      await eventually(async () => ((await low.getJobState(handle.id)) === 'waiting-children' ? true : undefined), 60_000, 'the ingest to stage and wait for its children');
+      await stager.stop();
+      spawn('default');
+      await eventually(async () => ((await low.getJobState(handle.id)) === 'waiting' ? true : undefined), 60_000, 'every child to complete');
+      // The job vanishes with its vectors all written.
+      await (await ownClient.locate(handle.id))!.job.remove();
+      spawn('low');
+      const result = (await (await ownClient.enqueue(reconcile, {})).wait({ timeoutMs: 60_000 })) as ReconcileResult;
+      assert.deepEqual(result, { examined: 1, finished: 1, rolledBack: 0, skipped: false });
+      const snapshot = await snapshotCorpus(own.DATABASE_URL!, own.LANES_PG_SCHEMA!);
+      assert.deepEqual(integrity(snapshot), CLEAN);
+      assert.equal(snapshot.ready, 1, 'd.txt is live');
+      t.diagnostic(`finished 1 staging of ${snapshot.liveChunks} chunks whose job had vanished`);
+    } finally {
+      await Promise.all(spawned.map((w) => w.stop(5000)));
+      await ownClient.close();
+      await dropRagState(own).catch(() => undefined);
+    }
+  });
 });

@@ -58,8 +58,23 @@ export function listedJobView(job: Job, lane: Lane, state: BullState): JobView {
   return toJobView(job, lane, toJobStatus(job, lane, state));
 }
 
-/** Looks a job up by id in every lane; null when no lane knows it. */
+/**
+ * Looks a job up by id in every lane, then (once retention trimmed its record) among the
+ * outcomes kept apart; null when nothing is known of it.
+ */
 export async function findJobById(client: LanesClient, id: string): Promise<JobView | null> {
   const found = await client.locate(id);
-  return found === null ? null : toJobView(found.job, found.lane, toJobStatus(found.job, found.lane, found.state));
+  if (found !== null) return toJobView(found.job, found.lane, toJobStatus(found.job, found.lane, found.state));
+  const kept = await client.status(id);
+  if (kept.state === 'unknown') return null;
+  return {
+    ...kept,
+    failedReason: kept.failedReason === null ? null : (redact(kept.failedReason) as string),
+    result: redact(kept.result),
+    source: null,
+    data: null,
+    createdAt: null,
+    processedAt: null,
+    finishedAt: null,
+  };
 }
