@@ -27,9 +27,13 @@ export const documentsCommand: CliCommand = {
       if (values.json) printJson({ documents });
       else if (documents.length === 0) printLine('no documents');
       else {
-        printLine(['STATE'.padEnd(8), 'PAGES'.padStart(6), 'CHUNKS'.padStart(7), 'UPDATED'.padEnd(20), 'SOURCE'].join('  '));
+        // A tenant column only where documents have tenants.
+        const tenantWidth = Math.max(0, ...documents.map((doc) => (doc.tenant ?? '').length));
+        const tenant = (text: string): string[] => (tenantWidth === 0 ? [] : [text.padEnd(Math.max(6, tenantWidth))]);
+        printLine(['STATE'.padEnd(8), ...tenant('TENANT'), 'PAGES'.padStart(6), 'CHUNKS'.padStart(7), 'UPDATED'.padEnd(20), 'SOURCE'].join('  '));
         for (const doc of documents) {
-          printLine([doc.state.padEnd(8), String(doc.pages).padStart(6), String(doc.chunks).padStart(7), doc.updatedAt.slice(0, 19).replace('T', ' ').padEnd(20), doc.source].join('  '));
+          const updated = doc.updatedAt.slice(0, 19).replace('T', ' ');
+          printLine([doc.state.padEnd(8), ...tenant(doc.tenant ?? '-'), String(doc.pages).padStart(6), String(doc.chunks).padStart(7), updated.padEnd(20), doc.source].join('  '));
         }
       }
       return EXIT_OK;
