@@ -13,6 +13,8 @@ export interface ExtractionLimits {
   readonly maxPages: number;
   /** Heap cap of each extraction thread. */
   readonly maxHeapMb: number;
+  /** Time bound of one document's extraction and chunking. */
+  readonly timeoutMs: number;
   readonly pagesPerSlice: number;
 }
 
@@ -32,9 +34,25 @@ export interface DocumentInput {
 // The sibling module with this file's own extension: `.ts` when run from source, `.js` when built.
 const ISOLATED_MODULE = new URL(`./isolated-extract${extname(import.meta.url)}`, import.meta.url);
 
-/** The threads one process extracts documents in; `threads` documents at a time, others queue. */
-export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb'>, threads: number): DocumentExtractor {
-  return new ExtractionPool({ moduleUrl: ISOLATED_MODULE, exportName: 'extractAndChunk', size: threads, maxHeapMb: limits.maxHeapMb });
+/**
+ * Texts up to this size chunk in well under a second (chunking is linear), so they may use a
+ * thread kept for them. PDFs never count as small: their cost does not follow their size.
+ */
+const SMALL_TEXT_BYTES = 1024 * 1024;
+
+/**
+ * The threads one process extracts documents in: `threads` documents at a time, others queue,
+ * and one more thread for small texts, so a 35-byte note never waits behind a huge PDF.
+ */
+export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb' | 'timeoutMs'>, threads: number): DocumentExtractor {
+  return new ExtractionPool({
+    moduleUrl: ISOLATED_MODULE,
+    exportName: 'extractAndChunk',
+    size: threads,
+    reservedForSmall: 1,
+    maxHeapMb: limits.maxHeapMb,
+    timeoutMs: limits.timeoutMs,
+  });
 }
 
 async function hashFile(path: string, prefix: string): Promise<string> {
@@ -93,7 +111,7 @@ export async function extractDocument(
     maxPages: limits.maxPages,
     pagesPerSlice: limits.pagesPerSlice,
   };
-  const output = await extractor.run(request, options);
+  const output = await extractor.run(request, { ...options, small: input.kind !== 'pdf' && input.bytes <= SMALL_TEXT_BYTES });
   if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
   return output;
 }
