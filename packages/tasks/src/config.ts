@@ -52,7 +52,7 @@ export interface RagConfig {
   readonly allowedRoots: readonly string[];
   readonly embedding: EmbeddingConfig;
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly pagesPerSlice: number; readonly threads: number };
+  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: { readonly m: number; readonly efConstruction: number };
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
@@ -147,6 +147,8 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       maxPages: envInt(env, 'LANES_MAX_PDF_PAGES', 10_000, { min: 1 }),
       maxHeapMb: envInt(env, 'LANES_EXTRACT_HEAP_MB', 1024, { min: 64 }),
       timeoutMs: envInt(env, 'LANES_EXTRACT_TIMEOUT_MS', 10 * 60_000, { min: 100, max: 2 ** 31 - 1 }),
+      maxMemoryMb: envInt(env, 'LANES_EXTRACT_MEMORY_MB', 1536, { min: 64 }),
+      maxTextChars: envInt(env, 'LANES_MAX_TEXT_CHARS', 50_000_000, { min: 1000 }),
       pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
       // Half the cores: the event loop, the embedder and PostgreSQL need the rest.
       threads: envInt(env, 'LANES_EXTRACT_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),

@@ -15,6 +15,10 @@ export interface ExtractionLimits {
   readonly maxHeapMb: number;
   /** Time bound of one document's extraction and chunking. */
   readonly timeoutMs: number;
+  /** Memory of one extraction thread, heap and buffers. */
+  readonly maxMemoryMb: number;
+  /** Characters of text one document may yield. */
+  readonly maxTextChars: number;
   readonly pagesPerSlice: number;
 }
 
@@ -44,13 +48,14 @@ const SMALL_TEXT_BYTES = 1024 * 1024;
  * The threads one process extracts documents in: `threads` documents at a time, others queue,
  * and one more thread for small texts, so a 35-byte note never waits behind a huge PDF.
  */
-export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb' | 'timeoutMs'>, threads: number): DocumentExtractor {
+export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb' | 'maxMemoryMb' | 'timeoutMs'>, threads: number): DocumentExtractor {
   return new ExtractionPool({
     moduleUrl: ISOLATED_MODULE,
     exportName: 'extractAndChunk',
     size: threads,
     reservedForSmall: 1,
     maxHeapMb: limits.maxHeapMb,
+    maxMemoryMb: limits.maxMemoryMb,
     timeoutMs: limits.timeoutMs,
   });
 }
@@ -109,6 +114,7 @@ export async function extractDocument(
     ...(input.text !== undefined && { text: input.text }),
     chunking,
     maxPages: limits.maxPages,
+    maxTextChars: limits.maxTextChars,
     pagesPerSlice: limits.pagesPerSlice,
   };
   const output = await extractor.run(request, { ...options, small: input.kind !== 'pdf' && input.bytes <= SMALL_TEXT_BYTES });

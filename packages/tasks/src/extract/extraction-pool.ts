@@ -21,6 +21,11 @@ export interface ExtractionPoolOptions {
    */
   readonly reservedForSmall?: number;
   readonly maxHeapMb: number;
+  /**
+   * Memory one thread may hold, V8 heap and buffers outside it (decoded PDF streams live in
+   * ArrayBuffers the heap cap does not see); a thread over it is killed and its job fails.
+   */
+  readonly maxMemoryMb: number;
   /** A job still running after this long fails for good and its thread is killed. */
   readonly timeoutMs: number;
   readonly maxJobsPerThread?: number;
@@ -29,6 +34,14 @@ export interface ExtractionPoolOptions {
 
 export class ExtractionCrashedError extends PermanentError {}
 export class ExtractionTimeoutError extends PermanentError {}
+export class ExtractionMemoryError extends PermanentError {}
+
+/**
+ * How often a busy thread's memory is read. A decompression bomb inflates at about 200 MB/s
+ * here, so a sample every 20 ms overshoots the limit by a few MB at most.
+ */
+const MEMORY_SAMPLE_MS = 20;
+const MIB = 1024 * 1024;
 
 interface Job<I, O, P> {
   readonly input: I;
@@ -180,9 +193,30 @@ export class ExtractionPool<I, O, P> {
       () => fail(new ExtractionTimeoutError(`extraction took longer than ${this.#options.timeoutMs} ms (LANES_EXTRACT_TIMEOUT_MS)`)),
       this.#options.timeoutMs,
     );
+    // Read from outside: the thread may be inside one long synchronous decode. The statistics
+    // are gathered by an interrupt in the thread, so they arrive even then.
+    let sampling = false;
+    const sampler = setInterval(() => {
+      if (sampling) return;
+      sampling = true;
+      worker.getHeapStatistics().then(
+        (stats) => {
+          sampling = false;
+          const usedMb = (stats.used_heap_size + stats.external_memory) / MIB;
+          if (usedMb > this.#options.maxMemoryMb) {
+            fail(new ExtractionMemoryError(`extraction used more than ${this.#options.maxMemoryMb} MB of memory (LANES_EXTRACT_MEMORY_MB)`));
+          }
+        },
+        () => {
+          sampling = false;
+        },
+      );
+    }, MEMORY_SAMPLE_MS);
+    sampler.unref();
     const cleanup = (): void => {
       settled = true;
       clearTimeout(timer);
+      clearInterval(sampler);
       job.signal?.removeEventListener('abort', onAbort);
       worker.off('message', onMessage);
       worker.off('error', onError);

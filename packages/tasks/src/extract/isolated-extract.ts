@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
 import type { DocumentKind } from './detect.ts';
-import { extractPdfText } from './pdf.ts';
+import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
 
 export interface IsolatedExtractInput {
@@ -18,6 +18,7 @@ export interface IsolatedExtractInput {
   readonly text?: string;
   readonly chunking: ChunkOptions;
   readonly maxPages: number;
+  readonly maxTextChars: number;
   readonly pagesPerSlice: number;
 }
 
@@ -42,6 +43,7 @@ export async function extractAndChunk(input: IsolatedExtractInput, report: (prog
     if (input.kind === 'pdf') {
       const pdf = await extractPdfText(bytes, input.source, {
         maxPages: input.maxPages,
+        maxTextChars: input.maxTextChars,
         pagesPerSlice: input.pagesPerSlice,
         onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
       });
@@ -51,6 +53,7 @@ export async function extractAndChunk(input: IsolatedExtractInput, report: (prog
       text = decodeText(bytes, input.source);
     }
   }
+  if (text.length > input.maxTextChars) throw tooMuchText(input.source, input.maxTextChars);
   report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
   return { pages, chunks: chunkText(text, input.chunking) };
 }
