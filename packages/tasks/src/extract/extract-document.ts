@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
 import { DocumentRejectedError } from '../errors.ts';
 import { detectKind, type DocumentKind } from './detect.ts';
 import { ExtractionPool } from './extraction-pool.ts';
+import { fileIdentity, openDocumentFile, type FileConfinement } from './open-file.ts';
 import type { ExtractProgress, IsolatedExtractInput, IsolatedExtractOutput } from './isolated-extract.ts';
 
 export interface ExtractionLimits {
@@ -29,6 +29,10 @@ export interface DocumentInput {
   readonly source: string;
   readonly kind: DocumentKind | 'inline';
   readonly path?: string;
+  /** Set for a confined path: the roots it must lie under each time it is opened. */
+  readonly roots?: readonly string[];
+  /** Device and inode of the file described: the extraction thread reads only that file. */
+  readonly fileId?: string;
   readonly text?: string;
   /** sha256 over the chunker settings and the raw content. */
   readonly contentHash: string;
@@ -60,32 +64,33 @@ export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapM
   });
 }
 
-async function hashFile(path: string, prefix: string): Promise<string> {
+async function hashFile(handle: FileHandle, size: number, prefix: string): Promise<string> {
   const hash = createHash('sha256').update(prefix);
   // Streamed: a 100 MB PDF is hashed without blocking the event loop or holding it in memory.
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, autoClose: false })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-/** Checks type and size and hashes the content; throws DocumentRejectedError for bad input. */
-export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): Promise<DocumentInput> {
+/**
+ * Checks type and size and hashes the content; throws DocumentRejectedError for bad input
+ * (PathNotAllowedError for a confined path outside the roots).
+ */
+export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits, confinement?: FileConfinement): Promise<DocumentInput> {
   const kind = detectKind(path, source);
-  let size: number;
+  const handle = await openDocumentFile(path, source, confinement);
   try {
-    const info = await stat(path);
+    const info = await handle.stat();
     if (!info.isFile()) throw new DocumentRejectedError(source, 'is not a regular file');
-    size = info.size;
-  } catch (error) {
-    if (error instanceof DocumentRejectedError) throw error;
-    const code = (error as { code?: unknown }).code;
-    throw new DocumentRejectedError(source, code === 'ENOENT' ? 'file not found' : `cannot be read (${String(code ?? error)})`);
+    const size = info.size;
+    if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
+    if (size > limits.maxBytes) {
+      throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
+    }
+    const contentHash = await hashFile(handle, size, `${chunkerFingerprint(chunking)}\0${kind}\0`);
+    return { source, kind, path, ...(confinement !== undefined && { roots: confinement.roots }), fileId: await fileIdentity(handle), contentHash, bytes: size };
+  } finally {
+    await handle.close();
   }
-  if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
-  if (size > limits.maxBytes) {
-    throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
-  }
-  const contentHash = await hashFile(path, `${chunkerFingerprint(chunking)}\0${kind}\0`);
-  return { source, kind, path, contentHash, bytes: size };
 }
 
 export function describeText(text: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): DocumentInput {
@@ -111,6 +116,8 @@ export async function extractDocument(
     source: input.source,
     kind: input.kind,
     ...(input.path !== undefined && { path: input.path }),
+    ...(input.roots !== undefined && { roots: input.roots }),
+    ...(input.fileId !== undefined && { fileId: input.fileId }),
     ...(input.text !== undefined && { text: input.text }),
     chunking,
     maxPages: limits.maxPages,
