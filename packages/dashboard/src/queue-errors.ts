@@ -1,7 +1,6 @@
-import { LANES } from '@lanes/contracts';
+import { LANES, redactString } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '@lanes/worker-core';
-import { redactString } from './redact.ts';
 
 const QUIET_MS = 30_000;
 

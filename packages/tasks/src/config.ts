@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError } from '@lanes/contracts';
+import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
 import { envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 
 export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
@@ -133,6 +133,7 @@ function embeddingConfig(env: Env): EmbeddingConfig {
  * so start-up stops with one line.
  */
 export function loadRagConfig(env: Env = process.env): RagConfig {
+  registerSecretsFrom(env);
   const maxTokens = envInt(env, 'LANES_CHUNK_TOKENS', 400, { min: 32, max: 8192 });
   const overlapTokens = envInt(env, 'LANES_CHUNK_OVERLAP', 60, { min: 0 });
   if (overlapTokens >= maxTokens / 2) throw new ConfigError('LANES_CHUNK_OVERLAP', `must be less than half of LANES_CHUNK_TOKENS (${maxTokens})`);

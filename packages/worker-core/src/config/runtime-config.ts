@@ -1,4 +1,4 @@
-import { ConfigError } from '@lanes/contracts';
+import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
 import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
@@ -45,6 +45,8 @@ function readRedisUrl(env: Env): string {
 }
 
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  // Every later message, log line and failed reason of this process masks them.
+  registerSecretsFrom(env);
   const prefix = envString(env, 'LANES_PREFIX', 'lanes');
   if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
     throw new ConfigError('LANES_PREFIX', 'must be letters, digits, "_", "." or "-"');

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
-import { InvalidPayloadError, parsePayload, PermanentError, TaskTimeoutError, type Lane } from '@lanes/contracts';
+import { InvalidPayloadError, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type Lane } from '@lanes/contracts';
 import { buildJobSpec } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
@@ -53,7 +53,19 @@ export class JobRunner {
     this.#deps = deps;
   }
 
+  /**
+   * Whatever this throws becomes the job's failedReason and stack trace in Redis (shown by
+   * `lanes status`, the API and Bull Board): secrets are masked here, once, for every outcome.
+   */
   async run(job: Job, token: string | undefined): Promise<unknown> {
+    try {
+      return await this.#run(job, token);
+    } catch (error) {
+      throw redactError(error);
+    }
+  }
+
+  async #run(job: Job, token: string | undefined): Promise<unknown> {
     const { catalog } = this.#deps;
     const task = catalog.get(job.name);
     if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
@@ -199,7 +211,7 @@ export class JobRunner {
     }
     const permanent = error instanceof PermanentError || error instanceof JobCancelledError || error instanceof UnrecoverableError;
     const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactString(error instanceof Error ? error.message : String(error));
     (finalAttempt ? instruments.failed : instruments.retried).inc();
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
