@@ -23,6 +23,12 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(normalized) || SECRET_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
 }
 
+/**
+ * Environment variables that hold a secret, by the end of their name: `OPENAI_API_KEY`,
+ * `LANES_DASHBOARD_TOKEN`, `PGPASSWORD`. Stricter than isSecretKey: `PWD` is a folder.
+ */
+const SECRET_VARIABLE = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS)$/i;
+
 /** Configured secret values of this process, longest first so no secret is half-masked. */
 let secrets: string[] = [];
 
@@ -39,7 +45,7 @@ export function registerSecret(value: string): void {
 export function registerSecretsFrom(env: Readonly<Record<string, string | undefined>>): void {
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
-    if (isSecretKey(name)) registerSecret(value);
+    if (SECRET_VARIABLE.test(name)) registerSecret(value);
     if (name.endsWith('_URL') && value.includes('@')) {
       for (const url of value.split(',')) {
         try {
