@@ -1,6 +1,6 @@
 import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
 import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
-import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
+import { envDurationMs, envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
 
@@ -51,15 +51,15 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
     throw new ConfigError('LANES_PREFIX', 'must be letters, digits, "_", "." or "-"');
   }
-  const lockDurationMs = envInt(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
+  const lockDurationMs = envDurationMs(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
   return {
     redisUrl: readRedisUrl(env),
     prefix,
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    drainTimeoutMs: envInt(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
+    drainTimeoutMs: envDurationMs(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
     lockDurationMs,
-    stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
-    livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
+    stalledIntervalMs: envDurationMs(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
+    livenessWindowMs: envDurationMs(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
   };
