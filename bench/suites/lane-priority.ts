@@ -31,8 +31,10 @@ interface SideResult {
 }
 
 type MakeSide = (redisUrl: string, prefix: string) => PrioritySide;
+const TENANTS = 10;
 const SIDES: ReadonlyArray<{ key: string; make: MakeSide }> = [
-  { key: 'lanes', make: lanesSide },
+  { key: 'lanes', make: (url, prefix) => lanesSide(url, prefix) },
+  { key: 'lanes-tenants', make: (url, prefix) => lanesSide(url, prefix, TENANTS) },
   { key: 'bullmq-priority', make: (url, prefix) => bullmqSide(url, prefix, 'priority') },
   { key: 'bullmq-fifo', make: (url, prefix) => bullmqSide(url, prefix, 'fifo') },
 ];
@@ -89,6 +91,11 @@ function waitRow(metric: string, p: number, results: Map<string, SideResult>, wi
   };
 }
 
+/** Lanes with tenants against Lanes without, same run: fair share should cost critical work nothing. */
+function tenantRow(metric: string, withTenants: number | null, without: number | null, unit: string): BenchRow {
+  return { metric, unit, lanes: withTenants, baseline: without, baselineName: 'Lanes without tenants', ratio: ratio(withTenants, without), target: '', met: null };
+}
+
 async function scenario(options: BenchOptions, size: PrioritySizes, sides: typeof SIDES, label: string, watch: CpuWatch): Promise<Map<string, SideResult>> {
   const results = new Map<string, SideResult>();
   for (const { key, make } of sides) {
@@ -112,7 +119,9 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   const pid = await redisPid(options.redisUrl);
   const watch = new CpuWatch(pid === undefined ? [] : [pid]);
   const results = await scenario(options, size, SIDES, '', watch);
-  const long = options.quick ? new Map<string, SideResult>() : await scenario(options, LONG, SIDES.filter((s) => s.key !== 'bullmq-fifo'), 'long-', watch);
+  const long = options.quick
+    ? new Map<string, SideResult>()
+    : await scenario(options, LONG, SIDES.filter((s) => s.key === 'lanes' || s.key === 'bullmq-priority'), 'long-', watch);
 
   const low = (key: string): number | null => round(results.get(key)?.outcome.lowPerSecond);
   const drained = [...results.values()].filter((r) => r.outcome.backlogAtLastCritical === 0).map((r) => r.name);
@@ -132,6 +141,8 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
       others: [{ name: FIFO, value: low('bullmq-fifo') }],
       note: `Lanes runs low work on ${size.concurrency - size.criticalSlots} of the ${size.concurrency} slots`,
     },
+    tenantRow(`critical wait p95, low jobs of ${TENANTS} tenants`, pct(results.get('lanes-tenants'), 95), pct(results.get('lanes'), 95), 'ms'),
+    tenantRow(`low jobs started meanwhile, ${TENANTS} tenants`, low('lanes-tenants'), low('lanes'), 'jobs/s'),
   ];
   if (long.size > 0) {
     rows.push({ ...waitRow(`critical wait p95, ${LONG.lowWorkMs / 1000} s low jobs`, 95, long, true), note: `p99: ${pct(long.get('lanes'), 99)} vs ${pct(long.get('bullmq-priority'), 99)} ms` });

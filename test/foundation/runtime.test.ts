@@ -4,7 +4,7 @@ import { JobFailedError } from '@lanes/client';
 import type { LanesWorker } from '@lanes/worker-core';
 import { uniquePrefix } from '../support/env.ts';
 import { startWorker } from '../support/workers.ts';
-import { flaky, limited, overrun, slow, sumOfSquares } from '../support/sample-tasks.ts';
+import { flaky, limited, overrun, slow, square, sumOfSquares } from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
   let worker: LanesWorker;
@@ -46,6 +46,16 @@ describe('worker runtime', () => {
   test('a parent waits for its children and receives their results in order', async () => {
     const handle = await worker.client.enqueue(sumOfSquares, { numbers: [1, 2, 3, 4] });
     assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { sum: 30, children: 4 });
+    // Each child reported on its parent through ctx.parent; the last report stays.
+    const progress = (await worker.client.status(handle.id)).progress as { squaredBy?: string; parentLane?: string };
+    assert.match(progress.squaredBy ?? '', /^idem-/, 'a child job id');
+    assert.equal(progress.parentLane, 'default');
+  });
+
+  test('a job that is nobody\'s child has no ctx.parent', async () => {
+    const handle = await worker.client.enqueue(square, { n: 3 });
+    assert.equal(await handle.wait({ timeoutMs: 10_000 }), 9);
+    assert.equal((await worker.client.status(handle.id)).progress, 0);
   });
 
   test('cancel aborts a running job, which fails without retry', async () => {

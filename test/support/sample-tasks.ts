@@ -76,11 +76,15 @@ export const criticalPing = defineTask({
   handler: async ({ sentAt }) => ({ waitedMs: Date.now() - sentAt }),
 });
 
+/** Squares; as a child, also reports on its parent's progress through the runtime. */
 export const square = defineTask({
   name: 'square',
   lane: 'default',
   schema: z.object({ n: z.number() }),
-  handler: async ({ n }) => n * n,
+  handler: async ({ n }, ctx) => {
+    await ctx.parent?.progress({ squaredBy: ctx.job.id, parentLane: ctx.parent.lane });
+    return n * n;
+  },
 });
 
 /** Fans out one `square` child per number, then sums their results once they are all done. */

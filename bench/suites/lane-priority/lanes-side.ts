@@ -35,13 +35,14 @@ const metrics = new LanesMetrics();
 /**
  * Lanes: low work in the `low` lane, critical work in the `critical` lane, one worker process
  * serving both with the same total concurrency as the baseline, a few slots kept for critical.
+ * With `tenants`, the low jobs belong to that many tenants in turn (fair share in the low lane).
  */
-export function lanesSide(redisUrl: string, prefix: string): PrioritySide {
+export function lanesSide(redisUrl: string, prefix: string, tenants = 0): PrioritySide {
   const client = new LanesClient({ redisUrl, prefix });
   return {
-    name: 'Lanes',
+    name: tenants > 0 ? `Lanes, low jobs of ${tenants} tenants` : 'Lanes',
     async fill(sizes) {
-      const items = lowDurations(sizes).map((ms) => ({ payload: { ms } }));
+      const items = lowDurations(sizes).map((ms, i) => ({ payload: { ms }, ...(tenants > 0 && { options: { tenant: `tenant-${i % tenants}` } }) }));
       for (const batch of chunks(items, sizes.chunk)) await client.enqueueBulk(benchLow, batch);
     },
     async measure(sizes) {

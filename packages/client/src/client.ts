@@ -19,7 +19,12 @@ import {
   createProducerConnection,
   DEFAULT_PREFIX,
   hashTaggedPrefix,
+  HOLD_DELAY_MS,
+  holdTenantJobs,
+  isHeldJob,
   LaneQueues,
+  releaseHeldJob,
+  tenantOf,
   toJobStatus,
   unknownJobStatus,
   type EnqueueOptions,
@@ -100,13 +105,37 @@ export class LanesClient {
     });
     await Promise.all(
       [...byLane].map(async ([lane, indexes]) => {
-        const jobs = await this.#queues.get(lane).addBulk(indexes.map((i) => specs[i]!));
+        const laneSpecs = await this.#holdForTenants(lane, indexes.map((i) => specs[i]!));
+        const queue = this.#queues.get(lane);
+        // One job is one script call; addBulk wraps even a single job in a MULTI transaction.
+        const jobs = laneSpecs.length === 1 ? [await queue.add(laneSpecs[0]!.name, laneSpecs[0]!.data, laneSpecs[0]!.opts)] : await queue.addBulk(laneSpecs);
         jobs.forEach((job, j) => {
           handles[indexes[j]!] = this.#handle<C>({ id: job.id!, task: job.name, queue: lane });
         });
       }),
     );
     return handles;
+  }
+
+  /**
+   * Ready tenant jobs of a congested lane are held back for their tenant's turn (see
+   * tenant-fairness in @lanes/queue): held before they are added, so no admission misses one.
+   */
+  async #holdForTenants(lane: Lane, specs: readonly JobSpec[]): Promise<JobSpec[]> {
+    const byTenant = new Map<string, string[]>();
+    for (const spec of specs) {
+      const { tenant, delay, parent } = spec.opts;
+      if (tenant === undefined || (delay ?? 0) > 0 || parent !== undefined) continue;
+      const ids = byTenant.get(tenant) ?? [];
+      ids.push(spec.opts.jobId);
+      byTenant.set(tenant, ids);
+    }
+    if (byTenant.size === 0) return [...specs];
+    const held = new Set<string>();
+    for (const [tenant, ids] of byTenant) {
+      for (const id of await holdTenantJobs(this.#connection, this.prefix, lane, tenant, ids)) held.add(id);
+    }
+    return specs.map((spec) => (held.has(spec.opts.jobId) ? { ...spec, opts: { ...spec.opts, delay: HOLD_DELAY_MS } } : spec));
   }
 
   #handle<C extends AnyTaskContract>(ref: JobRef): JobHandle<C> {
@@ -177,6 +206,8 @@ export class LanesClient {
       return 'signalled';
     }
     await found.job.remove();
+    const tenant = tenantOf(found.job);
+    if (tenant !== undefined && isHeldJob(found.job)) await releaseHeldJob(this.#connection, this.prefix, found.lane, tenant, id);
     return 'removed';
   }
 

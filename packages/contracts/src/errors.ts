@@ -28,6 +28,15 @@ export class InvalidPayloadError extends LanesError {
   }
 }
 
+/** Enqueue options refused before anything reaches Redis, naming each bad field (`options.tenant`). */
+export class InvalidOptionsError extends LanesError {
+  readonly issues: readonly FieldIssue[];
+  constructor(issues: readonly FieldIssue[]) {
+    super('INVALID_OPTIONS', `invalid enqueue options: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`, { issues });
+    this.issues = issues;
+  }
+}
+
 export class UnknownTaskError extends LanesError {
   constructor(task: string, known: readonly string[]) {
     super('UNKNOWN_TASK', `unknown task "${task}" (known: ${known.join(', ')})`, { task, known });

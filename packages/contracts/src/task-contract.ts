@@ -80,16 +80,19 @@ export function defineContract<Result = unknown>() {
   };
 }
 
-function fieldName(path: readonly PropertyKey[]): string {
-  return path.length > 0 ? path.map(String).join('.') : '(payload)';
+function fieldName(path: readonly PropertyKey[], root: string): string {
+  return path.length > 0 ? [...(root === '(payload)' ? [] : [root]), ...path.map(String)].join('.') : root;
 }
 
-/** One issue per bad field; an unknown key is named itself, not its parent object. */
-function toFieldIssues(error: z.ZodError): FieldIssue[] {
+/**
+ * One issue per bad field, named by its dotted path under `root` (`options.tenant`); an unknown
+ * key is named itself, not its parent object.
+ */
+export function toFieldIssues(error: z.ZodError, root = '(payload)'): FieldIssue[] {
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key]), message: 'is not a known field' }))
-      : [{ field: fieldName(issue.path), message: issue.message }],
+      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key], root), message: 'is not a known field' }))
+      : [{ field: fieldName(issue.path, root), message: issue.message }],
   );
 }
 

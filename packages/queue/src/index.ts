@@ -1,6 +1,17 @@
 export { DEFAULT_PREFIX, createBlockingConnection, createProducerConnection, hashTaggedPrefix, isClusterUrl, parseClusterUrl, type ClusterUrl } from './connection.ts';
-export { MAX_PRIORITY, buildJobSpec, jobIdFor, type EnqueueOptions, type JobSpec, type ParentLink } from './job-spec.ts';
+export { buildJobSpec, jobIdFor, tenantOf, type JobSpec, type ParentLink } from './job-spec.ts';
+export { MAX_DELAY_MS, MAX_PRIORITY, enqueueOptionsSchema, parseEnqueueOptions, type EnqueueOptions } from './enqueue-options.ts';
 export { LaneQueues } from './lane-queues.ts';
 export { toJobState, toJobStatus, unknownJobStatus } from './job-status.ts';
 export { cancelChannel } from './cancellation.ts';
 export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.ts';
+export {
+  DEFAULT_TENANT_WINDOW,
+  HOLD_DELAY_MS,
+  holdTenantJobs,
+  isHeldJob,
+  TENANT_PATTERN,
+  releaseHeldJob,
+  setTenantWindow,
+  TenantAdmission,
+} from './tenant-fairness.ts';

@@ -1,20 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { JobsOptions } from 'bullmq';
+import type { Job, JobsOptions } from 'bullmq';
 import { parsePayload, type AnyTaskContract, type Lane, type PayloadOf } from '@lanes/contracts';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.ts';
+import { parseEnqueueOptions, type EnqueueOptions } from './enqueue-options.ts';
 
-export interface EnqueueOptions {
-  /** Send to another lane than the task's home lane. */
-  lane?: Lane;
-  /** Start no earlier than this many milliseconds from now. */
-  delayMs?: number;
-  /** Priority within the lane: 1 is most urgent. Jobs without priority go first (FIFO). */
-  priority?: number;
-  /** The same key for the same task always yields the same job, never a duplicate. */
-  idempotencyKey?: string;
-  /** Overrides the contract's attempts. */
-  attempts?: number;
-}
+const NO_OPTIONS: EnqueueOptions = Object.freeze({});
 
 /** Links a child job to its parent (BullMQ flows): the parent waits for it. */
 export interface ParentLink {
@@ -29,10 +19,14 @@ export interface JobSpec {
   lane: Lane;
   name: string;
   data: unknown;
-  opts: JobsOptions & { jobId: string };
+  opts: JobsOptions & { jobId: string; tenant?: string };
 }
 
-export const MAX_PRIORITY = 2_097_152;
+/** The tenant a job was enqueued for (BullMQ keeps unknown options as they were given). */
+export function tenantOf(job: Job): string | undefined {
+  const tenant = (job.opts as { tenant?: unknown }).tenant;
+  return typeof tenant === 'string' ? tenant : undefined;
+}
 
 /** Ids are derived from the idempotency key when there is one, random otherwise. */
 export function jobIdFor(task: string, idempotencyKey: string | undefined): string {
@@ -41,20 +35,18 @@ export function jobIdFor(task: string, idempotencyKey: string | undefined): stri
 }
 
 /**
- * Validates the payload (throwing InvalidPayloadError naming each bad field, before any I/O)
+ * Validates payload and options (InvalidPayloadError / InvalidOptionsError naming each bad field, before any I/O)
  * and turns contract plus options into BullMQ's add() arguments.
  */
 export function buildJobSpec<C extends AnyTaskContract>(
   contract: C,
   payload: PayloadOf<C>,
-  options: EnqueueOptions = {},
+  options: EnqueueOptions = NO_OPTIONS,
   parent?: ParentLink,
 ): JobSpec {
   const data = parsePayload(contract, payload);
-  if (options.priority !== undefined && (!Number.isInteger(options.priority) || options.priority < 1 || options.priority > MAX_PRIORITY)) {
-    throw new RangeError(`options.priority must be an integer in 1..${MAX_PRIORITY}`);
-  }
-  if (options.delayMs !== undefined && !(options.delayMs >= 0)) throw new RangeError('options.delayMs must be >= 0');
+  // Most enqueues pass no options: skip the schema for them on this hot path.
+  if (options !== NO_OPTIONS) parseEnqueueOptions(options);
   const { retry } = contract;
   const opts: JobSpec['opts'] = {
     jobId: jobIdFor(contract.name, options.idempotencyKey),
@@ -64,6 +56,7 @@ export function buildJobSpec<C extends AnyTaskContract>(
     removeOnFail: DEFAULT_REMOVE_ON_FAIL,
     ...(options.delayMs !== undefined && options.delayMs > 0 && { delay: options.delayMs }),
     ...(options.priority !== undefined && { priority: options.priority }),
+    ...(options.tenant !== undefined && { tenant: options.tenant }),
     ...(parent !== undefined && {
       parent: { id: parent.id, queue: parent.queueKey },
       failParentOnFailure: true,

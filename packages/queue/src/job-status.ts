@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { JobState, JobStatus, Lane } from '@lanes/contracts';
+import { isHeldJob } from './tenant-fairness.ts';
 
 /** BullMQ has more states than users need; a parent waiting for its children is still working. */
 export function toJobState(state: string): JobState {
@@ -19,9 +20,9 @@ export function toJobState(state: string): JobState {
   }
 }
 
-/** `bullState` is the state read just before the job itself. */
+/** `bullState` is the state read just before the job itself. A job held for its tenant's turn is waiting. */
 export function toJobStatus(job: Job, lane: Lane, bullState: string): JobStatus {
-  const state = toJobState(bullState);
+  const state = bullState === 'delayed' && isHeldJob(job) ? 'waiting' : toJobState(bullState);
   return {
     id: job.id ?? '',
     task: job.name,

@@ -5,7 +5,7 @@ export { LanesMetrics } from './observability/metrics.ts';
 export { DEPTH_STATES, readAllLaneDepths, readLaneDepth, type DepthState, type LaneDepth } from './observability/lane-depth.ts';
 export { startProbeServer, type ProbeResult, type Probes } from './observability/http-probes.ts';
 export { createTelemetry } from './observability/tracing.ts';
-export { child, defineTask, implement, type ChildRequest, type JobInfo, type TaskContext, type TaskDefinition, type TaskHandler } from './runtime/task.ts';
+export { child, defineTask, implement, type ChildRequest, type JobInfo, type ParentJob, type TaskContext, type TaskDefinition, type TaskHandler } from './runtime/task.ts';
 export { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './runtime/errors.ts';
 export { RateBudget, type BudgetDimension, type RateBudgetLimits } from './runtime/rate-budget.ts';
 export { DEFAULT_CONCURRENCY, LanesWorker, type DrainReport, type LaneConcurrency, type LanesWorkerOptions } from './runtime/lanes-worker.ts';

@@ -1,5 +1,4 @@
 import { createLogger, LanesMetrics } from '@lanes/worker-core';
-import { loadDashboardEnv, startDashboard } from '@lanes/dashboard';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
@@ -28,6 +27,8 @@ export const dashboardCommand: CliCommand = {
     const { values } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' }, tasks: { type: 'string' } }, false);
     const port = values.port === undefined ? 3000 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
+    // Loaded here, not at the top: every other command (a worker above all) stays without Express and Bull Board.
+    const { loadDashboardEnv, startDashboard } = await import('@lanes/dashboard');
     const { config, client, registry, close } = await openContext(values.tasks);
     const env = loadDashboardEnv();
     const logger = createLogger(config.logLevel, { component: 'dashboard' });

@@ -15,6 +15,7 @@ Options:
   --delay MS             start no earlier than MS milliseconds from now
   --priority N           priority within the lane (1 = most urgent)
   --key KEY              idempotency key: the same key always yields the same job
+  --tenant T             whose work this is: tenants share each lane's workers fairly
   --wait                 wait for the job and print its result (exit 1 if it failed)
   --timeout MS           with --wait, give up after MS milliseconds
   --tasks FILES          comma-separated task modules defining user tasks (or LANES_TASKS)
@@ -32,6 +33,7 @@ export const enqueueCommand: CliCommand = {
       delay: { type: 'string' },
       priority: { type: 'string' },
       key: { type: 'string' },
+      tenant: { type: 'string' },
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
       tasks: { type: 'string' },
@@ -45,6 +47,7 @@ export const enqueueCommand: CliCommand = {
       ...(values.delay !== undefined && { delayMs: positiveInt('--delay', values.delay, 0) }),
       ...(values.priority !== undefined && { priority: positiveInt('--priority', values.priority, 1) }),
       ...(values.key !== undefined && { idempotencyKey: values.key }),
+      ...(values.tenant !== undefined && { tenant: values.tenant }),
     };
     return withContext(values.tasks, async ({ client, registry }) => {
       const contract = registry.get(task);

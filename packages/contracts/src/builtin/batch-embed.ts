@@ -8,8 +8,6 @@ export const batchEmbedPayload = z
     chunkIds: z.array(z.string().min(1)).min(1).max(2048),
     /** The document generation these chunks were staged in; echoed back to the parent ingest. */
     generation: z.number().int().min(1).optional(),
-    /** The ingest job to report "chunks embedded" progress on. */
-    progressOf: z.object({ jobId: z.string().min(1), lane: z.enum(['critical', 'default', 'low']) }).strict().optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { builtinContracts, ContractRegistry, LANES, parsePayload, z, type FieldIssue, type JobState } from '@lanes/contracts';
-import { MAX_PRIORITY } from '@lanes/queue';
+import { enqueueOptionsSchema } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import { findJobs, MAX_LIMIT, type JobQuery } from '../job-finder.ts';
@@ -10,16 +10,6 @@ import type { PathGuard } from '../options.ts';
 import { defaultPathGuard } from '../path-guard.ts';
 
 const MAX_ID_LENGTH = 256;
-
-const enqueueOptionsSchema = z
-  .object({
-    lane: z.enum(LANES).optional(),
-    delayMs: z.number().int().min(0).max(365 * 24 * 3600_000).optional(),
-    priority: z.number().int().min(1).max(MAX_PRIORITY).optional(),
-    idempotencyKey: z.string().min(1).max(512).optional(),
-    attempts: z.number().int().min(1).max(100).optional(),
-  })
-  .strict();
 
 /** The envelope of POST /api/jobs; `data` is checked afterwards against the task's own contract. */
 const enqueueBodySchema = z

@@ -1,6 +1,5 @@
-import { Job } from 'bullmq';
-import { batchEmbed, type Lane } from '@lanes/contracts';
-import { implement, type TaskDefinition } from '@lanes/worker-core';
+import { batchEmbed } from '@lanes/contracts';
+import { implement, type ParentJob, type TaskDefinition } from '@lanes/worker-core';
 import type { EmbeddingProvider } from '../embed/provider.ts';
 import type { RagServices } from '../services.ts';
 
@@ -8,8 +7,8 @@ import type { RagServices } from '../services.ts';
  * Adds this child's work to its parent ingest's "chunks embedded" progress. Best effort: a
  * progress write must never fail the embedding it reports on.
  */
-async function reportToParent(services: RagServices, parent: { jobId: string; lane: Lane }, done: number): Promise<void> {
-  const key = services.keys.ingestProgress(parent.jobId);
+async function reportToParent(services: RagServices, parent: ParentJob, done: number): Promise<void> {
+  const key = services.keys.ingestProgress(parent.id);
   const [embedded, total, pages] = await services.redis
     .multi()
     .hincrby(key, 'embedded', done)
@@ -17,8 +16,7 @@ async function reportToParent(services: RagServices, parent: { jobId: string; la
     .hget(key, 'pages')
     .exec()
     .then((replies) => (replies ?? []).map(([, value]) => Number(value ?? 0)));
-  const job = await Job.fromId(services.client.queues.get(parent.lane), parent.jobId);
-  await job?.updateProgress({
+  await parent.progress({
     stage: 'embedding',
     chunksEmbedded: Math.min(embedded ?? 0, total ?? 0),
     chunksTotal: total ?? 0,
@@ -41,7 +39,7 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
     const todo = [...distinct.values()].filter((row) => !stored.has(row.hash));
     const base = { documentId: payload.documentId, generation: payload.generation ?? null, chunks: distinct.size, model: primary.provider.model };
     if (todo.length === 0) {
-      if (payload.progressOf !== undefined) await reportToParent(services, payload.progressOf, distinct.size).catch(() => undefined);
+      if (ctx.parent !== undefined) await reportToParent(services, ctx.parent, distinct.size).catch(() => undefined);
       return { ...base, embedded: 0, cacheHits: 0, tokens: 0, fallbackEmbedded: 0 };
     }
 
@@ -65,8 +63,8 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
         fallbackEmbedded += entries.length;
       }
     }
-    if (payload.progressOf !== undefined) {
-      await reportToParent(services, payload.progressOf, distinct.size).catch((error: unknown) =>
+    if (ctx.parent !== undefined) {
+      await reportToParent(services, ctx.parent, distinct.size).catch((error: unknown) =>
         ctx.logger.debug({ err: { message: String(error) } }, 'could not report progress to the parent ingest'),
       );
     }

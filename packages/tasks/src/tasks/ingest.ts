@@ -51,7 +51,7 @@ function childrenFor(staged: StageResult, perChild: number, ctx: TaskContext): R
     children.push(
       child(
         batchEmbed,
-        { documentId: staged.documentId, chunkIds, generation: staged.generation, progressOf: { jobId: ctx.job.id, lane: ctx.job.lane } },
+        { documentId: staged.documentId, chunkIds, generation: staged.generation },
         `g${staged.generation}-b${n}`,
       ),
     );

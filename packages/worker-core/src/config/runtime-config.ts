@@ -1,5 +1,5 @@
 import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
-import { isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { envDurationMs, envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
@@ -27,6 +27,10 @@ export interface RuntimeConfig {
   readonly maxStalledCount: number;
   /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
   readonly tracing: (typeof TRACING_MODES)[number];
+  /** Ready tenant jobs a lane holds before further ones wait for their tenant's turn (fair share). */
+  readonly tenantWindow: number;
+  /** Jobs of one tenant running at once across all workers; 0 for no limit. */
+  readonly tenantConcurrency: number;
 }
 
 /**
@@ -62,5 +66,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     livenessWindowMs: envDurationMs(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
+    tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
+    tenantConcurrency: envInt(env, 'LANES_TENANT_CONCURRENCY', 0, { min: 0 }),
   };
 }

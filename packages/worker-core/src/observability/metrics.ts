@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Tenants named in metrics per process; the rest are counted as `other` (bounded cardinality). */
+const TENANT_LABELS = 20;
+
 const MISNAMED_DEFAULT_GAUGES = ['lanes_nodejs_active_handles_total', 'lanes_nodejs_active_requests_total', 'lanes_nodejs_active_resources_total'];
 
 /**
@@ -51,6 +54,23 @@ export class LanesMetrics {
     labelNames: ['lane', 'state'] as const,
     registers: [this.registry],
   });
+  /** Per tenant, bounded: the first TENANT_LABELS tenants this process sees, then `other`. */
+  readonly tenantJobs = new Counter({
+    name: 'lanes_tenant_jobs_total',
+    help: 'Job attempts finished per tenant (first tenants seen by name, the rest as "other"), lane and outcome',
+    labelNames: ['tenant', 'lane', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #tenantLabels = new Set<string>();
+
+  /** The label for a tenant: its name while fewer than TENANT_LABELS are named, else `other`. */
+  tenantLabel(tenant: string): string {
+    if (this.#tenantLabels.has(tenant)) return tenant;
+    if (this.#tenantLabels.size >= TENANT_LABELS) return 'other';
+    this.#tenantLabels.add(tenant);
+    return tenant;
+  }
+
   readonly laneBacklog = new Gauge({
     name: 'lanes_lane_backlog',
     help: 'Jobs waiting to run in each lane: waiting + prioritized + delayed (autoscale on this)',

@@ -1,13 +1,14 @@
-import { DelayedError, UnrecoverableError, WaitingChildrenError, WaitingError, type Job } from 'bullmq';
-import { InvalidPayloadError, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type Lane } from '@lanes/contracts';
-import { buildJobSpec } from '@lanes/queue';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
+import { InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type Lane } from '@lanes/contracts';
+import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
 import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
 import { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './errors.ts';
 import type { TaskCatalog } from './task-catalog.ts';
-import type { ChildRequest, TaskContext, TaskDefinition } from './task.ts';
+import type { TenantLimit } from './tenant-limit.ts';
+import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -16,6 +17,8 @@ export interface JobRunnerDeps {
   readonly metrics: LanesMetrics;
   /** In-flight attempts by job id, so drain can abort them at the deadline. */
   readonly inFlight: Map<string, AbortController>;
+  /** The per-tenant concurrency limit shared by all workers, when one is configured. */
+  readonly tenantLimit?: TenantLimit;
 }
 
 /** Metric children bound to one task and lane once, so the per-job path does no label hashing. */
@@ -30,6 +33,20 @@ interface TaskInstruments {
 /** Back-off for a job that finds its task at the concurrency limit: short, jittered. */
 function gateDelayMs(): number {
   return 50 + Math.floor(Math.random() * 200);
+}
+
+/** The parent a child was spawned by: BullMQ records it as `{ id, queue: "{prefix}:lane" }`. */
+function parentOf(job: Job, client: LanesClient): ParentJob | undefined {
+  const id = job.parent?.id;
+  const queueKey = job.parent?.queueKey ?? '';
+  const lane = queueKey.slice(queueKey.lastIndexOf(':') + 1);
+  if (id === undefined || !isLane(lane)) return undefined;
+  return {
+    id,
+    lane,
+    // BullMQ's progress update needs the job id only, not the parent's data.
+    progress: (value) => new Job(client.queues.get(lane), '', {}, {}, id).updateProgress(value),
+  };
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {
@@ -73,9 +90,33 @@ export class JobRunner {
     try {
       const rateWait = await catalog.rateWait(task);
       if (rateWait > 0) return await this.#postpone(job, token, rateWait);
-      return await this.#attempt(task, job, token);
+      const tenant = tenantOf(job);
+      if (tenant === undefined) return await this.#attempt(task, job, token);
+      return await this.#attemptForTenant(task, job, token, tenant);
     } finally {
       catalog.release(task);
+    }
+  }
+
+  /** A tenant's job: within its tenant's limit (postponed, not failed, when at it), counted per tenant. */
+  async #attemptForTenant(task: TaskDefinition, job: Job, token: string | undefined, tenant: string): Promise<unknown> {
+    const { tenantLimit, metrics } = this.#deps;
+    const jobId = job.id ?? '';
+    if (tenantLimit !== undefined && !(await tenantLimit.acquire(tenant, jobId, task.timeoutMs))) {
+      return this.#postpone(job, token, gateDelayMs());
+    }
+    const label = metrics.tenantLabel(tenant);
+    try {
+      const result = await this.#attempt(task, job, token);
+      metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'completed' }).inc();
+      return result;
+    } catch (error) {
+      if (!(error instanceof DelayedError || error instanceof WaitingChildrenError || error instanceof WaitingError)) {
+        metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'failed' }).inc();
+      }
+      throw error;
+    } finally {
+      await tenantLimit?.release(tenant, jobId);
     }
   }
 
@@ -170,6 +211,7 @@ export class JobRunner {
     const lane = this.#lane;
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
+      parent: parentOf(job, client),
       signal,
       get logger() {
         return logger();

@@ -2,7 +2,7 @@ import { MetricsTime, Worker, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, createBlockingConnection, createProducerConnection } from '@lanes/queue';
+import { cancelChannel, createBlockingConnection, createProducerConnection, setTenantWindow, TenantAdmission } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -13,6 +13,7 @@ import { createTelemetry } from '../observability/tracing.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
+import { TenantLimit } from './tenant-limit.ts';
 import type { TaskDefinition } from './task.ts';
 
 export type LaneConcurrency = Readonly<Record<Lane, number>>;
@@ -55,7 +56,7 @@ export class LanesWorker {
   readonly #options: LanesWorkerOptions;
   readonly #concurrency: LaneConcurrency;
   readonly #producer: Redis;
-  readonly #workers = new Map<Lane, { worker: Worker; connection: Redis }>();
+  readonly #workers = new Map<Lane, { worker: Worker; connection: Redis; admission: TenantAdmission }>();
   readonly #inFlight = new Map<string, AbortController>();
   readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
@@ -81,7 +82,16 @@ export class LanesWorker {
   async start(): Promise<void> {
     const { config, tasks } = this.#options;
     const catalog = new TaskCatalog(tasks, this.#producer, this.client.prefix);
-    const deps = { catalog, client: this.client, logger: this.logger, metrics: this.metrics, inFlight: this.#inFlight };
+    const deps = {
+      catalog,
+      client: this.client,
+      logger: this.logger,
+      metrics: this.metrics,
+      inFlight: this.#inFlight,
+      ...(config.tenantConcurrency > 0 && {
+        tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
+      }),
+    };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
       const runner = new JobRunner(lane, deps);
@@ -103,8 +113,14 @@ export class LanesWorker {
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
       worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
-      this.#workers.set(lane, { worker, connection });
+      const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
+        onError: (error) => this.logger.warn({ lane, err: { message: error instanceof Error ? error.message : String(error) } }, 'tenant admission failed'),
+      });
+      worker.on('active', () => admission.jobStarted());
+      this.#workers.set(lane, { worker, connection, admission });
     }
+    await setTenantWindow(this.#producer, this.client.prefix, config.tenantWindow);
+    for (const { admission } of this.#workers.values()) admission.start();
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
@@ -208,6 +224,7 @@ export class LanesWorker {
   async #drain(deadlineMs: number): Promise<DrainReport> {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
     await this.#subscriber?.quit().catch(() => undefined);
+    await Promise.all([...this.#workers.values()].map(({ admission }) => admission.stop()));
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {

@@ -33,8 +33,18 @@ export interface JobInfo {
   readonly attempt: number;
 }
 
+/** The job that spawned this one with `awaitChildren`, as far as a child may touch it. */
+export interface ParentJob {
+  readonly id: string;
+  readonly lane: Lane;
+  /** Reports progress on the parent (e.g. a batch of its work done), as the parent's own `progress` would. */
+  progress(value: number | Record<string, unknown>): Promise<void>;
+}
+
 export interface TaskContext {
   readonly job: JobInfo;
+  /** Set for a child spawned by `awaitChildren`; undefined otherwise. */
+  readonly parent: ParentJob | undefined;
   /** Fires on timeout, cancellation and drain deadline; long handlers should pass it down. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
