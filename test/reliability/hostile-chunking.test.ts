@@ -30,12 +30,16 @@ function timeIn(pattern: PatternName, bytes: number, deadlineMs: number): Promis
 describe('chunking pathological text', () => {
   test('time is linear in the input for every pattern: 4 MB takes at most ~6x the time of 1 MB', { timeout: 300_000 }, async () => {
     const lines: string[] = [];
+    // A few ms of slack: patterns that normalise to almost nothing finish within timer noise.
+    const linear = (small: { ms: number }, large: { ms: number }): boolean => large.ms <= 6 * small.ms + 20;
     for (const pattern of Object.keys(PATTERNS) as PatternName[]) {
-      const small = await timeIn(pattern, MB, 60_000);
-      const large = await timeIn(pattern, 4 * MB, 60_000);
+      let small = await timeIn(pattern, MB, 60_000);
+      let large = await timeIn(pattern, 4 * MB, 60_000);
+      // Measured once more on a miss: other work on the machine (or a GC) can stretch one
+      // measurement; quadratic time (16x) misses both.
+      if (!linear(small, large)) [small, large] = [await timeIn(pattern, MB, 60_000), await timeIn(pattern, 4 * MB, 60_000)];
       lines.push(`${pattern}: 1 MB ${small.ms.toFixed(1)} ms, 4 MB ${large.ms.toFixed(1)} ms (${large.chunks} chunks)`);
-      // A few ms of slack: patterns that normalise to almost nothing finish within timer noise.
-      assert.ok(large.ms <= 6 * small.ms + 20, `${pattern}: 4 MB took ${large.ms.toFixed(1)} ms, 1 MB ${small.ms.toFixed(1)} ms`);
+      assert.ok(linear(small, large), `${pattern}: 4 MB took ${large.ms.toFixed(1)} ms, 1 MB ${small.ms.toFixed(1)} ms`);
     }
     console.log(`chunking times (best of 3):\n  ${lines.join('\n  ')}`);
   });
