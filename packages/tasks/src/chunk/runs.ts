@@ -30,38 +30,52 @@ function headOf(text: string, start: number): string {
 }
 
 /**
+ * What one whitespace run becomes: blanks ending a line dropped, at most one blank line kept,
+ * the indentation after the last newline cut to MAX_BLANK_RUN; nothing at the end of the text.
+ */
+function normalisedBlank(text: string, start: number, end: number): string {
+  if (end === text.length) return '';
+  let newlines = 0;
+  let lastNewline = -1;
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      newlines++;
+      lastNewline = i;
+    }
+  }
+  const from = lastNewline === -1 ? start : lastNewline + 1;
+  const indent = text.slice(from, Math.min(end, from + MAX_BLANK_RUN));
+  return newlines === 0 ? indent : `${newlines === 1 ? '\n' : '\n\n'}${indent}`;
+}
+
+/**
  * `text` (newlines already `\n`) with trailing blanks of each line removed, runs of blank
  * lines cut to one, horizontal whitespace runs cut to MAX_BLANK_RUN characters and
- * whitespace-free runs longer than MAX_INDEXED_RUN replaced by their head and a note.
+ * whitespace-free runs longer than MAX_INDEXED_RUN replaced by their head and a note. Text
+ * that needs none of this is copied in long slices, not run by run.
  */
 export function boundRuns(text: string): string {
   let out = '';
-  let newlines = 0;
+  let copiedTo = 0;
+  const replace = (start: number, end: number, replacement: string): void => {
+    out += text.slice(copiedTo, start) + replacement;
+    copiedTo = end;
+  };
   let i = 0;
   while (i < text.length) {
-    const code = text.charCodeAt(i);
-    if (code === 10) {
-      newlines++;
-      i++;
-      continue;
-    }
+    const blank = isWhitespace(text.charCodeAt(i));
     let end = i + 1;
-    if (isWhitespace(code)) {
-      while (end < text.length && text.charCodeAt(end) !== 10 && isWhitespace(text.charCodeAt(end))) end++;
-      // Blanks at the end of a line (or of the text) are dropped.
-      if (end === text.length || text.charCodeAt(end) === 10) {
-        i = end;
-        continue;
+    while (end < text.length && isWhitespace(text.charCodeAt(end)) === blank) end++;
+    if (blank) {
+      // Single spaces between words, the common case, stay as they are without a look.
+      if (end - i > 1 || text.charCodeAt(i) !== 32 || end === text.length) {
+        const replacement = normalisedBlank(text, i, end);
+        if (replacement.length !== end - i || replacement !== text.slice(i, end)) replace(i, end, replacement);
       }
-    } else {
-      while (end < text.length && !isWhitespace(text.charCodeAt(end))) end++;
+    } else if (end - i > MAX_INDEXED_RUN) {
+      replace(i, end, `${headOf(text, i)}… (${end - i - RUN_HEAD} more characters not indexed)`);
     }
-    if (newlines > 0) out += newlines === 1 ? '\n' : '\n\n';
-    newlines = 0;
-    const length = end - i;
-    if (isWhitespace(code)) out += length > MAX_BLANK_RUN ? text.slice(i, i + MAX_BLANK_RUN) : text.slice(i, end);
-    else out += length > MAX_INDEXED_RUN ? `${headOf(text, i)}… (${length - RUN_HEAD} more characters not indexed)` : text.slice(i, end);
     i = end;
   }
-  return out;
+  return copiedTo === 0 ? text : out + text.slice(copiedTo);
 }
