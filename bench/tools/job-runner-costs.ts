@@ -8,6 +8,8 @@ import { createLogger, defineTask, LanesMetrics } from '@lanes/worker-core';
 import type { Redis } from 'ioredis';
 import { JobRunner } from '../../packages/worker-core/src/runtime/job-runner.ts';
 import { TaskCatalog } from '../../packages/worker-core/src/runtime/task-catalog.ts';
+import { DEFAULT_OUTAGE_POLICY } from '../../packages/worker-core/src/runtime/outage.ts';
+import { JobLeases } from '../../packages/worker-core/src/runtime/job-leases.ts';
 
 const iterations = Number(process.argv[2] ?? 200_000);
 
@@ -20,6 +22,8 @@ const runner = new JobRunner('default', {
   logger,
   metrics,
   inFlight: new Map(),
+  outage: DEFAULT_OUTAGE_POLICY,
+  stopping: new AbortController().signal, leases: new JobLeases(30_000),
 });
 const job = { id: 'job-1', name: 'bench-noop', data: { i: 1 }, attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;
 

@@ -9,6 +9,8 @@ import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { JobRunner } from '../../packages/worker-core/src/runtime/job-runner.ts';
 import { TaskCatalog } from '../../packages/worker-core/src/runtime/task-catalog.ts';
+import { DEFAULT_OUTAGE_POLICY } from '../../packages/worker-core/src/runtime/outage.ts';
+import { JobLeases } from '../../packages/worker-core/src/runtime/job-leases.ts';
 import { benchNoop } from '../suites/overhead/lanes-side.ts';
 import { deleteKeysByPrefix } from '../lib/redis-keys.ts';
 import { median } from '../lib/stats.ts';
@@ -34,7 +36,7 @@ function rawWorker(prefix: string, processor: (job: Job, token?: string, signal?
 }
 
 function runner(metrics: LanesMetrics): JobRunner {
-  return new JobRunner('default', { catalog: new TaskCatalog([task], {} as Redis, '{x}'), client: {} as never, logger: createLogger('warn'), metrics, inFlight: new Map() });
+  return new JobRunner('default', { catalog: new TaskCatalog([task], {} as Redis, '{x}'), client: {} as never, logger: createLogger('warn'), metrics, inFlight: new Map(), outage: DEFAULT_OUTAGE_POLICY, stopping: new AbortController().signal, leases: new JobLeases(30_000) });
 }
 
 const sharedMetrics = new LanesMetrics({ defaultMetrics: false });

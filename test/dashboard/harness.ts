@@ -5,8 +5,8 @@ import { MetricsTime, Worker, type Job } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
 import { createBlockingConnection } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
-import { createLogger, type LanesMetrics } from '@lanes/worker-core';
-import { createDashboardMetrics, startDashboard, type RunningDashboard, type StartDashboardOptions } from '@lanes/dashboard';
+import { createLogger, LanesMetrics } from '@lanes/worker-core';
+import { startDashboard, type RunningDashboard, type StartDashboardOptions } from '@lanes/dashboard';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -24,7 +24,7 @@ export function testPrefix(label: string): string {
 export async function startTestDashboard(label: string, options: Omit<StartDashboardOptions, 'client' | 'config'> = {}): Promise<TestDashboard> {
   const prefix = testPrefix(label);
   const client = new LanesClient({ redisUrl: REDIS_URL, prefix });
-  const metrics = options.metrics ?? createDashboardMetrics();
+  const metrics = options.metrics ?? new LanesMetrics();
   const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent', { component: 'dashboard-test' });
   const running = await startDashboard({ logger, ...options, metrics, client, config: { redisUrl: REDIS_URL, prefix }, port: 0, host: '127.0.0.1' });
   return {

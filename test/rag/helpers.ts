@@ -27,6 +27,7 @@ export function ragTestEnv(label: string, extra: TestEnv = {}): TestEnv {
     LANES_LOCK_DURATION_MS: '10000',
     LANES_REBUILD_INDEX_CRON: 'off',
     LANES_CACHE_WARMING_CRON: 'off',
+    LANES_RECONCILE_CRON: 'off',
     ...extra,
   };
 }

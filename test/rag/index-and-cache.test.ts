@@ -153,15 +153,15 @@ describe('rebuild-index and caches', () => {
   test('schedules are registered once however many workers start', async () => {
     const clients = Array.from({ length: 3 }, () => new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX }));
     try {
-      const options = { rebuildIndexCron: '0 3 * * *', cacheWarmingCron: '*/10 * * * *' };
+      const options = { rebuildIndexCron: '0 3 * * *', cacheWarmingCron: '*/10 * * * *', reconcileCron: '*/5 * * * *' };
       await Promise.all([...clients, ...clients].map((client) => registerSchedules(client, options)));
       const schedulers = await clients[0]!.queues.get('low').getJobSchedulers();
-      assert.deepEqual(schedulers.map((s) => s.key).sort(), [SCHEDULER_IDS.cacheWarming, SCHEDULER_IDS.rebuildIndex].sort());
+      assert.deepEqual(schedulers.map((s) => s.key).sort(), [SCHEDULER_IDS.cacheWarming, SCHEDULER_IDS.rebuildIndex, SCHEDULER_IDS.reconcile].sort());
       assert.equal(schedulers.find((s) => s.key === SCHEDULER_IDS.rebuildIndex)?.pattern, '0 3 * * *');
-      await registerSchedules(clients[1]!, { ...options, cacheWarmingCron: undefined });
+      await registerSchedules(clients[1]!, { ...options, cacheWarmingCron: undefined, reconcileCron: undefined });
       const left = await clients[0]!.queues.get('low').getJobSchedulers();
       assert.deepEqual(left.map((s) => s.key), [SCHEDULER_IDS.rebuildIndex]);
-      await registerSchedules(clients[1]!, { rebuildIndexCron: undefined, cacheWarmingCron: undefined });
+      await registerSchedules(clients[1]!, { rebuildIndexCron: undefined, cacheWarmingCron: undefined, reconcileCron: undefined });
     } finally {
       await Promise.all(clients.map((client) => client.close()));
     }

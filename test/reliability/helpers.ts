@@ -32,6 +32,8 @@ export interface WorkerProcessOptions {
   readonly tasks?: readonly string[];
   /** Run the built-in RAG tasks (needs DATABASE_URL) instead of `--no-builtins`. */
   readonly builtins?: boolean;
+  /** Run inside this network namespace (`ip netns exec`, which execs the process: same pid). */
+  readonly netns?: string;
 }
 
 /** A real `lanes worker` process: by default `--no-builtins --tasks test/reliability/tasks.ts`. */
@@ -43,13 +45,15 @@ export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
     ...(tasks.length > 0 ? ['--tasks', tasks.join(',')] : []),
     ...(options.args ?? []),
   ];
-  return spawnLanes(args, { REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env }, options.keepOutput);
+  return spawnLanes(args, { REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env }, options.keepOutput, options.netns);
 }
 
 /** Any long-running `lanes` command (worker, dashboard) as a child process. */
-export function spawnLanes(lanesArgs: readonly string[], env: Record<string, string>, keepOutput = 200_000): WorkerProcess {
+export function spawnLanes(lanesArgs: readonly string[], env: Record<string, string>, keepOutput = 200_000, netns?: string): WorkerProcess {
   const keep = keepOutput;
-  const child = spawn(process.execPath, [CLI, ...lanesArgs], {
+  const command = [process.execPath, CLI, ...lanesArgs];
+  if (netns !== undefined) command.unshift('ip', 'netns', 'exec', netns);
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@
 // needs to compare sets: SADD of the job id, plus a per-job run counter that reveals re-runs.
 import type { Redis } from 'ioredis';
 import { createBlockingConnection, hashTaggedPrefix } from '@lanes/queue';
-import { z } from '@lanes/contracts';
+import { PermanentError, z } from '@lanes/contracts';
 import { defineTask } from '@lanes/worker-core';
 
 /** Keys the tasks write, under the lanes' own prefix: the tests read them back. */
@@ -47,6 +47,18 @@ export const relMark = defineTask({
     const k = keys();
     await redis().multi().sadd(k.done, ctx.job.id).hincrby(k.runs, ctx.job.id, 1).exec();
     return { id: ctx.job.id };
+  },
+});
+
+/** Ends at once: returns its value, or with `fail` fails for good with a reason naming it. */
+export const relEcho = defineTask({
+  name: 'rel-echo',
+  lane: 'default',
+  schema: z.object({ value: z.number().int(), fail: z.boolean().default(false) }),
+  retry: { attempts: 1, backoffMs: 10 },
+  handler: async ({ value, fail }) => {
+    if (fail) throw new PermanentError(`echo ${value} failed as asked`);
+    return { value };
   },
 });
 

@@ -1,6 +1,8 @@
+import type { EventEmitter } from 'node:events';
 import { Job, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  asDependencyError,
   LANES,
   LanesError,
   search as searchContract,
@@ -23,11 +25,14 @@ import {
   holdTenantJobs,
   isHeldJob,
   LaneQueues,
+  outcomeStatus,
+  readOutcome,
   releaseHeldJob,
   tenantOf,
   toJobStatus,
   unknownJobStatus,
   type EnqueueOptions,
+  type JobOutcome,
   type JobSpec,
 } from '@lanes/queue';
 
@@ -56,6 +61,9 @@ export class WaitTimeoutError extends LanesError {
   }
 }
 
+/** What a wait settles with: the job's end, from its events or from what Redis still holds. */
+type WaitEnd = { readonly state: 'completed'; readonly result: unknown } | { readonly state: 'failed'; readonly reason: string };
+
 export type CancelOutcome = 'removed' | 'signalled' | 'finished' | 'unknown';
 
 /**
@@ -67,7 +75,9 @@ export class LanesClient {
   readonly #redisUrl: string;
   readonly #connection: Redis;
   readonly #queues: LaneQueues;
-  readonly #events = new Map<Lane, { events: QueueEvents; connection: Redis }>();
+  readonly #events = new Map<Lane, Promise<{ events: QueueEvents; connection: Redis }>>();
+  /** Pending waits, rejected when the client closes. */
+  readonly #waits = new Set<(error: Error) => void>();
 
   constructor(options: LanesClientOptions) {
     this.#redisUrl = options.redisUrl;
@@ -94,8 +104,19 @@ export class LanesClient {
     return this.addSpecs<C>(specs);
   }
 
-  /** Adds pre-validated specs grouped by lane. Shared with the worker's follow-up enqueueing. */
+  /**
+   * Adds pre-validated specs grouped by lane. Shared with the worker's follow-up enqueueing.
+   * Redis down or refusing writes (maxmemory reached) rejects with DependencyUnavailableError.
+   */
   async addSpecs<C extends AnyTaskContract>(specs: readonly JobSpec[]): Promise<JobHandle<C>[]> {
+    try {
+      return await this.#addSpecs<C>(specs);
+    } catch (error) {
+      throw asDependencyError(error, 'redis');
+    }
+  }
+
+  async #addSpecs<C extends AnyTaskContract>(specs: readonly JobSpec[]): Promise<JobHandle<C>[]> {
     const handles: JobHandle<C>[] = new Array(specs.length);
     const byLane = new Map<Lane, number[]>();
     specs.forEach((spec, index) => {
@@ -139,7 +160,7 @@ export class LanesClient {
   }
 
   #handle<C extends AnyTaskContract>(ref: JobRef): JobHandle<C> {
-    return { ...ref, wait: (options) => this.wait(ref.id, options) as Promise<ResultOf<C>> };
+    return { ...ref, wait: (options) => this.#wait(ref.id, ref.queue, options?.timeoutMs) as Promise<ResultOf<C>> };
   }
 
   /**
@@ -157,39 +178,102 @@ export class LanesClient {
     return null;
   }
 
+  /** A job's state; once retention trimmed its record, from its outcome record while that lasts. */
   async status(id: string): Promise<JobStatus> {
     const found = await this.locate(id);
-    return found === null ? unknownJobStatus(id) : toJobStatus(found.job, found.lane, found.state);
+    if (found !== null) return toJobStatus(found.job, found.lane, found.state);
+    const kept = await readOutcome(this.#connection, this.prefix, id);
+    return kept === undefined ? unknownJobStatus(id) : outcomeStatus(id, kept.lane, kept.outcome);
   }
 
-  #eventsFor(lane: Lane): QueueEvents {
+  /**
+   * The lane's event stream, read from the entry that was last when it was first asked for:
+   * an end written before the reader's first XREAD is still delivered (BullMQ's default, `$`,
+   * skipped it, and a job that finished in that gap was waited on until the timeout).
+   */
+  #eventsFor(lane: Lane): Promise<{ events: QueueEvents; connection: Redis }> {
     let entry = this.#events.get(lane);
     if (entry === undefined) {
-      const connection = createBlockingConnection(this.#redisUrl);
-      const events = new QueueEvents(lane, { connection, prefix: this.prefix });
-      // Every concurrent wait() listens on the lane's events: no fixed listener ceiling.
-      events.setMaxListeners(0);
-      events.on('error', () => undefined);
-      entry = { events, connection };
+      entry = (async () => {
+        const last = await this.#connection.xrevrange(this.#queues.get(lane).toKey('events'), '+', '-', 'COUNT', 1);
+        const connection = createBlockingConnection(this.#redisUrl);
+        const events = new QueueEvents(lane, { connection, prefix: this.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+        // Every concurrent wait() listens on the lane's events: no fixed listener ceiling.
+        events.setMaxListeners(0);
+        events.on('error', () => undefined);
+        return { events, connection };
+      })();
       this.#events.set(lane, entry);
+      // A failed start (Redis down) is not remembered: the next wait tries again.
+      entry.catch(() => this.#events.delete(lane));
     }
-    return entry.events;
+    return entry;
   }
 
   /** Resolves with the job's result; rejects with JobFailedError, or WaitTimeoutError after `timeoutMs`. */
   async wait(id: string, options: { timeoutMs?: number } = {}): Promise<unknown> {
-    const timeoutMs = options.timeoutMs ?? 10 * 60_000;
     const found = await this.locate(id);
-    if (found === null) throw new LanesError('UNKNOWN_JOB', `job ${id} is unknown`, { id });
-    const events = this.#eventsFor(found.lane);
-    await events.waitUntilReady();
-    try {
-      return await found.job.waitUntilFinished(events, timeoutMs);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (/timed out before finishing/i.test(reason)) throw new WaitTimeoutError(id, timeoutMs);
-      throw new JobFailedError({ id, task: found.job.name, queue: found.lane }, reason);
+    const lane = found?.lane ?? (await readOutcome(this.#connection, this.prefix, id))?.lane;
+    if (lane === undefined) throw this.#unknownJob(id);
+    return this.#wait(id, lane, options.timeoutMs);
+  }
+
+  /**
+   * Listens for the job's end first, then looks whether it has already ended (its record, or
+   * its outcome record once retention trimmed the record): no end can fall between the two.
+   */
+  async #wait(id: string, lane: Lane, timeoutMs = 10 * 60_000): Promise<unknown> {
+    // Per-job event names (`completed:<id>`) are outside BullMQ's typed listener map.
+    const events: EventEmitter = (await this.#eventsFor(lane)).events;
+    const end = await new Promise<WaitEnd>((resolve, reject) => {
+      const completedEvent = `completed:${id}`;
+      const failedEvent = `failed:${id}`;
+      const onCompleted = (args: { returnvalue: unknown }): void => finish(() => resolve({ state: 'completed', result: args.returnvalue }));
+      const onFailed = (args: { failedReason: string }): void => finish(() => resolve({ state: 'failed', reason: args.failedReason }));
+      const onClose = (error: Error): void => finish(() => reject(error));
+      const timer = setTimeout(() => onClose(new WaitTimeoutError(id, timeoutMs)), timeoutMs);
+      let settled = false;
+      const finish = (settle: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        events.off(completedEvent, onCompleted);
+        events.off(failedEvent, onFailed);
+        this.#waits.delete(onClose);
+        settle();
+      };
+      events.on(completedEvent, onCompleted);
+      events.on(failedEvent, onFailed);
+      this.#waits.add(onClose);
+      this.#endedAlready(id, lane).then(
+        (ended) => {
+          if (ended === null) onClose(this.#unknownJob(id));
+          else if (ended !== undefined) finish(() => resolve(ended));
+        },
+        (error: unknown) => onClose(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+    if (end.state === 'completed') return end.result;
+    const task = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome.task ?? (await this.locate(id))?.job.name ?? '';
+    throw new JobFailedError({ id, task, queue: lane }, end.reason);
+  }
+
+  /** The end of a job that already ended; undefined while it runs; null when nothing is known of it. */
+  async #endedAlready(id: string, lane: Lane): Promise<WaitEnd | undefined | null> {
+    const state = await this.#queues.get(lane).getJobState(id);
+    if (state === 'completed' || state === 'failed') {
+      const job = await Job.fromId(this.#queues.get(lane), id);
+      if (job !== undefined) return state === 'completed' ? { state, result: job.returnvalue } : { state, reason: job.failedReason };
+    } else if (state !== 'unknown') {
+      return undefined;
     }
+    // Trimmed (or removed) meanwhile: the outcome record, if it is still kept.
+    const kept = await readOutcome(this.#connection, this.prefix, id, lane);
+    return kept === undefined ? null : endOf(id, kept.outcome);
+  }
+
+  #unknownJob(id: string): LanesError {
+    return new LanesError('UNKNOWN_JOB', `job ${id} is unknown: never enqueued, removed, or finished longer ago than finished jobs and their outcomes are kept`, { id });
   }
 
   /**
@@ -222,9 +306,20 @@ export class LanesClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#events.values()].map((entry) => entry.events.close().finally(() => entry.connection.disconnect())));
+    for (const reject of [...this.#waits]) reject(new LanesError('CLIENT_CLOSED', 'the client was closed while waiting'));
+    const entries = await Promise.allSettled([...this.#events.values()]);
+    await Promise.all(entries.map((entry) => (entry.status === 'fulfilled' ? entry.value.events.close().finally(() => entry.value.connection.disconnect()) : undefined)));
     this.#events.clear();
     await this.#queues.close();
     this.#connection.disconnect();
   }
+}
+
+/** A kept outcome as a wait's end; a result too large to keep is an end the wait cannot deliver. */
+function endOf(id: string, outcome: JobOutcome): WaitEnd {
+  if (outcome.state === 'failed') return { state: 'failed', reason: outcome.failedReason ?? '' };
+  if (outcome.resultOmitted === true) {
+    throw new LanesError('RESULT_TRIMMED', `job ${id} completed, but retention trimmed its record and its result was too large to keep apart`, { id });
+  }
+  return { state: 'completed', result: outcome.result ?? null };
 }

@@ -1,12 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
-import { createLogger } from '@lanes/worker-core';
+import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { requireToken } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
 import { HttpError, notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
-import { createDashboardMetrics } from './metrics.ts';
 import { logQueueErrors } from './queue-errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -50,7 +49,7 @@ const refuseWrites: RequestHandler = (req, _res, next) => {
  */
 export function createDashboard(options: DashboardOptions): Express {
   const { client } = options;
-  const metrics = options.metrics ?? createDashboardMetrics();
+  const metrics = options.metrics ?? new LanesMetrics();
   const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
   const search: SearchFunction = options.search ?? ((query, k) => client.search(query, { k }));

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { InvalidPayloadError, LanesError, redactString, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
+import { DependencyUnavailableError, infrastructureFault, InvalidPayloadError, LanesError, redactString, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 import { HttpError, type ErrorBody } from './errors.ts';
 
@@ -20,11 +20,6 @@ export function dataFields(issues: readonly FieldIssue[]): FieldIssue[] {
   return issues.map((issue) => ({ field: issue.field === '(payload)' ? 'data' : `data.${issue.field}`, message: issue.message }));
 }
 
-/** Redis refused or dropped the connection: the store, not the request, is at fault. */
-function isConnectionFailure(error: Error): boolean {
-  return error.name === 'MaxRetriesPerRequestError' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|Stream isn't writeable/i.test(error.message);
-}
-
 /** Maps every error a route can raise to one HTTP answer; unexpected ones are logged, never echoed. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
@@ -43,7 +38,9 @@ export function toHttpError(error: unknown): HttpError {
     if (error.code === 'JOB_FAILED') return new HttpError(502, redactString(error.message), { code: error.code });
     if (error.code === 'DEPENDENCY_TIMEOUT') return new HttpError(503, error.message, { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   }
-  if (error instanceof Error && isConnectionFailure(error)) return new HttpError(503, 'the queue store (Redis) is unavailable', { code: 'UNAVAILABLE' });
+  // Redis (the routes' store; PostgreSQL errors arrive already typed) down or refusing writes.
+  const fault = infrastructureFault(error, 'redis');
+  if (fault !== undefined) return new HttpError(503, redactString(new DependencyUnavailableError(fault).message), { code: 'UNAVAILABLE', headers: { 'retry-after': '5' } });
   return new HttpError(500, 'internal error', { code: 'INTERNAL' });
 }
 

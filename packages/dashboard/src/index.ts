@@ -7,5 +7,4 @@ export { readOverview, OVERVIEW_METRIC_NAMES, THROUGHPUT_WINDOW_MINUTES, type Ov
 export { findJobs, type JobQuery, type JobSearchResult } from './job-finder.ts';
 export type { JobView } from './job-view.ts';
 export { redact, redactString } from '@lanes/contracts';
-export { createDashboardMetrics, MISNAMED_DEFAULT_GAUGES } from './metrics.ts';
 export { HttpError } from './errors.ts';

@@ -5,7 +5,6 @@ import { ensureRedis, redisStatus, stopRedis } from './redis.ts';
 import type { ServicesStatus } from './types.ts';
 
 export { ensurePackages } from './apt.ts';
-export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './defaults.ts';
 export { messageOf, ServicesError } from './errors.ts';
 export { createLog, type ServicesLog } from './log.ts';
 export type { PostgresStatus, ServiceStatus, ServicesStatus } from './types.ts';

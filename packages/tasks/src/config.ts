@@ -56,7 +56,7 @@ export interface RagConfig {
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: { readonly m: number; readonly efConstruction: number };
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
-  readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined };
+  readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
 }
 
@@ -166,6 +166,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     schedules: {
       rebuildIndexCron: cron(env, 'LANES_REBUILD_INDEX_CRON', '0 3 * * *'),
       cacheWarmingCron: cron(env, 'LANES_CACHE_WARMING_CRON', '*/10 * * * *'),
+      reconcileCron: cron(env, 'LANES_RECONCILE_CRON', '*/5 * * * *'),
     },
     cacheWarming: {
       top: envInt(env, 'LANES_WARM_TOP', 50, { min: 1, max: 1000 }),

@@ -40,9 +40,3 @@ export class EmbeddingUnavailableError extends LanesError {
   }
 }
 
-/** Stored vectors belong to another embedding space than the one asked for. */
-export class EmbeddingSpaceMismatchError extends PermanentError {
-  constructor(message: string, context: Record<string, unknown> = {}) {
-    super(message, context);
-  }
-}

@@ -8,6 +8,7 @@ import { createBatchEmbedTask } from './tasks/batch-embed.ts';
 import { createCacheWarmingTask } from './tasks/cache-warming.ts';
 import { createIngestTask } from './tasks/ingest.ts';
 import { createRebuildIndexTask } from './tasks/rebuild-index.ts';
+import { createReconcileTask } from './tasks/reconcile.ts';
 import { registerSchedules } from './tasks/schedules.ts';
 import { createSearchTask } from './tasks/search.ts';
 
@@ -18,7 +19,7 @@ export interface ReadinessCheck {
 
 export interface RagRuntime {
   readonly config: RagConfig;
-  /** All built-in tasks: ingest, batch-embed, rebuild-index, cache-warming, search. */
+  /** All built-in tasks: ingest, batch-embed, rebuild-index, cache-warming, reconcile, search. */
   readonly tasks: readonly TaskDefinition[];
   readonly readinessChecks: readonly ReadinessCheck[];
   /** LANES_ALLOWED_ROOTS, resolved: where `ingest` paths sent over HTTP must lie. */
@@ -27,7 +28,7 @@ export interface RagRuntime {
   search(query: string, k?: number, options?: SearchOptions): Promise<SearchResponse>;
   readonly searchService: SearchService;
   readonly services: RagServices;
-  /** Registers the configured schedules (LANES_REBUILD_INDEX_CRON, LANES_CACHE_WARMING_CRON). */
+  /** Registers the configured schedules (LANES_REBUILD_INDEX_CRON, LANES_CACHE_WARMING_CRON, LANES_RECONCILE_CRON). */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
 }
@@ -70,6 +71,7 @@ export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise
     createBatchEmbedTask(services),
     createRebuildIndexTask(services),
     createCacheWarmingTask(services),
+    createReconcileTask(services),
     createSearchTask(services),
   ];
   return {

@@ -18,8 +18,10 @@ Options:
   --no-builtins          do not run the built-in RAG tasks (no PostgreSQL needed)
 
 With the built-ins, the worker also registers the job schedulers for rebuild-index
-(LANES_REBUILD_INDEX_CRON, default "0 3 * * *") and cache-warming
-(LANES_CACHE_WARMING_CRON, default "*/10 * * * *"); "off" disables one. Registration is
+(LANES_REBUILD_INDEX_CRON, default "0 3 * * *"), cache-warming
+(LANES_CACHE_WARMING_CRON, default "*/10 * * * *") and reconcile (LANES_RECONCILE_CRON,
+default "*/5 * * * *": finishes or rolls back documents a failed or vanished ingest left
+half-written); "off" disables one. Registration is
 idempotent: one schedule however many workers start.
 `;
 

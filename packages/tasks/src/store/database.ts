@@ -1,5 +1,6 @@
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
+import { asDependencyError } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 
 export type DbClient = pg.PoolClient;
@@ -52,7 +53,20 @@ export class Database {
     return `${ident(this.schema)}.${ident(name)}`;
   }
 
+  /**
+   * Runs `fn` on a pooled connection. An outage (refused or lost connection, shutdown, out of
+   * memory) surfaces as DependencyUnavailableError('postgres'), so the runtime waits it out
+   * instead of failing the job.
+   */
   async withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
+    try {
+      return await this.#withClient(fn, options);
+    } catch (error) {
+      throw asDependencyError(error, 'postgres');
+    }
+  }
+
+  async #withClient<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean }): Promise<T> {
     const client = await this.pool.connect();
     // pg-pool drops its own 'error' listener while a client is checked out: without ours, a
     // connection lost mid-query (PostgreSQL restarting) is an unhandled 'error' event that

@@ -17,6 +17,8 @@ export interface StageInput {
   readonly pages: number;
   readonly chunks: readonly StagedChunk[];
   readonly primary: EmbeddingSpace;
+  /** The ingest job staging it: how the reconciler tells an abandoned staging from a running one. */
+  readonly jobId: string;
 }
 
 export interface ChunkRef {
@@ -50,6 +52,15 @@ export interface FinaliseResult {
   readonly removed: number;
   /** True when the set of searchable texts changed (callers bump the corpus version). */
   readonly changed: boolean;
+}
+
+export interface PendingGeneration {
+  readonly documentId: string;
+  readonly source: string;
+  readonly generation: number;
+  /** The ingest job that staged it (null for stagings from before this was recorded). */
+  readonly jobId: string | null;
+  readonly updatedAt: Date;
 }
 
 export interface StoredChunk {
@@ -129,8 +140,10 @@ export class DocumentStore {
         generation = Math.max(doc.generation, doc.pending_generation ?? 0) + 1;
       }
       await client.query(
-        `UPDATE ${db.table('documents')} SET pending_generation = $2, pending_hash = $3, pending_pages = $4, metadata = $5, updated_at = now() WHERE id = $1`,
-        [doc.id, generation, input.contentHash, input.pages, JSON.stringify(input.metadata)],
+        `UPDATE ${db.table('documents')}
+            SET pending_generation = $2, pending_hash = $3, pending_pages = $4, pending_metadata = $5, pending_job = $6, updated_at = now()
+          WHERE id = $1`,
+        [doc.id, generation, input.contentHash, input.pages, JSON.stringify(input.metadata), input.jobId],
       );
       await insertChunks(db, client, doc.id, generation, input.chunks);
       const missing = await client.query<{ id: string; content_hash: string }>(
@@ -193,23 +206,53 @@ export class DocumentStore {
       const { rows: updated } = await client.query<{ pages: number }>(
         `UPDATE ${db.table('documents')}
             SET generation = $2, content_hash = pending_hash, pages = coalesce(pending_pages, 0), chunk_count = $3, status = 'ready',
-                pending_generation = NULL, pending_hash = NULL, pending_pages = NULL, updated_at = now()
+                metadata = coalesce(pending_metadata, metadata), ${CLEARED_PENDING}, updated_at = now()
           WHERE id = $1 RETURNING pages`,
         [documentId, generation, counted.rows[0]!.n],
       );
-      const stale = [...new Set(deleted.rows.map((row) => row.content_hash))];
-      if (stale.length > 0) {
-        for (const space of spaces) {
-          await client.query(
-            `DELETE FROM ${space.table} e WHERE e.content_hash = ANY($1::text[])
-               AND NOT EXISTS (SELECT 1 FROM ${db.table('chunks')} c WHERE c.content_hash = e.content_hash)`,
-            [stale],
-          );
-        }
-      }
+      await collectVectors(db, client, deleted.rows, spaces);
       const removedCount = removed.rows[0]!.n;
       // Promotion happens only for new content or re-embedded vectors: either way cached results are stale.
       return { state: 'promoted', chunks: counted.rows[0]!.n, pages: updated[0]!.pages, removed: removedCount, changed: true };
+    });
+  }
+
+  /** Every staged generation, with the job that staged it, for the reconciler. */
+  async pendingGenerations(): Promise<PendingGeneration[]> {
+    const db = this.#db;
+    return db.withClient(async (client) => {
+      const { rows } = await client.query<{ id: string; source: string; pending_generation: number; pending_job: string | null; updated_at: Date }>(
+        `SELECT id::text AS id, source, pending_generation, pending_job, updated_at FROM ${db.table('documents')}
+          WHERE pending_generation IS NOT NULL ORDER BY id`,
+      );
+      return rows.map((row) => ({ documentId: row.id, source: row.source, generation: row.pending_generation, jobId: row.pending_job, updatedAt: row.updated_at }));
+    });
+  }
+
+  /**
+   * Abandons a staged generation if it is still the staged one, staged by `jobId`: its chunks
+   * and the vectors only they referenced go, and the document is as it was before the staging
+   * (or gone, if it never was live).
+   */
+  async rollback(pending: PendingGeneration, spaces: readonly EmbeddingSpace[]): Promise<'rolled-back' | 'removed' | 'changed'> {
+    const db = this.#db;
+    return db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
+      const { rows } = await client.query<{ status: string; pending_generation: number | null; pending_job: string | null }>(
+        `SELECT status, pending_generation, pending_job FROM ${db.table('documents')} WHERE id = $1 FOR UPDATE`,
+        [pending.documentId],
+      );
+      const doc = rows[0];
+      if (doc === undefined || doc.pending_generation !== pending.generation || doc.pending_job !== pending.jobId) return 'changed';
+      const deleted = await client.query<{ content_hash: string }>(
+        `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2 RETURNING content_hash`,
+        [pending.documentId, pending.generation],
+      );
+      const neverLive = doc.status !== 'ready';
+      if (neverLive) await client.query(`DELETE FROM ${db.table('documents')} WHERE id = $1`, [pending.documentId]);
+      else await client.query(`UPDATE ${db.table('documents')} SET ${CLEARED_PENDING}, updated_at = now() WHERE id = $1`, [pending.documentId]);
+      await collectVectors(db, client, deleted.rows, spaces);
+      return neverLive ? 'removed' : 'rolled-back';
     });
   }
 
@@ -263,6 +306,22 @@ export class DocumentStore {
       const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
       return rows[0]!.n;
     });
+  }
+}
+
+/** A document with nothing staged. */
+const CLEARED_PENDING = 'pending_generation = NULL, pending_hash = NULL, pending_pages = NULL, pending_metadata = NULL, pending_job = NULL';
+
+/** Deletes, in every space, the vectors of these deleted chunks' texts that no chunk references any more. Under the GC lock. */
+async function collectVectors(db: Database, client: DbClient, deleted: ReadonlyArray<{ content_hash: string }>, spaces: readonly EmbeddingSpace[]): Promise<void> {
+  const stale = [...new Set(deleted.map((row) => row.content_hash))];
+  if (stale.length === 0) return;
+  for (const space of spaces) {
+    await client.query(
+      `DELETE FROM ${space.table} e WHERE e.content_hash = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM ${db.table('chunks')} c WHERE c.content_hash = e.content_hash)`,
+      [stale],
+    );
   }
 }
 

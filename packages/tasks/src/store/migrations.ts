@@ -59,6 +59,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'pending generations know their job and keep their metadata apart',
+    // A staged version's metadata waits beside the live one (search filters on the live one),
+    // and the ingest job that staged it is recorded, so a reconciler can tell an abandoned
+    // staging from one in progress.
+    sql: (s) => `
+      ALTER TABLE ${s}.documents ADD COLUMN pending_metadata jsonb, ADD COLUMN pending_job text;
+      CREATE INDEX documents_pending_idx ON ${s}.documents (id) WHERE pending_generation IS NOT NULL;
+    `,
+  },
 ];
 
 export class MigrationError extends LanesError {

@@ -104,6 +104,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
       pages: extracted.pages,
       chunks: extracted.chunks,
       primary: primary.space,
+      jobId: ctx.job.id,
     });
     ctx.logger.info(
       { documentId: staged.documentId, generation: staged.generation, pages: extracted.pages, chunks: staged.total, toEmbed: staged.toEmbed.length },

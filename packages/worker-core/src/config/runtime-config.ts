@@ -1,5 +1,6 @@
 import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
-import { DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_OUTCOME_TTL_MS, DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
+import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
 import { envDurationMs, envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
@@ -25,6 +26,10 @@ export interface RuntimeConfig {
    * a likely poison pill that takes workers down with it.
    */
   readonly maxStalledCount: number;
+  /** Jobs wait out Redis and PostgreSQL outages within this budget, backing off between tries. */
+  readonly outage: OutagePolicy;
+  /** How long a finished job's outcome is kept apart from its record, for waits after retention trimmed it. */
+  readonly outcomeTtlMs: number;
   /** LANES_TRACING=otel turns on OpenTelemetry spans for enqueue and processing. */
   readonly tracing: (typeof TRACING_MODES)[number];
   /** Ready tenant jobs a lane holds before further ones wait for their tenant's turn (fair share). */
@@ -48,6 +53,16 @@ function readRedisUrl(env: Env): string {
   return raw;
 }
 
+function readOutagePolicy(env: Env): OutagePolicy {
+  const defaults = DEFAULT_OUTAGE_POLICY;
+  const backoffMs = envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MS', defaults.backoffMs, { min: 10 });
+  return {
+    budgetMs: envDurationMs(env, 'LANES_OUTAGE_BUDGET_MS', defaults.budgetMs, { min: 0 }),
+    backoffMs,
+    backoffMaxMs: envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), { min: backoffMs }),
+  };
+}
+
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   // Every later message, log line and failed reason of this process masks them.
   registerSecretsFrom(env);
@@ -65,6 +80,8 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     stalledIntervalMs: envDurationMs(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
     livenessWindowMs: envDurationMs(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
+    outage: readOutagePolicy(env),
+    outcomeTtlMs: envDurationMs(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000 }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
     tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
     tenantConcurrency: envInt(env, 'LANES_TENANT_CONCURRENCY', 0, { min: 0 }),

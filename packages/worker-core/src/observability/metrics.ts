@@ -31,6 +31,12 @@ export class LanesMetrics {
     labelNames: ['task', 'lane'] as const,
     registers: [this.registry],
   });
+  readonly outagePostponements = new Counter({
+    name: 'lanes_outage_postponements_total',
+    help: 'Attempts put back (no attempt counted) because Redis or PostgreSQL was unavailable',
+    labelNames: ['lane', 'dependency'] as const,
+    registers: [this.registry],
+  });
   readonly active = new Gauge({
     name: 'lanes_active_jobs',
     help: 'Jobs running in this process',

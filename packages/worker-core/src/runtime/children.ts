@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Lane } from '@lanes/contracts';
+import { OUTAGE_KEY } from './outage.ts';
 
 /** Reserved job-data key listing the children a parent spawned, in order. */
 export const CHILDREN_KEY = '__lanesChildren';
@@ -14,10 +15,10 @@ export function childRefsOf(data: unknown): readonly ChildRef[] | undefined {
   return (data as Record<string, unknown>)[CHILDREN_KEY] as ChildRef[];
 }
 
-/** The user's payload, without the runtime's bookkeeping. */
+/** The user's payload, without the runtime's bookkeeping (children, an outage being waited out). */
 export function payloadOf(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null || !(CHILDREN_KEY in data)) return data;
-  const { [CHILDREN_KEY]: _children, ...payload } = data as Record<string, unknown>;
+  if (typeof data !== 'object' || data === null || !(CHILDREN_KEY in data || OUTAGE_KEY in data)) return data;
+  const { [CHILDREN_KEY]: _children, [OUTAGE_KEY]: _outage, ...payload } = data as Record<string, unknown>;
   return payload;
 }
 

@@ -14,6 +14,16 @@ export class DrainDeadlineError extends LanesError {
   }
 }
 
+/**
+ * Aborts an attempt whose job lock was not seen renewed for the lock duration (a partition
+ * from Redis): another worker may already run the job, so this one stops and leaves it.
+ */
+export class LockLostError extends LanesError {
+  constructor(jobId: string, lockDurationMs: number) {
+    super('LOCK_LOST', `job lock not renewed for ${lockDurationMs} ms: attempt stopped, the job is left to the worker that took it over`, { jobId, lockDurationMs });
+  }
+}
+
 /** Thrown by `ctx.awaitChildren` to suspend the handler; never seen by users. */
 export class SuspendForChildren extends Error {
   constructor() {

@@ -1,11 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type Lane } from '@lanes/contracts';
+import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
 import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
 import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
-import { DrainDeadlineError, JobCancelledError, SuspendForChildren } from './errors.ts';
+import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
+import type { JobLeases } from './job-leases.ts';
+import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
 import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
@@ -17,6 +20,11 @@ export interface JobRunnerDeps {
   readonly metrics: LanesMetrics;
   /** In-flight attempts by job id, so drain can abort them at the deadline. */
   readonly inFlight: Map<string, AbortController>;
+  readonly outage: OutagePolicy;
+  /** The lane's lock watch: an attempt whose lock is lost stops. */
+  readonly leases: JobLeases;
+  /** Aborted when the worker starts to drain: no attempt waits out an outage in place then. */
+  readonly stopping: AbortSignal;
   /** The per-tenant concurrency limit shared by all workers, when one is configured. */
   readonly tenantLimit?: TenantLimit;
 }
@@ -27,12 +35,28 @@ interface TaskInstruments {
   readonly failed: { inc(): void };
   readonly retried: { inc(): void };
   readonly retries: { inc(): void };
+  readonly abandoned: { inc(): void };
   readonly duration: { observe(seconds: number): void };
 }
 
 /** Back-off for a job that finds its task at the concurrency limit: short, jittered. */
 function gateDelayMs(): number {
   return 50 + Math.floor(Math.random() * 200);
+}
+
+/** Failures the job asked for itself: never reclassified as an outage. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentError || error instanceof JobCancelledError || error instanceof UnrecoverableError;
+}
+
+/** Outcomes already handed to BullMQ (the job was moved): not failures at all. */
+function isHandedOver(error: unknown): boolean {
+  return error instanceof WaitingChildrenError || error instanceof DelayedError || error instanceof WaitingError;
+}
+
+/** An outage of Redis or PostgreSQL behind this failure, if that is what it is. */
+function outageFault(error: unknown): InfrastructureFault | undefined {
+  return isPermanent(error) || isHandedOver(error) || error instanceof DrainDeadlineError || error instanceof LockLostError ? undefined : infrastructureFault(error);
 }
 
 /** The parent a child was spawned by: BullMQ records it as `{ id, queue: "{prefix}:lane" }`. */
@@ -58,7 +82,8 @@ function abortPromise(signal: AbortSignal): Promise<never> {
 
 /**
  * Runs one attempt of one job: gates (concurrency, rate), validation, the handler with its
- * deadline and cancellation, and children. Translates outcomes into what BullMQ expects.
+ * deadline and cancellation, and children. Translates outcomes into what BullMQ expects; an
+ * outage of Redis or PostgreSQL postpones the job without counting an attempt.
  */
 export class JobRunner {
   readonly #deps: JobRunnerDeps;
@@ -86,6 +111,17 @@ export class JobRunner {
     const { catalog } = this.#deps;
     const task = catalog.get(job.name);
     if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
+    try {
+      return await this.#gatedAttempt(task, job, token);
+    } catch (error) {
+      const fault = outageFault(error);
+      if (fault === undefined) throw error;
+      throw await this.#rideOutOutage(task, job, token, fault);
+    }
+  }
+
+  async #gatedAttempt(task: TaskDefinition, job: Job, token: string | undefined): Promise<unknown> {
+    const { catalog } = this.#deps;
     if (!catalog.tryClaim(task)) return this.#postpone(job, token, gateDelayMs());
     try {
       const rateWait = await catalog.rateWait(task);
@@ -95,6 +131,44 @@ export class JobRunner {
       return await this.#attemptForTenant(task, job, token, tenant);
     } finally {
       catalog.release(task);
+    }
+  }
+
+  /**
+   * Postpones a job whose dependency is down, without counting an attempt, and records the
+   * outage in the job so every worker measures the same budget. Past the budget the job fails
+   * naming the dependency. While Redis itself refuses the postponement, waits in place with
+   * the same back-off; if the lock is lost meanwhile (or the worker drains) the job is left to
+   * stalled-job recovery, which returns it to its lane, again without counting an attempt.
+   */
+  async #rideOutOutage(task: TaskDefinition, job: Job, token: string | undefined, fault: InfrastructureFault): Promise<Error> {
+    const { outage: policy, stopping, logger, metrics } = this.#deps;
+    const record = continueOutage(outageOf(job.data), fault, Date.now(), policy);
+    const log = logger.child({ jobId: job.id, task: task.name, lane: this.#lane, dependency: fault.dependency });
+    const elapsed = record.last - record.since;
+    if (elapsed >= policy.budgetMs) {
+      this.#instrumentsFor(task.name).failed.inc();
+      const message = `${fault.dependency} unavailable for ${describeDuration(elapsed)}, beyond the outage budget of ${describeDuration(policy.budgetMs)}: ${fault.reason}`;
+      log.error({ since: new Date(record.since).toISOString() }, 'outage budget exhausted: job failed');
+      return new UnrecoverableError(message);
+    }
+    metrics.outagePostponements.inc({ lane: this.#lane, dependency: fault.dependency });
+    log[record.faults === 1 ? 'warn' : 'debug']({ kind: fault.kind, reason: fault.reason, faults: record.faults }, 'dependency unavailable: job postponed, no attempt counted');
+    const data = withOutage(job.data, record);
+    for (let tries = record.faults; ; tries++) {
+      const delayMs = outageDelayMs(tries, policy);
+      try {
+        if (data !== undefined) await job.updateData(data);
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        return new DelayedError();
+      } catch (error) {
+        const again = infrastructureFault(error);
+        if (again?.dependency !== 'redis' || stopping.aborted || Date.now() - record.since >= policy.budgetMs) {
+          log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'could not postpone the job: stalled-job recovery will return it to its lane');
+          return new DelayedError();
+        }
+        await sleep(delayMs, undefined, { signal: stopping }).catch(() => undefined);
+      }
     }
   }
 
@@ -111,7 +185,8 @@ export class JobRunner {
       metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'completed' }).inc();
       return result;
     } catch (error) {
-      if (!(error instanceof DelayedError || error instanceof WaitingChildrenError || error instanceof WaitingError)) {
+      // Postponed, suspended or waiting out an outage: not a failure of the tenant's job.
+      if (!isHandedOver(error) && outageFault(error) === undefined) {
         metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'failed' }).inc();
       }
       throw error;
@@ -135,6 +210,7 @@ export class JobRunner {
         failed: metrics.jobs.labels({ task, lane, outcome: 'failed' }),
         retried: metrics.jobs.labels({ task, lane, outcome: 'retried' }),
         retries: metrics.retries.labels({ task, lane }),
+        abandoned: metrics.jobs.labels({ task, lane, outcome: 'abandoned' }),
         duration: metrics.jobDuration.labels({ task, lane }),
       };
       this.#instruments.set(task, instruments);
@@ -149,7 +225,7 @@ export class JobRunner {
   }
 
   async #attempt(task: TaskDefinition, job: Job, token: string | undefined): Promise<unknown> {
-    const { metrics, inFlight } = this.#deps;
+    const { metrics, inFlight, leases } = this.#deps;
     const jobId = job.id ?? '';
     const logger = this.#lazyLogger(task, job);
     const instruments = this.#instrumentsFor(task.name);
@@ -167,6 +243,7 @@ export class JobRunner {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
     inFlight.set(jobId, controller);
+    const release = leases.hold(jobId, () => controller.abort(new LockLostError(jobId, leases.lockDurationMs)));
     const active = metrics.active.labels({ lane: this.#lane });
     active.inc();
     try {
@@ -178,6 +255,7 @@ export class JobRunner {
       throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
+      release();
       inFlight.delete(jobId);
       active.dec();
     }
@@ -246,12 +324,20 @@ export class JobRunner {
     startedAt: number,
   ): Promise<unknown> {
     if (error instanceof WaitingChildrenError || error instanceof DelayedError) return error;
+    // An outage is not the job's failure: run() postpones it.
+    if (outageFault(error) !== undefined) return error;
+    if (error instanceof LockLostError) {
+      // Not ours any more: nothing is written for this attempt (the job's state belongs to the worker that took it over).
+      instruments.abandoned.inc();
+      logger.warn({ err: { message: error.message } }, 'job lock lost: attempt stopped');
+      return new DelayedError();
+    }
     if (error instanceof DrainDeadlineError) {
       await job.moveToWait(token);
       logger.warn('drain deadline reached: job handed back to its lane');
       return new WaitingError();
     }
-    const permanent = error instanceof PermanentError || error instanceof JobCancelledError || error instanceof UnrecoverableError;
+    const permanent = isPermanent(error);
     const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const message = redactString(error instanceof Error ? error.message : String(error));
     (finalAttempt ? instruments.failed : instruments.retried).inc();

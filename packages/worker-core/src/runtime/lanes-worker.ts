@@ -1,8 +1,8 @@
-import { MetricsTime, Worker, type Telemetry } from 'bullmq';
+import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, createBlockingConnection, createProducerConnection, setTenantWindow, TenantAdmission } from '@lanes/queue';
+import { cancelChannel, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -11,6 +11,7 @@ import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
 import { createTelemetry } from '../observability/tracing.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
+import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import { TenantLimit } from './tenant-limit.ts';
@@ -58,6 +59,7 @@ export class LanesWorker {
   readonly #producer: Redis;
   readonly #workers = new Map<Lane, { worker: Worker; connection: Redis; admission: TenantAdmission }>();
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #stopping = new AbortController();
   readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
   #probeServer: Server | undefined;
@@ -88,13 +90,16 @@ export class LanesWorker {
       logger: this.logger,
       metrics: this.metrics,
       inFlight: this.#inFlight,
+      outage: config.outage,
+      stopping: this.#stopping.signal,
       ...(config.tenantConcurrency > 0 && {
         tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
       }),
     };
     this.#startedAt = Date.now();
     for (const lane of this.lanes) {
-      const runner = new JobRunner(lane, deps);
+      const leases = new JobLeases(config.lockDurationMs);
+      const runner = new JobRunner(lane, { ...deps, leases });
       const connection = createBlockingConnection(config.redisUrl);
       const worker = new Worker(lane, (job, token) => runner.run(job, token), {
         connection,
@@ -112,7 +117,13 @@ export class LanesWorker {
         this.metrics.stalled.inc({ lane });
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
+      worker.on('locksRenewed', ({ jobIds }) => leases.renewed(jobIds));
       worker.on('error', (error) => this.logger.error({ lane, err: { message: error.message } }, 'worker error'));
+      // Emitted once BullMQ has recorded the end: retries are not ends (no finishedOn yet).
+      worker.on('completed', (job, result) => this.#keepOutcome(lane, job, { state: 'completed', result }));
+      worker.on('failed', (job, error) => {
+        if (job?.finishedOn !== undefined) this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
+      });
       const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
         onError: (error) => this.logger.warn({ lane, err: { message: error instanceof Error ? error.message : String(error) } }, 'tenant admission failed'),
       });
@@ -125,6 +136,14 @@ export class LanesWorker {
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
     this.logger.info({ lanes: this.lanes, concurrency: this.#concurrency, tasks: catalog.names() }, 'worker started');
+  }
+
+  /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
+  #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
+    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+    recordOutcome(this.#producer, this.client.prefix, lane, job.id ?? '', outcome, this.#options.config.outcomeTtlMs).catch((error: unknown) =>
+      this.logger.debug({ jobId: job.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
+    );
   }
 
   async #subscribeToCancellations(): Promise<void> {
@@ -223,6 +242,7 @@ export class LanesWorker {
 
   async #drain(deadlineMs: number): Promise<DrainReport> {
     this.logger.info({ inFlight: this.#inFlight.size, deadlineMs }, 'draining');
+    this.#stopping.abort();
     await this.#subscriber?.quit().catch(() => undefined);
     await Promise.all([...this.#workers.values()].map(({ admission }) => admission.stop()));
     const closing = Promise.all([...this.#workers.values()].map(({ worker }) => worker.close()));

@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import { LANES, type JobStatus, type Lane } from '@lanes/contracts';
+
+/**
+ * A finished job's outcome, kept apart from the job record for a while: retention trims job
+ * records by count (the last 1000 completed a lane), so a handle waited on after a burst of
+ * quick jobs would otherwise find nothing. Small by construction (see MAX_OUTCOME_BYTES).
+ */
+export interface JobOutcome {
+  readonly state: 'completed' | 'failed';
+  readonly task: string;
+  readonly attemptsMade: number;
+  readonly finishedOn: number;
+  readonly failedReason?: string;
+  readonly result?: unknown;
+  /** The result was larger than an outcome record holds: only the job record had it. */
+  readonly resultOmitted?: true;
+}
+
+/** Ten minutes: the default wait timeout. Memory: about 200 bytes per job finished in that time. */
+export const DEFAULT_OUTCOME_TTL_MS = 10 * 60_000;
+/** An outcome record holds a result up to this size; larger ones stay in the job record only. */
+export const MAX_OUTCOME_BYTES = 4096;
+const MAX_REASON_CHARS = 1000;
+
+/** Beside the lanes' keys (same hash tag, so the same Redis Cluster slot), never a job id's. */
+export function outcomeKey(prefix: string, lane: Lane, id: string): string {
+  return `${prefix}:lanes-outcome:${lane}:${id}`;
+}
+
+function serialise(outcome: JobOutcome): string {
+  const bounded = outcome.failedReason !== undefined && outcome.failedReason.length > MAX_REASON_CHARS
+    ? { ...outcome, failedReason: `${outcome.failedReason.slice(0, MAX_REASON_CHARS)}…` }
+    : outcome;
+  const text = JSON.stringify(bounded);
+  if (text.length <= MAX_OUTCOME_BYTES) return text;
+  const { result: _result, ...rest } = bounded;
+  return JSON.stringify({ ...rest, resultOmitted: true });
+}
+
+/** Written by the worker once BullMQ has recorded the job as finished (completed, or failed for good). */
+export async function recordOutcome(redis: Redis, prefix: string, lane: Lane, id: string, outcome: JobOutcome, ttlMs: number): Promise<void> {
+  await redis.set(outcomeKey(prefix, lane, id), serialise(outcome), 'PX', ttlMs);
+}
+
+/** The outcome of job `id` in `lane`, or in whichever lane has one when `lane` is undefined. */
+export async function readOutcome(redis: Redis, prefix: string, id: string, lane?: Lane): Promise<{ lane: Lane; outcome: JobOutcome } | undefined> {
+  const lanes = lane === undefined ? LANES : [lane];
+  const values = await redis.mget(...lanes.map((l) => outcomeKey(prefix, l, id)));
+  for (const [i, value] of values.entries()) {
+    if (value !== null) return { lane: lanes[i]!, outcome: JSON.parse(value) as JobOutcome };
+  }
+  return undefined;
+}
+
+/** The `status` shape for a job known only by its outcome record. */
+export function outcomeStatus(id: string, lane: Lane, outcome: JobOutcome): JobStatus {
+  return {
+    id,
+    task: outcome.task,
+    queue: lane,
+    state: outcome.state,
+    progress: null,
+    attemptsMade: outcome.attemptsMade,
+    failedReason: outcome.failedReason ?? null,
+    result: outcome.state === 'completed' ? (outcome.result ?? null) : null,
+  };
+}
