@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { LANES } from '@lanes/contracts';
+import { ingest, LANES } from '@lanes/contracts';
 import { readAllLaneDepths } from '@lanes/worker-core';
 import { call, postJson, startTestDashboard, type TestDashboard } from './harness.ts';
 
@@ -67,10 +67,13 @@ describe('dashboard token auth', () => {
 });
 
 describe('Bull Board read-only mode', () => {
-  test('mutating Bull Board actions are refused', async () => {
+  test('job creation and mutating Bull Board actions are refused', async () => {
     const d = await startTestDashboard('ro', { readOnly: true });
     try {
-      await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 't', source: 's' } });
+      const created = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 't', source: 's' } });
+      assert.equal(created.status, 403);
+      assert.equal(created.body.code, 'READ_ONLY');
+      await d.client.enqueue(ingest, { text: 't', source: 's' });
       const queues = await call(`${d.url}/admin/queues/api/queues`);
       assert.ok(queues.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode === true));
       const clean = await call(`${d.url}/admin/queues/api/queues/default/empty`, { method: 'PUT' });
@@ -97,7 +100,7 @@ describe('token comparison and redaction', () => {
   });
 
   test('secret-named fields and secrets inside strings are redacted; counts are not', async () => {
-    const { redact } = await import('@lanes/dashboard');
+    const { redact } = await import('@lanes/contracts');
     const out = redact({
       apiKey: 'k',
       db: { password: 'p', url: 'postgres://lanes:hunter2@db:5432/lanes' },

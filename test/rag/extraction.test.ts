@@ -7,13 +7,13 @@ import { createDocumentExtractor, describeFile, extractDocument, type DocumentEx
 import { FIXTURES } from './helpers.ts';
 
 const CHUNKING = { maxTokens: 400, overlapTokens: 60 };
-const LIMITS = { maxBytes: 100 * 1024 * 1024, maxPages: 10_000, maxHeapMb: 256, pagesPerSlice: 5 };
+const LIMITS = { maxBytes: 100 * 1024 * 1024, maxPages: 10_000, maxHeapMb: 256, timeoutMs: 120_000, maxMemoryMb: 1024, maxTextChars: 50_000_000, pagesPerSlice: 5 };
 const MANUAL = join(FIXTURES, 'pdf', 'libtasn1-manual.pdf');
 
 describe('extraction in worker threads', () => {
   const pools: DocumentExtractor[] = [];
   const pool = (maxHeapMb = LIMITS.maxHeapMb, threads = 1): DocumentExtractor => {
-    const created = createDocumentExtractor({ maxHeapMb }, threads);
+    const created = createDocumentExtractor({ ...LIMITS, maxHeapMb }, threads);
     pools.push(created);
     return created;
   };

@@ -14,7 +14,7 @@ export const MAX_INPUTS = 2048;
 export const MAX_TOKENS_PER_INPUT = 8192;
 export const MAX_TOKENS_PER_REQUEST = 300_000;
 
-export type FaultKind = 'server-error' | 'rate-limit' | 'slow' | 'hang' | 'malformed-json' | 'insufficient-quota' | 'model-not-found';
+export type FaultKind = 'server-error' | 'rate-limit' | 'slow' | 'hang' | 'malformed-json' | 'insufficient-quota' | 'model-not-found' | 'invalid-api-key';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -202,6 +202,13 @@ export class FakeOpenAIServer {
           record(429);
           this.#error(res, 429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
           return;
+        case 'invalid-api-key': {
+          // As some OpenAI-compatible servers do: the key sent is echoed whole in the message.
+          record(401);
+          const key = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+          this.#error(res, 401, `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_api_key', 'invalid_request_error');
+          return;
+        }
         case 'model-not-found':
           record(404);
           this.#error(res, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'model_not_found', 'invalid_request_error');

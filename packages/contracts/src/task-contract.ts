@@ -96,8 +96,28 @@ export function toFieldIssues(error: z.ZodError, root = '(payload)'): FieldIssue
   );
 }
 
+/**
+ * Deepest nesting of objects and arrays a payload may have. Schemas and serialisers recurse,
+ * so 5,000 nested arrays overflowed the stack; no real payload comes close.
+ */
+export const MAX_PAYLOAD_DEPTH = 64;
+
+/** Measured without recursion, so any depth is safe to look at. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth >= max) return true;
+    for (const inner of Object.values(next.value)) pending.push({ value: inner, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 /** Validates a payload against its contract; throws InvalidPayloadError naming each bad field. */
 export function parsePayload<C extends AnyTaskContract>(contract: C, payload: unknown): ParsedPayloadOf<C> {
+  if (nestedDeeperThan(payload, MAX_PAYLOAD_DEPTH)) {
+    throw new InvalidPayloadError(contract.name, [{ field: '(payload)', message: `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels` }]);
+  }
   const result = contract.schema.safeParse(payload);
   if (!result.success) throw new InvalidPayloadError(contract.name, toFieldIssues(result.error));
   return result.data as ParsedPayloadOf<C>;

@@ -1,9 +1,9 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { builtinContracts, ContractRegistry } from '@lanes/contracts';
 import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { requireToken } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
-import { notFound } from './errors.ts';
+import { HttpError, notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
 import { logQueueErrors } from './queue-errors.ts';
@@ -17,6 +17,33 @@ import { searchRoutes } from './routes/search.ts';
 
 /** Routes polled by machines: logged at debug so they do not drown the request log. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * express.json, with a body that cannot be decoded (garbage under `content-encoding: br`,
+ * gzip or deflate) answered 400 like malformed JSON: the decompressor's errors come through
+ * without body-parser's `type` and used to become 500s.
+ */
+function jsonBody(limit: number | string): RequestHandler {
+  const parse = express.json({ limit, strict: false });
+  return (req, res, next) =>
+    parse(req, res, (error?: unknown) => {
+      // body-parser's own errors carry a `type` (entity.too.large, encoding.unsupported, ...).
+      if (error === undefined || (typeof error === 'object' && error !== null && 'type' in error)) return next(error);
+      const encoding = req.headers['content-encoding'] ?? 'identity';
+      next(new HttpError(400, `the body could not be decoded as ${encoding}`, { fields: [{ field: '(body)', message: error instanceof Error ? error.message : String(error) }], code: 'BAD_ENCODING' }));
+    });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Read-only means read-only: no job created (a job can overwrite any document or rebuild the
+ * live index), nothing retried, cleaned or removed, whichever route is asked.
+ */
+const refuseWrites: RequestHandler = (req, _res, next) => {
+  if (SAFE_METHODS.has(req.method)) return next();
+  next(new HttpError(403, 'the dashboard is read-only (LANES_DASHBOARD_READ_ONLY=true): it creates and changes nothing', { code: 'READ_ONLY' }));
+};
 
 /**
  * The dashboard as an Express app: Bull Board, the HTTP API of CONTRACT.md, the overview page,
@@ -52,8 +79,9 @@ export function createDashboard(options: DashboardOptions): Express {
     next();
   });
   app.use(requireToken(options.token));
+  if (readOnly) app.use(refuseWrites);
   // Parsed only for the API; Bull Board parses its own bodies.
-  app.use('/api', express.json({ limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, strict: false }));
+  app.use('/api', jsonBody(options.bodyLimit ?? DEFAULT_BODY_LIMIT));
 
   app.use(
     probeRoutes({

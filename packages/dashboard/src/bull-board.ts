@@ -2,9 +2,8 @@ import type { Router } from 'express';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { LANES } from '@lanes/contracts';
+import { LANES, redact } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
-import { redact } from './redact.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 

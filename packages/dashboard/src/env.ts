@@ -4,7 +4,7 @@ import { envEnum, envOptional, type Env } from '@lanes/worker-core';
 export interface DashboardEnv {
   /** LANES_DASHBOARD_TOKEN: turns on auth. */
   readonly token: string | undefined;
-  /** LANES_DASHBOARD_READ_ONLY=true: Bull Board without mutating actions. */
+  /** LANES_DASHBOARD_READ_ONLY=true: every write refused (403), Bull Board without mutating actions. */
   readonly readOnly: boolean;
 }
 

@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { asDependencyError, DependencyUnavailableError, InvalidPayloadError, LanesError, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
+import { asDependencyError, DependencyUnavailableError, InvalidPayloadError, LanesError, redactString, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 import { HttpError, type ErrorBody } from './errors.ts';
-import { redactString } from './redact.ts';
 
 /** What body-parser attaches to the errors it raises. */
 interface BodyParserError {

@@ -6,6 +6,5 @@ export { defaultPathGuard, PathNotAllowedError } from './path-guard.ts';
 export { readOverview, OVERVIEW_METRIC_NAMES, THROUGHPUT_WINDOW_MINUTES, type Overview } from './overview.ts';
 export { findJobs, type JobQuery, type JobSearchResult } from './job-finder.ts';
 export type { JobView } from './job-view.ts';
-export { redact, redactString } from './redact.ts';
 export { HttpError } from './errors.ts';
 export { readSeries, sampleBacklog, SERIES_RANGES, type OverviewSeries, type SeriesRange, type UsageSource } from './series.ts';

@@ -1,8 +1,7 @@
 import type { Job } from 'bullmq';
-import type { JobState, JobStatus, Lane } from '@lanes/contracts';
+import { redact, type JobState, type JobStatus, type Lane } from '@lanes/contracts';
 import { toJobStatus } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
-import { redact } from './redact.ts';
 
 /** BullMQ's states, in the order a search walks them: running work first, history last. */
 export const BULL_STATES = ['active', 'waiting-children', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;

@@ -1,7 +1,6 @@
-import { asDependencyError, LANES } from '@lanes/contracts';
+import { asDependencyError, LANES, redactString } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import { RepeatedErrorLog, type Logger } from '@lanes/worker-core';
-import { redactString } from './redact.ts';
 
 /**
  * A BullMQ Queue with no 'error' listener prints every connection error with its stack to

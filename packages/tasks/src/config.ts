@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError } from '@lanes/contracts';
-import { envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
+import { ConfigError, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
+import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 
 export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
@@ -52,7 +52,7 @@ export interface RagConfig {
   readonly allowedRoots: readonly string[];
   readonly embedding: EmbeddingConfig;
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly pagesPerSlice: number; readonly threads: number };
+  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: { readonly m: number; readonly efConstruction: number };
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
@@ -105,7 +105,7 @@ function embeddingConfig(env: Env): EmbeddingConfig {
   const apiKey = envOptional(env, 'OPENAI_API_KEY');
   if (provider === 'openai' && apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
   const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
-  const windowMs = envInt(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
+  const windowMs = envDurationMs(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
   // RPM/TPM are per minute, as providers publish them; a shorter window scales the bucket down
   // (same rate, smaller burst).
   const perWindow = (perMinute: number): number => Math.max(1, Math.floor((perMinute * windowMs) / 60_000));
@@ -116,7 +116,7 @@ function embeddingConfig(env: Env): EmbeddingConfig {
     dimensions,
     apiKey,
     baseUrl,
-    timeoutMs: envInt(env, 'LANES_EMBED_TIMEOUT_MS', 30_000, { min: 100 }),
+    timeoutMs: envDurationMs(env, 'LANES_EMBED_TIMEOUT_MS', 30_000, { min: 100 }),
     maxAttempts: envInt(env, 'LANES_EMBED_MAX_ATTEMPTS', 5, { min: 1, max: 20 }),
     batchSize: envInt(env, 'LANES_EMBED_BATCH_SIZE', 512, { min: 1, max: 2048 }),
     budget: {
@@ -133,6 +133,7 @@ function embeddingConfig(env: Env): EmbeddingConfig {
  * so start-up stops with one line.
  */
 export function loadRagConfig(env: Env = process.env): RagConfig {
+  registerSecretsFrom(env);
   const maxTokens = envInt(env, 'LANES_CHUNK_TOKENS', 400, { min: 32, max: 8192 });
   const overlapTokens = envInt(env, 'LANES_CHUNK_OVERLAP', 60, { min: 0 });
   if (overlapTokens >= maxTokens / 2) throw new ConfigError('LANES_CHUNK_OVERLAP', `must be less than half of LANES_CHUNK_TOKENS (${maxTokens})`);
@@ -146,14 +147,17 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       maxBytes: envInt(env, 'LANES_MAX_DOCUMENT_BYTES', 100 * 1024 * 1024, { min: 1 }),
       maxPages: envInt(env, 'LANES_MAX_PDF_PAGES', 10_000, { min: 1 }),
       maxHeapMb: envInt(env, 'LANES_EXTRACT_HEAP_MB', 1024, { min: 64 }),
+      timeoutMs: envDurationMs(env, 'LANES_EXTRACT_TIMEOUT_MS', 10 * 60_000, { min: 100 }),
+      maxMemoryMb: envInt(env, 'LANES_EXTRACT_MEMORY_MB', 1536, { min: 64 }),
+      maxTextChars: envInt(env, 'LANES_MAX_TEXT_CHARS', 50_000_000, { min: 1000 }),
       pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
       // Half the cores: the event loop, the embedder and PostgreSQL need the rest.
       threads: envInt(env, 'LANES_EXTRACT_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
     },
     ingest: { chunksPerChild: envInt(env, 'LANES_EMBED_CHUNKS_PER_JOB', 256, { min: 1, max: 2048 }) },
     index: {
-      m: envInt(env, 'LANES_HNSW_M', 16, { min: 2, max: 100 }),
-      efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, { min: 4, max: 1000 }),
+      m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
+      efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
     },
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),

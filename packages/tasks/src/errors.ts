@@ -14,8 +14,12 @@ export class DocumentRejectedError extends PermanentError {
   }
 }
 
-/** A path given through the API that lies outside LANES_ALLOWED_ROOTS (or does not exist). */
+/**
+ * A path given through the API that lies outside LANES_ALLOWED_ROOTS (or does not exist).
+ * `permanent` survives the trip out of an extraction thread.
+ */
 export class PathNotAllowedError extends PermanentError {
+  readonly permanent = true;
   readonly field = 'path';
   constructor(path: string, reason: string) {
     super(`path "${path}" ${reason}`, { path });

@@ -1,4 +1,4 @@
-export { envEnum, envInt, envOptional, envString, envUrl, type Env } from './config/env.ts';
+export { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, MAX_TIMER_MS, type Env } from './config/env.ts';
 export { DEFAULT_REDIS_URL, LOG_LEVELS, TRACING_MODES, loadRuntimeConfig, type LogLevel, type RuntimeConfig } from './config/runtime-config.ts';
 export { createLogger, type Logger } from './observability/logger.ts';
 export { LanesMetrics } from './observability/metrics.ts';

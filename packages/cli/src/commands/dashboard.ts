@@ -10,7 +10,8 @@ Serves Bull Board at /admin/queues, the HTTP API under /api, an overview page at
 /metrics, /healthz and /readyz, until SIGTERM or SIGINT.
 With LANES_DASHBOARD_TOKEN set, every route but /healthz and /readyz needs
 "Authorization: Bearer <token>" (Bull Board also takes it as the basic-auth password).
-LANES_DASHBOARD_READ_ONLY=true hides Bull Board's retry, promote, clean and remove actions.
+LANES_DASHBOARD_READ_ONLY=true refuses every write (POST /api/jobs included) with 403 and
+hides Bull Board's retry, promote, clean and remove actions.
 
 Options:
   --port P       listen on port P (default 3000; 0 picks a free one)

@@ -10,6 +10,11 @@ export const ingestPayload = z
     text: z.string().min(1, 'must be non-empty text').optional(),
     source: z.string().min(1, 'must name the document').optional(),
     metadata,
+    /**
+     * The worker opens `path` only under its own LANES_ALLOWED_ROOTS, checked when it opens the
+     * file. The HTTP API always sets it; trusted callers (the CLI, the client) may.
+     */
+    confined: z.boolean().optional(),
   })
   .strict()
   .superRefine((value, ctx) => {

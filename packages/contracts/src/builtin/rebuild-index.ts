@@ -1,12 +1,26 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
 
+/**
+ * HNSW build parameters a job (or LANES_HNSW_M / LANES_HNSW_EF_CONSTRUCTION) may ask for.
+ * pgvector accepts m up to 100 and ef_construction up to 1000, but such builds of the live
+ * index take hours and gigabytes for no recall worth having; the defaults are 16 and 64.
+ */
+export const HNSW_BOUNDS = {
+  m: { min: 4, max: 64 },
+  efConstruction: { min: 16, max: 512 },
+} as const;
+
 export const rebuildIndexPayload = z
   .object({
-    m: z.number().int().min(2).max(100).optional(),
-    efConstruction: z.number().int().min(4).max(1000).optional(),
+    m: z.number().int().min(HNSW_BOUNDS.m.min).max(HNSW_BOUNDS.m.max).optional(),
+    efConstruction: z.number().int().min(HNSW_BOUNDS.efConstruction.min).max(HNSW_BOUNDS.efConstruction.max).optional(),
   })
-  .strict();
+  .strict()
+  .refine((value) => value.m === undefined || value.efConstruction === undefined || value.efConstruction >= 2 * value.m, {
+    path: ['efConstruction'],
+    message: 'must be at least 2 * m (pgvector refuses smaller)',
+  });
 
 export interface RebuildIndexResult {
   readonly index: string;

@@ -67,11 +67,19 @@ export function jobRoutes(options: JobRoutesOptions): Router {
   const guard = options.assertPath ?? defaultPathGuard;
   const router = Router();
 
-  /** Ingest paths name files on the server: they must lie under an allowed root (CONTRACT.md). */
+  /**
+   * Ingest paths name files on the server: they must lie under an allowed root (CONTRACT.md),
+   * here and again where the worker opens them (`confined`). A path's document is named by
+   * the path, so one request cannot overwrite another document by naming its source.
+   */
   async function guardedData(task: string, data: unknown): Promise<unknown> {
     if (task !== 'ingest' || typeof data !== 'object' || data === null) return data;
     const path = (data as Record<string, unknown>).path;
     if (typeof path !== 'string') return data;
+    if ((data as Record<string, unknown>).source !== undefined) {
+      const message = 'cannot be given with "path" over HTTP: a file is named by its path';
+      throw badRequest(`invalid payload: data.source ${message}`, [{ field: 'data.source', message }]);
+    }
     let resolved: string | void;
     try {
       resolved = await guard(path, allowedRoots);
@@ -79,7 +87,7 @@ export function jobRoutes(options: JobRoutesOptions): Router {
       const message = error instanceof Error ? error.message : String(error);
       throw badRequest(`path not allowed: ${message}`, [{ field: 'data.path', message }]);
     }
-    return typeof resolved === 'string' ? { ...data, path: resolved } : data;
+    return { ...data, ...(typeof resolved === 'string' && { path: resolved }), confined: true };
   }
 
   router.post('/api/jobs', async (req, res) => {

@@ -1,10 +1,9 @@
 import { Router } from 'express';
-import { asDependencyError, LANES } from '@lanes/contracts';
+import { asDependencyError, LANES, redactString } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import { readAllLaneDepths, type LanesMetrics, type Logger } from '@lanes/worker-core';
 import { redisOf, withTimeout } from '../lane-redis.ts';
 import type { ReadinessCheck } from '../options.ts';
-import { redactString } from '../redact.ts';
 
 export interface ProbeRoutesOptions {
   readonly client: LanesClient;

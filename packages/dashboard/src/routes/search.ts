@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { z } from '@lanes/contracts';
+import { redact, z } from '@lanes/contracts';
 import { badRequest } from '../errors.ts';
 import type { SearchFunction } from '../options.ts';
-import { redact } from '../redact.ts';
 import { fieldIssues } from './jobs.ts';
 
 const searchQuerySchema = z.object({

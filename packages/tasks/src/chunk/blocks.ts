@@ -1,3 +1,5 @@
+import { boundRuns } from './runs.ts';
+
 /**
  * Splits text into the units a chunk must not cut through carelessly: markdown headings,
  * paragraphs (blank-line separated) and fenced code blocks (kept whole, blank lines included).
@@ -11,15 +13,14 @@ const ATX_HEADING = /^ {0,3}#{1,6}(\s|$)/;
 const FENCE = /^ {0,3}(```|~~~)/;
 const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)\s*$/;
 
-/** Line endings, NULs, trailing blanks and runs of blank lines normalised, so hashes are stable. */
+/**
+ * Line endings, NULs, trailing blanks, runs of blank lines and over-long runs normalised, so
+ * hashes are stable and every later step is linear in the input (see runs.ts).
+ */
 export function normaliseText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\u0000/g, '')
-    .replace(/[ \t\f\v\u00a0]+$/gm, '')
+  return boundRuns(text.replace(/\r\n?/g, '\n').replace(/\u0000/g, ''))
     // Dot leaders of tables of contents (". . . . . 12") are noise to a tokenizer and an embedder.
     .replace(/(?:\. ?){4,}/g, '… ')
-    .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
 

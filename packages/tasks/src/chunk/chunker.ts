@@ -24,7 +24,7 @@ export interface Chunk {
 }
 
 /** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
-export const CHUNKER_VERSION = 'chunker-v2';
+export const CHUNKER_VERSION = 'chunker-v3';
 
 export function chunkerFingerprint(options: ChunkOptions): string {
   return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;
@@ -42,6 +42,11 @@ interface Piece {
 }
 
 const SEPARATOR_TOKENS = 1; // "\n\n" between pieces is one cl100k token
+
+/** `target.push(...items)` without spreading: a spread of 100k+ items overflows the stack. */
+function append(target: Piece[], items: readonly Piece[]): void {
+  for (const item of items) target.push(item);
+}
 
 /** Cuts one over-long piece by sentences, then (for sentence-free runs) by raw token windows. */
 function splitOversized(text: string, maxTokens: number): Piece[] {
@@ -64,24 +69,19 @@ function splitOversized(text: string, maxTokens: number): Piece[] {
 /** Whitespace-free runs at least this long (base64, minified code, hex dumps) are sliced. */
 const LONG_RUN = 200;
 const LONG_RUN_PATTERN = new RegExp(`(\\S{${LONG_RUN},})`);
-/** Longer runs are not indexed beyond their first characters. */
-const MAX_INDEXED_RUN = 2000;
 
 /**
  * A block with long whitespace-free runs. BPE over one pre-token costs time superlinear in its
  * length (a 1 MiB base64 blob took minutes), so runs are cut into slices of at most
  * min(maxTokens, 128) characters before any tokenizing: a token is at least one character, so
  * a slice never exceeds maxTokens, and short slices keep BPE cheap. Slices rejoin with nothing
- * between them, the surrounding text with spaces. Runs longer than MAX_INDEXED_RUN keep only
- * their head.
+ * between them, the surrounding text with spaces. (Normalisation already cut runs longer than
+ * MAX_INDEXED_RUN to their head.)
  */
 function splitLongRuns(text: string, maxTokens: number): Piece[] {
   const slice = Math.min(maxTokens, 128);
   const pieces: Piece[] = [];
-  for (const raw of text.split(LONG_RUN_PATTERN)) {
-    // Beyond a screenful, a run is data (an inline image, a dump), not prose: embedding it
-    // would cost tokens and only add noise to search, so its head stands in for it.
-    const part = raw.length > MAX_INDEXED_RUN && !/\s/.test(raw) ? `${raw.slice(0, 64)}… (${raw.length - 64} more characters not indexed)` : raw;
+  for (const part of text.split(LONG_RUN_PATTERN)) {
     if (part.length >= LONG_RUN && !/\s/.test(part)) {
       for (let start = 0; start < part.length; start += slice) {
         const piece = part.slice(start, start + slice);
@@ -90,7 +90,7 @@ function splitLongRuns(text: string, maxTokens: number): Piece[] {
     } else if (part.trim() !== '') {
       const rest = splitOversized(part.trim(), maxTokens);
       if (rest.length > 0 && pieces.length > 0) rest[0] = { ...rest[0]!, joiner: ' ' };
-      pieces.push(...rest);
+      append(pieces, rest);
     }
   }
   return pieces;
@@ -100,13 +100,13 @@ function toPieces(blocks: readonly Block[], maxTokens: number): Piece[] {
   const pieces: Piece[] = [];
   for (const block of blocks) {
     if (LONG_RUN_PATTERN.test(block.text)) {
-      pieces.push(...splitLongRuns(block.text, maxTokens));
+      append(pieces, splitLongRuns(block.text, maxTokens));
       continue;
     }
     // Stops counting at the limit: a PDF page is often one long block, split below anyway.
     const tokens = isWithinTokenLimit(block.text, maxTokens);
     if (tokens !== false) pieces.push({ text: block.text, tokens, heading: block.kind === 'heading' });
-    else pieces.push(...splitOversized(block.text, maxTokens));
+    else append(pieces, splitOversized(block.text, maxTokens));
   }
   return pieces;
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
 import { DocumentRejectedError } from '../errors.ts';
 import { detectKind, type DocumentKind } from './detect.ts';
 import { ExtractionPool } from './extraction-pool.ts';
+import { fileIdentity, openDocumentFile, type FileConfinement } from './open-file.ts';
 import type { ExtractProgress, IsolatedExtractInput, IsolatedExtractOutput } from './isolated-extract.ts';
 
 export interface ExtractionLimits {
@@ -13,6 +13,12 @@ export interface ExtractionLimits {
   readonly maxPages: number;
   /** Heap cap of each extraction thread. */
   readonly maxHeapMb: number;
+  /** Time bound of one document's extraction and chunking. */
+  readonly timeoutMs: number;
+  /** Memory of one extraction thread, heap and buffers. */
+  readonly maxMemoryMb: number;
+  /** Characters of text one document may yield. */
+  readonly maxTextChars: number;
   readonly pagesPerSlice: number;
 }
 
@@ -23,6 +29,10 @@ export interface DocumentInput {
   readonly source: string;
   readonly kind: DocumentKind | 'inline';
   readonly path?: string;
+  /** Set for a confined path: the roots it must lie under each time it is opened. */
+  readonly roots?: readonly string[];
+  /** Device and inode of the file described: the extraction thread reads only that file. */
+  readonly fileId?: string;
   readonly text?: string;
   /** sha256 over the chunker settings and the raw content. */
   readonly contentHash: string;
@@ -32,37 +42,55 @@ export interface DocumentInput {
 // The sibling module with this file's own extension: `.ts` when run from source, `.js` when built.
 const ISOLATED_MODULE = new URL(`./isolated-extract${extname(import.meta.url)}`, import.meta.url);
 
-/** The threads one process extracts documents in; `threads` documents at a time, others queue. */
-export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb'>, threads: number): DocumentExtractor {
-  return new ExtractionPool({ moduleUrl: ISOLATED_MODULE, exportName: 'extractAndChunk', size: threads, maxHeapMb: limits.maxHeapMb });
+/**
+ * Texts up to this size chunk in well under a second (chunking is linear), so they may use a
+ * thread kept for them. PDFs never count as small: their cost does not follow their size.
+ */
+const SMALL_TEXT_BYTES = 1024 * 1024;
+
+/**
+ * The threads one process extracts documents in: `threads` documents at a time, others queue,
+ * and one more thread for small texts, so a 35-byte note never waits behind a huge PDF.
+ */
+export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb' | 'maxMemoryMb' | 'timeoutMs'>, threads: number): DocumentExtractor {
+  return new ExtractionPool({
+    moduleUrl: ISOLATED_MODULE,
+    exportName: 'extractAndChunk',
+    size: threads,
+    reservedForSmall: 1,
+    maxHeapMb: limits.maxHeapMb,
+    maxMemoryMb: limits.maxMemoryMb,
+    timeoutMs: limits.timeoutMs,
+  });
 }
 
-async function hashFile(path: string, prefix: string): Promise<string> {
+async function hashFile(handle: FileHandle, size: number, prefix: string): Promise<string> {
   const hash = createHash('sha256').update(prefix);
   // Streamed: a 100 MB PDF is hashed without blocking the event loop or holding it in memory.
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, autoClose: false })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-/** Checks type and size and hashes the content; throws DocumentRejectedError for bad input. */
-export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): Promise<DocumentInput> {
+/**
+ * Checks type and size and hashes the content; throws DocumentRejectedError for bad input
+ * (PathNotAllowedError for a confined path outside the roots).
+ */
+export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits, confinement?: FileConfinement): Promise<DocumentInput> {
   const kind = detectKind(path, source);
-  let size: number;
+  const handle = await openDocumentFile(path, source, confinement);
   try {
-    const info = await stat(path);
+    const info = await handle.stat();
     if (!info.isFile()) throw new DocumentRejectedError(source, 'is not a regular file');
-    size = info.size;
-  } catch (error) {
-    if (error instanceof DocumentRejectedError) throw error;
-    const code = (error as { code?: unknown }).code;
-    throw new DocumentRejectedError(source, code === 'ENOENT' ? 'file not found' : `cannot be read (${String(code ?? error)})`);
+    const size = info.size;
+    if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
+    if (size > limits.maxBytes) {
+      throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
+    }
+    const contentHash = await hashFile(handle, size, `${chunkerFingerprint(chunking)}\0${kind}\0`);
+    return { source, kind, path, ...(confinement !== undefined && { roots: confinement.roots }), fileId: await fileIdentity(handle), contentHash, bytes: size };
+  } finally {
+    await handle.close();
   }
-  if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
-  if (size > limits.maxBytes) {
-    throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
-  }
-  const contentHash = await hashFile(path, `${chunkerFingerprint(chunking)}\0${kind}\0`);
-  return { source, kind, path, contentHash, bytes: size };
 }
 
 export function describeText(text: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): DocumentInput {
@@ -88,12 +116,15 @@ export async function extractDocument(
     source: input.source,
     kind: input.kind,
     ...(input.path !== undefined && { path: input.path }),
+    ...(input.roots !== undefined && { roots: input.roots }),
+    ...(input.fileId !== undefined && { fileId: input.fileId }),
     ...(input.text !== undefined && { text: input.text }),
     chunking,
     maxPages: limits.maxPages,
+    maxTextChars: limits.maxTextChars,
     pagesPerSlice: limits.pagesPerSlice,
   };
-  const output = await extractor.run(request, options);
+  const output = await extractor.run(request, { ...options, small: input.kind !== 'pdf' && input.bytes <= SMALL_TEXT_BYTES });
   if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
   return output;
 }

@@ -13,17 +13,39 @@ export interface ExtractionPoolOptions {
   /** Module exporting `exportName(input, report)`, run inside the threads. */
   readonly moduleUrl: URL;
   readonly exportName: string;
-  /** Threads at most; further jobs queue. */
+  /** Threads at most for any job; further jobs queue. */
   readonly size: number;
+  /**
+   * Threads beyond `size` that only small jobs may use, so a small job never waits behind
+   * large ones that hold every other thread.
+   */
+  readonly reservedForSmall?: number;
   readonly maxHeapMb: number;
+  /**
+   * Memory one thread may hold, V8 heap and buffers outside it (decoded PDF streams live in
+   * ArrayBuffers the heap cap does not see); a thread over it is killed and its job fails.
+   */
+  readonly maxMemoryMb: number;
+  /** A job still running after this long fails for good and its thread is killed. */
+  readonly timeoutMs: number;
   readonly maxJobsPerThread?: number;
   readonly idleMs?: number;
 }
 
 export class ExtractionCrashedError extends PermanentError {}
+export class ExtractionTimeoutError extends PermanentError {}
+export class ExtractionMemoryError extends PermanentError {}
+
+/**
+ * How often a busy thread's memory is read. A decompression bomb inflates at about 200 MB/s
+ * here, so a sample every 20 ms overshoots the limit by a few MB at most.
+ */
+const MEMORY_SAMPLE_MS = 20;
+const MIB = 1024 * 1024;
 
 interface Job<I, O, P> {
   readonly input: I;
+  readonly small: boolean;
   readonly onProgress: ((progress: P) => void) | undefined;
   readonly signal: AbortSignal | undefined;
   resolve(value: O): void;
@@ -36,6 +58,8 @@ interface Slot {
   readonly ready: Promise<void>;
   jobs: number;
   busy: boolean;
+  /** Busy with a job that is not small. */
+  large: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -70,11 +94,12 @@ export class ExtractionPool<I, O, P> {
     this.#options = options;
   }
 
-  run(input: I, options: { signal?: AbortSignal; onProgress?: (progress: P) => void } = {}): Promise<O> {
+  /** `small`: a job known to be cheap (a short text), which may use the reserved threads. */
+  run(input: I, options: { signal?: AbortSignal; onProgress?: (progress: P) => void; small?: boolean } = {}): Promise<O> {
     if (this.#closed) return Promise.reject(new LanesError('POOL_CLOSED', 'extraction pool is closed'));
     options.signal?.throwIfAborted();
     return new Promise<O>((resolve, reject) => {
-      const job: Job<I, O, P> = { input, onProgress: options.onProgress, signal: options.signal, resolve, reject };
+      const job: Job<I, O, P> = { input, small: options.small === true, onProgress: options.onProgress, signal: options.signal, resolve, reject };
       // A job aborted while still queued leaves the queue at once.
       options.signal?.addEventListener(
         'abort',
@@ -108,12 +133,22 @@ export class ExtractionPool<I, O, P> {
     slot.idleTimer.unref();
   }
 
+  /** Starts queued jobs in order, skipping large ones while `size` threads run large jobs. */
   #dispatch(): void {
-    while (this.#queue.length > 0) {
+    const capacity = this.#options.size + (this.#options.reservedForSmall ?? 0);
+    let large = [...this.#slots].filter((slot) => slot.busy && slot.large).length;
+    for (let at = 0; at < this.#queue.length; ) {
+      const job = this.#queue[at]!;
+      if (!job.small && large >= this.#options.size) {
+        at++;
+        continue;
+      }
       let slot = [...this.#slots].find((candidate) => !candidate.busy);
-      if (slot === undefined && this.#slots.size < this.#options.size) slot = this.#spawn();
+      if (slot === undefined && this.#slots.size < capacity) slot = this.#spawn();
       if (slot === undefined) return;
-      this.#start(slot, this.#queue.shift()!);
+      this.#queue.splice(at, 1);
+      if (!job.small) large++;
+      this.#start(slot, job);
     }
   }
 
@@ -132,7 +167,7 @@ export class ExtractionPool<I, O, P> {
       worker.on('message', onReady);
       worker.once('exit', () => resolve());
     });
-    const slot: Slot = { worker, ready, jobs: 0, busy: false, idleTimer: undefined };
+    const slot: Slot = { worker, ready, jobs: 0, busy: false, large: false, idleTimer: undefined };
     this.#slots.add(slot);
     return slot;
   }
@@ -149,12 +184,39 @@ export class ExtractionPool<I, O, P> {
   #start(slot: Slot, job: Job<I, O, P>): void {
     const { worker } = slot;
     slot.busy = true;
+    slot.large = !job.small;
     slot.jobs += 1;
     clearTimeout(slot.idleTimer);
     worker.ref();
     let settled = false;
+    const timer = setTimeout(
+      () => fail(new ExtractionTimeoutError(`extraction took longer than ${this.#options.timeoutMs} ms (LANES_EXTRACT_TIMEOUT_MS)`)),
+      this.#options.timeoutMs,
+    );
+    // Read from outside: the thread may be inside one long synchronous decode. The statistics
+    // are gathered by an interrupt in the thread, so they arrive even then.
+    let sampling = false;
+    const sampler = setInterval(() => {
+      if (sampling) return;
+      sampling = true;
+      worker.getHeapStatistics().then(
+        (stats) => {
+          sampling = false;
+          const usedMb = (stats.used_heap_size + stats.external_memory) / MIB;
+          if (usedMb > this.#options.maxMemoryMb) {
+            fail(new ExtractionMemoryError(`extraction used more than ${this.#options.maxMemoryMb} MB of memory (LANES_EXTRACT_MEMORY_MB)`));
+          }
+        },
+        () => {
+          sampling = false;
+        },
+      );
+    }, MEMORY_SAMPLE_MS);
+    sampler.unref();
     const cleanup = (): void => {
       settled = true;
+      clearTimeout(timer);
+      clearInterval(sampler);
       job.signal?.removeEventListener('abort', onAbort);
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -162,6 +224,7 @@ export class ExtractionPool<I, O, P> {
     };
     const release = (): void => {
       slot.busy = false;
+      slot.large = false;
       if (slot.jobs >= (this.#options.maxJobsPerThread ?? 100) || this.#closed) this.#retire(slot);
       else this.#idle(slot);
       this.#dispatch();

@@ -3,21 +3,27 @@
  * extracts text and chunks it, all CPU-bound work kept off the event loop that renews job
  * locks. `report` sends progress back to the job.
  */
-import { readFile } from 'node:fs/promises';
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
 import type { DocumentKind } from './detect.ts';
-import { extractPdfText } from './pdf.ts';
+import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
+import { fileIdentity, openDocumentFile } from './open-file.ts';
+import { DocumentRejectedError } from '../errors.ts';
 
 export interface IsolatedExtractInput {
   readonly source: string;
   readonly kind: DocumentKind | 'inline';
   /** File to read (kind pdf/txt/md) ... */
   readonly path?: string;
+  /** ... only under these roots, when set ... */
+  readonly roots?: readonly string[];
+  /** ... and only if it is still the file that was described (device:inode) ... */
+  readonly fileId?: string;
   /** ... or the text itself (kind inline). */
   readonly text?: string;
   readonly chunking: ChunkOptions;
   readonly maxPages: number;
+  readonly maxTextChars: number;
   readonly pagesPerSlice: number;
 }
 
@@ -32,16 +38,30 @@ export interface IsolatedExtractOutput {
   readonly chunks: Chunk[];
 }
 
+/** The file's bytes, opened again under the same confinement as when it was described. */
+async function readDescribedFile(input: IsolatedExtractInput): Promise<Uint8Array> {
+  const handle = await openDocumentFile(input.path!, input.source, input.roots === undefined ? undefined : { roots: input.roots });
+  try {
+    if (input.fileId !== undefined && (await fileIdentity(handle)) !== input.fileId) {
+      throw new DocumentRejectedError(input.source, 'was replaced by another file while it was being ingested; enqueue it again');
+    }
+    return new Uint8Array(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function extractAndChunk(input: IsolatedExtractInput, report: (progress: ExtractProgress) => void = () => undefined): Promise<IsolatedExtractOutput> {
   let text: string;
   let pages = 1;
   if (input.kind === 'inline') {
     text = input.text ?? '';
   } else {
-    const bytes = new Uint8Array(await readFile(input.path!));
+    const bytes = await readDescribedFile(input);
     if (input.kind === 'pdf') {
       const pdf = await extractPdfText(bytes, input.source, {
         maxPages: input.maxPages,
+        maxTextChars: input.maxTextChars,
         pagesPerSlice: input.pagesPerSlice,
         onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
       });
@@ -51,6 +71,7 @@ export async function extractAndChunk(input: IsolatedExtractInput, report: (prog
       text = decodeText(bytes, input.source);
     }
   }
+  if (text.length > input.maxTextChars) throw tooMuchText(input.source, input.maxTextChars);
   report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
   return { pages, chunks: chunkText(text, input.chunking) };
 }

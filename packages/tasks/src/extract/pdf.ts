@@ -3,6 +3,8 @@ import { DocumentRejectedError } from '../errors.ts';
 
 export interface PdfOptions {
   readonly maxPages: number;
+  /** Characters of text at most: a PDF can hold far more text than its size suggests. */
+  readonly maxTextChars: number;
   /** Pages parsed per getText call: progress granularity, and pdf.js page caches freed in between. */
   readonly pagesPerSlice: number;
   readonly onProgress?: (pagesParsed: number, pagesTotal: number) => void;
@@ -12,6 +14,10 @@ export interface PdfText {
   readonly pages: number;
   /** Pages' text joined by blank lines (page breaks are paragraph breaks for the chunker). */
   readonly text: string;
+}
+
+export function tooMuchText(source: string, maxTextChars: number): DocumentRejectedError {
+  return new DocumentRejectedError(source, `yields more than ${maxTextChars} characters of text (LANES_MAX_TEXT_CHARS)`);
 }
 
 /** pdf.js exception names (pdf-parse re-exports them) to readable reasons. */
@@ -42,17 +48,25 @@ export async function extractPdfText(bytes: Uint8Array, source: string, options:
   try {
     let total: number;
     const parts: string[] = [];
+    let chars = 0;
+    const keep = (pages: readonly { text: string }[]): void => {
+      for (const page of pages) {
+        chars += page.text.length + 2;
+        if (chars > options.maxTextChars) throw tooMuchText(source, options.maxTextChars);
+        parts.push(page.text);
+      }
+    };
     try {
       // Page 1 alone first: learns the page count, so an oversized PDF is refused before the work.
       const first = await parser.getText({ first: 1, last: 1 });
       total = first.total;
       if (total > options.maxPages) throw new DocumentRejectedError(source, `has ${total} pages, more than the limit of ${options.maxPages} (LANES_MAX_PDF_PAGES)`);
-      parts.push(...first.pages.map((page) => page.text));
+      keep(first.pages);
       options.onProgress?.(first.pages.length, total);
       for (let start = first.pages.length + 1; start <= total; start += options.pagesPerSlice) {
         const last = Math.min(total, start + options.pagesPerSlice - 1);
         const slice = await parser.getText({ first: start, last });
-        parts.push(...slice.pages.map((page) => page.text));
+        keep(slice.pages);
         options.onProgress?.(last, total);
       }
     } catch (error) {

@@ -83,7 +83,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
     await services.redis.hset(services.keys.documentJobs, source, `${ctx.job.lane}:${ctx.job.id}`);
     const input: DocumentInput =
       path !== undefined
-        ? await describeFile(path, source, config.chunking, config.extraction)
+        ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
         : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
     const current = await documents.findUpToDate(source, input.contentHash, primary.space);

@@ -24,6 +24,18 @@ export function envInt(env: Env, name: string, fallback: number, range: { min?: 
   return value;
 }
 
+/** The longest delay a Node.js timer holds; longer ones fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in milliseconds that timers can hold: anything longer is refused, not shortened. */
+export function envDurationMs(env: Env, name: string, fallback: number, range: { min?: number } = {}): number {
+  const raw = envOptional(env, name);
+  if (raw !== undefined && /^\d+$/.test(raw.trim()) && Number(raw) > MAX_TIMER_MS) {
+    throw new ConfigError(name, `must be <= ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can hold), got ${raw.trim()}`);
+  }
+  return envInt(env, name, fallback, range);
+}
+
 export function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = envOptional(env, name);
   if (raw === undefined) return fallback;

@@ -1,7 +1,7 @@
-import { ConfigError } from '@lanes/contracts';
+import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
 import { DEFAULT_OUTCOME_TTL_MS, DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
-import { envEnum, envInt, envString, envUrl, type Env } from './env.ts';
+import { envDurationMs, envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
 
@@ -53,36 +53,35 @@ function readRedisUrl(env: Env): string {
   return raw;
 }
 
-/** The longest delay a Node timer holds (about 24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function readOutagePolicy(env: Env): OutagePolicy {
   const defaults = DEFAULT_OUTAGE_POLICY;
-  const backoffMs = envInt(env, 'LANES_OUTAGE_BACKOFF_MS', defaults.backoffMs, { min: 10, max: MAX_TIMER_MS });
+  const backoffMs = envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MS', defaults.backoffMs, { min: 10 });
   return {
-    budgetMs: envInt(env, 'LANES_OUTAGE_BUDGET_MS', defaults.budgetMs, { min: 0, max: MAX_TIMER_MS }),
+    budgetMs: envDurationMs(env, 'LANES_OUTAGE_BUDGET_MS', defaults.budgetMs, { min: 0 }),
     backoffMs,
-    backoffMaxMs: envInt(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), { min: backoffMs, max: MAX_TIMER_MS }),
+    backoffMaxMs: envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), { min: backoffMs }),
   };
 }
 
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  // Every later message, log line and failed reason of this process masks them.
+  registerSecretsFrom(env);
   const prefix = envString(env, 'LANES_PREFIX', 'lanes');
   if (!/^\{?[A-Za-z0-9_.-]+\}?$/.test(prefix)) {
     throw new ConfigError('LANES_PREFIX', 'must be letters, digits, "_", "." or "-"');
   }
-  const lockDurationMs = envInt(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
+  const lockDurationMs = envDurationMs(env, 'LANES_LOCK_DURATION_MS', 30_000, { min: 1000 });
   return {
     redisUrl: readRedisUrl(env),
     prefix,
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    drainTimeoutMs: envInt(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
+    drainTimeoutMs: envDurationMs(env, 'LANES_DRAIN_TIMEOUT_MS', 30_000, { min: 0 }),
     lockDurationMs,
-    stalledIntervalMs: envInt(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
-    livenessWindowMs: envInt(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
+    stalledIntervalMs: envDurationMs(env, 'LANES_STALLED_INTERVAL_MS', Math.round(lockDurationMs / 2), { min: 500 }),
+    livenessWindowMs: envDurationMs(env, 'LANES_LIVENESS_WINDOW_MS', 60_000, { min: 1000 }),
     maxStalledCount: envInt(env, 'LANES_MAX_STALLED_COUNT', 5, { min: 1 }),
     outage: readOutagePolicy(env),
-    outcomeTtlMs: envInt(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000, max: MAX_TIMER_MS }),
+    outcomeTtlMs: envDurationMs(env, 'LANES_OUTCOME_TTL_MS', DEFAULT_OUTCOME_TTL_MS, { min: 1000 }),
     tracing: envEnum(env, 'LANES_TRACING', TRACING_MODES, 'off'),
     tenantWindow: envInt(env, 'LANES_TENANT_WINDOW', DEFAULT_TENANT_WINDOW, { min: 1 }),
     tenantConcurrency: envInt(env, 'LANES_TENANT_CONCURRENCY', 0, { min: 0 }),

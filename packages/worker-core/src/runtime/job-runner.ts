@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
 import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
@@ -95,7 +95,19 @@ export class JobRunner {
     this.#deps = deps;
   }
 
+  /**
+   * Whatever this throws becomes the job's failedReason and stack trace in Redis (shown by
+   * `lanes status`, the API and Bull Board): secrets are masked here, once, for every outcome.
+   */
   async run(job: Job, token: string | undefined): Promise<unknown> {
+    try {
+      return await this.#run(job, token);
+    } catch (error) {
+      throw redactError(error);
+    }
+  }
+
+  async #run(job: Job, token: string | undefined): Promise<unknown> {
     const { catalog } = this.#deps;
     const task = catalog.get(job.name);
     if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
@@ -327,7 +339,7 @@ export class JobRunner {
     }
     const permanent = isPermanent(error);
     const finalAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactString(error instanceof Error ? error.message : String(error));
     (finalAttempt ? instruments.failed : instruments.retried).inc();
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
