@@ -1,4 +1,4 @@
-import type { ContractRegistry, SearchResponse } from '@lanes/contracts';
+import type { ContractRegistry, SearchRequest, SearchResponse } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig } from '@lanes/worker-core';
 
@@ -9,7 +9,7 @@ export interface ReadinessCheck {
 }
 
 /** Semantic search as the dashboard calls it; the CLI injects the in-process search of @lanes/tasks. */
-export type SearchFunction = (query: string, k: number) => Promise<SearchResponse>;
+export type SearchFunction = (request: SearchRequest) => Promise<SearchResponse>;
 
 /**
  * Decides whether an ingest path sent over HTTP may be read. Throws (any Error; its message is

@@ -17,6 +17,7 @@ import { Database } from './store/database.ts';
 import { DocumentStore } from './store/documents.ts';
 import { ensureSpace, listSpaces, type EmbeddingSpace } from './store/embedding-spaces.ts';
 import { migrate } from './store/migrations.ts';
+import { backfillLexicalTerms } from './store/lexical-backfill.ts';
 
 /** Everything the task handlers need, built once per process. */
 export interface RagServices {
@@ -80,6 +81,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
   const keys = ragKeys(prefix);
   try {
     await migrate(db);
+    const backfilled = await backfillLexicalTerms(db);
     const [major, minor] = await db.vectorVersion();
     const embeddingMetrics = new EmbeddingMetrics(metrics);
     const primaryProvider = createProvider(config, config.embedding.model, redis, keys, embeddingMetrics, logger);
@@ -98,6 +100,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       batchSize: config.embedding.batchSize,
     });
     const corpus = new CorpusVersion(redis, keys.corpusVersion);
+    if (backfilled > 0) await corpus.bump();
     const search = new SearchService({
       db,
       redis,

@@ -1,4 +1,4 @@
-import type { SearchResponse } from '@lanes/contracts';
+import type { SearchRequest, SearchResponse } from '@lanes/contracts';
 import type { LanesClient, LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
 /**
@@ -11,7 +11,7 @@ export interface BuiltinRuntime {
   readonly readinessChecks: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
-  search(query: string, k: number): Promise<SearchResponse>;
+  search(request: SearchRequest): Promise<SearchResponse>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +38,7 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
-    search: (query, k) => rag.search(query, k),
+    search: ({ query, k, mode, filter }) => rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };
