@@ -6,6 +6,7 @@ import { workerCommand } from './commands/worker.ts';
 import { servicesCommand } from './commands/services.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { searchCommand } from './commands/search.ts';
+import { evalCommand } from './commands/eval.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { rebuildIndexCommand, warmCacheCommand } from './commands/maintenance.ts';
 import { exitCodeFor } from './support/exit-code.ts';
@@ -18,6 +19,7 @@ const commands: readonly CliCommand[] = [
   enqueueCommand,
   ingestCommand,
   searchCommand,
+  evalCommand,
   statusCommand,
   rebuildIndexCommand,
   warmCacheCommand,

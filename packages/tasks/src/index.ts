@@ -7,6 +7,7 @@ export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/
 export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } from './search/search-service.ts';
 export { tokenise, termBag, queryTerms, type TermBag } from './lexical/tokenise.ts';
 export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
+export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
 export { fuse, FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
 export { localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';

@@ -11,7 +11,8 @@ export interface BuiltinRuntime {
   readonly readinessChecks: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
-  search(request: SearchRequest): Promise<SearchResponse>;
+  /** `record: false` keeps the query out of cache-warming statistics (eval). */
+  search(request: SearchRequest, options?: { record?: boolean }): Promise<SearchResponse>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +39,7 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
-    search: ({ query, k, mode, filter }) => rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
+    search: ({ query, k, mode, filter }, options = {}) => rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...(options.record !== undefined && { record: options.record }) }),
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };
