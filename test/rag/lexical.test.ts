@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { ingest, type IngestResult } from '@lanes/worker-core';
-import { tokenise } from '@lanes/tasks';
+import { tokenise, TOKENISER_VERSION } from '@lanes/tasks';
 import { REPO_ROOT } from '../support/env.ts';
 import { dropRagState, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
 
@@ -120,12 +120,15 @@ describe('lexical index (BM25 in PostgreSQL)', () => {
     assert.equal(afterDelete.terms, before.terms);
   });
 
-  test('chunks stored before the lexical index are backfilled and counted on start', async () => {
-    await sql(env, 'UPDATE $schema.chunks SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL');
-    assert.deepEqual(await sql(env, 'SELECT chunk_count::int AS n FROM $schema.lexical_corpus'), [{ n: 0 }]);
+  test('chunks stored before the lexical index, or by another tokeniser version, are re-indexed and counted on start', async () => {
+    const before = await assertStatisticsMatchLiveChunks();
+    await sql(env, 'UPDATE $schema.chunks SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL WHERE id % 2 = 0');
+    await sql(env, "UPDATE $schema.chunks SET lexemes = '{stale}', term_freqs = '{1}', lexical_length = 1 WHERE lexemes IS NOT NULL");
+    await sql(env, "UPDATE $schema.lexical_corpus SET tokeniser = 'terms-v0'");
     await w.close();
     w = await startRagWorker(env);
-    await assertStatisticsMatchLiveChunks();
+    assert.deepEqual(await assertStatisticsMatchLiveChunks(), before);
+    assert.deepEqual(await sql(env, 'SELECT tokeniser FROM $schema.lexical_corpus'), [{ tokeniser: TOKENISER_VERSION }]);
     assert.equal(basename((await w.rag.search('asn1_read_value', 1, { mode: 'lexical', record: false })).results[0]!.source), 'libtasn1.info.txt');
   });
 

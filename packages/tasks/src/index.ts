@@ -5,7 +5,7 @@ export { assertAllowedPath } from './paths.ts';
 export { DocumentRejectedError, PathNotAllowedError, EmbeddingRejectedError, EmbeddingUnavailableError } from './errors.ts';
 export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/schedules.ts';
 export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } from './search/search-service.ts';
-export { tokenise, termBag, queryTerms, type TermBag } from './lexical/tokenise.ts';
+export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } from './lexical/tokenise.ts';
 export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
 export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
 export { fuse, FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';

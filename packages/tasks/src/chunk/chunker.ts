@@ -24,7 +24,7 @@ export interface Chunk {
 }
 
 /** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
-export const CHUNKER_VERSION = 'chunker-v2';
+export const CHUNKER_VERSION = 'chunker-v3'; // v3: chunks of PDFs carry their pages
 
 export function chunkerFingerprint(options: ChunkOptions): string {
   return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;

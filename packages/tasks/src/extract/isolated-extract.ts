@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
+import { joinPages, locatePages } from '../chunk/pages.ts';
 import type { DocumentKind } from './detect.ts';
 import { extractPdfText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
@@ -21,6 +22,11 @@ export interface IsolatedExtractInput {
   readonly pagesPerSlice: number;
 }
 
+/** A chunk and, for paged documents (PDF), its first and last 1-based page. */
+export interface PagedChunk extends Chunk {
+  readonly pages: { readonly first: number; readonly last: number } | null;
+}
+
 export interface ExtractProgress {
   readonly stage: 'extracting' | 'chunking';
   readonly pagesParsed: number;
@@ -29,28 +35,23 @@ export interface ExtractProgress {
 
 export interface IsolatedExtractOutput {
   readonly pages: number;
-  readonly chunks: Chunk[];
+  readonly chunks: PagedChunk[];
 }
 
 export async function extractAndChunk(input: IsolatedExtractInput, report: (progress: ExtractProgress) => void = () => undefined): Promise<IsolatedExtractOutput> {
-  let text: string;
-  let pages = 1;
-  if (input.kind === 'inline') {
-    text = input.text ?? '';
-  } else {
-    const bytes = new Uint8Array(await readFile(input.path!));
-    if (input.kind === 'pdf') {
-      const pdf = await extractPdfText(bytes, input.source, {
-        maxPages: input.maxPages,
-        pagesPerSlice: input.pagesPerSlice,
-        onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
-      });
-      text = pdf.text;
-      pages = pdf.pages;
-    } else {
-      text = decodeText(bytes, input.source);
-    }
+  if (input.kind === 'pdf') {
+    const pdf = await extractPdfText(new Uint8Array(await readFile(input.path!)), input.source, {
+      maxPages: input.maxPages,
+      pagesPerSlice: input.pagesPerSlice,
+      onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
+    });
+    report({ stage: 'chunking', pagesParsed: pdf.pages, pagesTotal: pdf.pages });
+    const paged = joinPages(pdf.pageTexts);
+    const chunks = chunkText(paged.text, input.chunking);
+    const located = locatePages(paged, chunks);
+    return { pages: pdf.pages, chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]! })) };
   }
-  report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
-  return { pages, chunks: chunkText(text, input.chunking) };
+  const text = input.kind === 'inline' ? (input.text ?? '') : decodeText(new Uint8Array(await readFile(input.path!)), input.source);
+  report({ stage: 'chunking', pagesParsed: 1, pagesTotal: 1 });
+  return { pages: 1, chunks: chunkText(text, input.chunking).map((chunk) => ({ ...chunk, pages: null })) };
 }

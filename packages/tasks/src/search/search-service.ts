@@ -8,6 +8,7 @@ import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
+import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
 import { searchSpace, type RankedChunk } from '../store/vector-search.ts';
@@ -62,6 +63,8 @@ export interface SearchOptions {
   readonly filter?: SearchFilter;
   /** Fusion settings for this search instead of the service's (bypasses the result cache). */
   readonly fusion?: Partial<FusionOptions>;
+  /** BM25 parameters for this search instead of BM25_DEFAULTS (bypasses the result cache). */
+  readonly bm25?: Partial<Bm25Parameters>;
 }
 
 export const MAX_K = MAX_SEARCH_K;
@@ -101,7 +104,7 @@ export class SearchService {
     if (query === '') throw new InvalidQueryError('query must not be empty');
     if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
-    if (options.exact === true || options.efSearch !== undefined || options.fusion !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
+    if (options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
     if (options.record !== false) {
@@ -149,7 +152,7 @@ export class SearchService {
   }
 
   #lexicalList(query: string, k: number, options: SearchOptions): Promise<RankedChunk[]> {
-    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter });
+    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
   async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {

@@ -1,15 +1,24 @@
+import { TOKENISER_VERSION } from '../lexical/tokenise.ts';
 import type { Database } from './database.ts';
 import { termBagColumns } from './lexical-search.ts';
 
 const BATCH = 500;
 
 /**
- * Gives chunks stored before the lexical index (migration 2) their terms, batch by batch; the
- * statistics triggers count each batch as it commits. Terms come from the TypeScript
- * tokeniser, so this cannot be SQL in the migration. Cheap when there is nothing to do (a
- * partial index holds exactly the rows without terms). Returns how many chunks it indexed.
+ * Gives chunks without terms their terms, batch by batch; the statistics triggers count each
+ * batch as it commits. Chunks lack terms when they were stored before the lexical index
+ * (migration 2) or by another TOKENISER_VERSION (whose terms are cleared first, since queries
+ * are tokenised by this one). Terms come from the TypeScript tokeniser, so this cannot be SQL
+ * in a migration. Cheap when there is nothing to do (a partial index holds exactly the rows
+ * without terms). Returns how many chunks it indexed.
  */
 export async function backfillLexicalTerms(db: Database): Promise<number> {
+  await db.transaction(async (client) => {
+    const { rows } = await client.query<{ tokeniser: string }>(`SELECT tokeniser FROM ${db.table('lexical_corpus')} FOR UPDATE`);
+    if (rows[0]!.tokeniser === TOKENISER_VERSION) return;
+    await client.query(`UPDATE ${db.table('chunks')} SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL WHERE lexemes IS NOT NULL`);
+    await client.query(`UPDATE ${db.table('lexical_corpus')} SET tokeniser = $1`, [TOKENISER_VERSION]);
+  });
   let indexed = 0;
   for (;;) {
     const done = await db.transaction(async (client) => {

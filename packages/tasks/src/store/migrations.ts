@@ -106,7 +106,9 @@ function lexicalIndexMigration(s: string): string {
       CREATE TABLE ${s}.lexical_corpus (
         id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
         chunk_count bigint NOT NULL DEFAULT 0,
-        total_length bigint NOT NULL DEFAULT 0
+        total_length bigint NOT NULL DEFAULT 0,
+        -- TOKENISER_VERSION the stored terms were made with (set on start, see lexical-backfill.ts).
+        tokeniser text NOT NULL DEFAULT ''
       );
       INSERT INTO ${s}.lexical_corpus DEFAULT VALUES;
       CREATE FUNCTION ${s}.lexical_stats_on_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN ${applyDelta(contributing('new_rows', 1))} END $fn$;
