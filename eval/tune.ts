@@ -16,12 +16,12 @@ try {
     const m = report.modes[mode]!;
     return `mrr ${m['mrr@10'].toFixed(3)} hit@1 ${m['hit@1'].toFixed(3)} hit@10 ${m['hit@k'].toFixed(3)} ndcg ${m['ndcg@10'].toFixed(3)}`;
   };
-  for (const k1 of [0.6, 0.9, 1.2, 1.6]) {
-    for (const b of [0.3, 0.5, 0.75, 0.9]) console.log(`lexical k1 ${k1} b ${b}: ${await run('lexical', { bm25: { k1, b } })}`);
+  for (const k1 of [0.9, 1.2]) {
+    for (const b of [0.5, 0.75]) console.log(`lexical k1 ${k1} b ${b}: ${await run('lexical', { bm25: { k1, b } })}`);
   }
-  for (const vectorWeight of [0, 0.1, 0.2, 0.3, 0.5, 1]) {
-    for (const rrfK of [5, 20, 60]) {
-      for (const depth of [20, 50]) console.log(`hybrid vectorWeight ${vectorWeight} rrfK ${rrfK} depth ${depth}: ${await run('hybrid', { fusion: { ...FUSION_DEFAULTS, vectorWeight, rrfK, depth } })}`);
+  for (const vectorWeight of [0, 0.05, 0.1, 0.2, 0.3, 0.5, 1]) {
+    for (const rrfK of [2, 5, 10, 20, 60]) {
+      for (const depth of [50]) console.log(`hybrid vectorWeight ${vectorWeight} rrfK ${rrfK} depth ${depth}: ${await run('hybrid', { fusion: { ...FUSION_DEFAULTS, vectorWeight, rrfK, depth } })}`);
     }
   }
 } finally {
