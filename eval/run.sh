@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 schema=${1:-lanes_eval}
 [ $# -gt 0 ] && shift
 export LANES_PG_SCHEMA="$schema" LANES_PREFIX="$schema" LANES_REBUILD_INDEX_CRON=off LANES_CACHE_WARMING_CRON=off LOG_LEVEL=${LOG_LEVEL:-warn}
-lanes() { node scripts/bootstrap.mjs lanes "$@"; }
-lanes worker --concurrency 4 2>/dev/null &
+node scripts/bootstrap.mjs setup
+# Node 24 straight, not through the bootstrap, so $! is the worker itself and the trap stops it.
+lanes() { .lanes/tools/node_modules/.bin/node packages/cli/src/main.ts "$@"; }
+lanes worker --concurrency 4 >/dev/null 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null || true' EXIT
 lanes ingest eval/docs --wait --json >/dev/null

@@ -113,6 +113,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       efSearch: config.search.efSearch,
       iterativeScan: major > 0 || minor >= 8,
       resultCacheTtlSeconds: config.search.resultCacheTtlSeconds,
+      fusion: config.search.fusion,
       metrics,
       logger,
     });

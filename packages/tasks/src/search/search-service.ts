@@ -44,7 +44,7 @@ export interface SearchServiceOptions {
   /** pgvector >= 0.8 supports iterative index scans. */
   readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
-  /** Hybrid fusion settings (default FUSION_DEFAULTS). */
+  /** Hybrid fusion settings (LANES_SEARCH_*, default FUSION_DEFAULTS). */
   readonly fusion?: FusionOptions;
   readonly metrics: LanesMetrics;
   readonly logger: Logger;
