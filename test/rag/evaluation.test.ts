@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuse, parseEvalFile, scoreRanking } from '@lanes/tasks';
+import { CANDIDATE_POSTINGS, candidateRules, fuse, parseEvalFile, scoreRanking } from '@lanes/tasks';
 
 const hit = (source: string, text: string) => ({ source, text });
 
@@ -40,5 +40,18 @@ describe('retrieval metrics and fusion', () => {
     const lexicalFirst = fuse({ lexical, vector }, 3, { depth: 10, rrfK: 60, lexicalWeight: 1, vectorWeight: 0.3 });
     assert.deepEqual(lexicalFirst.map((h) => h.documentId), ['2', '1', '3']);
     assert.deepEqual(fuse({ lexical, vector }, 3, { depth: 1, rrfK: 60, lexicalWeight: 1, vectorWeight: 1 }).map((h) => h.documentId), ['1', '2']);
+  });
+
+  test('lexical candidates: every term while postings are few, the rarest first, all-of-the-rarest when every term is common', () => {
+    assert.deepEqual(candidateRules(['a', 'b', 'c'], [30, 10, 20], 100), [{ match: 'any', terms: ['b', 'c', 'a'] }]);
+    const budget = CANDIDATE_POSTINGS;
+    assert.deepEqual(candidateRules(['common', 'rare', 'mid'], [budget, 3, budget - 10], 100_000), [{ match: 'any', terms: ['rare', 'mid'] }]);
+    const n = 100_000;
+    // Each term in 40 % of chunks: about n * 0.4^t chunks hold t of them together.
+    const rules = candidateRules(['w', 'x', 'y', 'z', 'v'], [40_000, 40_001, 40_002, 40_003, 40_004], n);
+    const together = Math.min(5, Math.ceil(Math.log(budget / n) / Math.log(0.4)));
+    assert.deepEqual(rules[0], { match: 'all', terms: ['w', 'x', 'y', 'z', 'v'].slice(0, together) });
+    assert.deepEqual(rules.at(-1), { match: 'any', terms: ['w'] });
+    assert.equal(rules.length, together);
   });
 });
