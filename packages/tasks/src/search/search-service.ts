@@ -75,7 +75,6 @@ export const MAX_QUERY_CHARS = MAX_SEARCH_QUERY_CHARS;
  * characters (NUL among them, which PostgreSQL text cannot hold) count as whitespace.
  */
 export function normaliseQuery(query: string): string {
-  // eslint-disable-next-line no-control-regex
   return query.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

@@ -99,11 +99,11 @@ function scoreExpression(termCount: number): string {
 /**
  * BM25 over live chunks, computed in SQL from each chunk's term frequencies and length and
  * the corpus statistics the triggers of migration 2 keep (see bm25.ts for the formula).
- * Two statements: the query terms' document frequencies and the corpus size first (IDF is
- * computed here), then the scoring of candidates, the live chunks holding any query term (GIN
- * index on `lexemes`; see CANDIDATE_POSTINGS). Terms travel as array parameters, so no query text ever becomes SQL
- * or tsquery syntax. JIT is off: the planner's row estimates for these array expressions
- * are far too high, and compiling took over a second for a query that runs in milliseconds.
+ * The query terms' document frequencies and the corpus size first (IDF is computed here),
+ * then the scoring of candidate live chunks (GIN index on `lexemes`; see CANDIDATE_POSTINGS).
+ * Terms travel as array parameters, so no query text ever becomes SQL or tsquery syntax. JIT
+ * is off: the planner's row estimates for these array expressions are far too high, and
+ * compiling took over a second for a query that runs in milliseconds.
  */
 export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
