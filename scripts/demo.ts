@@ -82,7 +82,7 @@ try {
   }
 
   say(`\nSearch: "${SAMPLE_QUERY}"`);
-  const response = await rag.search(SAMPLE_QUERY, 3);
+  const response = await rag.search({ query: SAMPLE_QUERY, k: 3, mode: 'hybrid' });
   for (const [rank, hit] of response.results.entries()) {
     say(`  ${rank + 1}. ${hit.source} #${hit.chunkIndex} (score ${hit.score.toFixed(3)}): ${hit.text.replace(/\s+/g, ' ').slice(0, 140)}...`);
   }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { builtinContracts, ContractRegistry, defineContract, z } from '@lanes/contracts';
+import { builtinContracts, ContractRegistry, defineContract, z, type SearchRequest } from '@lanes/contracts';
 import { call, postJson, processJobs, startTestDashboard, type TestDashboard } from './harness.ts';
 
 /** A user task whose payload carries a secret, to check what the API shows of it. */
@@ -19,7 +19,7 @@ const STATUS_FIELDS = ['id', 'task', 'queue', 'state', 'progress', 'attemptsMade
 describe('dashboard HTTP API', () => {
   let d: TestDashboard;
   let root: string;
-  let searches: Array<{ query: string; k: number }>;
+  let searches: SearchRequest[];
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'lanes-dash-roots-'));
@@ -28,9 +28,9 @@ describe('dashboard HTTP API', () => {
     d = await startTestDashboard('api', {
       contracts: new ContractRegistry([...builtinContracts, callWebhook]),
       allowedRoots: [root],
-      search: async (query, k) => {
-        searches.push({ query, k });
-        return { query, results: [{ documentId: 'd1', source: 'doc.md', chunkIndex: 0, score: 0.9, text: 'hello' }] };
+      search: async (request) => {
+        searches.push(request);
+        return { query: request.query, results: [{ documentId: 'd1', source: 'doc.md', chunkIndex: 0, score: 0.9, page: null, scores: { vector: 0.9 }, text: 'hello' }] };
       },
       readinessChecks: [{ name: 'postgres', check: async () => undefined }],
     });
@@ -165,8 +165,24 @@ describe('dashboard HTTP API', () => {
     const res = await call(`${d.url}/api/search?q=hello&k=3`);
     assert.equal(res.status, 200);
     assert.equal(res.body.query, 'hello');
-    assert.deepEqual(Object.keys(res.body.results[0]).sort(), ['chunkIndex', 'documentId', 'score', 'source', 'text']);
-    assert.deepEqual(searches.at(-1), { query: 'hello', k: 3 });
+    assert.deepEqual(Object.keys(res.body.results[0]).sort(), ['chunkIndex', 'documentId', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(searches.at(-1), { query: 'hello', k: 3, mode: 'hybrid' });
+
+    const filtered = await call(`${d.url}/api/search?q=hello&mode=lexical&filter=${encodeURIComponent('{"lang":"en"}')}&source=docs/`);
+    assert.equal(filtered.status, 200);
+    assert.deepEqual(searches.at(-1), { query: 'hello', k: 10, mode: 'lexical', filter: { metadata: { lang: 'en' }, sourcePrefix: 'docs/' } });
+
+    for (const [query, field] of [
+      ['q=%20%20', 'q'],
+      ['q=x&mode=semantic', 'mode'],
+      ['q=x&filter=%5B1%5D', 'filter'],
+      ['q=x&filter=not-json', 'filter'],
+      ['q=x&k=101', 'k'],
+    ] as const) {
+      const bad = await call(`${d.url}/api/search?${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(bad.body.fields[0].field, field, query);
+    }
 
     const missing = await call(`${d.url}/api/search`);
     assert.equal(missing.status, 400);

@@ -78,7 +78,7 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
       metrics: w.metrics,
       documents: w.rag.services.corpusDocuments,
       usage: w.rag.services.usage,
-      search: (query, k) => w.rag.search(query, k),
+      search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
     });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();

@@ -7,6 +7,7 @@ import { workerCommand } from './commands/worker.ts';
 import { servicesCommand } from './commands/services.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { searchCommand } from './commands/search.ts';
+import { evalCommand } from './commands/eval.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { documentsCommand } from './commands/documents.ts';
@@ -21,6 +22,7 @@ const commands: readonly CliCommand[] = [
   enqueueCommand,
   ingestCommand,
   searchCommand,
+  evalCommand,
   statusCommand,
   documentsCommand,
   deleteCommand,

@@ -13,6 +13,8 @@ import {
   type Lane,
   type PayloadOf,
   type ResultOf,
+  type SearchFilter,
+  type SearchMode,
   type SearchResponse,
 } from '@lanes/contracts';
 import {
@@ -317,9 +319,14 @@ export class LanesClient {
     return 'removed';
   }
 
-  /** Semantic search, run by a worker on the critical lane. */
-  async search(query: string, options: { k?: number; timeoutMs?: number } = {}): Promise<SearchResponse> {
-    const handle = await this.enqueue(searchContract, { query, ...(options.k !== undefined && { k: options.k }) });
+  /** Hybrid (default), vector or lexical search, run by a worker on the critical lane. */
+  async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; timeoutMs?: number } = {}): Promise<SearchResponse> {
+    const handle = await this.enqueue(searchContract, {
+      query,
+      ...(options.k !== undefined && { k: options.k }),
+      ...(options.mode !== undefined && { mode: options.mode }),
+      ...(options.filter !== undefined && { filter: options.filter }),
+    });
     return handle.wait({ timeoutMs: options.timeoutMs ?? 30_000 });
   }
 

@@ -6,5 +6,5 @@ export { DEPENDENCIES, DependencyUnavailableError, asDependencyError, infrastruc
 export { JOB_STATES, type JobRef, type JobState, type JobStatus } from './job-status.ts';
 export { ContractRegistry } from './registry.ts';
 export { isSecretKey, REDACTED, redact, redactError, redactString, registerSecret, registerSecretsFrom } from './redact.ts';
-export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, HNSW_BOUNDS, ingest, ingestPayload, rebuildIndex, rebuildIndexPayload, reconcile, reconcilePayload, search, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type IngestResult, type RebuildIndexResult, type ReconcileResult, type SearchHit, type SearchResponse } from './builtin/index.ts';
+export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, HNSW_BOUNDS, ingest, ingestPayload, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, rebuildIndex, rebuildIndexPayload, reconcile, reconcilePayload, search, SEARCH_MODES, searchFilter, searchMode, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type IngestResult, type RebuildIndexResult, type ReconcileResult, type SearchFilter, type SearchHit, type SearchMode, type SearchRequest, type SearchResponse, type SearchScores } from './builtin/index.ts';
 export { z } from 'zod';

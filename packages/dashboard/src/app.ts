@@ -54,7 +54,7 @@ export function createDashboard(options: DashboardOptions): Express {
   const metrics = options.metrics ?? new LanesMetrics();
   const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
   const contracts = options.contracts ?? new ContractRegistry(builtinContracts);
-  const search: SearchFunction = options.search ?? ((query, k) => client.search(query, { k }));
+  const search: SearchFunction = options.search ?? (({ query, ...rest }) => client.search(query, rest));
   const readOnly = options.readOnly ?? false;
   const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
 

@@ -1,4 +1,4 @@
-import type { ContractRegistry, SearchResponse } from '@lanes/contracts';
+import type { ContractRegistry, SearchRequest, SearchResponse } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig } from '@lanes/worker-core';
 import type { UsageSource } from './series.ts';
@@ -10,7 +10,7 @@ export interface ReadinessCheck {
 }
 
 /** Semantic search as the dashboard calls it; the CLI injects the in-process search of @lanes/tasks. */
-export type SearchFunction = (query: string, k: number) => Promise<SearchResponse>;
+export type SearchFunction = (request: SearchRequest) => Promise<SearchResponse>;
 
 /** One entry of the `documents` JSON shape (CONTRACT.md); `lastJob` is the newest ingest job, if retained. */
 export interface DocumentEntry {

@@ -1,5 +1,5 @@
 /**
- * Search latency and recall@10 through the real search service (local embedder, pgvector HNSW,
+ * Search latency (vector, lexical, hybrid) and vector recall@10 through the real search service (local embedder, pgvector HNSW,
  * the app's m / ef_construction / ef_search), against exact search, on N chunks (default
  * 100k) of real-world text: the upstream NEWS and changelog files Debian ships under
  * /usr/share/doc (millions of words of release notes from hundreds of projects), each file one
@@ -167,12 +167,12 @@ try {
 
   const queries = Array.from({ length: QUERIES }, (_, i) => sentenceOf(sample[(i * 7919) % sample.length] ?? windowText(words, 12)));
   // Warm-up (connections, plans, the first index pages).
-  for (const query of queries.slice(0, 10)) await services.search.search(`${query} warmup`, 10, { record: false });
+  for (const query of queries.slice(0, 10)) await services.search.search(`${query} warmup`, 10, { record: false, mode: 'vector' });
   const exactMs: number[] = [];
   const truth: Array<Set<string>> = [];
   for (const query of queries) {
     const started = performance.now();
-    const exact = await services.search.search(query, 10, { exact: true });
+    const exact = await services.search.search(query, 10, { exact: true, mode: 'vector' });
     exactMs.push(performance.now() - started);
     truth.push(new Set(exact.results.map((hit) => `${hit.documentId}:${hit.chunkIndex}`)));
   }
@@ -182,7 +182,7 @@ try {
   let recallSum = 0;
   for (const [i, query] of queries.entries()) {
     const started = performance.now();
-    const ann = await services.search.search(query, 10, { record: false });
+    const ann = await services.search.search(query, 10, { record: false, mode: 'vector' });
     annMs.push(performance.now() - started);
     const found = ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length;
     recallSum += truth[i]!.size === 0 ? 1 : found / truth[i]!.size;
@@ -190,7 +190,7 @@ try {
   const cached: number[] = [];
   for (const query of queries.slice(0, 50)) {
     const started = performance.now();
-    await services.search.search(query, 10, { record: false });
+    await services.search.search(query, 10, { record: false, mode: 'vector' });
     cached.push(performance.now() - started);
   }
   // Other ef_search settings, same queries (result cache bypassed).
@@ -200,12 +200,24 @@ try {
     let recall = 0;
     for (const [i, query] of queries.entries()) {
       const started = performance.now();
-      const ann = await services.search.search(query, 10, { record: false, efSearch });
+      const ann = await services.search.search(query, 10, { record: false, mode: 'vector', efSearch });
       ms.push(performance.now() - started);
       recall += truth[i]!.size === 0 ? 1 : ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length / truth[i]!.size;
     }
     ms.sort((a, b) => a - b);
     efSweep.push({ efSearch, recallAt10: Math.round((recall / queries.length) * 1000) / 1000, p50: Math.round(percentile(ms, 50) * 100) / 100, p95: Math.round(percentile(ms, 95) * 100) / 100 });
+  }
+  // Lexical (BM25 in SQL) and hybrid (both lists, fused), each query new in that mode: cache misses.
+  const modeMs: Record<string, { p50: number; p95: number }> = {};
+  for (const mode of ['lexical', 'hybrid'] as const) {
+    const ms: number[] = [];
+    for (const query of queries) {
+      const started = performance.now();
+      await services.search.search(query, 10, { record: false, mode });
+      ms.push(performance.now() - started);
+    }
+    ms.sort((a, b) => a - b);
+    modeMs[mode] = { p50: Math.round(percentile(ms, 50) * 100) / 100, p95: Math.round(percentile(ms, 95) * 100) / 100 };
   }
   annMs.sort((a, b) => a - b);
   exactMs.sort((a, b) => a - b);
@@ -221,6 +233,8 @@ try {
     loadChunksPerSecond: Math.round(CHUNKS / loadSeconds),
     indexBuildSeconds: round(build.durationMs / 1000),
     searchMs: { p50: round(percentile(annMs, 50)), p95: round(percentile(annMs, 95)), max: round(annMs.at(-1)!) },
+    lexicalSearchMs: modeMs.lexical,
+    hybridSearchMs: modeMs.hybrid,
     exactSearchMs: { p50: round(percentile(exactMs, 50)), p95: round(percentile(exactMs, 95)) },
     cachedSearchMs: { p50: round(percentile(cached, 50)), p95: round(percentile(cached, 95)) },
     recallAt10: round(recallSum / queries.length),

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
+import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 
 export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
@@ -55,7 +56,7 @@ export interface RagConfig {
   readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: { readonly m: number; readonly efConstruction: number };
-  readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number };
+  readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
   readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
 }
@@ -162,6 +163,12 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),
       resultCacheTtlSeconds: envInt(env, 'LANES_SEARCH_CACHE_TTL_S', 600, { min: 1 }),
+      fusion: {
+        depth: envInt(env, 'LANES_SEARCH_DEPTH', FUSION_DEFAULTS.depth, { min: 1, max: 1000 }),
+        rrfK: envInt(env, 'LANES_SEARCH_RRF_K', FUSION_DEFAULTS.rrfK, { min: 0, max: 1000 }),
+        vectorWeight: envWeight(env, 'LANES_SEARCH_VECTOR_WEIGHT', FUSION_DEFAULTS.vectorWeight),
+        lexicalWeight: envWeight(env, 'LANES_SEARCH_LEXICAL_WEIGHT', FUSION_DEFAULTS.lexicalWeight),
+      },
     },
     schedules: {
       rebuildIndexCron: cron(env, 'LANES_REBUILD_INDEX_CRON', '0 3 * * *'),
@@ -173,4 +180,13 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       windowHours: envInt(env, 'LANES_WARM_WINDOW_HOURS', 24, { min: 1, max: 24 * 30 }),
     },
   };
+}
+
+/** A fusion weight: a decimal number in 0..100 (0 leaves that list out of hybrid search). */
+function envWeight(env: Env, name: string, fallback: number): number {
+  const raw = envOptional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new ConfigError(name, `must be a number in 0..100, got "${raw}"`);
+  return value;
 }

@@ -22,6 +22,7 @@ import { DocumentCatalog } from './store/document-catalog.ts';
 import { CorpusDocuments } from './corpus/documents.ts';
 import { ensureSpace, listSpaces, type EmbeddingSpace } from './store/embedding-spaces.ts';
 import { migrate } from './store/migrations.ts';
+import { backfillLexicalTerms } from './store/lexical-backfill.ts';
 
 /** Everything the task handlers need, built once per process. */
 export interface RagServices {
@@ -95,6 +96,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
   const keys = ragKeys(prefix);
   try {
     await migrate(db);
+    const backfilled = await backfillLexicalTerms(db);
     const [major, minor] = await db.vectorVersion();
     const usage = new EmbeddingUsage(redis, keys);
     const embeddingMetrics = new EmbeddingMetrics(metrics, usage);
@@ -114,6 +116,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       batchSize: config.embedding.batchSize,
     });
     const corpus = new CorpusVersion(redis, keys.corpusVersion);
+    if (backfilled > 0) await corpus.bump();
     const search = new SearchService({
       db,
       redis,
@@ -126,6 +129,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       efSearch: config.search.efSearch,
       iterativeScan: major > 0 || minor >= 8,
       resultCacheTtlSeconds: config.search.resultCacheTtlSeconds,
+      fusion: config.search.fusion,
       metrics,
       logger,
     });

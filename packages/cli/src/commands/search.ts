@@ -1,37 +1,61 @@
 import { loadRuntimeConfig } from '@lanes/worker-core';
-import { searchPayload } from '@lanes/contracts';
+import { searchPayload, type SearchRequest } from '@lanes/contracts';
 import { EXIT_OK, type CliCommand } from '../command.ts';
-import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
+import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
-const usage = `Usage: lanes search QUERY [-k N] [--json]
+const usage = `Usage: lanes search QUERY [-k N] [--mode hybrid|vector|lexical] [--filter JSON] [--source PREFIX] [--json]
 
-Semantic search over what was ingested: the query's embedding (cached), then the k nearest
-chunks by cosine distance in pgvector. Runs in this process; no worker needed.
+Search over what was ingested. hybrid (default) fuses a BM25 ranking of the chunks' terms
+with the query embedding's nearest chunks (reciprocal-rank fusion); vector and lexical use
+one of them alone. Runs in this process; no worker needed.
 
 Options:
-  -k N     how many results (default 10, at most 100)
-  --json   print { "query", "results": [{ "documentId", "source", "chunkIndex", "score", "text" }] }
+  -k N              how many results (default 10, at most 100)
+  --mode M          hybrid, vector or lexical
+  --filter JSON     only documents whose metadata contains this object, e.g. '{"lang":"en"}'
+  --source PREFIX   only documents whose source starts with PREFIX
+  --json            print { "query", "results": [{ "documentId", "source", "chunkIndex", "score", "page", "scores", "text" }] }
 `;
+
+/** Validated through the search contract's schema, so every surface accepts the same input. */
+export async function parseSearchRequest(
+  query: string,
+  values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined },
+): Promise<SearchRequest> {
+  const metadata = values.filter === undefined ? undefined : await readJsonArgument('--filter', values.filter);
+  const filter = metadata === undefined && values.source === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(values.source !== undefined && { sourcePrefix: values.source }) };
+  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...(values.mode !== undefined && { mode: values.mode }), ...(filter !== undefined && { filter }) });
+  if (!parsed.success) {
+    const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source' })[path.join('.')] ?? (path.join('.') || 'QUERY');
+    throw new UsageError(parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '));
+  }
+  return parsed.data;
+}
 
 export const searchCommand: CliCommand = {
   name: 'search',
-  summary: 'semantic search over what was ingested',
+  summary: 'hybrid, vector or lexical search over what was ingested',
   usage,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { k: { type: 'string', short: 'k' } });
+    const { values, positionals } = parseCommandArgs(argv, {
+      k: { type: 'string', short: 'k' },
+      mode: { type: 'string' },
+      filter: { type: 'string' },
+      source: { type: 'string' },
+    });
     if (positionals.length === 0) throw new UsageError('expected a QUERY');
-    const parsed = searchPayload.safeParse({ query: positionals.join(' '), k: positiveInt('-k', values.k, 10) });
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'QUERY'}: ${issue.message}`).join('; '));
+    const request = await parseSearchRequest(positionals.join(' '), values);
     const builtins = await loadBuiltins(loadRuntimeConfig());
     try {
-      const response = await builtins.search(parsed.data.query, parsed.data.k);
+      const response = await builtins.search(request);
       if (values.json) printJson(response);
       else {
         if (response.results.length === 0) printLine('no results');
         for (const [rank, hit] of response.results.entries()) {
-          printLine(`${rank + 1}. ${hit.source} #${hit.chunkIndex}  score ${hit.score.toFixed(4)}`);
+          const page = hit.page === null ? '' : `  p. ${hit.page}`;
+          printLine(`${rank + 1}. ${hit.source} #${hit.chunkIndex}${page}  score ${hit.score.toFixed(4)}`);
           printLine(`   ${hit.text.replace(/\s+/g, ' ').slice(0, 200)}`);
         }
       }

@@ -1,4 +1,4 @@
-import type { SearchResponse } from '@lanes/contracts';
+import type { SearchRequest, SearchResponse } from '@lanes/contracts';
 import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
@@ -13,7 +13,8 @@ export interface BuiltinRuntime {
   readonly readinessChecks: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
-  search(query: string, k: number): Promise<SearchResponse>;
+  /** `record: false` keeps the query out of cache-warming statistics (eval). */
+  search(request: SearchRequest, options?: { record?: boolean }): Promise<SearchResponse>;
   /** The corpus: list and delete documents. */
   readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
   /** Embedding tokens and cost per day, for the dashboard's chart. */
@@ -50,7 +51,8 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
-    search: (query, k) => named(rag.search(query, k)),
+    search: ({ query, k, mode, filter }, options = {}) =>
+      named(rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...(options.record !== undefined && { record: options.record }) })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),

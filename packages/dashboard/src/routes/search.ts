@@ -1,21 +1,36 @@
 import { Router } from 'express';
-import { redact, z } from '@lanes/contracts';
+import { MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, redact, searchFilter, searchMode, z } from '@lanes/contracts';
 import { badRequest } from '../errors.ts';
 import type { SearchFunction } from '../options.ts';
 import { fieldIssues } from './jobs.ts';
 
-const searchQuerySchema = z.object({
-  q: z.string({ error: 'is required' }).trim().min(1, 'must be a non-empty query').max(8000),
-  k: z.coerce.number().int().min(1).max(100).default(10),
+/** `filter` is a JSON object that document metadata must contain. */
+const metadataFilter = z.string().transform((text, ctx) => {
+  try {
+    return searchFilter.shape.metadata.unwrap().parse(JSON.parse(text));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"lang":"en"}' });
+    return z.NEVER;
+  }
 });
 
-/** `GET /api/search?q=&k=` -> the `search` shape of CONTRACT.md. */
+const searchQuerySchema = z.object({
+  q: z.string({ error: 'is required' }).trim().min(1, 'must be a non-empty query').max(MAX_SEARCH_QUERY_CHARS),
+  k: z.coerce.number().int().min(1).max(MAX_SEARCH_K).default(10),
+  mode: searchMode.default('hybrid'),
+  filter: metadataFilter.optional(),
+  source: searchFilter.shape.sourcePrefix,
+});
+
+/** `GET /api/search?q=&k=&mode=&filter=&source=` -> the `search` shape of CONTRACT.md. */
 export function searchRoutes(search: SearchFunction): Router {
   const router = Router();
   router.get('/api/search', async (req, res) => {
     const parsed = searchQuerySchema.safeParse(req.query);
     if (!parsed.success) throw badRequest('invalid search query', fieldIssues(parsed.error, '(query)'));
-    const response = await search(parsed.data.q, parsed.data.k);
+    const { q, k, mode, filter: metadata, source: sourcePrefix } = parsed.data;
+    const filter = metadata === undefined && sourcePrefix === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(sourcePrefix !== undefined && { sourcePrefix }) };
+    const response = await search({ query: q, k, mode, ...(filter !== undefined && { filter }) });
     res.set('cache-control', 'no-store').json({ query: response.query, results: response.results.map((hit) => ({ ...hit, text: redact(hit.text) })) });
   });
   return router;

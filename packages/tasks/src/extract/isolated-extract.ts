@@ -4,6 +4,7 @@
  * locks. `report` sends progress back to the job.
  */
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
+import { joinPages, locatePages } from '../chunk/pages.ts';
 import type { DocumentKind } from './detect.ts';
 import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
@@ -27,6 +28,11 @@ export interface IsolatedExtractInput {
   readonly pagesPerSlice: number;
 }
 
+/** A chunk and, for paged documents (PDF), its first and last 1-based page. */
+export interface PagedChunk extends Chunk {
+  readonly pages: { readonly first: number; readonly last: number } | null;
+}
+
 export interface ExtractProgress {
   readonly stage: 'extracting' | 'chunking';
   readonly pagesParsed: number;
@@ -35,7 +41,7 @@ export interface ExtractProgress {
 
 export interface IsolatedExtractOutput {
   readonly pages: number;
-  readonly chunks: Chunk[];
+  readonly chunks: PagedChunk[];
 }
 
 /** The file's bytes, opened again under the same confinement as when it was described. */
@@ -52,26 +58,21 @@ async function readDescribedFile(input: IsolatedExtractInput): Promise<Uint8Arra
 }
 
 export async function extractAndChunk(input: IsolatedExtractInput, report: (progress: ExtractProgress) => void = () => undefined): Promise<IsolatedExtractOutput> {
-  let text: string;
-  let pages = 1;
-  if (input.kind === 'inline') {
-    text = input.text ?? '';
-  } else {
-    const bytes = await readDescribedFile(input);
-    if (input.kind === 'pdf') {
-      const pdf = await extractPdfText(bytes, input.source, {
-        maxPages: input.maxPages,
-        maxTextChars: input.maxTextChars,
-        pagesPerSlice: input.pagesPerSlice,
-        onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
-      });
-      text = pdf.text;
-      pages = pdf.pages;
-    } else {
-      text = decodeText(bytes, input.source);
-    }
+  if (input.kind === 'pdf') {
+    const pdf = await extractPdfText(await readDescribedFile(input), input.source, {
+      maxPages: input.maxPages,
+      maxTextChars: input.maxTextChars,
+      pagesPerSlice: input.pagesPerSlice,
+      onProgress: (pagesParsed, pagesTotal) => report({ stage: 'extracting', pagesParsed, pagesTotal }),
+    });
+    report({ stage: 'chunking', pagesParsed: pdf.pages, pagesTotal: pdf.pages });
+    const paged = joinPages(pdf.pageTexts);
+    const chunks = chunkText(paged.text, input.chunking);
+    const located = locatePages(paged, chunks);
+    return { pages: pdf.pages, chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]! })) };
   }
+  const text = input.kind === 'inline' ? (input.text ?? '') : decodeText(await readDescribedFile(input), input.source);
   if (text.length > input.maxTextChars) throw tooMuchText(input.source, input.maxTextChars);
-  report({ stage: 'chunking', pagesParsed: pages, pagesTotal: pages });
-  return { pages, chunks: chunkText(text, input.chunking) };
+  report({ stage: 'chunking', pagesParsed: 1, pagesTotal: 1 });
+  return { pages: 1, chunks: chunkText(text, input.chunking).map((chunk) => ({ ...chunk, pages: null })) };
 }

@@ -12,8 +12,8 @@ export interface PdfOptions {
 
 export interface PdfText {
   readonly pages: number;
-  /** Pages' text joined by blank lines (page breaks are paragraph breaks for the chunker). */
-  readonly text: string;
+  /** Each page's text, in page order. */
+  readonly pageTexts: readonly string[];
 }
 
 export function tooMuchText(source: string, maxTextChars: number): DocumentRejectedError {
@@ -73,9 +73,8 @@ export async function extractPdfText(bytes: Uint8Array, source: string, options:
       if (error instanceof DocumentRejectedError) throw error;
       throw new DocumentRejectedError(source, reasonFor(error));
     }
-    const text = parts.join('\n\n');
-    if (text.trim() === '') throw new DocumentRejectedError(source, `has no extractable text in ${total} page(s) (scanned images? OCR is not supported)`);
-    return { pages: total, text };
+    if (parts.every((part) => part.trim() === '')) throw new DocumentRejectedError(source, `has no extractable text in ${total} page(s) (scanned images? OCR is not supported)`);
+    return { pages: total, pageTexts: parts };
   } finally {
     await parser.destroy().catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LanesError, type SearchHit, type SearchResponse } from '@lanes/contracts';
+import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse } from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
 import type { Embedder } from '../embed/embedder.ts';
@@ -8,14 +8,19 @@ import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
-import { searchSpace } from '../store/vector-search.ts';
+import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
+import { queryTerms } from '../lexical/tokenise.ts';
+import { searchLexical } from '../store/lexical-search.ts';
+import { searchSpace, type RankedChunk } from '../store/vector-search.ts';
 import type { CorpusVersion } from './corpus-version.ts';
+import { fuse, FUSION_DEFAULTS, toHit, type FusionOptions } from './fusion.ts';
 import type { QueryStats } from './query-stats.ts';
 
 export class InvalidQueryError extends LanesError {
-  readonly field = 'query';
-  constructor(message: string) {
-    super('INVALID_QUERY', message, { field: 'query' });
+  readonly field: string;
+  constructor(message: string, field = 'query') {
+    super('INVALID_QUERY', message, { field });
+    this.field = field;
   }
 }
 
@@ -39,6 +44,8 @@ export interface SearchServiceOptions {
   /** pgvector >= 0.8 supports iterative index scans. */
   readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
+  /** Hybrid fusion settings (LANES_SEARCH_*, default FUSION_DEFAULTS). */
+  readonly fusion?: FusionOptions;
   readonly metrics: LanesMetrics;
   readonly logger: Logger;
 }
@@ -51,14 +58,24 @@ export interface SearchOptions {
   readonly exact?: boolean;
   /** HNSW candidate list size for this search instead of LANES_HNSW_EF_SEARCH (bypasses the result cache). */
   readonly efSearch?: number;
+  /** Default `hybrid`. */
+  readonly mode?: SearchMode;
+  readonly filter?: SearchFilter;
+  /** Fusion settings for this search instead of the service's (bypasses the result cache). */
+  readonly fusion?: Partial<FusionOptions>;
+  /** BM25 parameters for this search instead of BM25_DEFAULTS (bypasses the result cache). */
+  readonly bm25?: Partial<Bm25Parameters>;
 }
 
-export const MAX_K = 100;
-export const MAX_QUERY_CHARS = 8000;
+export const MAX_K = MAX_SEARCH_K;
+export const MAX_QUERY_CHARS = MAX_SEARCH_QUERY_CHARS;
 
-/** Whitespace-insensitive, so "a  b" and "a b " share cache entries and counts. */
+/**
+ * Whitespace-insensitive, so "a  b" and "a b " share cache entries and counts. Control
+ * characters (NUL among them, which PostgreSQL text cannot hold) count as whitespace.
+ */
 export function normaliseQuery(query: string): string {
-  return query.replace(/\s+/g, ' ').trim();
+  return query.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 
 /**
@@ -85,15 +102,15 @@ export class SearchService {
     const query = normaliseQuery(rawQuery);
     if (query === '') throw new InvalidQueryError('query must not be empty');
     if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`);
-    if (options.exact === true || options.efSearch !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
+    if (options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
     if (options.record !== false) {
       await stats.record(query, k).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
     }
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, sha256(query));
+    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(query, options));
     const cached = await redis.get(cacheKey);
     if (cached !== null) {
       this.#duration.observe({ cache: 'hit' }, (performance.now() - startedAt) / 1000);
@@ -110,7 +127,7 @@ export class SearchService {
     const { redis, keys, corpus, primary } = this.#options;
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, sha256(normalised));
+    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(normalised, {}));
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
@@ -121,6 +138,23 @@ export class SearchService {
   }
 
   async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
+    const mode = options.mode ?? 'hybrid';
+    if (mode === 'lexical') return (await this.#lexicalList(query, k, options)).map((chunk) => toHit(chunk, chunk.score, 'lexical'));
+    if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
+    const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
+    const depth = Math.max(fusion.depth, k);
+    const [lexical, vector] = await Promise.all([
+      fusion.lexicalWeight > 0 ? this.#lexicalList(query, depth, options) : [],
+      fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version) : [],
+    ]);
+    return fuse({ lexical, vector }, k, { ...fusion, depth });
+  }
+
+  #lexicalList(query: string, k: number, options: SearchOptions): Promise<RankedChunk[]> {
+    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
+  }
+
+  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {
     const { embedder, primary, fallback, db, efSearch, iterativeScan } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
@@ -151,6 +185,7 @@ export class SearchService {
           k,
           efSearch: options.efSearch ?? efSearch,
           iterativeScan,
+          filter: options.filter,
           ...(options.exact !== undefined && { exact: options.exact }),
         }),
       ),
@@ -183,4 +218,9 @@ export class SearchService {
     this.#fallbackNonEmpty = { value, at: now, version: version ?? '' };
     return value;
   }
+}
+
+/** Identity of a request's results besides k and the corpus version (the result cache key). */
+function requestHash(query: string, options: Pick<SearchOptions, 'mode' | 'filter'>): string {
+  return sha256(JSON.stringify([query, options.mode ?? 'hybrid', options.filter ?? null]));
 }

@@ -1,12 +1,15 @@
 import type { Database, DbClient } from './database.ts';
 import { vectorLiteral } from './database.ts';
 import type { EmbeddingSpace } from './embedding-spaces.ts';
+import { termBagColumns } from './lexical-search.ts';
 
 export interface StagedChunk {
   readonly index: number;
   readonly text: string;
   readonly hash: string;
   readonly tokens: number;
+  /** First and last 1-based page, for paged documents. */
+  readonly pages?: { readonly first: number; readonly last: number } | null;
 }
 
 export interface StageInput {
@@ -199,6 +202,8 @@ export class DocumentStore {
         `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation <> $2 RETURNING content_hash`,
         [documentId, generation],
       );
+      // Going live updates the lexical statistics in this transaction (triggers, migration 3).
+      await client.query(`UPDATE ${db.table('chunks')} SET live = true WHERE document_id = $1 AND generation = $2 AND NOT live`, [documentId, generation]);
       const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
         documentId,
         generation,
@@ -329,10 +334,22 @@ async function insertChunks(db: Database, client: DbClient, documentId: string, 
   for (let start = 0; start < chunks.length; start += 1000) {
     const slice = chunks.slice(start, start + 1000);
     await client.query(
-      `INSERT INTO ${db.table('chunks')} (document_id, generation, chunk_index, text, content_hash, token_count)
-       SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::int[])
+      `INSERT INTO ${db.table('chunks')} (document_id, generation, chunk_index, text, content_hash, token_count, page_start, page_end, lexemes, term_freqs, lexical_length)
+       SELECT $1, $2, u.chunk_index, u.text, u.content_hash, u.token_count, u.page_start, u.page_end, u.lexemes::text[], u.term_freqs::int[], u.lexical_length
+         FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[])
+              AS u(chunk_index, text, content_hash, token_count, page_start, page_end, lexemes, term_freqs, lexical_length)
        ON CONFLICT (document_id, generation, chunk_index) DO NOTHING`,
-      [documentId, generation, slice.map((c) => c.index), slice.map((c) => c.text), slice.map((c) => c.hash), slice.map((c) => c.tokens)],
+      [
+        documentId,
+        generation,
+        slice.map((c) => c.index),
+        slice.map((c) => c.text),
+        slice.map((c) => c.hash),
+        slice.map((c) => c.tokens),
+        slice.map((c) => c.pages?.first ?? null),
+        slice.map((c) => c.pages?.last ?? null),
+        ...termBagColumns(slice.map((c) => c.text)),
+      ],
     );
   }
 }

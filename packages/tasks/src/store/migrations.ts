@@ -70,7 +70,79 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX documents_pending_idx ON ${s}.documents (id) WHERE pending_generation IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'lexical index (BM25 term statistics), chunk pages',
+    sql: lexicalIndexMigration,
+  },
 ];
+
+/**
+ * Each chunk carries its terms (distinct, sorted), their frequencies and its length in terms
+ * (see lexical/tokenise.ts), and `live`: true exactly while its generation is the document's
+ * live one. Corpus statistics for BM25 (document frequency per term, chunk count, total
+ * length) count live chunks only and are kept by statement-level triggers on `chunks`, so they
+ * change in the transaction that changes what is live, whoever runs it (finalise, a document
+ * delete cascading to its chunks, a backfill), and can never drift from what search returns.
+ * Rows without terms (written before this migration, until backfilled) count for nothing.
+ * Statistics are per schema and independent of any embedding space.
+ */
+function lexicalIndexMigration(s: string): string {
+  // One rule for all three triggers: subtract what old rows contributed, add what new rows do.
+  // Terms whose df drops to 0 are deleted by primary key (`emptied`): a semi-join against the
+  // unnested transition rows was planned as a nested loop and took minutes for a few hundred chunks.
+  const applyDelta = (contributions: string): string => `
+    DECLARE
+      emptied text[];
+    BEGIN
+      UPDATE ${s}.lexical_corpus SET
+        chunk_count = chunk_count + (SELECT coalesce(sum(sign), 0) FROM (${contributions}) d),
+        total_length = total_length + (SELECT coalesce(sum(sign * length), 0) FROM (${contributions}) d);
+      WITH changed AS (
+        INSERT INTO ${s}.lexical_terms AS t (term, df)
+          SELECT term, sum(d.sign) FROM (${contributions}) d, unnest(d.terms) AS term
+           GROUP BY term HAVING sum(d.sign) <> 0 ORDER BY term
+        ON CONFLICT (term) DO UPDATE SET df = t.df + EXCLUDED.df
+        RETURNING t.term, t.df)
+      SELECT array_agg(term) INTO emptied FROM changed WHERE df <= 0;
+      IF emptied IS NOT NULL THEN
+        DELETE FROM ${s}.lexical_terms WHERE term = ANY(emptied) AND df <= 0;
+      END IF;
+      RETURN NULL;
+    END`;
+  const contributing = (rows: string, sign: number): string =>
+    `SELECT lexemes AS terms, lexical_length AS length, ${sign} AS sign FROM ${rows} WHERE live AND lexemes IS NOT NULL`;
+  return `
+      ALTER TABLE ${s}.chunks
+        ADD COLUMN live boolean NOT NULL DEFAULT false,
+        ADD COLUMN lexemes text[],
+        ADD COLUMN term_freqs integer[],
+        ADD COLUMN lexical_length integer,
+        ADD COLUMN page_start integer,
+        ADD COLUMN page_end integer;
+      UPDATE ${s}.chunks c SET live = true FROM ${s}.documents d WHERE d.id = c.document_id AND d.generation = c.generation;
+      CREATE INDEX chunks_lexemes_idx ON ${s}.chunks USING gin (lexemes) WHERE live;
+      CREATE INDEX chunks_unindexed_idx ON ${s}.chunks (id) WHERE lexemes IS NULL;
+      CREATE TABLE ${s}.lexical_terms (term text PRIMARY KEY, df integer NOT NULL);
+      CREATE TABLE ${s}.lexical_corpus (
+        id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+        chunk_count bigint NOT NULL DEFAULT 0,
+        total_length bigint NOT NULL DEFAULT 0,
+        -- TOKENISER_VERSION the stored terms were made with (set on start, see lexical-backfill.ts).
+        tokeniser text NOT NULL DEFAULT ''
+      );
+      INSERT INTO ${s}.lexical_corpus DEFAULT VALUES;
+      CREATE FUNCTION ${s}.lexical_stats_on_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$ ${applyDelta(contributing('new_rows', 1))} $fn$;
+      CREATE FUNCTION ${s}.lexical_stats_on_update() RETURNS trigger LANGUAGE plpgsql AS $fn$ ${applyDelta(`${contributing('old_rows', -1)} UNION ALL ${contributing('new_rows', 1)}`)} $fn$;
+      CREATE FUNCTION ${s}.lexical_stats_on_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$ ${applyDelta(contributing('old_rows', -1))} $fn$;
+      CREATE TRIGGER chunks_lexical_insert AFTER INSERT ON ${s}.chunks REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.lexical_stats_on_insert();
+      CREATE TRIGGER chunks_lexical_update AFTER UPDATE ON ${s}.chunks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.lexical_stats_on_update();
+      CREATE TRIGGER chunks_lexical_delete AFTER DELETE ON ${s}.chunks REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.lexical_stats_on_delete();
+    `;
+}
 
 export class MigrationError extends LanesError {
   constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {

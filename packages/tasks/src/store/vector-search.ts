@@ -1,6 +1,17 @@
-import type { SearchHit } from '@lanes/contracts';
+import type { SearchFilter } from '@lanes/contracts';
 import { vectorLiteral, type Database } from './database.ts';
 import { vectorExpression, type EmbeddingSpace } from './embedding-spaces.ts';
+import { filterClause } from './search-filter.ts';
+
+/** One chunk of one ranked list (vector or lexical), `score` in that list's own units. */
+export interface RankedChunk {
+  readonly documentId: string;
+  readonly source: string;
+  readonly chunkIndex: number;
+  readonly page: number | null;
+  readonly score: number;
+  readonly text: string;
+}
 
 export interface VectorSearchOptions {
   readonly k: number;
@@ -10,14 +21,17 @@ export interface VectorSearchOptions {
   readonly exact?: boolean;
   /** pgvector >= 0.8: keep scanning the graph when candidates are filtered out. */
   readonly iterativeScan?: boolean;
+  readonly filter?: SearchFilter | undefined;
 }
 
 /**
  * Top-k chunks of live documents by cosine distance within one embedding space. The nearest
  * texts come from the HNSW index (over-fetched, since a text may belong to a document's
  * staged but not yet live generation), then are joined to the live chunks that carry them.
+ * With a filter, the index scan itself only yields texts of some live chunk of a matching
+ * document, so (with iterative scans, pgvector >= 0.8) a selective filter still fills k.
  */
-export async function searchSpace(db: Database, space: EmbeddingSpace, query: Float32Array, options: VectorSearchOptions): Promise<SearchHit[]> {
+export async function searchSpace(db: Database, space: EmbeddingSpace, query: Float32Array, options: VectorSearchOptions): Promise<RankedChunk[]> {
   const expr = vectorExpression(space);
   const fetch = Math.min(1000, options.k * 2 + 20);
   const efSearch = Math.min(1000, Math.max(options.efSearch, fetch));
@@ -33,35 +47,44 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
     ...(options.iterativeScan === true ? ["SET LOCAL hnsw.iterative_scan = 'relaxed_order'"] : []),
     ...(options.exact === true ? ['SET LOCAL enable_indexscan = off'] : []),
   ];
+  const params: unknown[] = [vectorLiteral(query), fetch, options.k];
+  const filter = filterClause(options.filter, params);
+  const filtered =
+    filter === ''
+      ? ''
+      : `WHERE EXISTS (SELECT 1 FROM ${db.table('chunks')} c JOIN ${db.table('documents')} d ON d.id = c.document_id
+                        WHERE c.content_hash = e.content_hash AND c.live ${filter})`;
   return db.withClient(async (client) => {
     await client.query(`BEGIN; ${settings.join('; ')}`);
     try {
-      const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; text: string; distance: number }>(
+      const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; page_start: number | null; text: string; distance: number }>(
         `WITH nearest AS (
-           SELECT content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
-             FROM ${space.table}
+           SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
+             FROM ${space.table} e
+             ${filtered}
             ORDER BY ${expr.column} <=> $1::${expr.cast}
             LIMIT $2)
-         SELECT live.document_id, live.source, live.chunk_index, live.text, n.distance
+         SELECT live.document_id, live.source, live.chunk_index, live.page_start, live.text, n.distance
            FROM nearest n
            -- Per nearest text, its live chunks by index lookup. OFFSET 0 keeps the planner from
            -- flattening this into a join that (with stale statistics after a bulk load) scans
            -- every chunk instead.
            CROSS JOIN LATERAL (
-             SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.text
+             SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.text
                FROM ${db.table('chunks')} c
                JOIN ${db.table('documents')} d ON d.id = c.document_id AND d.generation = c.generation
-              WHERE c.content_hash = n.content_hash
+              WHERE c.content_hash = n.content_hash ${filter}
              OFFSET 0) live
           ORDER BY n.distance, live.doc, live.chunk_index
           LIMIT $3`,
-        [vectorLiteral(query), fetch, options.k],
+        params,
       );
       await client.query('COMMIT');
       return rows.map((row) => ({
         documentId: row.document_id,
         source: row.source,
         chunkIndex: row.chunk_index,
+        page: row.page_start,
         // Cosine similarity, 1 = same direction.
         score: Math.round((1 - Number(row.distance)) * 1e6) / 1e6,
         text: row.text,

@@ -1,0 +1,40 @@
+import { TOKENISER_VERSION } from '../lexical/tokenise.ts';
+import type { Database } from './database.ts';
+import { termBagColumns } from './lexical-search.ts';
+
+const BATCH = 500;
+
+/**
+ * Gives chunks without terms their terms, batch by batch; the statistics triggers count each
+ * batch as it commits. Chunks lack terms when they were stored before the lexical index
+ * (migration 3) or by another TOKENISER_VERSION (whose terms are cleared first, since queries
+ * are tokenised by this one). Terms come from the TypeScript tokeniser, so this cannot be SQL
+ * in a migration. Cheap when there is nothing to do (a partial index holds exactly the rows
+ * without terms). Returns how many chunks it indexed.
+ */
+export async function backfillLexicalTerms(db: Database): Promise<number> {
+  await db.transaction(async (client) => {
+    const { rows } = await client.query<{ tokeniser: string }>(`SELECT tokeniser FROM ${db.table('lexical_corpus')} FOR UPDATE`);
+    if (rows[0]!.tokeniser === TOKENISER_VERSION) return;
+    await client.query(`UPDATE ${db.table('chunks')} SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL WHERE lexemes IS NOT NULL`);
+    await client.query(`UPDATE ${db.table('lexical_corpus')} SET tokeniser = $1`, [TOKENISER_VERSION]);
+  });
+  let indexed = 0;
+  for (;;) {
+    const done = await db.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string; text: string }>(
+        `SELECT id::text AS id, text FROM ${db.table('chunks')} WHERE lexemes IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      await client.query(
+        `UPDATE ${db.table('chunks')} c SET lexemes = u.lexemes::text[], term_freqs = u.term_freqs::int[], lexical_length = u.lexical_length
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) AS u(id, lexemes, term_freqs, lexical_length)
+          WHERE c.id = u.id`,
+        [rows.map((row) => row.id), ...termBagColumns(rows.map((row) => row.text))],
+      );
+      return rows.length;
+    });
+    indexed += done;
+    if (done < BATCH) return indexed;
+  }
+}
