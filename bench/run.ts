@@ -21,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let args;
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, ROOT);
   } catch (error) {

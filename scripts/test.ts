@@ -1,4 +1,4 @@
-// `npm test`, after the bootstrap has brought Node, dependencies and services: typecheck, then
+// `npm test`, after the bootstrap has brought Node, dependencies and services: lint, typecheck, then
 // every test file under test/ with Node's own runner against the real Redis and PostgreSQL.
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
@@ -23,6 +23,9 @@ try {
 } catch (error) {
   process.stderr.write(`[lanes test] warning: ${error instanceof Error ? error.message : String(error)}; tests needing them will skip\n`);
 }
+
+const lint = step('lint (biome)', process.execPath, [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '.']);
+if (lint !== 0) process.exit(lint);
 
 const typecheck = step('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 if (typecheck !== 0) process.exit(typecheck);

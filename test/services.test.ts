@@ -122,7 +122,7 @@ test('services status reports a Redis that does not answer as not reachable, say
   assert.equal(closed.redis.managedBy, null);
   assert.match(closed.redis.error ?? '', new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
 
-  const running = new URL(process.env['REDIS_URL'] || 'redis://127.0.0.1:6379');
+  const running = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
   running.username = 'lanes-no-such-user';
   running.password = 'not-the-password';
   const refused = redisStatusWith(running.href);

@@ -4,12 +4,12 @@
  * nothing may be downloaded. Only ASCII text is supported.
  */
 
-function escape(text: string): string {
+function escapePdfText(text: string): string {
   return text.replace(/[\\()]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?');
 }
 
 function pageStream(lines: readonly string[]): string {
-  const body = lines.map((line, i) => `${i === 0 ? '' : 'T* '}(${escape(line)}) Tj`).join('\n');
+  const body = lines.map((line, i) => `${i === 0 ? '' : 'T* '}(${escapePdfText(line)}) Tj`).join('\n');
   return `BT /F1 10 Tf 12 TL 50 780 Td\n${body}\nET`;
 }
 

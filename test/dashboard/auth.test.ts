@@ -109,7 +109,15 @@ describe('token comparison and redaction', () => {
       tokens: 1234,
       note: 'used sk-abcdefghijklmnopqrstuvwx for it',
       list: [{ clientSecret: 's' }],
-    }) as Record<string, any>;
+    }) as {
+      apiKey: unknown;
+      db: Record<string, unknown>;
+      headers: Record<string, unknown>;
+      access_token: unknown;
+      tokens: unknown;
+      note: string;
+      list: Array<Record<string, unknown>>;
+    };
     assert.equal(out.apiKey, '[redacted]');
     assert.equal(out.db.password, '[redacted]');
     assert.equal(out.db.url, 'postgres://lanes:[redacted]@db:5432/lanes');
@@ -117,6 +125,6 @@ describe('token comparison and redaction', () => {
     assert.equal(out.access_token, '[redacted]');
     assert.equal(out.tokens, 1234);
     assert.doesNotMatch(out.note, /sk-abc/);
-    assert.equal(out.list[0].clientSecret, '[redacted]');
+    assert.equal(out.list[0]?.clientSecret, '[redacted]');
   });
 });

@@ -45,6 +45,7 @@ export async function startTestDashboard(label: string, options: Omit<StartDashb
 }
 
 /** fetch() plus the parsed JSON body. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON a route answers, field by field
 export async function call(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
   const res = await fetch(url, init);
   const text = await res.text();
@@ -57,6 +58,7 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
   return { status: res.status, headers: res.headers, body };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: as call()
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
   return call(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }

@@ -115,7 +115,12 @@ describe('errors name the service and its redacted URL', () => {
 describe('repeated errors are collapsed in the log', () => {
   test('RepeatedErrorLog writes the first line at once and the repeats as one counted line per window', () => {
     const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), done()) });
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
     const log = new RepeatedErrorLog(pino(sink), 60_000);
     for (let i = 0; i < 200; i++) log.report('error', { lane: 'default', err: { message: 'down' } }, 'worker error');
     log.report('error', { lane: 'low', err: { message: 'down' } }, 'worker error');

@@ -58,7 +58,10 @@ describe('rebuild-index and caches', () => {
     ]))[0]!.name;
     await sql(env, `DROP INDEX $schema.${initial}`);
     let seed = 7;
-    const random = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const random = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
     const entries = Array.from({ length: 3000 }, (_, i) => {
       const start = Math.floor(random() * (words.length - 50));
       return [`bulk-${i}`, localEmbedding(words.slice(start, start + 50).join(' '), space.dimensions)] as const;

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createProducerConnection } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import { eventually } from '../support/env.ts';
@@ -59,7 +59,9 @@ describe('Redis Cluster (three masters)', () => {
     const flow = await client.enqueue(sumOfSquares, { numbers: [1, 2, 3, 4, 5] });
 
     const results = await Promise.all(echoes.map((h) => h.wait({ timeoutMs: 60_000 })));
-    results.forEach((result, i) => assert.deepEqual(result, { echoed: `m${i}`, count: i }));
+    results.forEach((result, i) => {
+      assert.deepEqual(result, { echoed: `m${i}`, count: i });
+    });
     await Promise.all([...lows, ...pings, ...marks].map((h) => h.wait({ timeoutMs: 60_000 })));
     assert.deepEqual(await flow.wait({ timeoutMs: 60_000 }), { sum: 55, children: 5 });
 

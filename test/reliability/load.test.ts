@@ -136,8 +136,8 @@ describe(`load: ${JOBS} jobs over ${LANES.length} lanes, ${WORKERS} worker proce
     t.diagnostic(`${JOBS} jobs in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round(JOBS / (elapsedMs / 1000))} jobs/s) with ${WORKERS} workers x ${CONCURRENCY} per lane; lost 0, duplicated 0, failed 0; ${retained} completed jobs retained`);
     t.diagnostic(describeSeries('redis used_memory', redisSeries));
     const heapSeries = workers.map((_, i) => summarize(samples.map((s) => s.workerHeap[i] ?? 0).filter((v) => v > 0)));
-    rssSeries.forEach((series, i) => t.diagnostic(describeSeries(`worker ${i + 1} RSS`, series)));
-    heapSeries.forEach((series, i) => t.diagnostic(describeSeries(`worker ${i + 1} V8 heap used`, series)));
+    for (const [i, series] of rssSeries.entries()) t.diagnostic(describeSeries(`worker ${i + 1} RSS`, series));
+    for (const [i, series] of heapSeries.entries()) t.diagnostic(describeSeries(`worker ${i + 1} V8 heap used`, series));
     const every = Math.max(1, Math.floor(samples.length / 12));
     t.diagnostic('t(s)  done  redis  worker RSS  (V8 heap used)');
     for (const s of samples.filter((_, i) => i % every === 0 || i === samples.length - 1)) {

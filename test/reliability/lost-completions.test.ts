@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LanesClient, JobFailedError, WaitTimeoutError } from '@lanes/client';
-import { LanesError } from '@lanes/contracts';
+import type { LanesError } from '@lanes/contracts';
 import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, ragTestEnv } from '../rag/helpers.ts';

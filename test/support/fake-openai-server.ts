@@ -146,7 +146,8 @@ export class FakeOpenAIServer {
     const limit = this.#options.rateLimit;
     if (limit === undefined) return 0;
     const now = Date.now();
-    const bucket = (this.#bucket ??= { tokens: limit.requests, at: now });
+    this.#bucket ??= { tokens: limit.requests, at: now };
+    const bucket = this.#bucket;
     bucket.tokens = Math.min(limit.requests, bucket.tokens + ((now - bucket.at) * limit.requests) / limit.perMs);
     bucket.at = now;
     if (bucket.tokens >= 1) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { InvalidPayloadError, type FieldIssue } from './errors.ts';
 import type { Lane } from './lanes.ts';
 

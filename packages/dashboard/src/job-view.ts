@@ -38,7 +38,7 @@ export interface JobView extends JobStatus {
   readonly finishedAt: string | null;
 }
 
-export function toJobView(job: Job, lane: Lane, status: JobStatus): JobView {
+export function toJobView(job: Job, _lane: Lane, status: JobStatus): JobView {
   return {
     ...status,
     progress: redact(status.progress),

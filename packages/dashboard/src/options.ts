@@ -36,7 +36,7 @@ export interface DocumentsBackend {
  * shown to the caller) when the path lies outside the roots; may return the resolved path to
  * enqueue instead. Same signature as `assertAllowedPath` of @lanes/tasks, so it can be passed as is.
  */
-export type PathGuard = (path: string, roots: readonly string[]) => string | void | Promise<string | void>;
+export type PathGuard = (path: string, roots: readonly string[]) => string | undefined | Promise<string | undefined>;
 
 export interface DashboardOptions {
   /** The producer side of Lanes: enqueue, status, lane queues. The caller owns and closes it. */

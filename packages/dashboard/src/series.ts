@@ -67,7 +67,9 @@ function perMinute(metrics: Metrics): Map<number, number> {
   if (!(metrics.meta.prevTS > 0)) return counts;
   const newest = Math.floor(metrics.meta.prevTS / MINUTE_MS);
   counts.set(newest, metrics.meta.count - metrics.meta.prevCount);
-  metrics.data.forEach((value, i) => counts.set(newest - (i + 1), Number.isFinite(value) ? value : 0));
+  metrics.data.forEach((value, i) => {
+    counts.set(newest - (i + 1), Number.isFinite(value) ? value : 0);
+  });
   return counts;
 }
 

@@ -83,7 +83,7 @@ const EXTRA_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin'
 /** Absolute path of an executable on PATH (plus the sbin folders), or null. */
 export function which(cmd: string): string | null {
   if (cmd.includes('/')) return isExecutable(cmd) ? cmd : null;
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_PATH];
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_PATH];
   for (const dir of dirs) {
     const candidate = join(dir, cmd);
     if (isExecutable(candidate)) return candidate;

@@ -27,7 +27,7 @@ function isWorkspaceRoot(dir: string): boolean {
 /** Where `lanes services` keeps its state; LANES_SERVICES_DIR overrides (absolute or project-relative). */
 export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
   const root = projectRoot();
-  const override = env['LANES_SERVICES_DIR'];
+  const override = env.LANES_SERVICES_DIR;
   return override ? resolve(root, override) : join(root, '.lanes', 'services');
 }
 

@@ -50,7 +50,10 @@ const services = await createRagServices(config, loadRuntimeConfig(env), { metri
 const space = services.primary.space;
 
 let seed = 12345;
-const random = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
+const random = (): number => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 4294967296;
+};
 
 async function corpusWords(): Promise<string[]> {
   const files = [

@@ -81,23 +81,28 @@ function healthy(status: ServicesStatus): boolean {
   return status.redis.reachable && status.postgres.reachable && status.postgres.error === null;
 }
 
+/** The flags of `lanes services`. */
+function parseServicesArgs(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      quiet: { type: 'boolean', short: 'q', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
 export const servicesCommand: CliCommand = {
   name: 'services',
   summary: 'local Redis and PostgreSQL+pgvector for development and CI (up|down|status)',
   usage,
   async run(argv: readonly string[]): Promise<number> {
-    let parsed;
+    let parsed: ReturnType<typeof parseServicesArgs>;
     try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          quiet: { type: 'boolean', short: 'q', default: false },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
+      parsed = parseServicesArgs(argv);
     } catch (error) {
       process.stderr.write(`lanes services: ${error instanceof Error ? error.message : String(error)}\n${usage.split('\n')[0]}\n`);
       return EXIT_USAGE;

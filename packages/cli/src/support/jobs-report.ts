@@ -29,7 +29,9 @@ async function showProgress(client: LanesClient, refs: readonly JobRef[], labels
   void finished.finally(() => (done = true));
   const poll = async (): Promise<JobStatus[]> => {
     const statuses = await Promise.all(refs.map((ref) => client.status(ref.id)));
-    statuses.forEach((status, i) => view.update(refs[i]!.id, labels[i]!, status));
+    statuses.forEach((status, i) => {
+      view.update(refs[i]!.id, labels[i]!, status);
+    });
     return statuses;
   };
   while (!done) {

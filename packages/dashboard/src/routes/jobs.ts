@@ -80,7 +80,7 @@ export function jobRoutes(options: JobRoutesOptions): Router {
       const message = 'cannot be given with "path" over HTTP: a file is named by its path';
       throw badRequest(`invalid payload: data.source ${message}`, [{ field: 'data.source', message }]);
     }
-    let resolved: string | void;
+    let resolved: string | undefined;
     try {
       resolved = await guard(path, allowedRoots);
     } catch (error) {

@@ -172,7 +172,9 @@ export class Embedder {
         signal,
       );
       tokens += result.tokens;
-      batch.forEach((item, i) => done.set(item.hash, result.vectors[i]!));
+      batch.forEach((item, i) => {
+        done.set(item.hash, result.vectors[i]!);
+      });
     }
     this.#options.metrics.billed(provider.provider, provider.model, tokens);
     return { done, failed: [], failure: undefined, cacheHits: 0, tokens };

@@ -44,7 +44,7 @@ async function finalise(
 }
 
 /** Groups the texts to embed into batch-embed children, keyed by generation so retries reuse them. */
-function childrenFor(staged: StageResult, perChild: number, ctx: TaskContext): ReturnType<typeof child>[] {
+function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): ReturnType<typeof child>[] {
   const children: ReturnType<typeof child>[] = [];
   for (let start = 0, n = 0; start < staged.toEmbed.length; start += perChild, n++) {
     const chunkIds = staged.toEmbed.slice(start, start + perChild).map((ref) => ref.id);
