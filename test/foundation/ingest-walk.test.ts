@@ -62,6 +62,13 @@ describe('ingest: walking folders', () => {
     assert.equal(walked.skippedFolders, 5);
   });
 
+  test('every extension the worker reads is walked for, .text and .markdown included (one list in the ingest contract)', async () => {
+    const kinds = join(base, 'kinds');
+    for (const name of ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD', 'g.docx']) await file(join(kinds, name));
+    const walked = await expandDocumentPaths([kinds]);
+    assert.deepEqual(walked.files, ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD'].map((name) => join(kinds, name)));
+  });
+
   test('a file named on the command line is taken even where a walk would skip it', async () => {
     const walked = await expandDocumentPaths([join(project, 'node_modules', 'dep', 'README.md')]);
     assert.deepEqual(walked.files, [join(project, 'node_modules', 'dep', 'README.md')]);

@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { DOCUMENT_EXTENSIONS } from '@lanes/contracts';
 import { UsageError } from './args.ts';
 
-export const INGESTIBLE_EXTENSIONS = ['.pdf', '.txt', '.md', '.markdown'] as const;
 
 /** Folders that hold dependencies or build output, never a person's documents. */
 const SKIPPED_FOLDERS: ReadonlySet<string> = new Set(['node_modules']);
 
 function isIngestible(path: string): boolean {
-  return (INGESTIBLE_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());
+  return Object.hasOwn(DOCUMENT_EXTENSIONS, extname(path).toLowerCase());
 }
 
 export interface ExpandedPaths {

@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
 
+export const DOCUMENT_KINDS = ['pdf', 'txt', 'md'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+/** The files `ingest` reads, by extension (lower case): what the CLI walks for and the worker accepts. */
+export const DOCUMENT_EXTENSIONS: Readonly<Record<string, DocumentKind>> = {
+  '.pdf': 'pdf',
+  '.txt': 'txt',
+  '.text': 'txt',
+  '.md': 'md',
+  '.markdown': 'md',
+};
+
 const metadata = z.record(z.string(), z.unknown()).optional();
 
 /** `{ path }` or `{ text, source }`, each with optional metadata (CONTRACT.md). */

@@ -5,7 +5,7 @@
  */
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
 import { joinPages, locatePages } from '../chunk/pages.ts';
-import type { DocumentKind } from './detect.ts';
+import type { DocumentKind } from '@lanes/contracts';
 import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
 import { fileIdentity, openDocumentFile } from './open-file.ts';
