@@ -67,3 +67,15 @@ export class ConfigError extends LanesError {
     this.variable = variable;
   }
 }
+
+/**
+ * A path that may not be read: outside the allowed roots, missing, or not a plain file. Refused
+ * for good, naming the field `path`. `permanent` survives the trip out of an extraction thread.
+ */
+export class PathNotAllowedError extends PermanentError {
+  readonly permanent = true;
+  readonly field = 'path';
+  constructor(path: string, reason: string) {
+    super(`path "${path}" ${reason}`, { path });
+  }
+}

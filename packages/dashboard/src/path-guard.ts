@@ -1,13 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { PathNotAllowedError } from '@lanes/contracts';
 import type { PathGuard } from './options.ts';
-
-export class PathNotAllowedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PathNotAllowedError';
-  }
-}
 
 /** The real location of a path: symlinks resolved when it exists, so a link cannot lead out of a root. */
 async function realOrResolved(path: string): Promise<string> {
@@ -26,10 +20,10 @@ function isInside(child: string, root: string): boolean {
  * clients may not name server paths at all (they can still send `text`).
  */
 export const defaultPathGuard: PathGuard = async (path, roots) => {
-  if (roots.length === 0) throw new PathNotAllowedError('ingesting server paths over HTTP is disabled: no allowed roots are configured');
+  if (roots.length === 0) throw new PathNotAllowedError(path, 'may not be read: ingesting server paths over HTTP is disabled (no allowed roots are configured)');
   const target = await realOrResolved(path);
   for (const root of roots) {
     if (isInside(target, await realOrResolved(root))) return target;
   }
-  throw new PathNotAllowedError(`must lie under an allowed root (${roots.join(', ')})`);
+  throw new PathNotAllowedError(path, `must lie under an allowed root (${roots.join(', ')})`);
 };

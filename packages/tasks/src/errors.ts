@@ -14,18 +14,6 @@ export class DocumentRejectedError extends PermanentError {
   }
 }
 
-/**
- * A path given through the API that lies outside LANES_ALLOWED_ROOTS (or does not exist).
- * `permanent` survives the trip out of an extraction thread.
- */
-export class PathNotAllowedError extends PermanentError {
-  readonly permanent = true;
-  readonly field = 'path';
-  constructor(path: string, reason: string) {
-    super(`path "${path}" ${reason}`, { path });
-  }
-}
-
 /** The embedding provider refused for good (quota exhausted, bad request, wrong dimensions). */
 export class EmbeddingRejectedError extends PermanentError {
   constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {

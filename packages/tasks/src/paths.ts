@@ -1,7 +1,7 @@
 import { constants, realpathSync, statSync } from 'node:fs';
 import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { PathNotAllowedError } from './errors.ts';
+import { PathNotAllowedError } from '@lanes/contracts';
 
 function isInside(root: string, candidate: string): boolean {
   const rel = relative(root, candidate);
