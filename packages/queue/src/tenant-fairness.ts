@@ -113,9 +113,13 @@ const ADMIT_BATCH = 64;
  * returns the ids to hold. Called by producers just before adding the jobs.
  */
 export async function holdTenantJobs(redis: Redis, prefix: string, lane: Lane, tenant: string, ids: readonly string[]): Promise<Set<string>> {
-  const keys = fairKeys(prefix, lane);
-  const held = (await redis.eval(
-    HOLD_SCRIPT,
+  return new Set(await evalWithWindow(redis, HOLD_SCRIPT, fairKeys(prefix, lane), tenant, ...ids));
+}
+
+/** Runs HOLD_SCRIPT or ADMIT_SCRIPT: both read the lane's ready count and the window. */
+async function evalWithWindow(redis: Redis, script: string, keys: FairKeys, ...args: string[]): Promise<string[]> {
+  const reply = await redis.eval(
+    script,
     5,
     keys.ring,
     keys.wait,
@@ -124,10 +128,9 @@ export async function holdTenantJobs(redis: Redis, prefix: string, lane: Lane, t
     keys.admitting,
     String(DEFAULT_TENANT_WINDOW),
     keys.heldPrefix,
-    tenant,
-    ...ids,
-  )) as string[];
-  return new Set(held);
+    ...args,
+  );
+  return reply as string[];
 }
 
 /** KEYS ring; ARGV held prefix, tenant, id: forgets a held id, keeping the ring's invariant. */
@@ -207,18 +210,7 @@ export class TenantAdmission {
   async #admitUntilFull(): Promise<void> {
     for (;;) {
       const keys = this.#keys;
-      const reply = (await this.#redis.eval(
-        ADMIT_SCRIPT,
-        5,
-        keys.ring,
-        keys.wait,
-        keys.prioritized,
-        keys.window,
-        keys.admitting,
-        String(DEFAULT_TENANT_WINDOW),
-        keys.heldPrefix,
-        String(ADMIT_BATCH),
-      )) as string[];
+      const reply = await evalWithWindow(this.#redis, ADMIT_SCRIPT, keys, String(ADMIT_BATCH));
       this.#tenantsWaiting = reply.length > 0 || (await this.#redis.llen(keys.ring)) > 0;
       if (reply.length === 0) return;
       const admitted: Array<Promise<void>> = [];
