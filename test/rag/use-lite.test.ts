@@ -20,6 +20,12 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
     await dropRagState(env);
   });
 
+  test('a worker that has not embedded yet has started no model thread', () => {
+    const provider = w.rag.services.primary.provider;
+    assert.ok(provider instanceof UseLiteEmbeddingProvider);
+    assert.equal(provider.threadsStarted, 0);
+  });
+
   test('config: use-lite has 512 dimensions and refuses any other size', () => {
     assert.equal(loadRagConfig(env).embedding.dimensions, 512);
     assert.throws(() => loadRagConfig({ ...env, EMBEDDING_DIMENSIONS: '384' }), /EMBEDDING_DIMENSIONS/);
@@ -37,6 +43,7 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
     const counts = texts.map(() => 10);
     const first = await provider.embedBatch(texts, counts, undefined);
     const second = await provider.embedBatch(texts, counts, undefined);
+    assert.equal(provider.threadsStarted, 1, 'LANES_LOCAL_MODEL_THREADS=1: one thread, reused');
     assert.equal(first.vectors.length, 3);
     for (const [i, vector] of first.vectors.entries()) {
       assert.equal(vector.length, 512);

@@ -55,6 +55,11 @@ export class ModelThreads<I, O> {
     this.#options = options;
   }
 
+  /** Threads running now (none until the first call). */
+  get started(): number {
+    return this.#threads.size;
+  }
+
   run(input: I, signal?: AbortSignal): Promise<O> {
     if (this.#closed) return Promise.reject(new EmbeddingUnavailableError('model threads are closed'));
     signal?.throwIfAborted();

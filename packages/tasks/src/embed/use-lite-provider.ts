@@ -29,6 +29,11 @@ export class UseLiteEmbeddingProvider implements EmbeddingProvider {
     this.#metrics = metrics;
   }
 
+  /** Model threads running (each has loaded the model, or is loading it). */
+  get threadsStarted(): number {
+    return this.#threads.started;
+  }
+
   async embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult> {
     const slices: string[][] = [];
     for (let at = 0; at < inputs.length; at += SLICE) slices.push(inputs.slice(at, at + SLICE));
