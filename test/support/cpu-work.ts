@@ -17,3 +17,8 @@ export function hog(): number {
 export function fail(input: { message: string }): never {
   throw new Error(input.message);
 }
+
+/** Ends the thread it runs in (a crashed model thread, for the model-threads tests). */
+export function exitThread(input: { code: number }): never {
+  process.exit(input.code);
+}

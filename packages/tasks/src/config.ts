@@ -2,14 +2,13 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
+import { LOCAL_MODELS } from './embed/local-models.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 
 export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
 export type EmbeddingProviderName = (typeof EMBEDDING_PROVIDERS)[number];
 
-/** The local provider's only model; bump the suffix whenever its algorithm changes (new space). */
-export const LOCAL_MODEL = 'local-hash-v1';
 
 /** Native sizes of known OpenAI embedding models; others need EMBEDDING_DIMENSIONS. */
 const OPENAI_NATIVE_DIMENSIONS: Readonly<Record<string, number>> = {
@@ -45,6 +44,8 @@ export interface EmbeddingConfig {
   readonly batchSize: number;
   readonly budget: EmbeddingBudgetConfig;
   readonly cacheTtlSeconds: number;
+  /** Threads for a local model that runs in threads (use-lite), started on first use. */
+  readonly localModelThreads: number;
 }
 
 export interface RagConfig {
@@ -89,17 +90,22 @@ function cron(env: Env, name: string, fallback: string): string | undefined {
 
 function embeddingConfig(env: Env): EmbeddingConfig {
   const provider = envEnum(env, 'EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, 'local');
-  const model = envString(env, 'EMBEDDING_MODEL', provider === 'local' ? LOCAL_MODEL : 'text-embedding-3-small');
-  if (provider === 'local' && model !== LOCAL_MODEL) {
-    throw new ConfigError('EMBEDDING_MODEL', `must be "${LOCAL_MODEL}" (or unset) with EMBEDDING_PROVIDER=local, got "${model}"`);
+  const localNames = [...LOCAL_MODELS.keys()];
+  const model = envString(env, 'EMBEDDING_MODEL', provider === 'local' ? localNames[0]! : 'text-embedding-3-small');
+  const localModel = LOCAL_MODELS.get(model);
+  if (provider === 'local' && localModel === undefined) {
+    throw new ConfigError('EMBEDDING_MODEL', `must be one of ${localNames.map((name) => `"${name}"`).join(', ')} (or unset) with EMBEDDING_PROVIDER=local, got "${model}"`);
   }
   const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
   if (fallbackModel !== undefined && provider === 'local') {
     throw new ConfigError('EMBEDDING_FALLBACK_MODEL', 'has no meaning with EMBEDDING_PROVIDER=local (the local model cannot fail over)');
   }
   if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
-  const defaultDimensions = provider === 'local' ? 384 : (OPENAI_NATIVE_DIMENSIONS[model] ?? 1536);
+  const defaultDimensions = localModel?.defaultDimensions ?? OPENAI_NATIVE_DIMENSIONS[model] ?? 1536;
   const dimensions = envInt(env, 'EMBEDDING_DIMENSIONS', defaultDimensions, { min: 1, max: MAX_DIMENSIONS });
+  if (localModel?.fixedDimensions === true && dimensions !== defaultDimensions) {
+    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be ${defaultDimensions} (or unset) with EMBEDDING_MODEL=${model}, got ${dimensions}`);
+  }
   if (dimensions > MAX_INDEXABLE_DIMENSIONS) {
     throw new ConfigError('EMBEDDING_DIMENSIONS', `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec), got ${dimensions}`);
   }
@@ -126,6 +132,8 @@ function embeddingConfig(env: Env): EmbeddingConfig {
       windowMs,
     },
     cacheTtlSeconds: envInt(env, 'LANES_EMBED_CACHE_TTL_S', 7 * 24 * 3600, { min: 60 }),
+    // Half the cores, as for extraction: the event loop and PostgreSQL need the rest.
+    localModelThreads: envInt(env, 'LANES_LOCAL_MODEL_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
   };
 }
 

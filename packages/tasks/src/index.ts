@@ -1,4 +1,4 @@
-export { loadRagConfig, LOCAL_MODEL, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
+export { loadRagConfig, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
 export { createRagServices, type RagServices } from './services.ts';
 export { assertAllowedPath } from './paths.ts';
@@ -10,7 +10,8 @@ export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
 export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
 export { fuse, FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
-export { localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
+export { LOCAL_MODEL, localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
+export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provider.ts';
 export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
 export { Database } from './store/database.ts';
 export { migrate, MIGRATIONS } from './store/migrations.ts';

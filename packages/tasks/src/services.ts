@@ -6,7 +6,7 @@ import { createLogger, LanesMetrics, RateBudget, type Logger, type RuntimeConfig
 import type { RagConfig } from './config.ts';
 import { Embedder } from './embed/embedder.ts';
 import { EmbeddingCache } from './embed/embedding-cache.ts';
-import { LocalEmbeddingProvider } from './embed/local-provider.ts';
+import { LOCAL_MODELS } from './embed/local-models.ts';
 import { EmbeddingMetrics } from './embed/metrics.ts';
 import { EmbeddingUsage } from './embed/usage.ts';
 import { OpenAIEmbeddingProvider } from './embed/openai-provider.ts';
@@ -61,7 +61,8 @@ export interface RagServiceOptions {
 
 function createProvider(config: RagConfig, model: string, redis: Redis, keys: RagKeys, metrics: EmbeddingMetrics, logger: Logger): EmbeddingProvider {
   const embedding = config.embedding;
-  if (embedding.provider === 'local') return new LocalEmbeddingProvider(embedding.dimensions);
+  const local = embedding.provider === 'local' ? LOCAL_MODELS.get(model) : undefined;
+  if (local !== undefined) return local.create({ dimensions: embedding.dimensions, threads: embedding.localModelThreads, metrics });
   const budget = new RateBudget(redis, keys.embedBudget(embedding.provider, model), {
     requests: { capacity: embedding.budget.requests, perMs: embedding.budget.windowMs },
     tokens: { capacity: embedding.budget.tokens, perMs: embedding.budget.windowMs },
@@ -158,6 +159,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...(redisError !== undefined && { lastConnectionError: redisError }) }),
       close: async () => {
         await extractor.close();
+        await Promise.all([primaryProvider.close?.(), fallbackProvider?.close?.()]);
         await client.close();
         redis.disconnect();
         await db.close();

@@ -124,9 +124,8 @@ export class Embedder {
   }
 
   async #embedIn(provider: EmbeddingProvider, items: readonly Sized[], signal: AbortSignal | undefined): Promise<SpaceOutcome> {
-    // Computing a local vector (~0.1 ms) is cheaper than the Redis round trips of the cache
-    // and the single-flight locks: those exist to save API calls, which local makes none of.
-    if (provider.provider === 'local') return this.#embedLocally(provider, items, signal);
+    // The cache and the single-flight locks exist to save work dearer than their Redis round trips.
+    if (provider.cheaperThanCache === true) return this.#embedLocally(provider, items, signal);
     const { cache, metrics } = this.#options;
     const space = spaceKey(provider);
     const done = new Map<string, Float32Array>();

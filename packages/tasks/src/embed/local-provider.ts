@@ -1,5 +1,8 @@
-import { LOCAL_MODEL } from '../config.ts';
+import type { LocalModel } from './local-models.ts';
 import type { EmbedBatchResult, EmbeddingProvider, ProviderLimits } from './provider.ts';
+
+/** The hashing model's name; bump the suffix whenever its algorithm changes (new space). */
+export const LOCAL_MODEL = 'local-hash-v1';
 
 /** English function words carry no topic; dropping them makes similar texts closer. */
 const STOPWORDS = new Set(
@@ -77,6 +80,8 @@ export function localEmbedding(text: string, dimensions: number): Float32Array {
 export class LocalEmbeddingProvider implements EmbeddingProvider {
   readonly provider = 'local' as const;
   readonly model = LOCAL_MODEL;
+  // About 0.1 ms a text: cheaper than the Redis round trips of the cache and single-flight locks.
+  readonly cheaperThanCache = true;
   readonly dimensions: number;
   // Same limits as OpenAI so batching code paths behave identically in tests.
   readonly limits: ProviderLimits = { maxInputs: 2048, maxTokensPerRequest: 300_000, maxTokensPerInput: 8192 };
@@ -91,3 +96,10 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
     return { vectors, tokens: tokenCounts.reduce((sum, count) => sum + count, 0) };
   }
 }
+
+export const hashingModel: LocalModel = {
+  name: LOCAL_MODEL,
+  defaultDimensions: 384,
+  fixedDimensions: false,
+  create: ({ dimensions }) => new LocalEmbeddingProvider(dimensions),
+};

@@ -25,12 +25,16 @@ export interface EmbeddingProvider {
   readonly model: string;
   readonly dimensions: number;
   readonly limits: ProviderLimits;
+  /** Computing a vector costs less than the Redis cache and single-flight locks (those are skipped). */
+  readonly cheaperThanCache?: boolean;
   /**
    * Embeds one request's worth of inputs (callers batch within `limits`). Retries transient
    * failures itself; throws EmbeddingRejectedError (permanent) or EmbeddingUnavailableError
    * (gave up on a transient failure: the caller may fail over).
    */
   embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult>;
+  /** Releases what the provider holds (model threads). */
+  close?(): Promise<void>;
 }
 
 /** Stable id of a space, used in cache keys and table names. */
