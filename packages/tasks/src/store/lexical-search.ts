@@ -1,23 +1,8 @@
 import type { SearchFilter } from '@lanes/contracts';
 import { BM25_DEFAULTS, bm25Idf, type Bm25Parameters } from '../lexical/bm25.ts';
-import { termBag } from '../lexical/tokenise.ts';
 import type { Database } from './database.ts';
 import { filterClause } from './search-filter.ts';
 import type { RankedChunk } from './vector-search.ts';
-
-/** A PostgreSQL array literal for text elements (every element quoted, so any text is safe). */
-export function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-}
-
-/**
- * Per chunk text, its term bag as three parallel columns for an `unnest` insert or update:
- * unnest flattens arrays of arrays, so each chunk's arrays travel as array literals.
- */
-export function termBagColumns(texts: readonly string[]): [string[], string[], number[]] {
-  const bags = texts.map((text) => termBag(text));
-  return [bags.map((bag) => arrayLiteral(bag.terms)), bags.map((bag) => `{${bag.frequencies.join(',')}}`), bags.map((bag) => bag.length)];
-}
 
 interface LexicalRow {
   readonly document_id: string;
