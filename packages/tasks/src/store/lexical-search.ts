@@ -66,17 +66,17 @@ export function candidateRules(terms: readonly string[], dfs: readonly number[],
 }
 
 /**
- * A chunk's BM25 score as one expression over the query terms ($1 terms, $2 their IDFs, $3 k1,
- * $4 b, $5 mean length), with tf * (k1 + 1) / (tf + K) written as (k1 + 1) * (1 - K / (tf + K))
- * so each term's frequency is looked up once; a term the chunk lacks gives NULL, counted 0.
+ * A chunk's BM25 score as one expression over the query terms ($1 terms, $2 their IDFs, $3
+ * k1) and the chunk's `c.norm`, K = k1 * (1 - b + b * length / mean length), with
+ * tf * (k1 + 1) / (tf + K) written as (k1 + 1) * (1 - K / (tf + K)) so each term's frequency
+ * is looked up once; a term the chunk lacks gives NULL, counted 0.
  * Spelled out per term rather than a subquery over unnest: that cost a function scan per
  * candidate row, several times slower.
  */
 function scoreExpression(termCount: number): string {
-  const lengthNorm = '$3::float8 * (1 - $4::float8 + $4::float8 * c.lexical_length / $5::float8)';
   const parts = Array.from({ length: termCount }, (_, i) => {
     const tf = `c.term_freqs[array_position(c.lexemes, ($1::text[])[${i + 1}])]`;
-    return `coalesce(($3::float8 + 1) * ($2::float8[])[${i + 1}] * (1 - (${lengthNorm}) / (${tf} + ${lengthNorm})), 0)`;
+    return `coalesce(($3::float8 + 1) * ($2::float8[])[${i + 1}] * (1 - c.norm / (${tf} + c.norm)), 0)`;
   });
   return `(${parts.join(' + ')})`;
 }
@@ -88,7 +88,9 @@ function scoreExpression(termCount: number): string {
  * then the scoring of candidate live chunks (GIN index on `lexemes`; see CANDIDATE_POSTINGS).
  * Terms travel as array parameters, so no query text ever becomes SQL or tsquery syntax. JIT
  * is off: the planner's row estimates for these array expressions are far too high, and
- * compiling took over a second for a query that runs in milliseconds.
+ * compiling took over a second for a query that runs in milliseconds. Each OFFSET 0 keeps
+ * the planner from flattening a subquery: flattened, it computed every score twice (for
+ * `score > 0` and for the sort) and K twice per term, most of a query's time.
  */
 export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
@@ -118,8 +120,12 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
         ({ rows } = await client.query<LexicalRow>(
           `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
              FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                     FROM ${db.table('chunks')} c
-                    WHERE c.live AND c.lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]) s
+                     FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
+                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
+                             FROM ${db.table('chunks')}
+                            WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
+                           OFFSET 0) c
+                   OFFSET 0) s
              JOIN ${db.table('documents')} d ON d.id = s.document_id
             WHERE s.score > 0 ${filter}
             ORDER BY s.score DESC, s.id
