@@ -90,7 +90,8 @@ function scoreExpression(termCount: number): string {
  * is off: the planner's row estimates for these array expressions are far too high, and
  * compiling took over a second for a query that runs in milliseconds. Each OFFSET 0 keeps
  * the planner from flattening a subquery: flattened, it computed every score twice (for
- * `score > 0` and for the sort) and K twice per term, most of a query's time.
+ * `score > 0` and for the sort) and K twice per term, most of a query's time. Documents are
+ * joined (for their source) to the top k only; a filter on them is a semi-join before the limit.
  */
 export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
@@ -119,17 +120,18 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
         const filter = filterClause(options.filter, params);
         ({ rows } = await client.query<LexicalRow>(
           `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
-             FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                     FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
-                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
-                             FROM ${db.table('chunks')}
-                            WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
-                           OFFSET 0) c
-                   OFFSET 0) s
+             FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
+                                      FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
+                                                   $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
+                                              FROM ${db.table('chunks')}
+                                             WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
+                                            OFFSET 0) c
+                                    OFFSET 0) s
+                    WHERE s.score > 0 ${filter === '' ? '' : `AND EXISTS (SELECT 1 FROM ${db.table('documents')} d WHERE d.id = s.document_id ${filter})`}
+                    ORDER BY s.score DESC, s.id
+                    LIMIT $6) s
              JOIN ${db.table('documents')} d ON d.id = s.document_id
-            WHERE s.score > 0 ${filter}
-            ORDER BY s.score DESC, s.id
-            LIMIT $6`,
+            ORDER BY s.score DESC, s.id`,
           params,
         ));
         if (rows.length >= options.k || index === rules.length - 1) break;
