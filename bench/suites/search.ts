@@ -4,12 +4,14 @@ import { percentile, ratio, round } from '../lib/stats.ts';
 import { createSchema, dropSchema, load } from './search/dataset.ts';
 import { buildWithWriter, INDEX, type BuildOutcome } from './search/index-build.ts';
 import { recallAtK, runQueries, usesIndex, type QueryRun } from './search/queries.ts';
+import { measureHybrid, type HybridRun } from './search/hybrid.ts';
 import { appSearchSettings, type SearchSettings } from './search/settings.ts';
 import { clusteredSpace, vectorLiteral } from './search/vectors.ts';
 
 const DIMENSIONS = 384;
 const K = 10;
 const TARGET_P95_MS = 10;
+const TARGET_HYBRID_P95_MS = 20;
 const TARGET_RECALL = 0.95;
 /** pgvector's own default, shown next to the app's setting. */
 const PGVECTOR_DEFAULT_EF_SEARCH = 40;
@@ -156,6 +158,27 @@ function rowsFor(result: ScaleResult, settings: SearchSettings): BenchRow[] {
   ];
 }
 
+function hybridRows(run: HybridRun, withTargets: boolean): BenchRow[] {
+  const n = label(run.chunks);
+  const p = (values: number[], q: number): number | null => round(percentile(values, q));
+  const row = (q: number, target: boolean): BenchRow => {
+    const lanes = p(run.hybridMs, q);
+    const baseline = p(run.vectorMs, q);
+    return {
+      metric: `hybrid search p${q}, ${n} chunks`,
+      unit: 'ms',
+      lanes,
+      baseline,
+      baselineName: 'vector only',
+      ratio: ratio(lanes, baseline),
+      target: target ? `< ${TARGET_HYBRID_P95_MS} ms` : '',
+      met: target ? lanes !== null && lanes < TARGET_HYBRID_P95_MS : null,
+      ...(target && { note: `through the search service (BM25 in SQL + HNSW, fused; result cache misses); ${run.queries} queries of 8 words; load ${round(run.loadChunksPerSecond)} chunks/s` }),
+    };
+  };
+  return [row(50, false), row(95, withTargets)];
+}
+
 /**
  * Vector search: HNSW (the app's settings) against an exact scan on the same data, recall@10
  * against that exact answer, and the index build plain and CONCURRENTLY with a writer running.
@@ -169,19 +192,24 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     results.push(await runScale(options, scale, settings));
     options.log(`search ${label(scale.rows)}: done in ${Math.round((Date.now() - scaleStarted) / 1000)} s`);
   }
+  const hybridChunks = options.quick ? 5_000 : 100_000;
+  options.log(`search hybrid: ${hybridChunks} chunks of synthetic text through the search service`);
+  const hybrid = await measureHybrid(options, hybridChunks, options.quick ? 30 : 200);
   return {
     suite: 'search',
-    title: 'Vector search (pgvector HNSW against exact)',
-    rows: results.flatMap((result) => rowsFor(result, settings)),
+    title: 'Vector search (pgvector HNSW against exact) and hybrid search',
+    rows: [...results.flatMap((result) => rowsFor(result, settings)), ...hybridRows(hybrid, !options.quick)],
     params: {
       dimensions: DIMENSIONS,
       k: K,
       settings,
+      hybrid: { chunks: hybrid.chunks, queries: hybrid.queries, loadChunksPerSecond: round(hybrid.loadChunksPerSecond) },
       scales: results.map((r) => ({ ...r.scale, loadRowsPerSecond: round(r.loadRowsPerSecond), plain: r.plain, concurrent: r.concurrent, indexBytes: r.indexBytes, indexUsed: r.indexUsed })),
     },
     notes: [
       `${DIMENSIONS}-dim unit vectors around ${results.map((r) => `${r.scale.clusters} centres (${label(r.scale.rows)})`).join(', ')}, loaded with multi-row unnest inserts into a schema of the run's own; queries drawn from the same distribution. ` +
         `Latency is the round trip of \`ORDER BY embedding <=> q LIMIT ${K}\` from Node; exact = the same query with index scans off. Settings from ${settings.source}.`,
+      `Hybrid: ${label(hybrid.chunks)} chunks of 80 Zipf-distributed words from a fixed 20k-word vocabulary (seeded), staged and finalised through the app's document store with local-embedder vectors, searched through the app's search service (hybrid = BM25 and HNSW lists fused) against vector-only on the same queries, in alternating order.`,
       ...(options.large ? [] : ['1M chunks is optional: `pnpm bench --only search --large` (long: expect several minutes per index build on 2 cores).']),
     ],
     durationMs: Date.now() - startedAt,

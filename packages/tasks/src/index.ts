@@ -15,6 +15,7 @@ export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provi
 export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
 export { Database } from './store/database.ts';
 export { migrate, MIGRATIONS } from './store/migrations.ts';
+export { rebuildHnswIndex } from './store/index-builder.ts';
 export { candidateRules, CANDIDATE_POSTINGS, type CandidateRule } from './store/lexical-search.ts';
 /** The cl100k_base token counter the pipeline budgets and batches with. */
 export { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';

@@ -10,6 +10,7 @@ import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
 import { fileIdentity, openDocumentFile } from './open-file.ts';
 import { DocumentRejectedError } from '../errors.ts';
+import { lexicalColumns, type LexicalColumns } from '../lexical/stored-terms.ts';
 
 export interface IsolatedExtractInput {
   readonly source: string;
@@ -28,9 +29,10 @@ export interface IsolatedExtractInput {
   readonly pagesPerSlice: number;
 }
 
-/** A chunk and, for paged documents (PDF), its first and last 1-based page. */
+/** A chunk, its term bag and, for paged documents (PDF), its first and last 1-based page. */
 export interface PagedChunk extends Chunk {
   readonly pages: { readonly first: number; readonly last: number } | null;
+  readonly lexical: LexicalColumns;
 }
 
 export interface ExtractProgress {
@@ -69,10 +71,10 @@ export async function extractAndChunk(input: IsolatedExtractInput, report: (prog
     const paged = joinPages(pdf.pageTexts);
     const chunks = chunkText(paged.text, input.chunking);
     const located = locatePages(paged, chunks);
-    return { pages: pdf.pages, chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]! })) };
+    return { pages: pdf.pages, chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]!, lexical: lexicalColumns(chunk.text) })) };
   }
   const text = input.kind === 'inline' ? (input.text ?? '') : decodeText(await readDescribedFile(input), input.source);
   if (text.length > input.maxTextChars) throw tooMuchText(input.source, input.maxTextChars);
   report({ stage: 'chunking', pagesParsed: 1, pagesTotal: 1 });
-  return { pages: 1, chunks: chunkText(text, input.chunking).map((chunk) => ({ ...chunk, pages: null })) };
+  return { pages: 1, chunks: chunkText(text, input.chunking).map((chunk) => ({ ...chunk, pages: null, lexical: lexicalColumns(chunk.text) })) };
 }

@@ -1,7 +1,7 @@
 import type { Database, DbClient } from './database.ts';
 import { vectorLiteral } from './database.ts';
 import type { EmbeddingSpace } from './embedding-spaces.ts';
-import { termBagColumns } from './lexical-search.ts';
+import { lexicalColumns, termBagColumns, type LexicalColumns } from '../lexical/stored-terms.ts';
 
 export interface StagedChunk {
   readonly index: number;
@@ -10,6 +10,8 @@ export interface StagedChunk {
   readonly tokens: number;
   /** First and last 1-based page, for paged documents. */
   readonly pages?: { readonly first: number; readonly last: number } | null;
+  /** Its term bag when already made (by the extraction thread); else made here. */
+  readonly lexical?: LexicalColumns;
 }
 
 export interface StageInput {
@@ -348,7 +350,7 @@ async function insertChunks(db: Database, client: DbClient, documentId: string, 
         slice.map((c) => c.tokens),
         slice.map((c) => c.pages?.first ?? null),
         slice.map((c) => c.pages?.last ?? null),
-        ...termBagColumns(slice.map((c) => c.text)),
+        ...termBagColumns(slice.map((c) => c.lexical ?? lexicalColumns(c.text))),
       ],
     );
   }

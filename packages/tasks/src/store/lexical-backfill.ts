@@ -1,6 +1,6 @@
 import { TOKENISER_VERSION } from '../lexical/tokenise.ts';
 import type { Database } from './database.ts';
-import { termBagColumns } from './lexical-search.ts';
+import { lexicalColumns, termBagColumns } from '../lexical/stored-terms.ts';
 
 const BATCH = 500;
 
@@ -30,7 +30,7 @@ export async function backfillLexicalTerms(db: Database): Promise<number> {
         `UPDATE ${db.table('chunks')} c SET lexemes = u.lexemes::text[], term_freqs = u.term_freqs::int[], lexical_length = u.lexical_length
            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) AS u(id, lexemes, term_freqs, lexical_length)
           WHERE c.id = u.id`,
-        [rows.map((row) => row.id), ...termBagColumns(rows.map((row) => row.text))],
+        [rows.map((row) => row.id), ...termBagColumns(rows.map((row) => lexicalColumns(row.text)))],
       );
       return rows.length;
     });

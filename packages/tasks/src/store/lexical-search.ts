@@ -1,23 +1,8 @@
 import type { SearchFilter } from '@lanes/contracts';
 import { BM25_DEFAULTS, bm25Idf, type Bm25Parameters } from '../lexical/bm25.ts';
-import { termBag } from '../lexical/tokenise.ts';
 import type { Database } from './database.ts';
 import { filterClause } from './search-filter.ts';
 import type { RankedChunk } from './vector-search.ts';
-
-/** A PostgreSQL array literal for text elements (every element quoted, so any text is safe). */
-export function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-}
-
-/**
- * Per chunk text, its term bag as three parallel columns for an `unnest` insert or update:
- * unnest flattens arrays of arrays, so each chunk's arrays travel as array literals.
- */
-export function termBagColumns(texts: readonly string[]): [string[], string[], number[]] {
-  const bags = texts.map((text) => termBag(text));
-  return [bags.map((bag) => arrayLiteral(bag.terms)), bags.map((bag) => `{${bag.frequencies.join(',')}}`), bags.map((bag) => bag.length)];
-}
 
 interface LexicalRow {
   readonly document_id: string;
@@ -81,17 +66,17 @@ export function candidateRules(terms: readonly string[], dfs: readonly number[],
 }
 
 /**
- * A chunk's BM25 score as one expression over the query terms ($1 terms, $2 their IDFs, $3 k1,
- * $4 b, $5 mean length), with tf * (k1 + 1) / (tf + K) written as (k1 + 1) * (1 - K / (tf + K))
- * so each term's frequency is looked up once; a term the chunk lacks gives NULL, counted 0.
+ * A chunk's BM25 score as one expression over the query terms ($1 terms, $2 their IDFs, $3
+ * k1) and the chunk's `c.norm`, K = k1 * (1 - b + b * length / mean length), with
+ * tf * (k1 + 1) / (tf + K) written as (k1 + 1) * (1 - K / (tf + K)) so each term's frequency
+ * is looked up once; a term the chunk lacks gives NULL, counted 0.
  * Spelled out per term rather than a subquery over unnest: that cost a function scan per
  * candidate row, several times slower.
  */
 function scoreExpression(termCount: number): string {
-  const lengthNorm = '$3::float8 * (1 - $4::float8 + $4::float8 * c.lexical_length / $5::float8)';
   const parts = Array.from({ length: termCount }, (_, i) => {
     const tf = `c.term_freqs[array_position(c.lexemes, ($1::text[])[${i + 1}])]`;
-    return `coalesce(($3::float8 + 1) * ($2::float8[])[${i + 1}] * (1 - (${lengthNorm}) / (${tf} + ${lengthNorm})), 0)`;
+    return `coalesce(($3::float8 + 1) * ($2::float8[])[${i + 1}] * (1 - c.norm / (${tf} + c.norm)), 0)`;
   });
   return `(${parts.join(' + ')})`;
 }
@@ -103,7 +88,10 @@ function scoreExpression(termCount: number): string {
  * then the scoring of candidate live chunks (GIN index on `lexemes`; see CANDIDATE_POSTINGS).
  * Terms travel as array parameters, so no query text ever becomes SQL or tsquery syntax. JIT
  * is off: the planner's row estimates for these array expressions are far too high, and
- * compiling took over a second for a query that runs in milliseconds.
+ * compiling took over a second for a query that runs in milliseconds. Each OFFSET 0 keeps
+ * the planner from flattening a subquery: flattened, it computed every score twice (for
+ * `score > 0` and for the sort) and K twice per term, most of a query's time. Documents are
+ * joined (for their source) to the top k only; a filter on them is a semi-join before the limit.
  */
 export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
@@ -132,13 +120,18 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
         const filter = filterClause(options.filter, params);
         ({ rows } = await client.query<LexicalRow>(
           `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
-             FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                     FROM ${db.table('chunks')} c
-                    WHERE c.live AND c.lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]) s
+             FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
+                                      FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
+                                                   $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
+                                              FROM ${db.table('chunks')}
+                                             WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
+                                            OFFSET 0) c
+                                    OFFSET 0) s
+                    WHERE s.score > 0 ${filter === '' ? '' : `AND EXISTS (SELECT 1 FROM ${db.table('documents')} d WHERE d.id = s.document_id ${filter})`}
+                    ORDER BY s.score DESC, s.id
+                    LIMIT $6) s
              JOIN ${db.table('documents')} d ON d.id = s.document_id
-            WHERE s.score > 0 ${filter}
-            ORDER BY s.score DESC, s.id
-            LIMIT $6`,
+            ORDER BY s.score DESC, s.id`,
           params,
         ));
         if (rows.length >= options.k || index === rules.length - 1) break;
