@@ -33,6 +33,11 @@ if (typecheck !== 0) process.exit(typecheck);
 const files = globSync('test/**/*.test.ts', { cwd: root })
   .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
   .sort();
+// With no file arguments `node --test` would look for tests everywhere itself.
+if (files.length === 0) {
+  process.stderr.write(`[lanes test] no test file matches ${filter.join(', ')}\n`);
+  process.exit(2);
+}
 const code = step(`${files.length} test files`, process.execPath, [
   '--test',
   '--test-reporter=spec',
