@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { createRagRuntime, DEFAULT_DATABASE_URL, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
@@ -50,6 +51,11 @@ export interface RagWorker {
   readonly rag: RagRuntime;
   readonly metrics: LanesMetrics;
   close(): Promise<void>;
+}
+
+/** Ingests one document through the worker and waits for its result. */
+export async function ingestAndWait(w: RagWorker, payload: PayloadOf<typeof ingest>): Promise<IngestResult> {
+  return (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
 }
 
 /** A real worker process-in-miniature: the RAG runtime's tasks on a LanesWorker. */

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ingest, type IngestResult } from '@lanes/contracts';
+import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
 import { JobFailedError } from '@lanes/client';
 import { REDIS_URL } from '../support/env.ts';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
-import { dropRagState, FIXTURES, openaiEnv, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
+import { dropRagState, FIXTURES, ingestAndWait, openaiEnv, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
 
 const DOCS = ['hnsw-indexes.md', 'sourdough.txt', 'redis-persistence.md', 'tide-pools.txt'].map((name) => join(FIXTURES, 'docs', name));
 const PDFS = ['libtasn1-manual.pdf', 'shared-mime-info-spec.pdf'].map((name) => join(FIXTURES, 'pdf', name));
@@ -34,8 +34,7 @@ describe('ingest', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  const run = async (payload: Parameters<typeof w.worker.client.enqueue<typeof ingest>>[1]): Promise<IngestResult> =>
-    (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
+  const run = (payload: PayloadOf<typeof ingest>): Promise<IngestResult> => ingestAndWait(w, payload);
 
   test('markdown, text and real-world PDFs are ingested, and search puts the right document first', async () => {
     const results = await Promise.all([...DOCS, ...PDFS].map((path) => run({ path })));

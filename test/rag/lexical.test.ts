@@ -1,10 +1,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
-import { ingest, type IngestResult } from '@lanes/contracts';
+import type { ingest, IngestResult, PayloadOf } from '@lanes/contracts';
 import { tokenise, TOKENISER_VERSION } from '@lanes/tasks';
 import { REPO_ROOT } from '../support/env.ts';
-import { dropRagState, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
+import { dropRagState, ingestAndWait, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
 
 const EVAL_DOCS = join(REPO_ROOT, 'eval', 'docs');
 
@@ -48,8 +48,7 @@ describe('lexical index (BM25 in PostgreSQL)', () => {
     await dropRagState(env);
   });
 
-  const run = async (payload: Parameters<typeof w.worker.client.enqueue<typeof ingest>>[1]): Promise<IngestResult> =>
-    (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
+  const run = (payload: PayloadOf<typeof ingest>): Promise<IngestResult> => ingestAndWait(w, payload);
 
   /** The statistics the triggers keep, against a recount from the live chunks themselves. */
   async function assertStatisticsMatchLiveChunks(): Promise<{ chunks: number; terms: number }> {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PDFParse } from 'pdf-parse';
-import { ingest, type IngestResult } from '@lanes/contracts';
-import { dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
+import type { ingest, IngestResult, PayloadOf } from '@lanes/contracts';
+import { dropRagState, FIXTURES, ingestAndWait, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
 
 const PDF = join(FIXTURES, 'pdf', 'libtasn1-manual.pdf');
 
@@ -22,8 +22,7 @@ describe('page provenance and filters', () => {
     await dropRagState(env);
   });
 
-  const run = async (payload: Parameters<typeof w.worker.client.enqueue<typeof ingest>>[1]): Promise<IngestResult> =>
-    (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
+  const run = (payload: PayloadOf<typeof ingest>): Promise<IngestResult> => ingestAndWait(w, payload);
 
   test('every chunk of a PDF knows its first and last page, and hits carry the first', async () => {
     const result = await run({ path: PDF });

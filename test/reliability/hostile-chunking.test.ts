@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ingest } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { runIsolated } from '@lanes/worker-core';
-import { eventually, REDIS_URL, sleep } from '../support/env.ts';
+import { eventually, REDIS_URL, sleep, untilHttpOk } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
 import { spawnLanesWorker, settle, type WorkerProcess } from './helpers.ts';
@@ -79,7 +79,7 @@ describe('a huge document in a worker', () => {
     const metricsPort = await freePort();
     worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '4', '--metrics-port', String(metricsPort)] });
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the worker');
+    await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
   });
 
   after(async () => {

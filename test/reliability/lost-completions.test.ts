@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LanesClient, JobFailedError, WaitTimeoutError } from '@lanes/client';
 import type { LanesError } from '@lanes/contracts';
-import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
+import { eventually, REDIS_URL, uniquePrefix, untilHttpOk } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, ragTestEnv } from '../rag/helpers.ts';
 import { laneCounts, RELIABILITY_TASKS, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
@@ -98,7 +98,7 @@ describe('no lost completions', () => {
     const dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], dashboardEnv);
     try {
       const base = `http://127.0.0.1:${port}`;
-      await eventually(async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+      await untilHttpOk(`${base}/healthz`, 'the dashboard');
       const shown = await fetch(`${base}/api/jobs/${handles[0]!.id}`);
       assert.equal(shown.status, 200, 'a trimmed job is still shown while its outcome is kept');
       const view = (await shown.json()) as { state: string; result: unknown };

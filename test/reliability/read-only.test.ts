@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { LanesClient } from '@lanes/client';
-import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
+import { REDIS_URL, uniquePrefix, untilHttpOk } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, ragTestEnv } from '../rag/helpers.ts';
 import { laneCounts, runLanes, spawnLanes, type WorkerProcess } from './helpers.ts';
@@ -17,7 +17,7 @@ async function startDashboard(env: Record<string, string>): Promise<{ process: W
   const port = await freePort();
   const process = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], { ...env, LOG_LEVEL: 'warn' });
   const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+  await untilHttpOk(`${url}/healthz`, 'the dashboard');
   return { process, url };
 }
 

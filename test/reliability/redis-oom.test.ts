@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableError, ingest } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
-import { eventually, sleep, uniquePrefix } from '../support/env.ts';
+import { eventually, sleep, uniquePrefix, untilHttpOk } from '../support/env.ts';
 import { freePort, PrivateRedis } from '../support/servers.ts';
 import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
 import { infoField, laneCounts, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
@@ -49,7 +49,7 @@ describe('Redis at maxmemory mid-run', () => {
     const port = await freePort();
     processes.push(spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], dashboardEnv));
     const api = `http://127.0.0.1:${port}`;
-    await eventually(async () => ((await fetch(`${api}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+    await untilHttpOk(`${api}/healthz`, 'the dashboard');
 
     const handles = await client.enqueueBulk(relMark, Array.from({ length: JOBS }, () => ({ payload: { ms: 100 } })));
     const ids = new Set(handles.map((h) => h.id));

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ingest, type JobStatus } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
-import { eventually, REDIS_URL } from '../support/env.ts';
+import { REDIS_URL, untilHttpOk } from '../support/env.ts';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, openaiEnv, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
@@ -61,8 +61,8 @@ describe('secrets never shown', () => {
     apiUrl = `http://127.0.0.1:${port}`;
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
     redis = new Redis(REDIS_URL);
-    await eventually(async () => ((await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the worker');
+    await untilHttpOk(`${apiUrl}/healthz`, 'the dashboard');
+    await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
 
     const document = await client.enqueue(ingest, { text: 'A short note that must be embedded by the provider.', source: 'note' });
     // A task whose own error message carries secrets: an sk- key and the configured values.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { LanesClient } from '@lanes/client';
-import { eventually, uniquePrefix } from '../support/env.ts';
+import { eventually, uniquePrefix, untilHttpOk } from '../support/env.ts';
 import { freePort, makeTlsFiles, PrivateRedis, tempDir, type TlsFiles } from '../support/servers.ts';
 import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
 import { RELIABILITY_TASKS, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
@@ -81,7 +81,7 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     const dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], dashboardEnv);
     workers.push(dashboard);
     const base = `http://127.0.0.1:${port}`;
-    await eventually(async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'the dashboard');
+    await untilHttpOk(`${base}/healthz`, 'the dashboard');
     for (const id of [good.id, bad.id]) {
       const shown = await fetch(`${base}/api/jobs/${id}`);
       assert.equal(shown.status, 200);

@@ -35,3 +35,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await sleep(50);
   }
 }
+
+/** Waits until `url` answers 200 (a process's /healthz or /readyz), refused connections included. */
+export async function untilHttpOk(url: string, what: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(async () => ((await fetch(url).catch(() => undefined))?.status === 200 ? true : undefined), timeoutMs, what);
+}

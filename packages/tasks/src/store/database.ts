@@ -92,10 +92,13 @@ export class Database {
     }
   }
 
-  /** Runs `fn` in a transaction; rolls back on any error. */
-  async transaction<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean } = {}): Promise<T> {
+  /**
+   * Runs `fn` in a transaction; rolls back on any error. `settings` (`SET LOCAL ...` statements)
+   * travel with the BEGIN, in the same round trip.
+   */
+  async transaction<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean; settings?: readonly string[] } = {}): Promise<T> {
     return this.withClient(async (client) => {
-      await client.query('BEGIN');
+      await client.query(['BEGIN', ...(options.settings ?? [])].join('; '));
       try {
         const result = await fn(client);
         await client.query('COMMIT');

@@ -2,7 +2,7 @@ import type { SearchFilter } from '@lanes/contracts';
 import { BM25_DEFAULTS, bm25Idf, type Bm25Parameters } from '../lexical/bm25.ts';
 import type { Database } from './database.ts';
 import { filterClause } from './search-filter.ts';
-import type { RankedChunk } from './vector-search.ts';
+import { rankedChunk, type RankedChunk } from './vector-search.ts';
 
 interface LexicalRow {
   readonly document_id: string;
@@ -96,58 +96,41 @@ function scoreExpression(termCount: number): string {
 export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
   const bm25 = options.bm25 ?? BM25_DEFAULTS;
-  return db.withClient(async (client) => {
-    await client.query('BEGIN; SET LOCAL jit = off');
-    try {
-      const { rows: stats } = await client.query<{ n: string; total: string; terms: string[] | null; dfs: number[] | null }>(
-        `SELECT c.chunk_count AS n, c.total_length AS total, t.terms, t.dfs
-           FROM ${db.table('lexical_corpus')} c,
-                LATERAL (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM ${db.table('lexical_terms')} WHERE term = ANY($1::text[])) t`,
-        [terms],
-      );
-      const corpus = stats[0]!;
-      const chunkCount = Number(corpus.n);
-      if (corpus.terms === null || chunkCount === 0) {
-        await client.query('COMMIT');
-        return [];
-      }
-      const idfs = corpus.dfs!.map((df) => bm25Idf(chunkCount, df));
-      const meanLength = Math.max(1, Number(corpus.total)) / chunkCount;
-      const rules = candidateRules(corpus.terms, corpus.dfs!, chunkCount);
-      let rows: LexicalRow[] = [];
-      for (const [index, rule] of rules.entries()) {
-        const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
-        const filter = filterClause(options.filter, params);
-        ({ rows } = await client.query<LexicalRow>(
-          `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
-             FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                                      FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
-                                                   $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
-                                              FROM ${db.table('chunks')}
-                                             WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
-                                            OFFSET 0) c
-                                    OFFSET 0) s
-                    WHERE s.score > 0 ${filter === '' ? '' : `AND EXISTS (SELECT 1 FROM ${db.table('documents')} d WHERE d.id = s.document_id ${filter})`}
-                    ORDER BY s.score DESC, s.id
-                    LIMIT $6) s
-             JOIN ${db.table('documents')} d ON d.id = s.document_id
-            ORDER BY s.score DESC, s.id`,
-          params,
-        ));
-        if (rows.length >= options.k || index === rules.length - 1) break;
-      }
-      await client.query('COMMIT');
-      return rows.map((row) => ({
-        documentId: row.document_id,
-        source: row.source,
-        chunkIndex: row.chunk_index,
-        page: row.page_start,
-        score: Number(row.score),
-        text: row.text,
-      }));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+  return db.transaction(async (client) => {
+    const { rows: stats } = await client.query<{ n: string; total: string; terms: string[] | null; dfs: number[] | null }>(
+      `SELECT c.chunk_count AS n, c.total_length AS total, t.terms, t.dfs
+         FROM ${db.table('lexical_corpus')} c,
+              LATERAL (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM ${db.table('lexical_terms')} WHERE term = ANY($1::text[])) t`,
+      [terms],
+    );
+    const corpus = stats[0]!;
+    const chunkCount = Number(corpus.n);
+    if (corpus.terms === null || chunkCount === 0) return [];
+    const idfs = corpus.dfs!.map((df) => bm25Idf(chunkCount, df));
+    const meanLength = Math.max(1, Number(corpus.total)) / chunkCount;
+    const rules = candidateRules(corpus.terms, corpus.dfs!, chunkCount);
+    let rows: LexicalRow[] = [];
+    for (const [index, rule] of rules.entries()) {
+      const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
+      const filter = filterClause(options.filter, params);
+      ({ rows } = await client.query<LexicalRow>(
+        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
+           FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
+                                    FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
+                                                 $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
+                                            FROM ${db.table('chunks')}
+                                           WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
+                                          OFFSET 0) c
+                                  OFFSET 0) s
+                  WHERE s.score > 0 ${filter === '' ? '' : `AND EXISTS (SELECT 1 FROM ${db.table('documents')} d WHERE d.id = s.document_id ${filter})`}
+                  ORDER BY s.score DESC, s.id
+                  LIMIT $6) s
+           JOIN ${db.table('documents')} d ON d.id = s.document_id
+          ORDER BY s.score DESC, s.id`,
+        params,
+      ));
+      if (rows.length >= options.k || index === rules.length - 1) break;
     }
-  });
+    return rows.map((row) => rankedChunk(row, Number(row.score)));
+  }, { settings: ['SET LOCAL jit = off'] });
 }

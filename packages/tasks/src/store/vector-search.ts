@@ -13,6 +13,14 @@ export interface RankedChunk {
   readonly text: string;
 }
 
+/** A result row of either search, with the score its list gives it. */
+export function rankedChunk(
+  row: { document_id: string; source: string; chunk_index: number; page_start: number | null; text: string },
+  score: number,
+): RankedChunk {
+  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, page: row.page_start, score, text: row.text };
+}
+
 export interface VectorSearchOptions {
   readonly k: number;
   /** HNSW candidate list size: higher is better recall and slower. */
@@ -54,44 +62,30 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
       ? ''
       : `WHERE EXISTS (SELECT 1 FROM ${db.table('chunks')} c JOIN ${db.table('documents')} d ON d.id = c.document_id
                         WHERE c.content_hash = e.content_hash AND c.live ${filter})`;
-  return db.withClient(async (client) => {
-    await client.query(`BEGIN; ${settings.join('; ')}`);
-    try {
-      const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; page_start: number | null; text: string; distance: number }>(
-        `WITH nearest AS (
-           SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
-             FROM ${space.table} e
-             ${filtered}
-            ORDER BY ${expr.column} <=> $1::${expr.cast}
-            LIMIT $2)
-         SELECT live.document_id, live.source, live.chunk_index, live.page_start, live.text, n.distance
-           FROM nearest n
-           -- Per nearest text, its live chunks by index lookup. OFFSET 0 keeps the planner from
-           -- flattening this into a join that (with stale statistics after a bulk load) scans
-           -- every chunk instead.
-           CROSS JOIN LATERAL (
-             SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.text
-               FROM ${db.table('chunks')} c
-               JOIN ${db.table('documents')} d ON d.id = c.document_id AND d.generation = c.generation
-              WHERE c.content_hash = n.content_hash ${filter}
-             OFFSET 0) live
-          ORDER BY n.distance, live.doc, live.chunk_index
-          LIMIT $3`,
-        params,
-      );
-      await client.query('COMMIT');
-      return rows.map((row) => ({
-        documentId: row.document_id,
-        source: row.source,
-        chunkIndex: row.chunk_index,
-        page: row.page_start,
-        // Cosine similarity, 1 = same direction.
-        score: Math.round((1 - Number(row.distance)) * 1e6) / 1e6,
-        text: row.text,
-      }));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  });
+  return db.transaction(async (client) => {
+    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; page_start: number | null; text: string; distance: number }>(
+      `WITH nearest AS (
+         SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
+           FROM ${space.table} e
+           ${filtered}
+          ORDER BY ${expr.column} <=> $1::${expr.cast}
+          LIMIT $2)
+       SELECT live.document_id, live.source, live.chunk_index, live.page_start, live.text, n.distance
+         FROM nearest n
+         -- Per nearest text, its live chunks by index lookup. OFFSET 0 keeps the planner from
+         -- flattening this into a join that (with stale statistics after a bulk load) scans
+         -- every chunk instead.
+         CROSS JOIN LATERAL (
+           SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.text
+             FROM ${db.table('chunks')} c
+             JOIN ${db.table('documents')} d ON d.id = c.document_id AND d.generation = c.generation
+            WHERE c.content_hash = n.content_hash ${filter}
+           OFFSET 0) live
+        ORDER BY n.distance, live.doc, live.chunk_index
+        LIMIT $3`,
+      params,
+    );
+    // Cosine similarity, 1 = same direction.
+    return rows.map((row) => rankedChunk(row, Math.round((1 - Number(row.distance)) * 1e6) / 1e6));
+  }, { settings });
 }
