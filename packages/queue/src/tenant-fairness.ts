@@ -34,6 +34,11 @@ interface FairKeys {
   readonly jobPrefix: string;
 }
 
+/** One window per prefix, shared by its lanes. */
+function windowKey(prefix: string): string {
+  return `${prefix}:fair:window`;
+}
+
 function fairKeys(prefix: string, lane: Lane): FairKeys {
   const base = `${prefix}:fair:${lane}`;
   return {
@@ -41,7 +46,7 @@ function fairKeys(prefix: string, lane: Lane): FairKeys {
     heldPrefix: `${base}:held:`,
     misses: `${base}:misses`,
     admitting: `${base}:admitting`,
-    window: `${prefix}:fair:window`,
+    window: windowKey(prefix),
     // BullMQ's own lists of ready jobs for the lane's queue, read (never written) to size admission.
     wait: `${prefix}:${lane}:wait`,
     prioritized: `${prefix}:${lane}:prioritized`,
@@ -148,7 +153,7 @@ export async function releaseHeldJob(redis: Redis, prefix: string, lane: Lane, t
 
 /** The window every producer and worker of this prefix uses; set by workers at start. */
 export async function setTenantWindow(redis: Redis, prefix: string, window: number): Promise<void> {
-  await redis.set(fairKeys(prefix, 'default').window, String(window));
+  await redis.set(windowKey(prefix), String(window));
 }
 
 /** True for a job that sits in the delayed set only because its tenant's turn has not come. */
