@@ -94,7 +94,7 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
         return { index, text, hash: createHash('sha256').update(text).digest('hex'), tokens: WORDS_PER_CHUNK };
       });
       const source = `synthetic-${doc}`;
-      const result = await services.documents.stage({ source, metadata: {}, contentHash: source, pages: 1, chunks: staged, primary: space, jobId: `bench-${doc}` });
+      const result = await services.documents.stage({ source, metadata: {}, contentHash: source, pages: 1, chunks: staged, spaces: [space], jobId: `bench-${doc}` });
       await services.documents.writeVectors(space, staged.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
       await services.documents.finalise(result.documentId, result.generation, space, [space]);
       loaded += count;

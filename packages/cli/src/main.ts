@@ -12,6 +12,7 @@ import { dashboardCommand } from './commands/dashboard.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { documentsCommand } from './commands/documents.ts';
 import { rebuildIndexCommand, warmCacheCommand } from './commands/maintenance.ts';
+import { migrateEmbeddingsCommand } from './commands/migrate-embeddings.ts';
 import { exitCodeFor } from './support/exit-code.ts';
 import { printError, printLine } from './support/output.ts';
 
@@ -28,6 +29,7 @@ const commands: readonly CliCommand[] = [
   deleteCommand,
   rebuildIndexCommand,
   warmCacheCommand,
+  migrateEmbeddingsCommand,
 ];
 
 function overview(): string {

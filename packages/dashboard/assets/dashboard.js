@@ -175,20 +175,53 @@ async function refreshIngests() {
       const { fraction, text } = ingestProgress(j.progress);
       cell(tr, j.source, 'text');
       cell(tr, j.queue);
-      const td = cell(tr, '', 'text');
-      const bar = document.createElement('div');
-      bar.className = 'bar';
-      bar.title = Math.round(fraction * 100) + ' %';
-      const inner = document.createElement('div');
-      inner.style.width = Math.round(fraction * 100) + '%';
-      bar.appendChild(inner);
-      td.appendChild(bar);
+      progressBar(cell(tr, '', 'text'), fraction);
       cell(tr, text, 'text');
       cell(tr, when(j.processedAt));
     });
     $('ingests-note').textContent = r.jobs.length === 0 ? 'No ingest is running.' : r.jobs.length + ' running, refreshed every 2 s.';
   } catch (error) {
     $('ingests-note').textContent = 'running ingests unavailable: ' + error.message;
+  }
+}
+
+// ---- Embedding migration ---------------------------------------------------------------
+
+function progressBar(parent, fraction) {
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  bar.title = Math.round(fraction * 100) + ' %';
+  const inner = document.createElement('div');
+  inner.style.width = Math.round(fraction * 100) + '%';
+  bar.appendChild(inner);
+  parent.appendChild(bar);
+}
+
+async function refreshMigration() {
+  try {
+    const r = await api('/api/embedding-migration');
+    $('m-live').textContent = r.live.name;
+    $('m-kept').textContent = r.shadow ? r.shadow.name : '(none)';
+    const m = r.migration;
+    const latest = $('m-latest');
+    latest.replaceChildren();
+    $('m-progress').replaceChildren();
+    $('m-eval').textContent = '-';
+    if (!m) {
+      latest.textContent = 'none (lanes migrate-embeddings --to PROVIDER/MODEL)';
+    } else {
+      chip(latest, m.state);
+      latest.appendChild(document.createTextNode(' #' + m.id + ' ' + m.from + ' -> ' + m.to + (m.reason ? ': ' + m.reason : '')));
+      if (m.progress) {
+        const fraction = m.progress.texts === 0 ? 1 : m.progress.embedded / m.progress.texts;
+        progressBar($('m-progress'), fraction);
+        $('m-progress').appendChild(document.createTextNode(' ' + num(m.progress.embedded) + ' / ' + num(m.progress.texts) + ' texts'));
+      }
+      if (m.eval) $('m-eval').textContent = m.eval.fromMrr + ' (old) / ' + m.eval.toMrr + ' (new) on ' + m.eval.queries + ' queries';
+    }
+    $('migration-note').textContent = m && m.running ? 'Running: search answers from the live space meanwhile; refreshed every 2 s.' : '';
+  } catch (error) {
+    $('migration-note').textContent = 'embedding space unavailable: ' + error.message;
   }
 }
 
@@ -358,6 +391,7 @@ function refreshAll() {
   refreshSeries();
   refreshIngests();
   refreshDocuments();
+  refreshMigration();
 }
 
 refreshAll();
@@ -365,3 +399,4 @@ setInterval(refresh, 5000);
 setInterval(refreshSeries, 15000);
 setInterval(refreshIngests, 2000);
 setInterval(refreshDocuments, 10000);
+setInterval(refreshMigration, 2000);

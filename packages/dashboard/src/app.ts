@@ -9,6 +9,7 @@ import { httpMetrics, routeLabel } from './http-metrics.ts';
 import { logQueueErrors } from './queue-errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { embeddingMigrationRoutes } from './routes/embedding-migration.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { overviewRoutes } from './routes/overview.ts';
@@ -95,6 +96,7 @@ export function createDashboard(options: DashboardOptions): Express {
   app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
+  app.use(embeddingMigrationRoutes(options.embeddingMigration));
   app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly }));
   app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));

@@ -1,6 +1,6 @@
 export { createDashboard } from './app.ts';
 export { startDashboard, DEFAULT_DASHBOARD_PORT, type RunningDashboard, type StartDashboardOptions } from './server.ts';
-export { DEFAULT_BODY_LIMIT, type DashboardOptions, type DocumentEntry, type DocumentsBackend, type PathGuard, type ReadinessCheck, type SearchFunction } from './options.ts';
+export { DEFAULT_BODY_LIMIT, type DashboardOptions, type DocumentEntry, type DocumentsBackend, type EmbeddingMigrationSource, type PathGuard, type ReadinessCheck, type SearchFunction } from './options.ts';
 export { loadDashboardEnv, type DashboardEnv } from './env.ts';
 export { defaultPathGuard } from './path-guard.ts';
 export { readOverview, OVERVIEW_METRIC_NAMES, THROUGHPUT_WINDOW_MINUTES, type Overview } from './overview.ts';

@@ -38,6 +38,11 @@ export interface DocumentsBackend {
  */
 export type PathGuard = (path: string, roots: readonly string[]) => string | undefined | Promise<string | undefined>;
 
+/** `lanes migrate-embeddings --status` as the dashboard reads it (EmbeddingMigrations of @lanes/tasks). */
+export interface EmbeddingMigrationSource {
+  status(): Promise<unknown>;
+}
+
 export interface DashboardOptions {
   /** The producer side of Lanes: enqueue, status, lane queues. The caller owns and closes it. */
   readonly client: LanesClient;
@@ -52,6 +57,8 @@ export interface DashboardOptions {
   readonly documents?: DocumentsBackend;
   /** Embedding tokens and cost per day for the overview's chart (EmbeddingUsage of @lanes/tasks). */
   readonly usage?: UsageSource;
+  /** The embedding migration panel and `GET /api/embedding-migration`; without it that answers 501. */
+  readonly embeddingMigration?: EmbeddingMigrationSource;
   /** LANES_DASHBOARD_TOKEN: when set, every route but /healthz and /readyz needs it. */
   readonly token?: string;
   /** Bull Board without retry, promote, clean or remove buttons, and no document deletion. */

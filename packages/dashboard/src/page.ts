@@ -75,6 +75,17 @@ export function renderOverviewPage(options: PageOptions): string {
     <p class="note" id="throughput-note"></p>
     <p class="note" id="embed-note"></p>
   </section>
+  <section id="migration-section">
+    <h2>Embedding space</h2>
+    <table id="migration"><tbody>
+      <tr><th class="text">Live</th><td class="text" id="m-live">-</td></tr>
+      <tr><th class="text">Kept</th><td class="text" id="m-kept">-</td></tr>
+      <tr><th class="text">Latest migration</th><td class="text" id="m-latest">-</td></tr>
+      <tr><th class="text">Progress</th><td class="text" id="m-progress"></td></tr>
+      <tr><th class="text">Eval (hybrid MRR@10)</th><td class="text" id="m-eval">-</td></tr>
+    </tbody></table>
+    <p class="note" id="migration-note"></p>
+  </section>
   <section id="corpus">
     <h2>Corpus</h2>
     <table id="documents"><thead><tr><th class="text">Source</th><th>Tenant</th><th>State</th><th>Pages</th><th>Chunks</th><th>Updated</th><th class="text">Last ingest</th><th></th></tr></thead><tbody></tbody></table>

@@ -88,27 +88,57 @@ function cron(env: Env, name: string, fallback: string): string | undefined {
   return raw;
 }
 
+/** What is wrong with a requested embedding space, and which part (`provider`, `model`, `dimensions`). */
+export interface SpaceProblem {
+  readonly part: 'provider' | 'model' | 'dimensions';
+  readonly message: string;
+}
+
+/**
+ * The one rule for which (provider, model, dimensions) Lanes can embed into and index, shared
+ * by the configuration (EMBEDDING_*) and `lanes migrate-embeddings --to`. Dimensions default to
+ * the model's own size.
+ */
+export function resolveEmbeddingSpace(
+  provider: string,
+  model: string | undefined,
+  dimensions: number | undefined,
+): { identity: { provider: EmbeddingProviderName; model: string; dimensions: number } } | { problem: SpaceProblem } {
+  const known = EMBEDDING_PROVIDERS.find((name) => name === provider);
+  if (known === undefined) return { problem: { part: 'provider', message: `must be one of ${EMBEDDING_PROVIDERS.join(', ')}, got "${provider}"` } };
+  const localNames = [...LOCAL_MODELS.keys()];
+  const chosen = model ?? (known === 'local' ? localNames[0]! : 'text-embedding-3-small');
+  const localModel = LOCAL_MODELS.get(chosen);
+  if (known === 'local' && localModel === undefined) {
+    return { problem: { part: 'model', message: `must be one of ${localNames.map((name) => `"${name}"`).join(', ')} with the local provider, got "${chosen}"` } };
+  }
+  const defaultDimensions = localModel?.defaultDimensions ?? OPENAI_NATIVE_DIMENSIONS[chosen] ?? 1536;
+  const size = dimensions ?? defaultDimensions;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_DIMENSIONS) return { problem: { part: 'dimensions', message: `must be an integer in 1..${MAX_DIMENSIONS}, got ${size}` } };
+  if (localModel?.fixedDimensions === true && size !== defaultDimensions) {
+    return { problem: { part: 'dimensions', message: `must be ${defaultDimensions} (or unset) with model ${chosen}, got ${size}` } };
+  }
+  if (size > MAX_INDEXABLE_DIMENSIONS) {
+    return { problem: { part: 'dimensions', message: `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec above 2000), got ${size}` } };
+  }
+  return { identity: { provider: known, model: chosen, dimensions: size } };
+}
+
 function embeddingConfig(env: Env): EmbeddingConfig {
   const provider = envEnum(env, 'EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, 'local');
-  const localNames = [...LOCAL_MODELS.keys()];
-  const model = envString(env, 'EMBEDDING_MODEL', provider === 'local' ? localNames[0]! : 'text-embedding-3-small');
-  const localModel = LOCAL_MODELS.get(model);
-  if (provider === 'local' && localModel === undefined) {
-    throw new ConfigError('EMBEDDING_MODEL', `must be one of ${localNames.map((name) => `"${name}"`).join(', ')} (or unset) with EMBEDDING_PROVIDER=local, got "${model}"`);
-  }
   const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
   if (fallbackModel !== undefined && provider === 'local') {
     throw new ConfigError('EMBEDDING_FALLBACK_MODEL', 'has no meaning with EMBEDDING_PROVIDER=local (the local model cannot fail over)');
   }
+  const rawDimensions = envOptional(env, 'EMBEDDING_DIMENSIONS');
+  const resolved = resolveEmbeddingSpace(
+    provider,
+    envOptional(env, 'EMBEDDING_MODEL'),
+    rawDimensions === undefined ? undefined : envInt(env, 'EMBEDDING_DIMENSIONS', 0, { min: 1, max: MAX_DIMENSIONS }),
+  );
+  if ('problem' in resolved) throw new ConfigError(resolved.problem.part === 'dimensions' ? 'EMBEDDING_DIMENSIONS' : 'EMBEDDING_MODEL', resolved.problem.message);
+  const { model, dimensions } = resolved.identity;
   if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
-  const defaultDimensions = localModel?.defaultDimensions ?? OPENAI_NATIVE_DIMENSIONS[model] ?? 1536;
-  const dimensions = envInt(env, 'EMBEDDING_DIMENSIONS', defaultDimensions, { min: 1, max: MAX_DIMENSIONS });
-  if (localModel?.fixedDimensions === true && dimensions !== defaultDimensions) {
-    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be ${defaultDimensions} (or unset) with EMBEDDING_MODEL=${model}, got ${dimensions}`);
-  }
-  if (dimensions > MAX_INDEXABLE_DIMENSIONS) {
-    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec), got ${dimensions}`);
-  }
   const apiKey = envOptional(env, 'OPENAI_API_KEY');
   if (provider === 'openai' && apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
   const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');

@@ -1,4 +1,6 @@
-export { loadRagConfig, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
+export { loadRagConfig, resolveEmbeddingSpace, DEFAULT_DATABASE_URL, EMBEDDING_PROVIDERS, type RagConfig, type EmbeddingConfig, type SpaceProblem } from './config.ts';
+export { EmbeddingMigrations, type MigrationStatus, type SpaceView } from './migration/control.ts';
+export { InvalidMigrationError } from './migration/errors.ts';
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
 export { createRagServices, type RagServices } from './services.ts';
 export { assertAllowedPath } from './paths.ts';

@@ -7,6 +7,9 @@ import { createRagServices, type RagServices } from './services.ts';
 import { createBatchEmbedTask } from './tasks/batch-embed.ts';
 import { createCacheWarmingTask } from './tasks/cache-warming.ts';
 import { createIngestTask } from './tasks/ingest.ts';
+import { createMigrateEmbeddingsTask } from './tasks/migrate-embeddings.ts';
+import { createMigrateEmbeddingsBatchTask } from './tasks/migrate-embeddings-batch.ts';
+import { EmbeddingMigrations } from './migration/control.ts';
 import { createRebuildIndexTask } from './tasks/rebuild-index.ts';
 import { createReconcileTask } from './tasks/reconcile.ts';
 import { registerSchedules } from './tasks/schedules.ts';
@@ -28,6 +31,8 @@ export interface RagRuntime {
   search(query: string, k?: number, options?: SearchOptions): Promise<SearchResponse>;
   readonly searchService: SearchService;
   readonly services: RagServices;
+  /** `lanes migrate-embeddings`: start, status, rollback, drop the old space. */
+  readonly migrations: EmbeddingMigrations;
   /** Registers the configured schedules (LANES_REBUILD_INDEX_CRON, LANES_CACHE_WARMING_CRON, LANES_RECONCILE_CRON). */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +78,8 @@ export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise
     createCacheWarmingTask(services),
     createReconcileTask(services),
     createSearchTask(services),
+    createMigrateEmbeddingsTask(services),
+    createMigrateEmbeddingsBatchTask(services),
   ];
   return {
     config,
@@ -82,6 +89,14 @@ export async function createRagRuntime(options: RagRuntimeOptions = {}): Promise
     search: (query, k, searchOptions) => services.search.search(query, k, searchOptions),
     searchService: services.search,
     services,
+    migrations: new EmbeddingMigrations({
+      db: services.db,
+      store: services.migrations,
+      spaces: services.spaces,
+      corpus: services.corpus,
+      client: services.client,
+      index: config.index,
+    }),
     registerSchedules: (client) => registerSchedules(client, config.schedules),
     close: () => services.close(),
   };

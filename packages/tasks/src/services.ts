@@ -20,8 +20,10 @@ import { Database } from './store/database.ts';
 import { DocumentStore } from './store/documents.ts';
 import { DocumentCatalog } from './store/document-catalog.ts';
 import { CorpusDocuments } from './corpus/documents.ts';
-import { ensureSpace, listSpaces, type EmbeddingSpace } from './store/embedding-spaces.ts';
+import { ensureSpace, listSpaces, type EmbeddingSpace, type SpaceIdentity } from './store/embedding-spaces.ts';
 import { migrate } from './store/migrations.ts';
+import { EmbeddingMigrationStore } from './store/embedding-migrations.ts';
+import { LiveSpaces } from './migration/live-spaces.ts';
 import { backfillLexicalTerms } from './store/lexical-backfill.ts';
 
 /** Everything the task handlers need, built once per process. */
@@ -39,8 +41,12 @@ export interface RagServices {
   readonly redis: Redis;
   readonly keys: RagKeys;
   readonly embedder: Embedder;
+  /** The configured model's space (EMBEDDING_MODEL); see `spaces` for the one in use. */
   readonly primary: SearchSpace;
   readonly fallback: SearchSpace | undefined;
+  /** The live and shadow spaces as persisted (`lanes migrate-embeddings` switches them). */
+  readonly spaces: LiveSpaces;
+  readonly migrations: EmbeddingMigrationStore;
   readonly search: SearchService;
   readonly corpus: CorpusVersion;
   /** Looks up jobs (to report an ingest's progress from its children). */
@@ -59,17 +65,19 @@ export interface RagServiceOptions {
   readonly logger?: Logger;
 }
 
-function createProvider(config: RagConfig, model: string, redis: Redis, keys: RagKeys, metrics: EmbeddingMetrics, logger: Logger): EmbeddingProvider {
-  const embedding = config.embedding;
-  const local = embedding.provider === 'local' ? LOCAL_MODELS.get(model) : undefined;
-  if (local !== undefined) return local.create({ dimensions: embedding.dimensions, threads: embedding.localModelThreads, metrics });
-  const budget = new RateBudget(redis, keys.embedBudget(embedding.provider, model), {
+/** The provider of one space; the configured one's, or any other's (a migration target). */
+function createProvider(config: RagConfig, space: SpaceIdentity, redis: Redis, keys: RagKeys, metrics: EmbeddingMetrics, logger: Logger): EmbeddingProvider {
+  const { embedding } = config;
+  const { model, dimensions } = space;
+  const local = space.provider === 'local' ? LOCAL_MODELS.get(model) : undefined;
+  if (local !== undefined) return local.create({ dimensions, threads: embedding.localModelThreads, metrics });
+  const budget = new RateBudget(redis, keys.embedBudget(space.provider, model), {
     requests: { capacity: embedding.budget.requests, perMs: embedding.budget.windowMs },
     tokens: { capacity: embedding.budget.tokens, perMs: embedding.budget.windowMs },
   });
   return new OpenAIEmbeddingProvider({
     model,
-    dimensions: embedding.dimensions,
+    dimensions,
     apiKey: embedding.apiKey ?? '',
     baseUrl: embedding.baseUrl,
     timeoutMs: embedding.timeoutMs,
@@ -101,30 +109,36 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
     const [major, minor] = await db.vectorVersion();
     const usage = new EmbeddingUsage(redis, keys);
     const embeddingMetrics = new EmbeddingMetrics(metrics, usage);
-    const primaryProvider = createProvider(config, config.embedding.model, redis, keys, embeddingMetrics, logger);
+    const configured = (model: string): SpaceIdentity => ({ provider: config.embedding.provider, model, dimensions: config.embedding.dimensions });
+    const primaryProvider = createProvider(config, configured(config.embedding.model), redis, keys, embeddingMetrics, logger);
     const fallbackProvider =
-      config.embedding.fallbackModel === undefined ? undefined : createProvider(config, config.embedding.fallbackModel, redis, keys, embeddingMetrics, logger);
+      config.embedding.fallbackModel === undefined ? undefined : createProvider(config, configured(config.embedding.fallbackModel), redis, keys, embeddingMetrics, logger);
     const spaceOf = (provider: EmbeddingProvider): Promise<EmbeddingSpace> =>
       ensureSpace(db, { provider: provider.provider, model: provider.model, dimensions: provider.dimensions }, config.index);
     const primary: SearchSpace = { space: await spaceOf(primaryProvider), provider: primaryProvider };
     const fallback: SearchSpace | undefined = fallbackProvider === undefined ? undefined : { space: await spaceOf(fallbackProvider), provider: fallbackProvider };
-    const embedder = new Embedder({
-      primary: primaryProvider,
-      fallback: fallbackProvider,
-      cache: new EmbeddingCache(redis, prefix, config.embedding.cacheTtlSeconds),
-      metrics: embeddingMetrics,
-      logger,
-      batchSize: config.embedding.batchSize,
-    });
+    const cache = new EmbeddingCache(redis, prefix, config.embedding.cacheTtlSeconds);
+    const embedderFor = (primaryModel: EmbeddingProvider, fallbackModel: EmbeddingProvider | undefined): Embedder =>
+      new Embedder({ primary: primaryModel, fallback: fallbackModel, cache, metrics: embeddingMetrics, logger, batchSize: config.embedding.batchSize });
+    const embedder = embedderFor(primaryProvider, fallbackProvider);
     const corpus = new CorpusVersion(redis, keys.corpusVersion);
+    const migrations = new EmbeddingMigrationStore(db);
+    const spaces = new LiveSpaces({
+      store: migrations,
+      corpus,
+      configured: { ...primary, embedder },
+      fallback,
+      open: (space) => {
+        const provider = createProvider(config, space, redis, keys, embeddingMetrics, logger);
+        return { space, provider, embedder: embedderFor(provider, undefined) };
+      },
+    });
     if (backfilled > 0) await corpus.bump();
     const search = new SearchService({
       db,
       redis,
       keys,
-      embedder,
-      primary,
-      fallback,
+      spaces,
       corpus,
       stats: new QueryStats(redis, keys, config.cacheWarming.windowHours),
       efSearch: config.search.efSearch,
@@ -150,6 +164,8 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       embedder,
       primary,
       fallback,
+      spaces,
+      migrations,
       search,
       corpus,
       client,
@@ -159,7 +175,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...(redisError !== undefined && { lastConnectionError: redisError }) }),
       close: async () => {
         await extractor.close();
-        await Promise.all([primaryProvider.close?.(), fallbackProvider?.close?.()]);
+        await Promise.all([primaryProvider.close?.(), fallbackProvider?.close?.(), spaces.close()]);
         await client.close();
         redis.disconnect();
         await db.close();

@@ -47,6 +47,7 @@ export const dashboardCommand: CliCommand = {
       search: builtins.search,
       documents: builtins.documents,
       usage: builtins.usage,
+      embeddingMigration: builtins.migrations,
       readinessChecks: builtins.readinessChecks,
       allowedRoots: builtins.allowedRoots,
       assertPath: builtins.assertPath,

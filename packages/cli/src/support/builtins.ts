@@ -1,5 +1,5 @@
 import type { SearchRequest, SearchResponse } from '@lanes/contracts';
-import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks';
+import type { CorpusDocuments, EmbeddingMigrations, EmbeddingUsage } from '@lanes/tasks';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
 
@@ -19,6 +19,8 @@ export interface BuiltinRuntime {
   readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
   /** Embedding tokens and cost per day, for the dashboard's chart. */
   readonly usage: Pick<EmbeddingUsage, 'daily'>;
+  /** `lanes migrate-embeddings` and the dashboard's migration panel. */
+  readonly migrations: Pick<EmbeddingMigrations, 'start' | 'status' | 'rollback' | 'dropOld'>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
   registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +61,12 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
       deleteBySources: (sources) => named(corpus.deleteBySources(sources)),
     },
     usage: { daily: (days) => named(rag.services.usage.daily(days)) },
+    migrations: {
+      start: (target, startOptions) => named(rag.migrations.start(target, startOptions)),
+      status: () => named(rag.migrations.status()),
+      rollback: () => named(rag.migrations.rollback()),
+      dropOld: () => named(rag.migrations.dropOld()),
+    },
     registerSchedules: (client) => rag.registerSchedules(client),
     close: () => rag.close(),
   };

@@ -2,12 +2,12 @@ import type { Redis } from 'ioredis';
 import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse } from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
-import type { Embedder } from '../embed/embedder.ts';
 import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
 import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
+import type { ActiveSpaces, LiveSpaces, SpaceHandle } from '../migration/live-spaces.ts';
 import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
@@ -34,10 +34,8 @@ export interface SearchServiceOptions {
   readonly db: Database;
   readonly redis: Redis;
   readonly keys: RagKeys;
-  readonly embedder: Embedder;
-  readonly primary: SearchSpace;
-  /** Holds vectors of chunks embedded while the primary model was down (see README). */
-  readonly fallback: SearchSpace | undefined;
+  /** The live space (and the fallback model's, which holds vectors of chunks embedded while the primary model was down). */
+  readonly spaces: LiveSpaces;
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
@@ -65,6 +63,8 @@ export interface SearchOptions {
   readonly fusion?: Partial<FusionOptions>;
   /** BM25 parameters for this search instead of BM25_DEFAULTS (bypasses the result cache). */
   readonly bm25?: Partial<Bm25Parameters>;
+  /** Vectors from this space instead of the live one (a migration's eval; bypasses the result cache). */
+  readonly space?: SpaceHandle;
 }
 
 export const MAX_K = MAX_SEARCH_K;
@@ -103,20 +103,22 @@ export class SearchService {
     if (query === '') throw new InvalidQueryError('query must not be empty');
     if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
-    if (options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
+    const bypassesCache = options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined || options.space !== undefined;
+    if (bypassesCache) return { query, results: await this.#compute(query, k, options, undefined, await this.#options.spaces.current()) };
 
-    const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
+    const { redis, keys, corpus, stats, resultCacheTtlSeconds, spaces } = this.#options;
     if (options.record !== false) {
       await stats.record(query, k).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
     }
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(query, options));
+    const active = await spaces.current(version);
+    const cacheKey = keys.searchResult(version, spaceKey(active.live.provider), k, requestHash(query, options));
     const cached = await redis.get(cacheKey);
     if (cached !== null) {
       this.#duration.observe({ cache: 'hit' }, (performance.now() - startedAt) / 1000);
       return { query, results: JSON.parse(cached) as SearchHit[] };
     }
-    const results = await this.#compute(query, k, options, version);
+    const results = await this.#compute(query, k, options, version, active);
     await redis.set(cacheKey, JSON.stringify(results), 'EX', resultCacheTtlSeconds);
     this.#duration.observe({ cache: 'miss' }, (performance.now() - startedAt) / 1000);
     return { query, results };
@@ -124,10 +126,11 @@ export class SearchService {
 
   /** True when the cached result for this query is current; else computes and caches it. */
   async warm(query: string, k: number, signal?: AbortSignal): Promise<boolean> {
-    const { redis, keys, corpus, primary } = this.#options;
+    const { redis, keys, corpus, spaces } = this.#options;
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(normalised, {}));
+    const { live } = await spaces.current(version);
+    const cacheKey = keys.searchResult(version, spaceKey(live.provider), k, requestHash(normalised, {}));
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
@@ -137,15 +140,17 @@ export class SearchService {
     return false;
   }
 
-  async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
+  async #compute(query: string, k: number, options: SearchOptions, version: string | undefined, active: ActiveSpaces): Promise<SearchHit[]> {
     const mode = options.mode ?? 'hybrid';
+    // An explicitly chosen space is searched alone: its own model embeds the query.
+    const spaces: ActiveSpaces = options.space === undefined ? active : { live: options.space, fallback: undefined, shadow: undefined };
     if (mode === 'lexical') return (await this.#lexicalList(query, k, options)).map((chunk) => toHit(chunk, chunk.score, 'lexical'));
-    if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
+    if (mode === 'vector') return (await this.#vectorList(query, k, options, version, spaces)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
     const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
     const depth = Math.max(fusion.depth, k);
     const [lexical, vector] = await Promise.all([
       fusion.lexicalWeight > 0 ? this.#lexicalList(query, depth, options) : [],
-      fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version) : [],
+      fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version, spaces) : [],
     ]);
     return fuse({ lexical, vector }, k, { ...fusion, depth });
   }
@@ -154,8 +159,10 @@ export class SearchService {
     return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
-  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {
-    const { embedder, primary, fallback, db, efSearch, iterativeScan } = this.#options;
+  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, active: ActiveSpaces): Promise<RankedChunk[]> {
+    const { db, efSearch, iterativeScan } = this.#options;
+    const { live: primary, fallback } = active;
+    const { embedder } = primary;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -164,7 +171,7 @@ export class SearchService {
     if (vector.provider === primary.provider) {
       spaces.push(primary);
       queryVectors.set(primary.space.id, vector.vector);
-      if (fallback !== undefined && (await this.#fallbackHasVectors(version))) {
+      if (fallback !== undefined && (await this.#fallbackHasVectors(fallback, version))) {
         const inFallback = await embedder.embedWith(fallback.provider, [item], options.signal).catch((error: unknown) => {
           this.#options.logger.warn({ err: { message: String(error) } }, 'fallback space skipped: could not embed the query with the fallback model');
           return undefined;
@@ -205,9 +212,7 @@ export class SearchService {
   }
 
   /** Cheap check, cached for a few seconds within one corpus version: the fallback space is usually empty. */
-  async #fallbackHasVectors(version: string | undefined): Promise<boolean> {
-    const fallback = this.#options.fallback;
-    if (fallback === undefined) return false;
+  async #fallbackHasVectors(fallback: SearchSpace, version: string | undefined): Promise<boolean> {
     const now = Date.now();
     const known = this.#fallbackNonEmpty;
     if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000) return known.value;

@@ -21,7 +21,8 @@ export interface StageInput {
   readonly contentHash: string;
   readonly pages: number;
   readonly chunks: readonly StagedChunk[];
-  readonly primary: EmbeddingSpace;
+  /** Where vectors are written (the live space, and a migration's shadow space): a text missing in any is embedded. */
+  readonly spaces: readonly EmbeddingSpace[];
   /** The ingest job staging it: how the reconciler tells an abandoned staging from a running one. */
   readonly jobId: string;
 }
@@ -34,7 +35,7 @@ export interface ChunkRef {
 export interface StageResult {
   readonly documentId: string;
   readonly generation: number;
-  /** One chunk per distinct text that has no vector in the primary space yet. */
+  /** One chunk per distinct text that lacks a vector in one of the staged-for spaces. */
   readonly toEmbed: readonly ChunkRef[];
   /** Chunks of the staged generation whose text lacked a vector (duplicates included). */
   readonly needingVectors: number;
@@ -85,7 +86,7 @@ export class IncompleteVectorsError extends Error {
  * Staging takes this lock shared and vector garbage collection takes it exclusive, so a
  * vector that staging just counted on cannot be collected before its new chunk row commits.
  */
-function gcLockKey(db: Database): string {
+export function gcLockKey(db: Database): string {
   return `lanes:vector-gc:${db.schema}`;
 }
 
@@ -154,7 +155,7 @@ export class DocumentStore {
       const missing = await client.query<{ id: string; content_hash: string }>(
         `SELECT c.id::text AS id, c.content_hash FROM ${db.table('chunks')} c
           WHERE c.document_id = $1 AND c.generation = $2
-            AND NOT EXISTS (SELECT 1 FROM ${input.primary.table} e WHERE e.content_hash = c.content_hash)
+            AND NOT (${input.spaces.map((space) => `EXISTS (SELECT 1 FROM ${space.table} e WHERE e.content_hash = c.content_hash)`).join(' AND ')})
           ORDER BY c.chunk_index`,
         [doc.id, generation],
       );

@@ -75,6 +75,40 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'lexical index (BM25 term statistics), chunk pages',
     sql: lexicalIndexMigration,
   },
+  {
+    version: 5,
+    name: 'live embedding space and embedding migrations',
+    // Which space search reads is data, not only configuration: `lanes migrate-embeddings`
+    // switches it for every process at once. No row: the configured EMBEDDING_MODEL's space is
+    // live. `shadow_space_id` is a second space every new vector is also written into: the
+    // target while a migration runs (or after it was refused), the previous space after a
+    // switch (kept for rollback until --drop-old).
+    sql: (s) => `
+      CREATE TABLE ${s}.embedding_settings (
+        id integer PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+        live_space_id integer NOT NULL REFERENCES ${s}.embedding_spaces (id),
+        shadow_space_id integer REFERENCES ${s}.embedding_spaces (id) ON DELETE SET NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CHECK (shadow_space_id IS DISTINCT FROM live_space_id)
+      );
+      CREATE TABLE ${s}.embedding_migrations (
+        id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        from_space_id integer NOT NULL,
+        to_space_id integer NOT NULL,
+        state text NOT NULL CHECK (state IN ('embedding', 'indexing', 'evaluating', 'switched', 'refused', 'failed', 'rolled-back')),
+        force boolean NOT NULL DEFAULT false,
+        eval_cases jsonb,
+        eval_report jsonb,
+        reason text,
+        job_id text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      -- One migration at a time, however many CLIs start one at once.
+      CREATE UNIQUE INDEX embedding_migrations_running_idx ON ${s}.embedding_migrations ((true)) WHERE state IN ('embedding', 'indexing', 'evaluating');
+    `,
+  },
 ];
 
 /**

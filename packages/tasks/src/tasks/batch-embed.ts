@@ -1,6 +1,7 @@
 import { batchEmbed } from '@lanes/contracts';
 import { implement, type ParentJob, type TaskDefinition } from '@lanes/worker-core';
 import type { EmbeddingProvider } from '../embed/provider.ts';
+import { embedInto } from '../migration/embed-into.ts';
 import type { RagServices } from '../services.ts';
 
 /**
@@ -28,13 +29,16 @@ async function reportToParent(services: RagServices, parent: ParentJob, done: nu
 /**
  * `batch-embed`: loads the chunks, skips texts already stored (retries are cheap), embeds the
  * rest (cache → rate budget → provider, failing over to the fallback model), and writes the
- * vectors in bulk into the space of the model that produced them.
+ * vectors in bulk into the space of the model that produced them. While a migration runs (or
+ * an old space is kept for rollback) the texts go into that shadow space too, with its model.
  */
 export function createBatchEmbedTask(services: RagServices): TaskDefinition<typeof batchEmbed> {
   return implement(batchEmbed, async (payload, ctx) => {
-    const { documents, embedder, primary, fallback } = services;
+    const { documents } = services;
+    const { live: primary, fallback, shadow } = await services.spaces.current();
     const rows = await documents.loadChunks(payload.documentId, payload.chunkIds);
     const distinct = new Map(rows.map((row) => [row.hash, row]));
+    if (shadow !== undefined) await embedInto(shadow, rows, documents, ctx.signal);
     const stored = await documents.existingVectors(primary.space, [...distinct.keys()]);
     const todo = [...distinct.values()].filter((row) => !stored.has(row.hash));
     const base = { documentId: payload.documentId, generation: payload.generation ?? null, chunks: distinct.size, model: primary.provider.model };
@@ -43,7 +47,7 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
       return { ...base, embedded: 0, cacheHits: 0, tokens: 0, fallbackEmbedded: 0 };
     }
 
-    const outcome = await embedder.embed(
+    const outcome = await primary.embedder.embed(
       todo.map((row) => ({ hash: row.hash, text: row.text, tokens: row.tokens })),
       ctx.signal,
     );

@@ -27,7 +27,8 @@ async function finalise(
   ctx: TaskContext,
 ): Promise<IngestResult> {
   const spaces = await services.allSpaces();
-  const outcome = await services.documents.finalise(documentId, generation, services.primary.space, spaces);
+  const { live } = await services.spaces.current();
+  const outcome = await services.documents.finalise(documentId, generation, live.space, spaces);
   if (outcome.changed) await services.corpus.bump();
   if (outcome.state === 'superseded') ctx.logger.info({ documentId, generation }, 'a newer version of this document was staged meanwhile; it wins');
   await services.redis.del(services.keys.ingestProgress(ctx.job.id));
@@ -66,7 +67,7 @@ function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): 
  */
 export function createIngestTask(services: RagServices): TaskDefinition<typeof ingest> {
   return implement(ingest, async (payload, ctx) => {
-    const { config, documents, primary } = services;
+    const { config, documents } = services;
     const path = payload.path === undefined ? undefined : resolve(payload.path);
     const source = payload.source ?? path ?? '(inline)';
 
@@ -86,7 +87,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
         ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
         : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
-    const current = await documents.findUpToDate(source, input.contentHash, primary.space);
+    const current = await documents.findUpToDate(source, input.contentHash, (await services.spaces.current()).live.space);
     if (current !== undefined) {
       await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
       return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
@@ -105,7 +106,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
       contentHash: input.contentHash,
       pages: extracted.pages,
       chunks: extracted.chunks,
-      primary: primary.space,
+      spaces: (await services.spaces.targets()).map((target) => target.space),
       jobId: ctx.job.id,
     });
     ctx.logger.info(

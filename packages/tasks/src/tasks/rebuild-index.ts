@@ -12,11 +12,12 @@ import { rebuildHnswIndex } from '../store/index-builder.ts';
 export function createRebuildIndexTask(services: RagServices): TaskDefinition<typeof rebuildIndex> {
   const gauge = services.metrics.gauge('lanes_index_build_progress', 'Progress (0..1) of the running vector index build, by embedding table', ['index']);
   return implement(rebuildIndex, async (payload, ctx) => {
-    const { config, primary, fallback, db } = services;
+    const { config, db } = services;
+    const { live, fallback } = await services.spaces.current();
     const m = payload.m ?? config.index.m;
     // pgvector needs ef_construction >= 2 * m; a job that raises only m raises it along.
     const params = { m, efConstruction: Math.max(payload.efConstruction ?? config.index.efConstruction, 2 * m) };
-    const targets = [primary.space, ...(fallback === undefined ? [] : [fallback.space])];
+    const targets = [live.space, ...(fallback === undefined ? [] : [fallback.space])];
     const outcomes = [];
     for (const space of targets) {
       let lastReport = 0;

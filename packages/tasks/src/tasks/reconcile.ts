@@ -9,7 +9,7 @@ export function createReconcileTask(services: RagServices): TaskDefinition<typeo
     const result = await reconcilePending({
       db: services.db,
       documents: services.documents,
-      primary: services.primary.space,
+      primary: (await services.spaces.current()).live.space,
       spaces: () => services.allSpaces(),
       jobState: async (jobId) => (await services.client.status(jobId)).state,
       onPromoted: async () => {
