@@ -78,6 +78,7 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
       metrics: w.metrics,
       documents: w.rag.services.corpusDocuments,
       usage: w.rag.services.usage,
+      embeddingMigration: w.rag.migrations,
       search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
     });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
@@ -107,6 +108,9 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     assert.ok((await pixelsOfColour(page, '#chart-throughput', [53, 88, 214])) > 20, "the default lane's completions are drawn");
     assert.ok((await pixelsOfColour(page, '#chart-embeddings', [53, 88, 214])) > 50, 'the tokens bar is drawn');
     assert.match(await page.locator('#series-note').innerText(), /BullMQ's per-minute metrics/);
+    // The embedding space panel: the configured model is live, no migration yet.
+    await page.locator('#m-live', { hasText: 'local/local-hash-v1/384' }).waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('#m-latest').innerText(), /none/);
     assert.deepEqual(errors, [], 'no script errors (CSP blocks nothing the page needs)');
     await page.locator('#overview').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-overview.png'), clip: { x: 0, y: 0, width: 1280, height: 1000 } });

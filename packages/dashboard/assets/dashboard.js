@@ -198,6 +198,7 @@ function progressBar(parent, fraction) {
 }
 
 async function refreshMigration() {
+  if (!$('migration-section')) return;
   try {
     const r = await api('/api/embedding-migration');
     $('m-live').textContent = r.live.name;

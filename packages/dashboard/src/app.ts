@@ -97,7 +97,7 @@ export function createDashboard(options: DashboardOptions): Express {
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
   app.use(embeddingMigrationRoutes(options.embeddingMigration));
-  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly }));
+  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly, embeddingSpaces: options.embeddingMigration !== undefined }));
   app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));
 

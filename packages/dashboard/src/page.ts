@@ -4,11 +4,27 @@ export interface PageOptions {
   readonly prefix: string;
   /** Hides the corpus view's delete buttons. */
   readonly readOnly: boolean;
+  /** Renders the embedding space panel (live and kept spaces, the latest migration). */
+  readonly embeddingSpaces: boolean;
 }
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/** Filled from GET /api/embedding-migration by dashboard.js. */
+const MIGRATION_PANEL = `  <section id="migration-section">
+    <h2>Embedding space</h2>
+    <table id="migration"><tbody>
+      <tr><th class="text">Live</th><td class="text" id="m-live">-</td></tr>
+      <tr><th class="text">Kept</th><td class="text" id="m-kept">-</td></tr>
+      <tr><th class="text">Latest migration</th><td class="text" id="m-latest">-</td></tr>
+      <tr><th class="text">Progress</th><td class="text" id="m-progress"></td></tr>
+      <tr><th class="text">Eval (hybrid MRR@10)</th><td class="text" id="m-eval">-</td></tr>
+    </tbody></table>
+    <p class="note" id="migration-note"></p>
+  </section>
+`;
 
 /**
  * The overview page. Script and styles are files of the package (assets/, and uPlot from its
@@ -75,18 +91,7 @@ export function renderOverviewPage(options: PageOptions): string {
     <p class="note" id="throughput-note"></p>
     <p class="note" id="embed-note"></p>
   </section>
-  <section id="migration-section">
-    <h2>Embedding space</h2>
-    <table id="migration"><tbody>
-      <tr><th class="text">Live</th><td class="text" id="m-live">-</td></tr>
-      <tr><th class="text">Kept</th><td class="text" id="m-kept">-</td></tr>
-      <tr><th class="text">Latest migration</th><td class="text" id="m-latest">-</td></tr>
-      <tr><th class="text">Progress</th><td class="text" id="m-progress"></td></tr>
-      <tr><th class="text">Eval (hybrid MRR@10)</th><td class="text" id="m-eval">-</td></tr>
-    </tbody></table>
-    <p class="note" id="migration-note"></p>
-  </section>
-  <section id="corpus">
+${options.embeddingSpaces ? MIGRATION_PANEL : ''}  <section id="corpus">
     <h2>Corpus</h2>
     <table id="documents"><thead><tr><th class="text">Source</th><th>Tenant</th><th>State</th><th>Pages</th><th>Chunks</th><th>Updated</th><th class="text">Last ingest</th><th></th></tr></thead><tbody></tbody></table>
     <p class="note" id="corpus-note"></p>

@@ -17,6 +17,8 @@ export interface OverviewRoutesOptions {
   readonly usage: UsageSource | undefined;
   /** Hides the corpus view's delete buttons (the API refuses deletion too). */
   readonly readOnly: boolean;
+  /** Shows the embedding space panel (the dashboard was given a migration source). */
+  readonly embeddingSpaces: boolean;
 }
 
 const seriesQuerySchema = z.object({ range: z.enum(Object.keys(SERIES_RANGES) as [SeriesRange, ...SeriesRange[]]).default('hour') }).strict();
@@ -41,7 +43,7 @@ export function overviewRoutes(options: OverviewRoutesOptions): Router {
     res.set('cache-control', 'no-store').json(await series);
   });
   const page = (_req: Request, res: Response): void => {
-    const html = renderOverviewPage({ tasks: options.tasks, prefix: options.client.prefix, readOnly: options.readOnly });
+    const html = renderOverviewPage({ tasks: options.tasks, prefix: options.client.prefix, readOnly: options.readOnly, embeddingSpaces: options.embeddingSpaces });
     res
       .set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
       .set('cache-control', 'no-store')

@@ -81,7 +81,8 @@ export function normaliseQuery(query: string): string {
 /**
  * Semantic search: query embedding (through the embedding cache), pgvector top-k by cosine
  * distance with a tuned ef_search, and a Redis result cache keyed by the corpus version.
- * Searches the primary space; chunks that only have fallback-model vectors are searched in the
+ * Searches the live space (see LiveSpaces: the configured model's, until a migration switches
+ * it); while that is the configured one, chunks that only have fallback-model vectors are searched in the
  * fallback space with a fallback-model query embedding, and the two ranked lists are merged by
  * cosine similarity (each score computed within its own space, never across spaces).
  */
