@@ -1,4 +1,4 @@
-export { loadRagConfig, resolveEmbeddingSpace, DEFAULT_DATABASE_URL, EMBEDDING_PROVIDERS, type RagConfig, type EmbeddingConfig, type SpaceProblem } from './config.ts';
+export { loadRagConfig, resolveEmbeddingSpace, EMBEDDING_PROVIDERS, type RagConfig, type EmbeddingConfig, type SpaceProblem } from './config.ts';
 export { EmbeddingMigrations, type MigrationStatus, type SpaceView } from './migration/control.ts';
 export { InvalidMigrationError } from './migration/errors.ts';
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
@@ -25,3 +25,4 @@ export { createDocumentExtractor, describeFile, describeText, extractDocument, t
 export { DocumentCatalog, type DeleteOutcome, type DeletedDocument, type DocumentListFilter, type StoredDocument } from './store/document-catalog.ts';
 export { CorpusDocuments, type DeleteBySourceOutcome, type DocumentState, type DocumentView, type LastIngestJob } from './corpus/documents.ts';
 export { EmbeddingUsage, type DailyUsage } from './embed/usage.ts';
+export { EMBEDDING_METRIC_NAMES } from './embed/metrics.ts';
