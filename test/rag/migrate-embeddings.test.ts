@@ -167,6 +167,21 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
 
     // More texts, so the re-embedding has enough batches to be caught half-way.
     await ingestAll(Array.from({ length: 24 }, (_, i) => filler(i)));
+    // A search every 200 ms from a long-lived search process, from before the start to after the switch.
+    const query = PARAPHRASES[0]!.query;
+    const answers: Array<'hashing' | 'other'> = [];
+    let searching = true;
+    const searches = (async () => {
+      while (searching) {
+        const { results } = await searcher.search(query, 5, { mode: 'vector', record: false });
+        assert.ok(results.length > 0, 'every search during the migration has results');
+        const fromHashing = results.map((hit) => Math.abs(hit.scores.vector! - hashingScore(query, hit)) < 1e-4);
+        assert.ok(fromHashing.every((x) => x === fromHashing[0]), 'each answer comes from one space');
+        answers.push(fromHashing[0] ? 'hashing' : 'other');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
     const started = await cli(['migrate-embeddings', '--to', USE_LITE, '--eval', evalFile, '--json']);
     assert.equal(started.code, 0, started.stderr);
     const { migration } = JSON.parse(started.stdout) as { migration: { id: number } };
@@ -199,6 +214,13 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
       const now = await status();
       return now.migration?.running === false ? now : undefined;
     }, 180_000, 'the migration to finish');
+    await eventually(async () => (answers.at(-1) === 'other' ? true : undefined), 10_000, 'the search process to follow the switch');
+    searching = false;
+    await searches;
+    const switchedAt = answers.indexOf('other');
+    assert.ok(switchedAt > 5, `searches answered from the old space during the migration (${answers.length} searches)`);
+    assert.ok(answers.slice(switchedAt).every((answer) => answer === 'other'), 'and from the new space once switched, never back');
+    t.diagnostic(`${answers.length} searches during the migration: ${switchedAt} from the old space, then the new`);
     assert.equal(done.migration?.id, migration.id);
     assert.equal(done.migration?.state, 'switched', done.migration?.reason ?? '');
     assert.ok(done.migration!.eval!.toMrr >= done.migration!.eval!.fromMrr, JSON.stringify(done.migration?.eval));
