@@ -9,9 +9,12 @@ import { LanesClient } from '@lanes/client';
 import { createSearchService, LOCAL_MODEL, localEmbedding, USE_LITE_MODEL, type SearchServiceHandle } from '@lanes/tasks';
 import { REDIS_URL, eventually, untilHttpOk } from '../support/env.ts';
 import { runCli, type SpawnedWorker, CLI } from '../support/workers.ts';
+import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 import { dropRagState, ragTestEnv, sql, type TestEnv } from './helpers.ts';
 
 const HASHING = `local/${LOCAL_MODEL}/384`;
+/** Several processes and a neural model on two shared cores: minutes when the machine is busy. */
+const SLOW = { timeout: 10 * 60_000 };
 const USE_LITE = `local/${USE_LITE_MODEL}/512`;
 
 /** Short prose documents, one chunk each: a topic per document, so questions have one answer. */
@@ -61,6 +64,7 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
   let client: LanesClient;
   let searcher: SearchServiceHandle;
   let evalFile: string;
+  const openai = new FakeOpenAIServer();
   const workers: SpawnedWorker[] = [];
   const processes: SpawnedWorker[] = [];
   let port = 19_500 + Math.floor(Math.random() * 400);
@@ -112,7 +116,9 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
   }
 
   before(async () => {
-    env = ragTestEnv('migrate', { EMBEDDING_PROVIDER: 'local', LANES_LOCAL_MODEL_THREADS: '1', LANES_EMBED_CHUNKS_PER_JOB: '2', LANES_LOCK_DURATION_MS: '3000', LANES_EXTRACT_THREADS: '1' });
+    // An OpenAI-compatible endpoint for a migration target that fails (the configured model stays local).
+    await openai.start();
+    env = ragTestEnv('migrate', { EMBEDDING_PROVIDER: 'local', OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-migrate-test-key', LANES_LOCAL_MODEL_THREADS: '1', LANES_EMBED_CHUNKS_PER_JOB: '2', LANES_LOCK_DURATION_MS: '3000', LANES_EXTRACT_THREADS: '1' });
     const dir = await mkdtemp(join(tmpdir(), 'lanes-migrate-'));
     evalFile = join(dir, 'paraphrases.jsonl');
     await writeFile(evalFile, PARAPHRASES.map(({ query, source }) => JSON.stringify({ query, expect: [{ source }] })).join('\n'));
@@ -130,6 +136,7 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
       worker.process.kill('SIGKILL');
       await worker.exited;
     }
+    await openai.stop();
     await dropRagState(env);
   });
 
@@ -161,7 +168,7 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
     assert.equal(await client.queues.get('low').count(), 0, 'nothing was enqueued');
   });
 
-  test('hashing -> use-lite with ingests meanwhile and a worker killed mid-way: resumes, switches, no chunk left without a vector', async (t) => {
+  test('hashing -> use-lite with ingests meanwhile and a worker killed mid-way: resumes, switches, no chunk left without a vector', SLOW, async (t) => {
     const before = await searcher.search(PARAPHRASES[0]!.query, 5, { mode: 'vector', record: false });
     for (const hit of before.results) assert.ok(Math.abs(hit.scores.vector! - hashingScore(PARAPHRASES[0]!.query, hit)) < 1e-4, 'hashing space before');
 
@@ -243,7 +250,7 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
     assert.equal(await missingIn(LOCAL_MODEL), 0);
   });
 
-  test('--drop-old drops the kept space; a migration that regresses is refused, --force switches, --rollback goes back', async (t) => {
+  test('--drop-old drops the kept space; a migration that regresses is refused, --force switches, --rollback goes back', SLOW, async (t) => {
     const dropped = await cli(['migrate-embeddings', '--drop-old', '--json']);
     assert.equal(dropped.code, 0, dropped.stderr);
     assert.equal((JSON.parse(dropped.stdout) as { dropped: { name: string } }).dropped.name, HASHING);
@@ -277,5 +284,30 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
     assert.equal(back.migration?.state, 'rolled-back');
     const useLiteAgain = await searcher.search(PARAPHRASES[1]!.query, 3, { mode: 'vector', record: false });
     assert.ok(useLiteAgain.results.some((hit) => Math.abs(hit.scores.vector! - hashingScore(PARAPHRASES[1]!.query, hit)) > 1e-3), 'use-lite again after --rollback');
+  });
+
+  test('a target whose API refuses the key: the migration fails and says why, ingests go on, search stays', SLOW, async () => {
+    openai.inject({ kind: 'invalid-api-key', times: Number.POSITIVE_INFINITY });
+    const before = await status();
+    const started = await cli(['migrate-embeddings', '--to', 'openai/text-embedding-3-small/256', '--force', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    // Shadow writes into the failing target never fail an ingest into the live space.
+    await ingestAll([filler(300)]);
+    const failed = await eventually(async () => {
+      const now = await status();
+      return now.migration?.running === false ? now : undefined;
+    }, 60_000, 'the migration to fail');
+    assert.equal(failed.migration?.state, 'failed');
+    assert.match(failed.migration!.reason!, /API key/);
+    assert.doesNotMatch(failed.migration!.reason!, /sk-migrate-test-key/, 'the key is masked');
+    assert.equal(failed.live.name, before.live.name, 'search never left the live space');
+    assert.equal(failed.shadow, null, 'the failed target is no longer written along');
+    assert.ok(openai.countStatus(401) > 0, 'the target was really asked');
+    assert.equal(await missingIn(USE_LITE_MODEL), 0);
+    // The failed migration does not block the next; back to the hashing space, whose table is still there.
+    const again = await cli(['migrate-embeddings', '--to', HASHING, '--force', '--wait', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as MigrationStatusJson).live.name, HASHING);
+    assert.equal(await missingIn(LOCAL_MODEL), 0);
   });
 });

@@ -102,13 +102,15 @@ export class EmbeddingMigrations {
       await store.update(migration.id, { jobId: job.id });
       return { migration: { ...migration, jobId: job.id }, job: { id: job.id, task: job.task, queue: job.queue } };
     } catch (error) {
-      await store.update(migration.id, { state: 'failed', reason: `could not enqueue the migration: ${(error as Error).message}` }).catch(() => undefined);
+      await store.fail(migration, `could not enqueue the migration: ${(error as Error).message}`).catch(() => undefined);
+      await corpus.bump().catch(() => undefined);
       throw error;
     }
   }
 
   async status(): Promise<MigrationStatus> {
     const { db, store, spaces } = this.#options;
+    await this.#settleAbandoned();
     const { live, shadow } = await spaces.current();
     const latest = await store.find();
     if (latest === undefined) return { live: view(live.space), shadow: shadow === undefined ? null : view(shadow.space), migration: null };
@@ -182,14 +184,18 @@ export class EmbeddingMigrations {
     return { dropped: view(shadow.space), status: await this.status() };
   }
 
-  /** A running migration whose coordinator job is gone or failed (a child failed for good) is marked failed. */
+  /**
+   * A running migration whose coordinator job is gone or failed (a batch failed for good, e.g.
+   * the target's API refused the key) is marked failed, so it shows so and a new one may start.
+   */
   async #settleAbandoned(): Promise<void> {
-    const { store, client } = this.#options;
+    const { store, client, corpus } = this.#options;
     const latest = await store.find();
     if (latest === undefined || !isRunning(latest.state) || latest.jobId === null) return;
     const job = await client.status(latest.jobId);
     if (job.state === 'failed' || job.state === 'unknown') {
-      await store.update(latest.id, { state: 'failed', reason: `its job ${latest.jobId} is ${job.state}${job.failedReason === null ? '' : `: ${job.failedReason}`}` });
+      await store.fail(latest, `its job ${latest.jobId} is ${job.state}${job.failedReason === null ? '' : `: ${job.failedReason}`}`);
+      await corpus.bump();
     }
   }
 }

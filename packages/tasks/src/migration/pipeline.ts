@@ -1,10 +1,11 @@
-import type { Logger } from '@lanes/worker-core';
+import { PermanentError } from '@lanes/contracts';
+import type { Logger, TaskContext } from '@lanes/worker-core';
 import { evaluate, type EvalCase } from '../search/evaluation.ts';
 import type { SearchService } from '../search/search-service.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { Database } from '../store/database.ts';
 import { gcLockKey, type ChunkRef, type DocumentStore } from '../store/documents.ts';
-import type { EmbeddingMigrationStore, MigrationEval, MigrationRecord } from '../store/embedding-migrations.ts';
+import { RUNNING_STATES, type EmbeddingMigrationStore, type MigrationEval, type MigrationRecord } from '../store/embedding-migrations.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
 import { chunksById, chunksMissingIn } from '../store/space-coverage.ts';
 import { embedInto } from './embed-into.ts';
@@ -34,6 +35,19 @@ export function inBatches<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];
   for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
   return batches;
+}
+
+/** A failure no retry of this job will undo: it ends the migration (as failed). */
+export function endsTheMigration(error: unknown, ctx: Pick<TaskContext, 'job'>, attempts: number): boolean {
+  return error instanceof PermanentError || ctx.job.attempt >= attempts;
+}
+
+/** Records why the migration failed (the first job to see it), so the status names the real cause. */
+export async function failMigration(deps: Pick<MigrationDeps, 'store' | 'corpus'>, migration: { id: number; toSpaceId: number }, error: unknown): Promise<void> {
+  const current = await deps.store.find(migration.id);
+  if (current === undefined || !(RUNNING_STATES as readonly string[]).includes(current.state)) return;
+  await deps.store.fail(migration, error instanceof Error ? error.message : String(error));
+  await deps.corpus.bump();
 }
 
 /** Embeds, in this process, whatever still lacks a vector in the target (ingests that arrived during the fan-out). */

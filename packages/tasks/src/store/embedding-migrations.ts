@@ -1,3 +1,4 @@
+import { redactString } from '@lanes/contracts';
 import type { EvalCase, EvalReport } from '../search/evaluation.ts';
 import type { Database, DbClient } from './database.ts';
 
@@ -123,6 +124,22 @@ export class EmbeddingMigrationStore {
     return toRecord(rows[0]!);
   }
 
+  /**
+   * Ends a migration as failed. Its target stops being written along (a model that fails must
+   * not slow every ingest); the vectors it got stay for a re-run.
+   */
+  async fail(migration: Pick<MigrationRecord, 'id' | 'toSpaceId'>, reason: string): Promise<void> {
+    await this.#db.transaction(
+      async (client) => {
+        await this.update(migration.id, { state: 'failed', reason }, client);
+        await client.query(`UPDATE ${this.#db.table('embedding_settings')} SET shadow_space_id = NULL, updated_at = now() WHERE shadow_space_id = $1`, [
+          migration.toSpaceId,
+        ]);
+      },
+      { vectorTypes: false },
+    );
+  }
+
   async update(
     id: number,
     change: { state?: MigrationState; jobId?: string; evalReport?: MigrationEval; reason?: string | null },
@@ -142,7 +159,8 @@ export class EmbeddingMigrationStore {
           change.jobId ?? null,
           change.evalReport === undefined ? null : JSON.stringify(change.evalReport),
           change.reason !== undefined,
-          change.reason ?? null,
+          // Reasons come from provider errors, which may echo a key.
+          change.reason === undefined || change.reason === null ? null : redactString(change.reason),
           finished,
         ],
       );

@@ -38,7 +38,13 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
     const { live: primary, fallback, shadow } = await services.spaces.current();
     const rows = await documents.loadChunks(payload.documentId, payload.chunkIds);
     const distinct = new Map(rows.map((row) => [row.hash, row]));
-    if (shadow !== undefined) await embedInto(shadow, rows, documents, ctx.signal);
+    // Best effort: a shadow model that fails (a migration target with a bad key) must not fail
+    // ingest into the live space; the migration's sweep embeds what is missing, or fails itself.
+    if (shadow !== undefined) {
+      await embedInto(shadow, rows, documents, ctx.signal).catch((error: unknown) =>
+        ctx.logger.warn({ err: { message: String(error) }, space: shadow.space.tableName }, 'could not embed into the shadow space: left to the migration'),
+      );
+    }
     const stored = await documents.existingVectors(primary.space, [...distinct.keys()]);
     const todo = [...distinct.values()].filter((row) => !stored.has(row.hash));
     const base = { documentId: payload.documentId, generation: payload.generation ?? null, chunks: distinct.size, model: primary.provider.model };

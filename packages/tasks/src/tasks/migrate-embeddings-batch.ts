@@ -1,6 +1,7 @@
 import { migrateEmbeddingsBatch } from '@lanes/contracts';
 import { implement, type TaskDefinition } from '@lanes/worker-core';
 import { embedInto } from '../migration/embed-into.ts';
+import { endsTheMigration, failMigration } from '../migration/pipeline.ts';
 import type { RagServices } from '../services.ts';
 import { chunksById, coverageOf } from '../store/space-coverage.ts';
 
@@ -13,7 +14,12 @@ export function createMigrateEmbeddingsBatchTask(services: RagServices): TaskDef
   return implement(migrateEmbeddingsBatch, async (payload, ctx) => {
     const target = await services.spaces.handle(payload.spaceId);
     const chunks = await chunksById(services.db, payload.chunkIds);
-    const embedded = await embedInto(target, chunks, services.documents, ctx.signal);
+    const embedded = await embedInto(target, chunks, services.documents, ctx.signal).catch(async (error: unknown) => {
+      // The coordinator fails along with this job; the migration's reason should be this one's.
+      const migration = { id: payload.migrationId, toSpaceId: payload.spaceId };
+      if (endsTheMigration(error, ctx, migrateEmbeddingsBatch.retry.attempts)) await failMigration({ store: services.migrations, corpus: services.corpus }, migration, error).catch(() => undefined);
+      throw error;
+    });
     if (ctx.parent !== undefined) {
       // Best effort: the coordinator's progress is what the dashboard's jobs view shows.
       await coverageOf(services.db, target.space)

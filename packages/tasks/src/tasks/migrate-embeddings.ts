@@ -1,6 +1,6 @@
 import { migrateEmbeddings, migrateEmbeddingsBatch, PermanentError, type MigrateEmbeddingsBatchResult, type MigrateEmbeddingsResult } from '@lanes/contracts';
 import { child, implement, type TaskDefinition } from '@lanes/worker-core';
-import { describeSpace, evaluateBoth, inBatches, sweepAndCutOver, type MigrationDeps } from '../migration/pipeline.ts';
+import { describeSpace, endsTheMigration, evaluateBoth, failMigration, inBatches, sweepAndCutOver, type MigrationDeps } from '../migration/pipeline.ts';
 import type { RagServices } from '../services.ts';
 import { RUNNING_STATES, type MigrationRecord } from '../store/embedding-migrations.ts';
 import { rebuildHnswIndex } from '../store/index-builder.ts';
@@ -90,9 +90,7 @@ export function createMigrateEmbeddingsTask(services: RagServices): TaskDefiniti
       return resultOf({ ...decided, state: 'switched', reason: null }, ...names, embedded, swept);
     } catch (error) {
       // The last attempt's failure is the migration's: no cut-over, the shadow space stays.
-      if (ctx.job.attempt >= migrateEmbeddings.retry.attempts || error instanceof PermanentError) {
-        await store.update(migrationId, { state: 'failed', reason: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
-      }
+      if (endsTheMigration(error, ctx, migrateEmbeddings.retry.attempts)) await failMigration(deps, migration, error).catch(() => undefined);
       throw error;
     }
   });
