@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
+import { ingest, type IngestResult, type Lane, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { createRagRuntime, DEFAULT_DATABASE_URL, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
@@ -59,11 +59,11 @@ export async function ingestAndWait(w: RagWorker, payload: PayloadOf<typeof inge
   return (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
 }
 
-/** A real worker process-in-miniature: the RAG runtime's tasks on a LanesWorker. */
-export async function startRagWorker(env: TestEnv): Promise<RagWorker> {
+/** A real worker process-in-miniature: the RAG runtime's tasks on a LanesWorker (every lane unless `lanes` says otherwise). */
+export async function startRagWorker(env: TestEnv, options: { lanes?: readonly Lane[] } = {}): Promise<RagWorker> {
   const metrics = new LanesMetrics({ defaultMetrics: false });
   const rag = await createRagRuntime({ env, metrics });
-  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics });
+  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics, ...(options.lanes !== undefined && { lanes: options.lanes }) });
   await worker.start();
   return {
     worker,
