@@ -12,9 +12,10 @@ import { Redis } from 'ioredis';
 import { ingest, SEARCH_MODES, type SearchHit } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { startDashboard, type RunningDashboard } from '@lanes/dashboard';
+import { MIGRATIONS } from '@lanes/tasks';
 import { REDIS_URL } from '../support/env.ts';
 import { runCli } from '../support/workers.ts';
-import { assertLexicalStatisticsMatchLiveChunks, dropRagState, ingestAndWait, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
+import { assertLexicalStatisticsMatchLiveChunks, dropRagState, ingestAndWait, ragTestEnv, sql, startRagWorker, withPg, type RagWorker, type TestEnv } from './helpers.ts';
 
 const SHARED = 'Every handbook closes with the same paragraph: lighthouse keepers trim the lamp wicks each evening at dusk.';
 const HANDBOOK = {
@@ -208,5 +209,41 @@ describe('tenant-scoped data', () => {
     assert.ok(quokka.results.every((hit) => hit.source !== 'handbook'), 'the deleted handbook is gone for globex');
     const shared = await w.rag.search(SHARED, 3, { tenant: 'acme', mode: 'vector' });
     assert.ok(shared.results.some((hit) => hit.source === 'handbook'), "acme's copy of the shared paragraph (and its vector) survived globex's delete");
+  });
+});
+
+describe('migration 4 on a corpus from before tenants', () => {
+  const env = ragTestEnv('tenants-upgrade');
+  after(() => dropRagState(env));
+
+  test('existing documents and chunks become documents of no tenant; the same source can then be ingested for a tenant', async () => {
+    const schema = `"${env.LANES_PG_SCHEMA}"`;
+    await withPg(async (client) => {
+      await client.query('BEGIN');
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.lanes_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const migration of MIGRATIONS.filter((m) => m.version < 4)) {
+        await client.query(migration.sql(schema));
+        await client.query(`INSERT INTO ${schema}.lanes_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      }
+      const { rows } = await client.query<{ id: string }>(`INSERT INTO ${schema}.documents (source, status, chunk_count) VALUES ('old.md', 'ready', 1) RETURNING id`);
+      await client.query(`INSERT INTO ${schema}.chunks (document_id, generation, chunk_index, text, content_hash, token_count, live) VALUES ($1, 0, 0, 'an old chunk about barnacles', 'h', 5, true)`, [rows[0]!.id]);
+      await client.query('COMMIT');
+    });
+    const w = await startRagWorker(env);
+    try {
+      assert.deepEqual((await w.rag.services.corpusDocuments.list()).map((doc) => [doc.source, doc.tenant]), [['old.md', null]]);
+      await ingestAndWait(w, { text: 'A new note about barnacles on the pier.', source: 'old.md', tenant: 'acme' });
+      const rows = await sql<{ tenant: string; chunk_tenant: string; text: string }>(
+        env,
+        'SELECT d.tenant, c.tenant AS chunk_tenant, c.text FROM $schema.chunks c JOIN $schema.documents d ON d.id = c.document_id WHERE c.live ORDER BY d.id',
+      );
+      assert.deepEqual(rows.map((row) => [row.tenant, row.chunk_tenant, row.text.includes('old chunk')]), [['', '', true], ['acme', 'acme', false]]);
+      const old = await w.rag.search('barnacles', 5, { mode: 'lexical' });
+      assert.deepEqual(old.results.map((hit) => hit.text), ['an old chunk about barnacles'], 'the old document is found by searches of no tenant only');
+      await assertLexicalStatisticsMatchLiveChunks(env);
+    } finally {
+      await w.close();
+    }
   });
 });
