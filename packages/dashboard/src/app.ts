@@ -15,6 +15,7 @@ import { assetRoutes } from './routes/assets.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { searchRoutes } from './routes/search.ts';
+import { tenantRoutes } from './routes/tenants.ts';
 
 /** Routes polled by machines: logged at debug so they do not drown the request log. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -97,6 +98,7 @@ export function createDashboard(options: DashboardOptions): Express {
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
   app.use(embeddingMigrationRoutes(options.embeddingMigration));
+  app.use(tenantRoutes({ client, documents: options.documents, storeTimeoutMs }));
   app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly, embeddingSpaces: options.embeddingMigration !== undefined }));
   app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));
