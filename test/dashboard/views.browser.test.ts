@@ -76,8 +76,8 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
       host: '127.0.0.1',
       logger: createLogger('silent'),
       metrics: w.metrics,
-      documents: w.rag.services.corpusDocuments,
-      usage: w.rag.services.usage,
+      documents: w.reader.documents,
+      usage: w.reader.usage,
       search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
     });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagRuntime, DEFAULT_DATABASE_URL, type RagRuntime } from '@lanes/tasks';
+import { createRagReader, createRagRuntime, DEFAULT_DATABASE_URL, type RagReader, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import type { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 
@@ -49,6 +49,8 @@ export function openaiEnv(server: FakeOpenAIServer, extra: TestEnv = {}): TestEn
 export interface RagWorker {
   readonly worker: LanesWorker;
   readonly rag: RagRuntime;
+  /** What the CLI's reading commands and the dashboard open, on the same settings. */
+  readonly reader: RagReader;
   readonly metrics: LanesMetrics;
   close(): Promise<void>;
 }
@@ -64,12 +66,15 @@ export async function startRagWorker(env: TestEnv): Promise<RagWorker> {
   const rag = await createRagRuntime({ env, metrics });
   const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics });
   await worker.start();
+  const reader = createRagReader({ env, metrics });
   return {
     worker,
     rag,
+    reader,
     metrics,
     close: async () => {
       await worker.close(5000);
+      await reader.close();
       await rag.close();
     },
   };

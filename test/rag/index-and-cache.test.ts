@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cacheWarming, ingest, rebuildIndex } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
-import { Database, localEmbedding, migrate, MIGRATIONS, registerSchedules, SCHEDULER_IDS } from '@lanes/tasks';
+import { Database, DocumentStore, localEmbedding, migrate, MIGRATIONS, registerSchedules, SCHEDULER_IDS } from '@lanes/tasks';
 import { REDIS_URL } from '../support/env.ts';
 import { counterValue, DATABASE_URL, dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
 
@@ -45,7 +45,7 @@ describe('rebuild-index and caches', () => {
   });
 
   test('rebuild-index replaces HNSW and IVFFlat indexes concurrently while ingest and search go on', async (t) => {
-    const space = w.rag.services.primary.space;
+    const space = w.rag.spaces.primary;
     // 3000 vectors of texts shaped like real ones (random 50-word windows of the real-world
     // PDFs' text; an HNSW graph over random noise cannot route to real vectors), loaded
     // without an index, then an IVFFlat and a quickly built HNSW index for the rebuild to replace.
@@ -66,7 +66,8 @@ describe('rebuild-index and caches', () => {
       const start = Math.floor(random() * (words.length - 50));
       return [`bulk-${i}`, localEmbedding(words.slice(start, start + 50).join(' '), space.dimensions)] as const;
     });
-    await w.rag.services.documents.writeVectors(space, entries);
+    const db = new Database({ url: DATABASE_URL, schema: env.LANES_PG_SCHEMA! });
+    await new DocumentStore(db).writeVectors(space, entries).finally(() => db.close());
     t.after(() => sql(env, `DELETE FROM $schema.${space.tableName} WHERE content_hash LIKE 'bulk-%'`));
     await sql(env, `CREATE INDEX ${space.tableName}_ivf ON $schema.${space.tableName} USING ivfflat (embedding vector_cosine_ops) WITH (lists = 10)`);
     await sql(env, `CREATE INDEX ${initial} ON $schema.${space.tableName} USING hnsw (embedding vector_cosine_ops) WITH (m = 12, ef_construction = 32)`);

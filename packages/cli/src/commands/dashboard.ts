@@ -1,7 +1,7 @@
 import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { openContext } from '../support/context.ts';
 
 const usage = `Usage: lanes dashboard [--port P] [--host H] [--tasks FILES]
@@ -33,7 +33,7 @@ export const dashboardCommand: CliCommand = {
     const env = loadDashboardEnv();
     const logger = createLogger(config.logLevel, { component: 'dashboard' });
     const metrics = new LanesMetrics();
-    const builtins = await loadBuiltins(config, { metrics, logger });
+    const builtins = await openBuiltinReader(config, { metrics, logger });
     const dashboard = await startDashboard({
       port,
       client,

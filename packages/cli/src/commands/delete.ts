@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
 const usage = `Usage: lanes delete SOURCE... [--json]
@@ -22,7 +22,7 @@ export const deleteCommand: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {});
     if (positionals.length === 0) throw new UsageError('expected at least one SOURCE (see lanes documents)');
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       // Ingest records files by absolute path; accept the path as typed too.
       const known = new Set((await builtins.documents.list()).map((doc) => doc.source));

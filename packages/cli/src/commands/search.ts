@@ -2,7 +2,7 @@ import { loadRuntimeConfig } from '@lanes/worker-core';
 import { searchPayload, type SearchRequest } from '@lanes/contracts';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
 const usage = `Usage: lanes search QUERY [-k N] [--mode hybrid|vector|lexical] [--filter JSON] [--source PREFIX] [--json]
@@ -47,7 +47,7 @@ export const searchCommand: CliCommand = {
     });
     if (positionals.length === 0) throw new UsageError('expected a QUERY');
     const request = await parseSearchRequest(positionals.join(' '), values);
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       const response = await builtins.search(request);
       if (values.json) printJson(response);

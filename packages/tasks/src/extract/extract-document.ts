@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { chunkerFingerprint, type ChunkOptions } from '../chunk/chunker.ts';
+import type { ChunkOptions } from '../chunk/chunker.ts';
+import { chunkerFingerprint } from '../chunk/fingerprint.ts';
 import { DocumentRejectedError } from '../errors.ts';
 import type { DocumentKind } from '@lanes/contracts';
 import { detectKind } from './detect.ts';

@@ -58,13 +58,18 @@ async function findSpace(db: Database, client: DbClient, identity: SpaceIdentity
   return rows[0] === undefined ? undefined : toSpace(db, rows[0]);
 }
 
+/** The space's vector table when a worker has created it; creates nothing. */
+export async function lookupSpace(db: Database, identity: SpaceIdentity): Promise<EmbeddingSpace | undefined> {
+  return db.withClient((client) => findSpace(db, client, identity), { vectorTypes: false });
+}
+
 /**
  * Finds or creates the vector table of a space, with an HNSW index from the start (inserts
  * keep it current; `rebuild-index` rebuilds it concurrently later). Creation is serialised by
  * an advisory lock so workers starting together create it once.
  */
 export async function ensureSpace(db: Database, identity: SpaceIdentity, params: HnswParams): Promise<EmbeddingSpace> {
-  const existing = await db.withClient((client) => findSpace(db, client, identity), { vectorTypes: false });
+  const existing = await lookupSpace(db, identity);
   if (existing !== undefined) return existing;
   return db.transaction(
     async (client) => {

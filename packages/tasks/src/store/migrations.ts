@@ -150,6 +150,32 @@ export class MigrationError extends LanesError {
   }
 }
 
+/** A process that only reads found the schema older than its code: only workers migrate. */
+export class SchemaNotMigratedError extends LanesError {
+  constructor(schema: string, version: number, needed: number) {
+    super(
+      'SCHEMA_NOT_MIGRATED',
+      `PostgreSQL schema "${schema}" is ${version === 0 ? 'not migrated' : `at migration ${version}`}, this version of Lanes needs ${needed}: start a worker with the built-in tasks (\`lanes worker\`), which migrates it, then try again`,
+      { schema, version, needed },
+    );
+  }
+}
+
+/** The newest migration this code knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/** Throws SchemaNotMigratedError unless the schema has every migration; reads only, so it creates nothing. */
+export async function assertMigrated(client: DbClient, schema: string): Promise<void> {
+  const table = `${ident(schema)}.lanes_migrations`;
+  const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+  let version = 0;
+  if (rows[0]?.present === true) {
+    const applied = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0)::int AS version FROM ${table}`);
+    version = applied.rows[0]?.version ?? 0;
+  }
+  if (version < SCHEMA_VERSION) throw new SchemaNotMigratedError(schema, version, SCHEMA_VERSION);
+}
+
 /** One lock for every schema: CREATE EXTENSION and CREATE SCHEMA race across schemas too. */
 const MIGRATION_LOCK = "hashtext('lanes:migrations')";
 
