@@ -2,9 +2,12 @@ import type { BenchOptions, BenchRow, SuiteResult } from '../lib/types.ts';
 import { median, ratio, round } from '../lib/stats.ts';
 import { loadCorpus } from './ingest/corpus.ts';
 import { extractAlone, type ExtractionRun } from './ingest/extraction.ts';
+import { measureIdleRss, type IdleRss } from './ingest/idle-rss.ts';
 import { lanesIngest, type IngestRun } from './ingest/lanes-ingest.ts';
 
 const TARGET_TIME_RATIO = 1.5;
+/** Issue 10: a worker that serves no built-in task loads none of the RAG machinery. */
+const TARGET_IDLE_MIB = 120;
 
 interface Sizes {
   readonly syntheticPages: number;
@@ -20,8 +23,8 @@ const mib = (kb: number): number | null => round(kb / 1024);
 /**
  * Ingest end to end: the repo's PDFs plus a generated large one through real worker processes
  * (extract in a worker thread, chunk, embed locally, store in PostgreSQL), against pdf-parse
- * alone on the same files; one worker process against two; and a worker's peak RSS while it
- * ingests the largest PDF.
+ * alone on the same files; one worker process against two; a worker's peak RSS while it
+ * ingests the largest PDF; and idle workers' RSS against an idle plain BullMQ worker.
  */
 export async function run(options: BenchOptions): Promise<SuiteResult> {
   const startedAt = Date.now();
@@ -33,7 +36,10 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   const extraction: ExtractionRun[] = [];
   let largestRun: IngestRun;
   let largestAlone: ExtractionRun;
+  let idle: IdleRss;
   try {
+    options.log('ingest: idle RSS of fresh worker processes (plain BullMQ, lanes --no-builtins, lanes with the built-ins)');
+    idle = await measureIdleRss({ ...options, id: `${options.runId}-idle` });
     options.log(`ingest: ${files.length} PDFs (${corpus.files.map((f) => f.name).join(', ')})`);
     for (let rep = 0; rep < size.reps; rep++) {
       extraction.push(await extractAlone(files));
@@ -116,8 +122,19 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
       ratio: ratio(mib(worker), mib(largestAlone.peakRssKb)),
       target: '',
       met: null,
-      others: [{ name: 'worker idle RSS', value: mib(largestRun.workerIdleRssKb[0] ?? Number.NaN) }],
       note: `${corpus.largest.name}, ${largestRun.pages} pages, ${Math.round(corpus.largest.bytes / 1024)} KiB; VmHWM of a fresh \`lanes worker\` process`,
+    },
+    {
+      metric: 'worker idle RSS',
+      unit: 'MiB',
+      lanes: mib(idle.noBuiltinsKb),
+      baseline: mib(idle.bullmqKb),
+      baselineName: 'plain BullMQ Workers on the 3 queues, idle',
+      ratio: ratio(mib(idle.noBuiltinsKb), mib(idle.bullmqKb)),
+      target: `<= ${TARGET_IDLE_MIB} MiB without the built-in tasks`,
+      met: Number.isFinite(idle.noBuiltinsKb) ? idle.noBuiltinsKb / 1024 <= TARGET_IDLE_MIB : null,
+      others: [{ name: 'with the built-in RAG tasks', value: mib(idle.builtinsKb) }],
+      note: 'VmRSS 3 s after a fresh process reported ready; `lanes worker --no-builtins` against the BullMQ process, each run from TypeScript sources on the same Node (type stripping included)',
     },
   ];
   return {
@@ -131,6 +148,7 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
       oneProcess: one,
       twoProcesses: two,
       largest: { name: corpus.largest.name, run: largestRun, alone: largestAlone },
+      idleRssKb: idle,
     },
     notes: [
       'pdf-parse alone runs in a fresh Node process per repetition, the files one after the other (module loading not timed). ' +

@@ -124,15 +124,6 @@ export class ExtractionPool<I, O, P> {
     });
   }
 
-  /**
-   * Starts up to `threads` idle threads now and resolves once they have loaded the module, so
-   * the first job does not pay for loading pdf.js and the tokenizer. Called at worker start-up.
-   */
-  async warm(threads = this.#options.size): Promise<void> {
-    while (!this.#closed && this.#slots.size < Math.min(threads, this.#options.size)) this.#idle(this.#spawn());
-    await Promise.all([...this.#slots].map((slot) => slot.ready));
-  }
-
   #idle(slot: Slot): void {
     slot.worker.unref();
     clearTimeout(slot.idleTimer);
