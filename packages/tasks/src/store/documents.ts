@@ -36,8 +36,6 @@ export interface StageResult {
   readonly generation: number;
   /** One chunk per distinct text that has no vector in the primary space yet. */
   readonly toEmbed: readonly ChunkRef[];
-  /** Chunks of the staged generation whose text lacked a vector (duplicates included). */
-  readonly needingVectors: number;
   readonly total: number;
 }
 
@@ -165,7 +163,7 @@ export class DocumentStore {
         seen.add(row.content_hash);
         toEmbed.push({ id: row.id, hash: row.content_hash });
       }
-      return { documentId: doc.id, generation, toEmbed, needingVectors: missing.rows.length, total: input.chunks.length };
+      return { documentId: doc.id, generation, toEmbed, total: input.chunks.length };
     });
   }
 
@@ -306,13 +304,6 @@ export class DocumentStore {
       }
     });
     return written;
-  }
-
-  async countRows(space: EmbeddingSpace): Promise<number> {
-    return this.#db.withClient(async (client) => {
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
-      return rows[0]!.n;
-    });
   }
 }
 
