@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 export const DOCUMENT_KINDS = ['pdf', 'txt', 'md'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -54,10 +55,4 @@ export interface IngestResult {
   readonly removed: number;
 }
 
-export const ingest = defineContract<IngestResult>()({
-  name: 'ingest',
-  lane: 'default',
-  schema: ingestPayload,
-  retry: { attempts: 3, backoffMs: 2000 },
-  timeoutMs: 15 * 60_000,
-});
+export const ingest = defineContract<IngestResult>()({ name: 'ingest', schema: ingestPayload, ...BUILTIN_POLICIES.ingest });
