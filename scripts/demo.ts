@@ -2,7 +2,7 @@
 // visible progress, a sample search, then the dashboard URL. `--once` exits after the search.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ingest, type JobStatus } from '@lanes/contracts';
+import { ingest, type JobStatus, definedOnly } from '@lanes/contracts';
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { startDashboard } from '@lanes/dashboard';
 import { loadBuiltinTasks, openBuiltinReader } from '../packages/cli/src/support/builtins.ts';
@@ -41,7 +41,7 @@ const dashboardOptions = {
   readinessChecks: rag.readinessChecks,
   allowedRoots: rag.allowedRoots,
   assertPath: rag.assertPath,
-  ...(process.env.LANES_DASHBOARD_TOKEN !== undefined && { token: process.env.LANES_DASHBOARD_TOKEN }),
+  ...definedOnly({ token: process.env.LANES_DASHBOARD_TOKEN }),
 };
 // Port 3000 unless taken (another demo, another app): then any free port; the URL is printed.
 const dashboard = await startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {

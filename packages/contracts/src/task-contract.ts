@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { InvalidPayloadError, type FieldIssue } from './errors.ts';
 import type { Lane } from './lanes.ts';
+import { definedOnly } from './defined.ts';
 
 export interface RetryPolicy {
   /** Total attempts, first one included. */
@@ -74,8 +75,8 @@ export function defineContract<Result = unknown>() {
       schema: spec.schema,
       retry: Object.freeze(retry),
       timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
-      ...(spec.rateLimit !== undefined && { rateLimit: spec.rateLimit }),
+      ...definedOnly({ concurrency: spec.concurrency }),
+      ...definedOnly({ rateLimit: spec.rateLimit }),
     });
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { asDependencyError, type SearchResponse } from '@lanes/contracts';
+import { asDependencyError, type SearchResponse, definedOnly } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { createProducerConnection, hashTaggedPrefix } from '@lanes/queue';
 import { createLogger, LanesMetrics, loadRuntimeConfig, type Env, type Logger, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
@@ -134,11 +134,11 @@ function openFoundation(options: RagOptions, database: Pick<DatabaseOptions, 'ch
     db,
     redis,
     keys,
-    corpus: new CorpusVersion(redis, keys.corpusVersion),
+    corpus: new CorpusVersion(redis, keys),
     usage,
     embedding,
     identity: (model) => ({ provider: config.embedding.provider, model, dimensions: config.embedding.dimensions }),
-    nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...(redisError !== undefined && { lastConnectionError: redisError }) }),
+    nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...definedOnly({ lastConnectionError: redisError }) }),
     close: async () => {
       await (await embedding.built())?.close();
       redis.disconnect();

@@ -3,6 +3,7 @@ import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
 import { openBuiltinReader } from '../support/builtins.ts';
 import { openContext } from '../support/context.ts';
+import { definedOnly } from '@lanes/contracts';
 
 const usage = `Usage: lanes dashboard [--port P] [--host H] [--tasks FILES]
 
@@ -39,11 +40,11 @@ export const dashboardCommand: CliCommand = {
       client,
       contracts: registry,
       metrics,
-      ...(values.host !== undefined && { host: values.host }),
+      ...definedOnly({ host: values.host }),
       config,
       logger,
       readOnly: env.readOnly,
-      ...(env.token !== undefined && { token: env.token }),
+      ...definedOnly({ token: env.token }),
       search: builtins.search,
       documents: builtins.documents,
       usage: builtins.usage,

@@ -1,5 +1,5 @@
 import { loadRuntimeConfig } from '@lanes/worker-core';
-import { searchPayload, type SearchRequest } from '@lanes/contracts';
+import { searchPayload, type SearchRequest, definedOnly } from '@lanes/contracts';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';
 import { openBuiltinReader } from '../support/builtins.ts';
@@ -25,8 +25,8 @@ export async function parseSearchRequest(
   values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined },
 ): Promise<SearchRequest> {
   const metadata = values.filter === undefined ? undefined : await readJsonArgument('--filter', values.filter);
-  const filter = metadata === undefined && values.source === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(values.source !== undefined && { sourcePrefix: values.source }) };
-  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...(values.mode !== undefined && { mode: values.mode }), ...(filter !== undefined && { filter }) });
+  const filter = metadata === undefined && values.source === undefined ? undefined : { ...definedOnly({ metadata }), ...definedOnly({ sourcePrefix: values.source }) };
+  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...definedOnly({ mode: values.mode }), ...definedOnly({ filter }) });
   if (!parsed.success) {
     const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source' })[path.join('.')] ?? (path.join('.') || 'QUERY');
     throw new UsageError(parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '));

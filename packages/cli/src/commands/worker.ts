@@ -1,4 +1,4 @@
-import { LANES, isLane, type Lane } from '@lanes/contracts';
+import { LANES, isLane, type Lane, definedOnly } from '@lanes/contracts';
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
@@ -62,8 +62,8 @@ export const workerCommand: CliCommand = {
       metrics,
       lanes,
       tasks: mergeTasks([...(builtins?.tasks ?? []).map((task) => ({ task, origin: 'the built-in tasks' })), ...userTasks]),
-      ...(concurrency !== undefined && { concurrency }),
-      ...(builtins !== undefined && { readinessChecks: builtins.readinessChecks }),
+      ...definedOnly({ concurrency }),
+      ...definedOnly({ readinessChecks: builtins?.readinessChecks }),
     });
     const stopped = new Promise<void>((resolve) => {
       let signalled = false;

@@ -2,6 +2,7 @@ import type { SearchRequest, SearchResponse } from '@lanes/contracts';
 import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks/runtime';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
+import { definedOnly } from '@lanes/contracts';
 
 // The built-in RAG layer as the surfaces use it, loaded only by the commands that need it (so
 // `lanes enqueue` and a `--no-builtins` worker never load it): the tasks for a worker, which
@@ -59,7 +60,7 @@ export async function openBuiltinReader(config: RuntimeConfig, options: BuiltinO
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: assertAllowedPath,
-    search: ({ query, k, mode, filter }, searchOptions = {}) => named(rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...searchOptions })),
+    search: ({ query, k, mode, filter }, searchOptions = {}) => named(rag.search(query, k, { mode, ...definedOnly({ filter }), ...searchOptions })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Lane } from '@lanes/contracts';
-import type { RagKeys } from '../redis-keys.ts';
+import { RagRedisAdapter } from '../redis-keys.ts';
 
 /** A document's newest ingest job. */
 export interface IngestJobRef {
@@ -9,23 +8,15 @@ export interface IngestJobRef {
 }
 
 /** Which ingest job last worked on each source, so the corpus view can show its state. */
-export class DocumentJobs {
-  readonly #redis: Redis;
-  readonly #key: string;
-
-  constructor(redis: Redis, keys: RagKeys) {
-    this.#redis = redis;
-    this.#key = keys.documentJobs;
-  }
-
+export class DocumentJobs extends RagRedisAdapter {
   async record(source: string, lane: Lane, jobId: string): Promise<void> {
-    await this.#redis.hset(this.#key, source, `${lane}:${jobId}`);
+    await this.redis.hset(this.keys.documentJobs, source, `${lane}:${jobId}`);
   }
 
   /** The newest job of each source, in order; null where none is recorded. */
   async of(sources: readonly string[]): Promise<Array<IngestJobRef | null>> {
     if (sources.length === 0) return [];
-    const refs = await this.#redis.hmget(this.#key, ...sources);
+    const refs = await this.redis.hmget(this.keys.documentJobs, ...sources);
     return refs.map((ref) => {
       if (ref === null) return null;
       const colon = ref.indexOf(':');
@@ -34,6 +25,6 @@ export class DocumentJobs {
   }
 
   async forget(sources: readonly string[]): Promise<void> {
-    if (sources.length > 0) await this.#redis.hdel(this.#key, ...sources);
+    if (sources.length > 0) await this.redis.hdel(this.keys.documentJobs, ...sources);
   }
 }

@@ -9,6 +9,7 @@ import { detectKind } from './detect.ts';
 import { ExtractionPool } from './extraction-pool.ts';
 import { fileIdentity, openDocumentFile, type FileConfinement } from './open-file.ts';
 import type { ExtractProgress, IsolatedExtractInput, IsolatedExtractOutput } from './isolated-extract.ts';
+import { definedOnly } from '@lanes/contracts';
 
 export interface ExtractionLimits {
   readonly maxBytes: number;
@@ -89,7 +90,7 @@ export async function describeFile(path: string, source: string, chunking: Chunk
       throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
     }
     const contentHash = await hashFile(handle, size, `${chunkerFingerprint(chunking)}\0${kind}\0`);
-    return { source, kind, path, ...(confinement !== undefined && { roots: confinement.roots }), fileId: await fileIdentity(handle), contentHash, bytes: size };
+    return { source, kind, path, ...definedOnly({ roots: confinement?.roots }), fileId: await fileIdentity(handle), contentHash, bytes: size };
   } finally {
     await handle.close();
   }
@@ -117,10 +118,10 @@ export async function extractDocument(
   const request: IsolatedExtractInput = {
     source: input.source,
     kind: input.kind,
-    ...(input.path !== undefined && { path: input.path }),
-    ...(input.roots !== undefined && { roots: input.roots }),
-    ...(input.fileId !== undefined && { fileId: input.fileId }),
-    ...(input.text !== undefined && { text: input.text }),
+    ...definedOnly({ path: input.path }),
+    ...definedOnly({ roots: input.roots }),
+    ...definedOnly({ fileId: input.fileId }),
+    ...definedOnly({ text: input.text }),
     chunking,
     maxPages: limits.maxPages,
     maxTextChars: limits.maxTextChars,

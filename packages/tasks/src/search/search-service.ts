@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse } from '@lanes/contracts';
+import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse, definedOnly } from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
 import type { Embedder } from '../embed/embedder.ts';
@@ -141,7 +141,7 @@ export class SearchService {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
       return true;
     }
-    await this.search(normalised, k, { record: false, ...(signal !== undefined && { signal }) });
+    await this.search(normalised, k, { record: false, ...definedOnly({ signal }) });
     return false;
   }
 
@@ -197,7 +197,7 @@ export class SearchService {
           efSearch: options.efSearch ?? efSearch,
           iterativeScan,
           filter: options.filter,
-          ...(options.exact !== undefined && { exact: options.exact }),
+          ...definedOnly({ exact: options.exact }),
         }),
       ),
     );

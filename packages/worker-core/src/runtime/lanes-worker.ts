@@ -1,7 +1,7 @@
 import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { asDependencyError, LANES, type Lane } from '@lanes/contracts';
+import { asDependencyError, LANES, type Lane, definedOnly } from '@lanes/contracts';
 import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
@@ -80,7 +80,7 @@ export class LanesWorker {
     this.client = new LanesClient({
       redisUrl: options.config.redisUrl,
       prefix: options.config.prefix,
-      ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+      ...definedOnly({ telemetry: this.#telemetry }),
     });
     this.#producer = createProducerConnection(options.config.redisUrl);
     // What the producer last reported while down: the cause behind ioredis's generic "max retries".
@@ -118,7 +118,7 @@ export class LanesWorker {
         maxStalledCount: config.maxStalledCount,
         // Per-minute completed/failed counts in Redis: cross-process throughput for the dashboard.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-        ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+        ...definedOnly({ telemetry: this.#telemetry }),
         autorun: false,
       });
       worker.on('stalled', (jobId) => {
@@ -152,7 +152,7 @@ export class LanesWorker {
 
   /** A Redis outage as DependencyUnavailableError naming Redis, its URL and the cause. */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...(this.#producerError !== undefined && { lastConnectionError: this.#producerError }) });
+    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...definedOnly({ lastConnectionError: this.#producerError }) });
   }
 
   /** An error's message for the log. */
