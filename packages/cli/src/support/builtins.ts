@@ -33,7 +33,7 @@ export interface BuiltinReader {
   /** `record: false` keeps the query out of cache-warming statistics (eval). */
   search(request: SearchRequest, options?: { record?: boolean }): Promise<SearchResponse>;
   /** The corpus: list and delete documents. */
-  readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
+  readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources' | 'tenants'>;
   /** Embedding tokens and cost per day, for the dashboard's chart. */
   readonly usage: Pick<EmbeddingUsage, 'daily'>;
   close(): Promise<void>;
@@ -60,11 +60,12 @@ export async function openBuiltinReader(config: RuntimeConfig, options: BuiltinO
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: assertAllowedPath,
-    search: ({ query, k, mode, filter }, searchOptions = {}) => named(rag.search(query, k, { mode, ...definedOnly({ filter }), ...searchOptions })),
+    search: ({ query, k, mode, filter, tenant }, searchOptions = {}) => named(rag.search(query, k, { mode, ...definedOnly({ filter, tenant }), ...searchOptions })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
+      tenants: () => named(corpus.tenants()),
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),
-      deleteBySources: (sources) => named(corpus.deleteBySources(sources)),
+      deleteBySources: (sources, tenant) => named(corpus.deleteBySources(sources, tenant)),
     },
     usage: { daily: (days) => named(rag.usage.daily(days)) },
     close: () => rag.close(),

@@ -23,7 +23,7 @@ export function createCacheWarmingTask(deps: CacheWarmingDeps): TaskDefinition<t
     let alreadyWarm = 0;
     for (const [i, entry] of top.entries()) {
       ctx.signal.throwIfAborted();
-      if (await deps.search.warm(entry.query, entry.k, ctx.signal)) alreadyWarm++;
+      if (await deps.search.warm(entry.query, entry.k, entry.tenant, ctx.signal)) alreadyWarm++;
       else warmed++;
       if (i % 10 === 9) await ctx.progress({ done: i + 1, total: top.length });
     }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { batchEmbed, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
+import { batchEmbed, definedOnly, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
 import { child, implement, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
+import { TenantMismatchError } from '../errors.ts';
 import type { RagConfig } from '../config.ts';
 import type { DocumentJobs } from '../corpus/document-jobs.ts';
 import type { IngestProgress } from '../corpus/ingest-progress.ts';
@@ -61,6 +62,12 @@ async function finalise(
   };
 }
 
+/** The document's tenant: the payload's, else the job's (options.tenant); given both, they must agree. */
+function documentTenant(payloadTenant: string | undefined, jobTenant: string | undefined): string | undefined {
+  if (payloadTenant !== undefined && jobTenant !== undefined && payloadTenant !== jobTenant) throw new TenantMismatchError(payloadTenant, jobTenant);
+  return payloadTenant ?? jobTenant;
+}
+
 /** Groups the texts to embed into batch-embed children, keyed by generation so retries reuse them. */
 function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): ReturnType<typeof child>[] {
   const children: ReturnType<typeof child>[] = [];
@@ -87,6 +94,7 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
     const { settings: config, documents, primary } = deps;
     const path = payload.path === undefined ? undefined : resolve(payload.path);
     const source = payload.source ?? path ?? '(inline)';
+    const tenant = documentTenant(payload.tenant, ctx.job.tenant);
 
     if (ctx.childResults !== undefined) {
       const results = ctx.childResults as BatchEmbedResult[];
@@ -98,13 +106,13 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
     }
 
     // The corpus view shows each document's newest ingest and whether it failed.
-    await deps.jobs.record(source, ctx.job.lane, ctx.job.id);
+    await deps.jobs.record({ tenant, source }, ctx.job.lane, ctx.job.id);
     const input: DocumentInput =
       path !== undefined
         ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
         : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
-    const current = await documents.findUpToDate(source, input.contentHash, primary);
+    const current = await documents.findUpToDate(tenant, source, input.contentHash, primary);
     if (current !== undefined) {
       await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
       return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
@@ -119,6 +127,7 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
 
     const staged = await documents.stage({
       source,
+      ...definedOnly({ tenant }),
       metadata: payload.metadata ?? {},
       contentHash: input.contentHash,
       pages: extracted.pages,
