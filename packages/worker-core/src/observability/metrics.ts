@@ -5,6 +5,19 @@ const TENANT_LABELS = 20;
 
 const MISNAMED_DEFAULT_GAUGES = ['lanes_nodejs_active_handles_total', 'lanes_nodejs_active_requests_total', 'lanes_nodejs_active_resources_total'];
 
+/** A gauge without labels whose value is read from `sample` when collected (undefined: no value yet). */
+function sampledGauge(registry: Registry, name: string, help: string, sample: () => number | undefined): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = sample();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
 /**
  * Every Lanes metric lives in one registry per process. Labels are bounded sets (task, lane,
  * outcome, provider, model): never job ids or document names.
@@ -49,11 +62,11 @@ export class LanesMetrics {
     labelNames: ['lane'] as const,
     registers: [this.registry],
   });
-  readonly lastJobTimestamp = new Gauge({
-    name: 'lanes_worker_last_job_timestamp_seconds',
-    help: 'Unix time at which this process last took a job',
-    registers: [this.registry],
-  });
+  /** When this process last took a job (ms): a plain number on the per-job path, read per scrape. */
+  #lastJobAt = 0;
+  readonly lastJobTimestamp = sampledGauge(this.registry, 'lanes_worker_last_job_timestamp_seconds', 'Unix time at which this process last took a job', () =>
+    this.#lastJobAt > 0 ? this.#lastJobAt / 1000 : undefined,
+  );
   readonly laneDepth = new Gauge({
     name: 'lanes_lane_depth',
     help: 'Jobs in each lane by state',
@@ -91,6 +104,11 @@ export class LanesMetrics {
       // counters (promtool rejects them); the same values exist without the suffix.
       for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     }
+  }
+
+  /** A job was taken: the liveness probe and the last-job gauge read this. */
+  jobTaken(): void {
+    this.#lastJobAt = Date.now();
   }
 
   /** Lets adapters (embeddings, search, index builds) add their metrics to the same registry. */
