@@ -16,6 +16,7 @@ import { JobLeases, type Stoppable } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import { TenantLimit } from './tenant-limit.ts';
+import { TenantJobCounts } from './tenant-job-counts.ts';
 import type { TaskDefinition } from './task.ts';
 
 export type LaneConcurrency = Readonly<Record<Lane, number>>;
@@ -77,6 +78,7 @@ export class LanesWorker {
   #errorLog: RepeatedErrorLog;
   #producerError: Error | undefined;
   readonly #outcomes: OutcomeRecorder;
+  readonly #tenantJobs: TenantJobCounts;
 
   constructor(options: LanesWorkerOptions) {
     this.#options = options;
@@ -98,6 +100,9 @@ export class LanesWorker {
     this.#outcomes = new OutcomeRecorder(this.#producer, this.client.prefix, options.config.outcomeTtlMs, (error, count) =>
       this.logger.debug({ jobs: count, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcomes'),
     );
+    this.#tenantJobs = new TenantJobCounts(this.#producer, this.client.prefix, (error) =>
+      this.#errorLog.report('warn', { err: { message: this.#describe(error) } }, 'could not record tenant job counts'),
+    );
   }
 
   async start(): Promise<void> {
@@ -111,6 +116,7 @@ export class LanesWorker {
       inFlight: this.#inFlight,
       outage: config.outage,
       stopping: this.#stopping.signal,
+      tenantJobs: this.#tenantJobs,
       ...(config.tenantConcurrency > 0 && {
         tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
       }),
@@ -155,6 +161,7 @@ export class LanesWorker {
       throw this.#named(error);
     }
     for (const { admission } of this.#workers.values()) admission.start();
+    this.#tenantJobs.start();
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
@@ -297,6 +304,7 @@ export class LanesWorker {
     // Bounded: with Redis down the last outcomes are lost, not waited for.
     await within(this.#outcomes.flush(), 2000);
     await this.client.close();
+    await this.#tenantJobs.stop();
     await closeConnection(this.#producer);
     await new Promise<void>((resolve) => (this.#probeServer ? this.#probeServer.close(() => resolve()) : resolve()));
     this.#errorLog.close();
