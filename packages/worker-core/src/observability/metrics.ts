@@ -5,6 +5,19 @@ const TENANT_LABELS = 20;
 
 const MISNAMED_DEFAULT_GAUGES = ['lanes_nodejs_active_handles_total', 'lanes_nodejs_active_requests_total', 'lanes_nodejs_active_resources_total'];
 
+/** A gauge without labels whose value is read from `sample` when collected (undefined: no value yet). */
+function sampledGauge(registry: Registry, name: string, help: string, sample: () => number | undefined): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = sample();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
 /**
  * Every Lanes metric lives in one registry per process. Labels are bounded sets (task, lane,
  * outcome, provider, model): never job ids or document names.
@@ -18,7 +31,11 @@ export class LanesMetrics {
   readonly outagePostponements = this.counter('lanes_outage_postponements_total', 'Attempts put back (no attempt counted) because Redis or PostgreSQL was unavailable', ['lane', 'dependency']);
   readonly active = this.gauge('lanes_active_jobs', 'Jobs running in this process', ['lane']);
   readonly stalled = this.counter('lanes_stalled_jobs_total', 'Jobs recovered from a worker that stopped renewing their lock (crash or blocked loop)', ['lane']);
-  readonly lastJobTimestamp = this.gauge('lanes_worker_last_job_timestamp_seconds', 'Unix time at which this process last took a job');
+  /** When this process last took a job (ms): a plain number on the per-job path, read per scrape. */
+  #lastJobAt = 0;
+  readonly lastJobTimestamp = sampledGauge(this.registry, 'lanes_worker_last_job_timestamp_seconds', 'Unix time at which this process last took a job', () =>
+    this.#lastJobAt > 0 ? this.#lastJobAt / 1000 : undefined,
+  );
   readonly laneDepth = this.gauge('lanes_lane_depth', 'Jobs in each lane by state', ['lane', 'state']);
   /** Per tenant, bounded: the first TENANT_LABELS tenants this process sees, then `other`. */
   readonly tenantJobs = this.counter('lanes_tenant_jobs_total', 'Job attempts finished per tenant (first tenants seen by name, the rest as "other"), lane and outcome', ['tenant', 'lane', 'outcome']);
@@ -41,6 +58,11 @@ export class LanesMetrics {
       // counters (promtool rejects them); the same values exist without the suffix.
       for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     }
+  }
+
+  /** A job was taken: the liveness probe and the last-job gauge read this. */
+  jobTaken(): void {
+    this.#lastJobAt = Date.now();
   }
 
   /** Lets adapters (embeddings, search, index builds) add their metrics to the same registry. */
