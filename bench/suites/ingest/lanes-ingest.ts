@@ -32,7 +32,11 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
  * and schema, ingests `files` and waits until every ingest (extraction, chunking, embedding,
  * storing) finished. Start-up and migrations are not timed.
  */
-export async function lanesIngest(options: { redisUrl: string; databaseUrl: string; id: string }, files: readonly string[], processes: number): Promise<IngestRun> {
+export async function lanesIngest(
+  options: { redisUrl: string; databaseUrl: string; id: string; env?: Readonly<Record<string, string>> },
+  files: readonly string[],
+  processes: number,
+): Promise<IngestRun> {
   const prefix = `${options.id}-ing`;
   const schema = `bench_${options.id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_ing`;
   const env = {
@@ -44,6 +48,7 @@ export async function lanesIngest(options: { redisUrl: string; databaseUrl: stri
     LANES_ALLOWED_ROOTS: `${REPO_ROOT}:${tmpdir()}`,
     LANES_REBUILD_INDEX_CRON: 'off',
     LANES_CACHE_WARMING_CRON: 'off',
+    ...options.env,
   };
   const workers: WorkerProcess[] = [];
   const client = new LanesClient({ redisUrl: options.redisUrl, prefix });

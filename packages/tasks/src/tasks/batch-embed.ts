@@ -2,6 +2,7 @@ import { batchEmbed } from '@lanes/contracts';
 import { implement, type ParentJob, type TaskDefinition } from '@lanes/worker-core';
 import type { EmbeddingProvider } from '../embed/provider.ts';
 import type { RagServices } from '../services.ts';
+import { indexWhenLarge } from '../store/index-builder.ts';
 
 /**
  * Adds this child's work to its parent ingest's "chunks embedded" progress. Best effort: a
@@ -55,13 +56,13 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
     }
     let fallbackEmbedded = 0;
     for (const [provider, entries] of bySpace) {
-      if (provider === primary.provider) {
-        // A primary vector retires any fallback-space copy of the same text.
-        await documents.writeVectors(primary.space, entries, fallback === undefined ? [] : [fallback.space]);
-      } else if (fallback !== undefined && provider === fallback.provider) {
-        await documents.writeVectors(fallback.space, entries);
-        fallbackEmbedded += entries.length;
-      }
+      const space = provider === primary.provider ? primary.space : fallback !== undefined && provider === fallback.provider ? fallback.space : undefined;
+      if (space === undefined) continue;
+      // A primary vector retires any fallback-space copy of the same text.
+      await documents.writeVectors(space, entries, space === primary.space && fallback !== undefined ? [fallback.space] : []);
+      if (space !== primary.space) fallbackEmbedded += entries.length;
+      const built = await indexWhenLarge(services.db, space, services.config.index, ctx.signal);
+      if (built !== undefined && !built.skipped) ctx.logger.info({ table: space.tableName, ...built }, 'the space reached its index size: HNSW index built');
     }
     if (ctx.parent !== undefined) {
       await reportToParent(services, ctx.parent, distinct.size).catch((error: unknown) =>
