@@ -83,7 +83,7 @@ function scoreExpression(termCount: number): string {
 
 /**
  * BM25 over live chunks, computed in SQL from each chunk's term frequencies and length and
- * the corpus statistics the triggers of migration 3 keep (see bm25.ts for the formula).
+ * the corpus statistics of migration 3 (kept as migration 7 says) (see bm25.ts for the formula).
  * The query terms' document frequencies and the corpus size first (IDF is computed here),
  * then the scoring of candidate live chunks (GIN index on `lexemes`; see CANDIDATE_POSTINGS).
  * Terms travel as array parameters, so no query text ever becomes SQL or tsquery syntax. JIT
