@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { ingest, type IngestResult } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { bullPrefix } from '../../lib/ids.ts';
-import { dropPgSchema } from '../../lib/pg-schema.ts';
+import { dropPgSchema, runSql } from '../../lib/pg-schema.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { withDeadline } from '../../lib/time.ts';
 import { REPO_ROOT, spawnWorker, type WorkerProcess } from '../../lib/worker-process.ts';
@@ -33,7 +33,14 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
  * storing) finished. Start-up and migrations are not timed.
  */
 export async function lanesIngest(
-  options: { redisUrl: string; databaseUrl: string; id: string; env?: Readonly<Record<string, string>> },
+  options: {
+    redisUrl: string;
+    databaseUrl: string;
+    id: string;
+    env?: Readonly<Record<string, string>>;
+    /** SQL run on the migrated schema before the timed ingest (`$schema` is replaced by it). */
+    prepareSql?: string;
+  },
   files: readonly string[],
   processes: number,
 ): Promise<IngestRun> {
@@ -55,6 +62,7 @@ export async function lanesIngest(
   try {
     // One after the other: the first runs the schema migrations alone.
     for (let i = 0; i < processes; i++) workers.push(await spawnWorker(env));
+    if (options.prepareSql !== undefined) await runSql(options.databaseUrl, options.prepareSql.replaceAll('$schema', `"${schema}"`));
     const workerIdleRssKb = workers.map((w) => procStatusKb(w.pid, 'VmRSS'));
     const startedAt = performance.now();
     const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
