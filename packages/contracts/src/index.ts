@@ -1,4 +1,5 @@
 import './node-version.ts';
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './defaults.ts';
 export { LANES, isLane, type Lane } from './lanes.ts';
 export { ConfigError, InvalidOptionsError, InvalidPayloadError, LanesError, PathNotAllowedError, PermanentError, TaskTimeoutError, UnknownTaskError, type FieldIssue } from './errors.ts';
 export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, defineContract, MAX_PAYLOAD_DEPTH, parsePayload, toFieldIssues, type AnyTaskContract, type ContractSpec, type ParsedPayloadOf, type PayloadOf, type RateLimit, type ResultOf, type RetryPolicy, type TaskContract } from './task-contract.ts';
