@@ -76,12 +76,31 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: lexicalIndexMigration,
   },
   {
+    version: 4,
+    name: 'documents and chunks belong to a tenant',
+    // A document's identity becomes (tenant, source): the same source under two tenants is two
+    // documents. '' is "no tenant" (no tenant id can be empty), so the identity and every search's
+    // tenant predicate are plain equalities (see tenant-scope.ts). Chunks carry their document's
+    // tenant, so searches filter chunks without joining documents; the composite foreign key
+    // makes a chunk's tenant its document's, whoever writes the row.
+    sql: (s) => `
+      ALTER TABLE ${s}.documents ADD COLUMN tenant text NOT NULL DEFAULT '';
+      ALTER TABLE ${s}.documents DROP CONSTRAINT documents_source_key;
+      ALTER TABLE ${s}.documents ADD CONSTRAINT documents_tenant_source_key UNIQUE (tenant, source);
+      ALTER TABLE ${s}.documents ADD CONSTRAINT documents_id_tenant_key UNIQUE (id, tenant);
+      ALTER TABLE ${s}.chunks ADD COLUMN tenant text NOT NULL DEFAULT '';
+      ALTER TABLE ${s}.chunks DROP CONSTRAINT chunks_document_id_fkey;
+      ALTER TABLE ${s}.chunks ADD CONSTRAINT chunks_document_tenant_fkey
+        FOREIGN KEY (document_id, tenant) REFERENCES ${s}.documents (id, tenant) ON DELETE CASCADE;
+    `,
+  },
+  {
     version: 7,
     name: 'lexical statistics added by the writers that make chunks live (set-based), not by insert and update triggers',
     // Inserted chunks are never live, yet the insert trigger copied every staged row (text
     // included) into a transition table; flipping `live` copied each row twice more. Finalise
     // and the backfill now add the statistics in the statement that makes rows count
-    // (store/lexical-stats.ts). Deletes keep their trigger: a document deleted by any route,
+    // (`lexical_stats_add` below). Deletes keep their trigger: a document deleted by any route,
     // cascades included, still leaves the statistics right.
     sql: (s) => `
       DROP TRIGGER chunks_lexical_insert ON ${s}.chunks;
