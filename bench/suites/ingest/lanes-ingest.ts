@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { ingest, type IngestResult } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { bullPrefix } from '../../lib/ids.ts';
-import { dropPgSchema } from '../../lib/pg-schema.ts';
+import { dropPgSchema, runSql } from '../../lib/pg-schema.ts';
 import { procStatusKb } from '../../lib/proc-status.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { withDeadline } from '../../lib/time.ts';
@@ -21,7 +21,18 @@ export interface IngestRun {
  * and schema, ingests `files` and waits until every ingest (extraction, chunking, embedding,
  * storing) finished. Start-up and migrations are not timed.
  */
-export async function lanesIngest(options: { redisUrl: string; databaseUrl: string; id: string }, files: readonly string[], processes: number): Promise<IngestRun> {
+export async function lanesIngest(
+  options: {
+    redisUrl: string;
+    databaseUrl: string;
+    id: string;
+    env?: Readonly<Record<string, string>>;
+    /** SQL run on the migrated schema before the timed ingest (`$schema` is replaced by it). */
+    prepareSql?: string;
+  },
+  files: readonly string[],
+  processes: number,
+): Promise<IngestRun> {
   const prefix = `${options.id}-ing`;
   const schema = `bench_${options.id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_ing`;
   const env = {
@@ -33,12 +44,14 @@ export async function lanesIngest(options: { redisUrl: string; databaseUrl: stri
     LANES_ALLOWED_ROOTS: `${REPO_ROOT}:${tmpdir()}`,
     LANES_REBUILD_INDEX_CRON: 'off',
     LANES_CACHE_WARMING_CRON: 'off',
+    ...options.env,
   };
   const workers: WorkerProcess[] = [];
   const client = new LanesClient({ redisUrl: options.redisUrl, prefix });
   try {
     // One after the other: the first runs the schema migrations alone.
     for (let i = 0; i < processes; i++) workers.push(await spawnWorker(env));
+    if (options.prepareSql !== undefined) await runSql(options.databaseUrl, options.prepareSql.replaceAll('$schema', `"${schema}"`));
     const startedAt = performance.now();
     const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
     const results: IngestResult[] = [];

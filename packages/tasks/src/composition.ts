@@ -215,7 +215,7 @@ export async function createRagRuntime(options: RagOptions = {}): Promise<RagRun
   const allSpaces = (): Promise<EmbeddingSpace[]> => listSpaces(db);
   const tasks: TaskDefinition[] = [
     createIngestTask({ settings: config, documents, extractor, primary: spaces.primary, spaces: allSpaces, corpus: f.corpus, progress, jobs: new DocumentJobs(f.redis, f.keys) }),
-    createBatchEmbedTask({ documents, vectors: () => vectors.get(), progress }),
+    createBatchEmbedTask({ documents, vectors: () => vectors.get(), progress, db, index: config.index }),
     createRebuildIndexTask({ db, spaces: [spaces.primary, ...(spaces.fallback === undefined ? [] : [spaces.fallback])], index: config.index, corpus: f.corpus, metrics: f.metrics }),
     createCacheWarmingTask({ stats: new QueryStats(f.redis, f.keys, config.cacheWarming.windowHours), search, top: config.cacheWarming.top }),
     createReconcileTask({

@@ -4,6 +4,7 @@ import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } f
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProviderAdapter, embeddingProviderNames } from './embed/providers.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
+import type { IndexPolicy } from './store/embedding-spaces.ts';
 
 
 /** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
@@ -46,7 +47,7 @@ export interface RagConfig {
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
-  readonly index: { readonly m: number; readonly efConstruction: number };
+  readonly index: IndexPolicy;
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
   readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
@@ -154,6 +155,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     index: {
       m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
       efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
+      minRows: envInt(env, 'LANES_HNSW_MIN_ROWS', 10_000, { min: 0 }),
     },
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),

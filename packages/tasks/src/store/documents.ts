@@ -207,8 +207,13 @@ export class DocumentStore {
         `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation <> $2 RETURNING content_hash`,
         [documentId, generation],
       );
-      // Going live updates the lexical statistics in this transaction (triggers, migration 3).
+      // The old generation's statistics went with its rows (delete trigger); the new one's are
+      // added once it is live, set-based, in this transaction (migration 7).
       await client.query(`UPDATE ${db.table('chunks')} SET live = true WHERE document_id = $1 AND generation = $2 AND NOT live`, [documentId, generation]);
+      await client.query(`SELECT ${db.table('lexical_stats_add')}(ARRAY(SELECT id FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2))`, [
+        documentId,
+        generation,
+      ]);
       const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
         documentId,
         generation,

@@ -3,13 +3,19 @@ import { implement, type ParentJob, type TaskDefinition } from '@lanes/worker-co
 import type { IngestProgress } from '../corpus/ingest-progress.ts';
 import type { EmbeddingProvider } from '../embed/provider.ts';
 import type { VectorSearch } from '../search/search-service.ts';
+import type { Database } from '../store/database.ts';
 import type { DocumentStore } from '../store/documents.ts';
+import type { IndexPolicy } from '../store/embedding-spaces.ts';
+import { indexWhenLarge } from '../store/index-builder.ts';
 
 export interface BatchEmbedDeps {
   readonly documents: Pick<DocumentStore, 'loadChunks' | 'existingVectors' | 'writeVectors'>;
   /** The embedder and the spaces its vectors go to, built on the first batch. */
   readonly vectors: () => Promise<Pick<VectorSearch, 'embedder' | 'primary' | 'fallback'>>;
   readonly progress: Pick<IngestProgress, 'add'>;
+  /** A small space gets its HNSW index once its vectors reach `index.minRows`. */
+  readonly db: Database;
+  readonly index: IndexPolicy;
 }
 
 /**
@@ -52,13 +58,13 @@ export function createBatchEmbedTask(deps: BatchEmbedDeps): TaskDefinition<typeo
     }
     let fallbackEmbedded = 0;
     for (const [provider, entries] of bySpace) {
-      if (provider === primary.provider) {
-        // A primary vector retires any fallback-space copy of the same text.
-        await documents.writeVectors(primary.space, entries, fallback === undefined ? [] : [fallback.space]);
-      } else if (fallback !== undefined && provider === fallback.provider) {
-        await documents.writeVectors(fallback.space, entries);
-        fallbackEmbedded += entries.length;
-      }
+      const space = provider === primary.provider ? primary.space : fallback !== undefined && provider === fallback.provider ? fallback.space : undefined;
+      if (space === undefined) continue;
+      // A primary vector retires any fallback-space copy of the same text.
+      await documents.writeVectors(space, entries, space === primary.space && fallback !== undefined ? [fallback.space] : []);
+      if (space !== primary.space) fallbackEmbedded += entries.length;
+      const built = await indexWhenLarge(deps.db, space, deps.index, ctx.signal);
+      if (built !== undefined && !built.skipped) ctx.logger.info({ table: space.tableName, ...built }, 'the space reached its index size: HNSW index built');
     }
     if (ctx.parent !== undefined) {
       await reportToParent(progress, ctx.parent, distinct.size).catch((error: unknown) =>
