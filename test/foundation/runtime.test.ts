@@ -1,17 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobFailedError } from '@lanes/client';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { JobFailedError, LanesClient } from '@lanes/client';
 import type { LanesWorker } from '@lanes/worker-core';
-import { uniquePrefix } from '../support/env.ts';
-import { startWorker } from '../support/workers.ts';
-import { flaky, limited, overrun, slow, square, sumOfSquares } from '../support/sample-tasks.ts';
+import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
+import { spawnWorker, startWorker } from '../support/workers.ts';
+import { closeCounters, flaky, limited, mixedChildren, overrun, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
   let worker: LanesWorker;
   before(async () => {
     worker = await startWorker(uniquePrefix('runtime'));
   });
-  after(() => worker.close());
+  after(async () => {
+    await worker.close();
+    closeCounters();
+  });
 
   test('a failing job is retried with exponential backoff until it succeeds', async () => {
     const startedAt = Date.now();
@@ -52,6 +57,31 @@ describe('worker runtime', () => {
     assert.equal(progress.parentLane, 'default');
   });
 
+  test('awaitChildren returns each child\'s result, typed from its contract, in the order given', async () => {
+    const handle = await worker.client.enqueue(mixedChildren, { n: 3, message: 'hi' });
+    assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { squared: 9, echoed: 'hi', sum: 12 });
+  });
+
+  test('a step runs once although the handler is entered again after its children', async () => {
+    const key = `steps:${randomUUID()}`;
+    const handle = await worker.client.enqueue(stepwise, { key });
+    assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { first: 1, squared: 4, last: 1 });
+    const redis = new Redis(REDIS_URL);
+    try {
+      // Entered twice (before and after the suspension); each step's function ran once.
+      assert.deepEqual(await redis.hgetall(key), { entries: '2', first: '1', last: '1' });
+      await redis.del(key);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('a failed child fails its parent', async () => {
+    const handle = await worker.client.enqueue(mixedChildren, { n: 2, message: 'no', refuse: true });
+    await assert.rejects(handle.wait({ timeoutMs: 10_000 }), JobFailedError);
+    assert.equal((await worker.client.status(handle.id)).state, 'failed');
+  });
+
   test('a job that is nobody\'s child has no ctx.parent', async () => {
     const handle = await worker.client.enqueue(square, { n: 3 });
     assert.equal(await handle.wait({ timeoutMs: 10_000 }), 9);
@@ -72,5 +102,33 @@ describe('worker runtime', () => {
     const times = results.map((r) => r.at).sort((a, b) => a - b);
     // 5 per second: the 8 starts cannot all fall within one second.
     assert.ok(times.at(-1)! - times[0]! >= 400, `8 starts in ${times.at(-1)! - times[0]!} ms exceed 5/s`);
+  });
+});
+
+describe('steps across a worker crash', () => {
+  test('a worker killed in the middle of a step: the job resumes there, completed steps and children not repeated', { timeout: 60_000 }, async () => {
+    const prefix = uniquePrefix('steps-crash');
+    const key = `steps:${randomUUID()}`;
+    const redis = new Redis(REDIS_URL);
+    const client = new LanesClient({ redisUrl: REDIS_URL, prefix });
+    const first = spawnWorker(prefix);
+    let second: ReturnType<typeof spawnWorker> | undefined;
+    try {
+      const handle = await client.enqueue(stepwise, { key, holdMs: 60_000 });
+      // In step `last` (after `first` and the children), held there: kill the worker.
+      await eventually(async () => ((await redis.hget(key, 'last')) === '1' ? true : undefined), 20_000, 'the job to reach its last step');
+      first.process.kill('SIGKILL');
+      await first.exited;
+      second = spawnWorker(prefix);
+      assert.deepEqual(await handle.wait({ timeoutMs: 30_000 }), { first: 1, squared: 4, last: 2 });
+      // Entered before the suspension, after it, and after the crash; `first` ran once, `last` again.
+      assert.deepEqual(await redis.hgetall(key), { entries: '3', first: '1', last: '2' });
+    } finally {
+      second?.process.kill('SIGTERM');
+      await second?.exited;
+      await client.close();
+      await redis.del(key);
+      redis.disconnect();
+    }
   });
 });

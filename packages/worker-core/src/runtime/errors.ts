@@ -23,10 +23,3 @@ export class LockLostError extends LanesError {
     super('LOCK_LOST', `job lock not renewed for ${lockDurationMs} ms: attempt stopped, the job is left to the worker that took it over`, { jobId, lockDurationMs });
   }
 }
-
-/** Thrown by `ctx.awaitChildren` to suspend the handler; never seen by users. */
-export class SuspendForChildren extends Error {
-  constructor() {
-    super('suspended until children complete');
-  }
-}

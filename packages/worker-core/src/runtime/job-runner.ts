@@ -5,13 +5,13 @@ import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
-import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
-import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
+import { DrainDeadlineError, JobCancelledError, LockLostError } from './errors.ts';
 import type { JobLeases } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
+import { JobSteps, payloadOf } from './steps.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
-import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
+import type { ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -261,32 +261,17 @@ export class JobRunner {
     }
   }
 
-  /** Calls the handler, resuming it with its children's results when it had suspended for them. */
+  /** Calls the handler; its steps (children included) resume from what the job has recorded. */
   async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: () => Logger): Promise<unknown> {
     const aborted = abortPromise(signal);
     aborted.catch(() => undefined);
-    for (;;) {
-      const refs = childRefsOf(job.data);
-      const childResults = refs === undefined ? undefined : await this.#settledChildren(job, token, refs);
-      try {
-        return await Promise.race([task.handler(payload, this.#context(task, job, signal, logger, childResults)), aborted]);
-      } catch (error) {
-        if (!(error instanceof SuspendForChildren)) throw error;
-        if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-        // Every child already finished: loop to resume the handler with their results.
-      }
-    }
+    return Promise.race([task.handler(payload, this.#context(task, job, token, signal, logger)), aborted]);
   }
 
-  /** Waits (by suspending) while children are pending; their results once all completed. */
-  async #settledChildren(job: Job, token: string | undefined, refs: readonly ChildRef[]): Promise<unknown[] | undefined> {
-    if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return collectChildResults(job, this.#deps.client.prefix, refs);
-  }
-
-  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
+  #context(task: TaskDefinition, job: Job, token: string | undefined, signal: AbortSignal, logger: () => Logger): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
+    const steps = new JobSteps(job, token, client, lane, signal);
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
       parent: parentOf(job, client),
@@ -294,23 +279,13 @@ export class JobRunner {
       get logger() {
         return logger();
       },
-      childResults,
       progress: (value) => job.updateProgress(value),
       enqueue: async (contract, payload, options) => {
         const [handle] = await client.addSpecs([buildJobSpec(contract, payload, options)]);
         return { id: handle!.id, task: handle!.task, queue: handle!.queue };
       },
-      awaitChildren: async (children: readonly ChildRequest[]) => {
-        const parent = { id: job.id ?? '', lane, queueKey: client.queues.queueKey(lane) };
-        const specs = children.map((request) =>
-          buildJobSpec(request.contract, request.payload as never, { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` }, parent),
-        );
-        const refs: ChildRef[] = specs.map((spec) => ({ lane: spec.lane, id: spec.opts.jobId }));
-        // Recorded before the children exist, so a crash in between is noticed on the retry.
-        await job.updateData({ ...(payloadOf(job.data) as object), [CHILDREN_KEY]: refs });
-        if (specs.length > 0) await client.addSpecs(specs);
-        throw new SuspendForChildren();
-      },
+      step: (name, fn) => steps.step(name, fn),
+      awaitChildren: (children, name) => steps.awaitChildren(children, name),
     };
   }
 
