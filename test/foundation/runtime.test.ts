@@ -6,7 +6,8 @@ import { JobFailedError, LanesClient } from '@lanes/client';
 import type { LanesWorker } from '@lanes/worker-core';
 import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
 import { spawnWorker, startWorker } from '../support/workers.ts';
-import { closeCounters, flaky, limited, mixedChildren, overrun, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
+import { DocumentRejectedError, JobCancelledError } from '@lanes/contracts';
+import { closeCounters, flaky, limited, mixedChildren, overrun, rejectDocument, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
   let worker: LanesWorker;
@@ -82,6 +83,21 @@ describe('worker runtime', () => {
     assert.equal((await worker.client.status(handle.id)).state, 'failed');
   });
 
+  test('a waiting client gets the error that failed the job, rebuilt as its class from its code', async () => {
+    const handle = await worker.client.enqueue(rejectDocument, { source: 'scan.pdf', reason: 'is encrypted' });
+    await assert.rejects(handle.wait({ timeoutMs: 10_000 }), (error: unknown) => {
+      assert.ok(error instanceof JobFailedError);
+      assert.equal(error.code, 'JOB_FAILED');
+      assert.equal(error.context.failureCode, 'DOCUMENT_REJECTED');
+      const { failure } = error;
+      assert.ok(failure instanceof DocumentRejectedError, `got ${String(failure)}`);
+      assert.equal(failure.code, 'DOCUMENT_REJECTED');
+      assert.deepEqual(failure.context, { source: 'scan.pdf', reason: 'is encrypted' });
+      assert.equal(failure.reason, 'is encrypted');
+      return true;
+    });
+  });
+
   test('a job that is nobody\'s child has no ctx.parent', async () => {
     const handle = await worker.client.enqueue(square, { n: 3 });
     assert.equal(await handle.wait({ timeoutMs: 10_000 }), 9);
@@ -92,7 +108,7 @@ describe('worker runtime', () => {
     const handle = await worker.client.enqueue(slow, { ms: 20_000 });
     for (let i = 0; i < 100 && (await worker.client.status(handle.id)).state !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await worker.client.cancel(handle.id), 'signalled');
-    await assert.rejects(handle.wait({ timeoutMs: 5000 }), /cancelled/);
+    await assert.rejects(handle.wait({ timeoutMs: 5000 }), (error: unknown) => error instanceof JobFailedError && error.failure instanceof JobCancelledError);
     assert.equal((await worker.client.status(handle.id)).attemptsMade, 1);
   });
 

@@ -1,7 +1,7 @@
 // Tasks used by the foundation tests, loaded by in-process workers and by spawned
 // `lanes worker --tasks test/support/sample-tasks.ts` processes alike.
 import type { Redis } from 'ioredis';
-import { PermanentError, z } from '@lanes/contracts';
+import { DocumentRejectedError, PermanentError, z } from '@lanes/contracts';
 import { createBlockingConnection } from '@lanes/queue';
 import { child, defineTask } from '@lanes/worker-core';
 
@@ -124,6 +124,16 @@ export const refuse = defineTask({
   },
 });
 
+/** Fails as a document the pipeline cannot read. */
+export const rejectDocument = defineTask({
+  name: 'reject-document',
+  lane: 'default',
+  schema: z.object({ source: z.string(), reason: z.string() }),
+  handler: async ({ source, reason }): Promise<{ never: true }> => {
+    throw new DocumentRejectedError(source, reason);
+  },
+});
+
 /** Children of two tasks at once: each result typed from its own contract. */
 export const mixedChildren = defineTask({
   name: 'mixed-children',
@@ -170,4 +180,4 @@ export const limited = defineTask({
   handler: async ({ i }) => ({ i, at: Date.now() }),
 });
 
-export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited, refuse, mixedChildren, stepwise];
+export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited, refuse, rejectDocument, mixedChildren, stepwise];

@@ -2,7 +2,7 @@ export { loadRagConfig, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConf
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
 export { createRagServices, type RagServices } from './services.ts';
 export { assertAllowedPath } from './paths.ts';
-export { DocumentRejectedError, EmbeddingRejectedError, EmbeddingUnavailableError } from './errors.ts';
+export { DocumentRejectedError, EmbeddingRejectedError, EmbeddingUnavailableError } from '@lanes/contracts';
 export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/schedules.ts';
 export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } from './search/search-service.ts';
 export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } from './lexical/tokenise.ts';

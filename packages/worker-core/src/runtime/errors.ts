@@ -1,12 +1,5 @@
 import { LanesError } from '@lanes/contracts';
 
-/** Aborts an attempt because the client cancelled the job: it fails and is not retried. */
-export class JobCancelledError extends LanesError {
-  constructor(jobId: string, reason: string) {
-    super('JOB_CANCELLED', `cancelled: ${reason}`, { jobId });
-  }
-}
-
 /** Aborts an attempt at the drain deadline: the job goes back to its lane for another worker. */
 export class DrainDeadlineError extends LanesError {
   constructor(jobId: string) {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
-import { buildJobSpec, tenantOf } from '@lanes/queue';
+import { infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { buildJobSpec, recordFailure, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
-import { DrainDeadlineError, JobCancelledError, LockLostError } from './errors.ts';
+import { DrainDeadlineError, LockLostError } from './errors.ts';
 import type { JobLeases } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import { JobSteps, payloadOf } from './steps.ts';
@@ -289,6 +289,14 @@ export class JobRunner {
     };
   }
 
+  /** Best effort: without the record a waiting client still gets the failed reason, untyped. */
+  async #recordFailure(job: Job, error: unknown, logger: Logger): Promise<void> {
+    const failure = redact(serializeError(error, 'TASK_FAILED')) as SerializedError;
+    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', failure).catch((cause: unknown) =>
+      logger.debug({ err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not record the failure'),
+    );
+  }
+
   /** Maps a failure onto BullMQ's vocabulary and records it. Returns the error to throw. */
   async #translateFailure(
     job: Job,
@@ -319,6 +327,7 @@ export class JobRunner {
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
     logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
+    if (finalAttempt) await this.#recordFailure(job, error, logger);
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }
 }

@@ -1,7 +1,7 @@
 import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { asDependencyError, LANES, type Lane } from '@lanes/contracts';
+import { asDependencyError, JobCancelledError, LANES, type Lane } from '@lanes/contracts';
 import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
@@ -11,7 +11,7 @@ import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
 import { createTelemetry } from '../observability/tracing.ts';
 import { RepeatedErrorLog } from '../observability/repeated-errors.ts';
-import { DrainDeadlineError, JobCancelledError } from './errors.ts';
+import { DrainDeadlineError } from './errors.ts';
 import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
