@@ -6,7 +6,7 @@ import { JobFailedError, LanesClient } from '@lanes/client';
 import type { LanesWorker } from '@lanes/worker-core';
 import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
 import { spawnWorker, startWorker } from '../support/workers.ts';
-import { DocumentRejectedError, JobCancelledError } from '@lanes/contracts';
+import { DocumentRejectedError, InvalidPayloadError, JobCancelledError } from '@lanes/contracts';
 import { closeCounters, flaky, limited, mixedChildren, overrun, rejectDocument, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
@@ -94,6 +94,16 @@ describe('worker runtime', () => {
       assert.equal(failure.code, 'DOCUMENT_REJECTED');
       assert.deepEqual(failure.context, { source: 'scan.pdf', reason: 'is encrypted' });
       assert.equal(failure.reason, 'is encrypted');
+      return true;
+    });
+  });
+
+  test('a payload refused by the worker reaches the waiting client as InvalidPayloadError with its issues', async () => {
+    // Added past the client's own validation, as a producer outside Lanes might.
+    const job = await worker.client.queues.get('default').add('echo', { message: 42 });
+    await assert.rejects(worker.client.wait(job.id!, { timeoutMs: 10_000 }), (error: unknown) => {
+      assert.ok(error instanceof JobFailedError && error.failure instanceof InvalidPayloadError, `got ${String(error)}`);
+      assert.deepEqual(error.failure.issues.map((issue) => issue.field), ['message']);
       return true;
     });
   });

@@ -236,8 +236,9 @@ export class JobRunner {
     try {
       payload = parsePayload(task, payloadOf(job.data));
     } catch (error) {
-      if (error instanceof InvalidPayloadError) throw new UnrecoverableError(error.message);
-      throw error;
+      if (!(error instanceof InvalidPayloadError)) throw error;
+      await this.#recordFailure(job, error, logger());
+      throw new UnrecoverableError(error.message);
     }
 
     const controller = new AbortController();
