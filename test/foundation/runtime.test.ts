@@ -70,7 +70,7 @@ describe('worker runtime', () => {
     const redis = new Redis(REDIS_URL);
     try {
       // Entered twice (before and after the suspension); each step's function ran once.
-      assert.deepEqual(await redis.hgetall(key), { entries: '2', first: '1', last: '1' });
+      assert.deepEqual(await redis.hgetall(key), { entries: '2', first: '1', beside: '1', last: '1' });
       await redis.del(key);
     } finally {
       redis.disconnect();
@@ -148,7 +148,7 @@ describe('steps across a worker crash', () => {
       second = spawnWorker(prefix);
       assert.deepEqual(await handle.wait({ timeoutMs: 30_000 }), { first: 1, squared: 4, last: 2 });
       // Entered before the suspension, after it, and after the crash; `first` ran once, `last` again.
-      assert.deepEqual(await redis.hgetall(key), { entries: '3', first: '1', last: '2' });
+      assert.deepEqual(await redis.hgetall(key), { entries: '3', first: '1', beside: '1', last: '2' });
     } finally {
       second?.process.kill('SIGTERM');
       await second?.exited;

@@ -159,7 +159,11 @@ export const stepwise = defineTask({
   retry: { attempts: 3, backoffMs: 100 },
   handler: async ({ key, holdMs }, ctx) => {
     await counters().hincrby(key, 'entries', 1);
-    const first = await ctx.step('first', () => counters().hincrby(key, 'first', 1));
+    // Two steps side by side: both records must survive.
+    const [first] = await Promise.all([
+      ctx.step('first', () => counters().hincrby(key, 'first', 1)),
+      ctx.step('beside', () => counters().hincrby(key, 'beside', 1)),
+    ]);
     // Delayed, so the parent surely suspends before its child ends.
     const [squared] = await ctx.awaitChildren([child(square, { n: first + 1 }, 'square', { delayMs: 300 })]);
     const last = await ctx.step('last', async () => {

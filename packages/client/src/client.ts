@@ -61,7 +61,8 @@ export interface JobHandle<C extends AnyTaskContract> extends JobRef {
  */
 export class JobFailedError extends LanesError {
   constructor(ref: JobRef, reason: string, failure?: LanesError) {
-    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, { ...ref, reason, ...(failure !== undefined && { failureCode: failure.code }) }, { cause: failure });
+    const context = { ...ref, reason, ...(failure !== undefined && { failureCode: failure.code }) };
+    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, context, { cause: failure });
   }
   get failure(): LanesError | undefined {
     return this.cause instanceof LanesError ? this.cause : undefined;

@@ -272,7 +272,9 @@ export class JobRunner {
   #context(task: TaskDefinition, job: Job, token: string | undefined, signal: AbortSignal, logger: () => Logger): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
-    const steps = new JobSteps(job, token, client, lane, signal);
+    // Built on first use: most jobs have no steps.
+    let steps: JobSteps | undefined;
+    const stepsOf = (): JobSteps => (steps ??= new JobSteps(job, token, client, lane, signal));
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
       parent: parentOf(job, client),
@@ -285,8 +287,8 @@ export class JobRunner {
         const [handle] = await client.addSpecs([buildJobSpec(contract, payload, options)]);
         return { id: handle!.id, task: handle!.task, queue: handle!.queue };
       },
-      step: (name, fn) => steps.step(name, fn),
-      awaitChildren: (children, name) => steps.awaitChildren(children, name),
+      step: (name, fn) => stepsOf().step(name, fn),
+      awaitChildren: (children, name) => stepsOf().awaitChildren(children, name),
     };
   }
 

@@ -20,10 +20,16 @@ function recordsOf(data: unknown): StepRecords {
   return (data as Record<string, unknown>)[STEPS_KEY] as StepRecords;
 }
 
+/**
+ * Where versions before steps listed a parent's children: a parent suspended by one of them
+ * resumes under this one as a fresh handler call (its steps run; its children are re-added).
+ */
+const LEGACY_CHILDREN_KEY = '__lanesChildren';
+
 /** The user's payload, without the runtime's bookkeeping (steps, an outage being waited out). */
 export function payloadOf(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null || !(STEPS_KEY in data || OUTAGE_KEY in data)) return data;
-  const { [STEPS_KEY]: _steps, [OUTAGE_KEY]: _outage, ...payload } = data as Record<string, unknown>;
+  if (typeof data !== 'object' || data === null || !(STEPS_KEY in data || OUTAGE_KEY in data || LEGACY_CHILDREN_KEY in data)) return data;
+  const { [STEPS_KEY]: _steps, [OUTAGE_KEY]: _outage, [LEGACY_CHILDREN_KEY]: _children, ...payload } = data as Record<string, unknown>;
   return payload;
 }
 
@@ -49,6 +55,7 @@ export class JobSteps {
   readonly #signal: AbortSignal;
   readonly #used = new Set<string>();
   #childSteps = 0;
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(job: Job, token: string | undefined, client: LanesClient, lane: Lane, signal: AbortSignal) {
     this.#job = job;
@@ -63,11 +70,15 @@ export class JobSteps {
     if (record?.done === true) return record.value as T;
     const value = await fn();
     await this.#record(name, { done: true, value });
-    return value;
+    // As a later entry will see it: a Date is a string, an undefined field absent, every time.
+    return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
   }
 
   /** The values are what the children's handlers returned, so their contracts give their types. */
-  async awaitChildren<const Children extends readonly ChildRequest[]>(children: Children, name = `children-${++this.#childSteps}`): Promise<ChildResults<Children>> {
+  async awaitChildren<const Children extends readonly ChildRequest[]>(
+    children: Children,
+    name = `children-${++this.#childSteps}`,
+  ): Promise<ChildResults<Children>> {
     return (await this.#childValues(children, name)) as ChildResults<Children>;
   }
 
@@ -82,7 +93,9 @@ export class JobSteps {
       await this.#client.addSpecs(specs);
     }
     for (;;) {
-      if (this.#token === undefined) throw new LanesError('NO_LOCK_TOKEN', 'awaitChildren needs the job lock token to suspend the job', { jobId: this.#job.id });
+      if (this.#token === undefined) {
+        throw new LanesError('NO_LOCK_TOKEN', 'awaitChildren needs the job lock token to suspend the job', { jobId: this.#job.id });
+      }
       if (await this.#job.moveToWaitingChildren(this.#token)) throw new WaitingChildrenError();
       const values: Record<string, unknown> = await this.#job.getChildrenValues();
       const keyOf = (spec: JobSpec): string => `${this.#client.prefix}:${spec.lane}:${spec.opts.jobId}`;
@@ -110,10 +123,18 @@ export class JobSteps {
     );
   }
 
-  async #record(name: string, record: StepRecord): Promise<void> {
-    // An attempt stopped (timeout, cancellation, lost lock) records nothing more: the job is no longer its own.
-    this.#signal.throwIfAborted();
-    const data = this.#job.data as Record<string, unknown>;
-    await this.#job.updateData({ ...data, [STEPS_KEY]: { ...recordsOf(data), [name]: record } });
+  /**
+   * One write at a time, each on top of the last, so steps run side by side keep both records
+   * whatever order their writes would reach Redis in (not left to how BullMQ's updateData orders them).
+   */
+  #record(name: string, record: StepRecord): Promise<void> {
+    const write = this.#writes.then(async () => {
+      // An attempt stopped (timeout, cancellation, lost lock) records nothing more: the job is no longer its own.
+      this.#signal.throwIfAborted();
+      const data = this.#job.data as Record<string, unknown>;
+      await this.#job.updateData({ ...data, [STEPS_KEY]: { ...recordsOf(data), [name]: record } });
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
   }
 }
