@@ -3,20 +3,24 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { JobFailedError, LanesClient } from '@lanes/client';
+import { readOutcome } from '@lanes/queue';
 import type { LanesWorker } from '@lanes/worker-core';
-import { eventually, REDIS_URL, uniquePrefix } from '../support/env.ts';
+import { eventually, REDIS_URL, sleep, uniquePrefix } from '../support/env.ts';
 import { spawnWorker, startWorker } from '../support/workers.ts';
 import { DocumentRejectedError, InvalidPayloadError, JobCancelledError } from '@lanes/contracts';
 import { closeCounters, flaky, limited, mixedChildren, overrun, rejectDocument, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
   let worker: LanesWorker;
+  let connection: Redis | undefined;
+  const redis = (): Redis => (connection ??= new Redis(REDIS_URL));
   before(async () => {
     worker = await startWorker(uniquePrefix('runtime'));
   });
   after(async () => {
     await worker.close();
     closeCounters();
+    connection?.disconnect();
   });
 
   test('a failing job is retried with exponential backoff until it succeeds', async () => {
@@ -67,14 +71,9 @@ describe('worker runtime', () => {
     const key = `steps:${randomUUID()}`;
     const handle = await worker.client.enqueue(stepwise, { key });
     assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { first: 1, squared: 4, last: 1 });
-    const redis = new Redis(REDIS_URL);
-    try {
-      // Entered twice (before and after the suspension); each step's function ran once.
-      assert.deepEqual(await redis.hgetall(key), { entries: '2', first: '1', beside: '1', last: '1' });
-      await redis.del(key);
-    } finally {
-      redis.disconnect();
-    }
+    // Entered twice (before and after the suspension); each step's function ran once.
+    assert.deepEqual(await redis().hgetall(key), { entries: '2', first: '1', beside: '1', last: '1' });
+    await redis().del(key);
   });
 
   test('a failed child fails its parent', async () => {
@@ -94,6 +93,19 @@ describe('worker runtime', () => {
       assert.equal(failure.code, 'DOCUMENT_REJECTED');
       assert.deepEqual(failure.context, { source: 'scan.pdf', reason: 'is encrypted' });
       assert.equal(failure.reason, 'is encrypted');
+      return true;
+    });
+  });
+
+  test('once retention removed the failed job, a wait still gets its error by code from the outcome record', async () => {
+    const handle = await worker.client.enqueue(rejectDocument, { source: 'gone.pdf', reason: 'is empty' });
+    await assert.rejects(handle.wait({ timeoutMs: 10_000 }), JobFailedError);
+    const kept = async (): Promise<true | undefined> => ((await readOutcome(redis(), worker.client.prefix, handle.id))?.outcome.failure === undefined ? undefined : true);
+    await eventually(kept, 5000, 'the outcome record with the failure');
+    await (await worker.client.locate(handle.id))!.job.remove();
+    await assert.rejects(handle.wait({ timeoutMs: 5000 }), (error: unknown) => {
+      assert.ok(error instanceof JobFailedError && error.failure instanceof DocumentRejectedError, `got ${String(error)}`);
+      assert.deepEqual(error.failure.context, { source: 'gone.pdf', reason: 'is empty' });
       return true;
     });
   });
@@ -151,7 +163,8 @@ describe('steps across a worker crash', () => {
       assert.deepEqual(await redis.hgetall(key), { entries: '3', first: '1', beside: '1', last: '2' });
     } finally {
       second?.process.kill('SIGTERM');
-      await second?.exited;
+      // A worker that does not drain in time must not hold the test process open.
+      if (second !== undefined && (await Promise.race([second.exited.then(() => true), sleep(15_000).then(() => false)])) === false) second.process.kill('SIGKILL');
       await client.close();
       await redis.del(key);
       redis.disconnect();

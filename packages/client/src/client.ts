@@ -289,8 +289,10 @@ export class LanesClient {
       );
     });
     if (end.state === 'completed') return end.result;
-    const task = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome.task ?? (await this.locate(id))?.job.name ?? '';
-    const failure = await readFailure(this.#queues.get(lane), id);
+    const kept = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome;
+    const task = kept?.task ?? (await this.locate(id))?.job.name ?? '';
+    // The job record's, or the outcome record's once retention trimmed the job.
+    const failure = (await readFailure(this.#queues.get(lane), id)) ?? kept?.failure;
     throw new JobFailedError({ id, task, queue: lane }, end.reason, failure === undefined ? undefined : rebuildError(failure));
   }
 

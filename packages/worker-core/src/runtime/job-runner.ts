@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { DependencyUnavailableError, infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
 import { buildJobSpec, recordFailure, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
@@ -150,6 +150,7 @@ export class JobRunner {
       this.#instrumentsFor(task.name).failed.inc();
       const message = `${fault.dependency} unavailable for ${describeDuration(elapsed)}, beyond the outage budget of ${describeDuration(policy.budgetMs)}: ${fault.reason}`;
       log.error({ since: new Date(record.since).toISOString() }, 'outage budget exhausted: job failed');
+      await this.#recordFailure(job, { code: DependencyUnavailableError.code, message, context: { ...fault, budgetMs: policy.budgetMs } }, log);
       return new UnrecoverableError(message);
     }
     metrics.outagePostponements.inc({ lane: this.#lane, dependency: fault.dependency });
@@ -237,7 +238,7 @@ export class JobRunner {
       payload = parsePayload(task, payloadOf(job.data));
     } catch (error) {
       if (!(error instanceof InvalidPayloadError)) throw error;
-      await this.#recordFailure(job, error, logger());
+      await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger());
       throw new UnrecoverableError(error.message);
     }
 
@@ -293,9 +294,8 @@ export class JobRunner {
   }
 
   /** Best effort: without the record a waiting client still gets the failed reason, untyped. */
-  async #recordFailure(job: Job, error: unknown, logger: Logger): Promise<void> {
-    const failure = redact(serializeError(error, 'TASK_FAILED')) as SerializedError;
-    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', failure).catch((cause: unknown) =>
+  async #recordFailure(job: Job, failure: SerializedError, logger: Logger): Promise<void> {
+    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', redact(failure) as SerializedError).catch((cause: unknown) =>
       logger.debug({ err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not record the failure'),
     );
   }
@@ -330,7 +330,7 @@ export class JobRunner {
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
     logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
-    if (finalAttempt) await this.#recordFailure(job, error, logger);
+    if (finalAttempt) await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger);
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }
 }

@@ -2,7 +2,7 @@ import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { asDependencyError, JobCancelledError, LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
+import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, readFailure, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -163,8 +163,13 @@ export class LanesWorker {
 
   /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
   #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
-    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
-    recordOutcome(this.#producer, this.client.prefix, lane, job.id ?? '', outcome, this.#options.config.outcomeTtlMs).catch((error: unknown) =>
+    const id = job.id ?? '';
+    const keep = async (): Promise<void> => {
+      const failure = end.state === 'failed' ? await readFailure(this.client.queues.get(lane), id) : undefined;
+      const outcome: JobOutcome = { ...end, ...(failure !== undefined && { failure }), task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+      await recordOutcome(this.#producer, this.client.prefix, lane, id, outcome, this.#options.config.outcomeTtlMs);
+    };
+    keep().catch((error: unknown) =>
       this.logger.debug({ jobId: job.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
     );
   }
