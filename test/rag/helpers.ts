@@ -5,7 +5,8 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagRuntime, DEFAULT_DATABASE_URL, type RagRuntime } from '@lanes/tasks';
+import { DEFAULT_DATABASE_URL } from '@lanes/contracts';
+import { createRagRuntime, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import type { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 

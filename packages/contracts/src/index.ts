@@ -1,4 +1,5 @@
 import './node-version.ts';
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './defaults.ts';
 export { LANES, isLane, type Lane } from './lanes.ts';
 export {
   ConfigError,

@@ -1,4 +1,4 @@
-export { loadRagConfig, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
+export { loadRagConfig, type RagConfig, type EmbeddingConfig } from './config.ts';
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
 export { createRagServices, type RagServices } from './services.ts';
 export { assertAllowedPath } from './paths.ts';
@@ -23,3 +23,4 @@ export { createDocumentExtractor, describeFile, describeText, extractDocument, t
 export { DocumentCatalog, type DeleteOutcome, type DeletedDocument, type DocumentListFilter, type StoredDocument } from './store/document-catalog.ts';
 export { CorpusDocuments, type DeleteBySourceOutcome, type DocumentState, type DocumentView, type LastIngestJob } from './corpus/documents.ts';
 export { EmbeddingUsage, type DailyUsage } from './embed/usage.ts';
+export { EMBEDDING_METRIC_NAMES } from './embed/metrics.ts';
