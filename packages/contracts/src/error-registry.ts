@@ -15,6 +15,7 @@ import {
   PathNotAllowedError,
   PermanentError,
   TaskTimeoutError,
+  TenantMismatchError,
   UnknownTaskError,
 } from './errors.ts';
 
@@ -42,6 +43,7 @@ const REBUILT_CLASSES = [
   PathNotAllowedError,
   PermanentError,
   TaskTimeoutError,
+  TenantMismatchError,
   UnknownTaskError,
 ] as const;
 

@@ -107,6 +107,17 @@ export class DocumentRejectedError extends PermanentError {
   }
 }
 
+/** An ingest whose payload names another tenant than the job was enqueued for: whose document it is would be a guess. */
+export class TenantMismatchError extends PermanentError {
+  static override readonly code = 'TENANT_MISMATCH';
+  constructor(payloadTenant: string, jobTenant: string) {
+    super(`tenant: the payload's tenant "${payloadTenant}" differs from the job's tenant "${jobTenant}" (options.tenant)`, { field: 'tenant', payloadTenant, jobTenant });
+  }
+  get field(): string {
+    return 'tenant';
+  }
+}
+
 /** The embedding provider refused for good (quota exhausted, bad request, wrong dimensions). */
 export class EmbeddingRejectedError extends PermanentError {
   static override readonly code = 'EMBEDDING_REJECTED';

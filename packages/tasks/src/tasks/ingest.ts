@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { batchEmbed, ingest, type IngestResult } from '@lanes/contracts';
+import { batchEmbed, ingest, TenantMismatchError, type IngestResult } from '@lanes/contracts';
 import { child, implement, type ChildRequest, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
 import { describeFile, describeText, extractDocument, type DocumentInput } from '../extract/extract-document.ts';
+import { documentJobField } from '../redis-keys.ts';
 import type { RagServices } from '../services.ts';
 
 /** At most this many progress writes per second: a 2000-page PDF must not flood Redis. */
@@ -42,6 +43,12 @@ async function finalise(
   };
 }
 
+/** The document's tenant: the payload's, else the job's (options.tenant); given both, they must agree. */
+function documentTenant(payloadTenant: string | undefined, jobTenant: string | undefined): string | undefined {
+  if (payloadTenant !== undefined && jobTenant !== undefined && payloadTenant !== jobTenant) throw new TenantMismatchError(payloadTenant, jobTenant);
+  return payloadTenant ?? jobTenant;
+}
+
 /** What the `stage` step records in the job: enough to spawn the children and finalise. */
 type Staged =
   | { readonly kind: 'unchanged'; readonly result: IngestResult }
@@ -71,16 +78,17 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
     const { config, documents, primary } = services;
     const path = payload.path === undefined ? undefined : resolve(payload.path);
     const source = payload.source ?? path ?? '(inline)';
+    const tenant = documentTenant(payload.tenant, ctx.job.tenant);
 
     const staged = await ctx.step('stage', async (): Promise<Staged> => {
       // The corpus view shows each document's newest ingest and whether it failed.
-      await services.redis.hset(services.keys.documentJobs, source, `${ctx.job.lane}:${ctx.job.id}`);
+      await services.redis.hset(services.keys.documentJobs, documentJobField(tenant, source), `${ctx.job.lane}:${ctx.job.id}`);
       const input: DocumentInput =
         path !== undefined
           ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
           : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
-      const current = await documents.findUpToDate(source, input.contentHash, primary.space);
+      const current = await documents.findUpToDate(tenant, source, input.contentHash, primary.space);
       if (current !== undefined) {
         await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
         return { kind: 'unchanged', result: { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 } };
@@ -95,6 +103,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
 
       const stage = await documents.stage({
         source,
+        ...(tenant !== undefined && { tenant }),
         metadata: payload.metadata ?? {},
         contentHash: input.contentHash,
         pages: extracted.pages,
