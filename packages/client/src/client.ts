@@ -6,6 +6,7 @@ import {
   redactUrl,
   LANES,
   LanesError,
+  rebuildError,
   search as searchContract,
   type AnyTaskContract,
   type JobRef,
@@ -30,6 +31,7 @@ import {
   isHeldJob,
   LaneQueues,
   outcomeStatus,
+  readFailure,
   readOutcome,
   releaseHeldJob,
   tenantOf,
@@ -53,9 +55,18 @@ export interface JobHandle<C extends AnyTaskContract> extends JobRef {
   wait(options?: { timeoutMs?: number }): Promise<ResultOf<C>>;
 }
 
+/**
+ * A waited-on job failed. `failure` is the error that failed it, rebuilt as its own class from
+ * its code (DocumentRejectedError, PermanentError, ...); undefined when BullMQ failed the job
+ * itself (a child failed, it stalled too often) or the record was trimmed.
+ */
 export class JobFailedError extends LanesError {
-  constructor(ref: JobRef, reason: string) {
-    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, { ...ref, reason });
+  constructor(ref: JobRef, reason: string, failure?: LanesError) {
+    const context = { ...ref, reason, ...(failure !== undefined && { failureCode: failure.code }) };
+    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, context, { cause: failure });
+  }
+  get failure(): LanesError | undefined {
+    return this.cause instanceof LanesError ? this.cause : undefined;
   }
 }
 
@@ -279,8 +290,11 @@ export class LanesClient {
       );
     });
     if (end.state === 'completed') return end.result;
-    const task = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome.task ?? (await this.locate(id))?.job.name ?? '';
-    throw new JobFailedError({ id, task, queue: lane }, end.reason);
+    const kept = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome;
+    const task = kept?.task ?? (await this.locate(id))?.job.name ?? '';
+    // The job record's, or the outcome record's once retention trimmed the job.
+    const failure = (await readFailure(this.#queues.get(lane), id)) ?? kept?.failure;
+    throw new JobFailedError({ id, task, queue: lane }, end.reason, failure === undefined ? undefined : rebuildError(failure));
   }
 
   /** The end of a job that already ended; undefined while it runs; null when nothing is known of it. */

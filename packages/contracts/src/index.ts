@@ -1,7 +1,27 @@
 import './node-version.ts';
 export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './defaults.ts';
 export { LANES, isLane, type Lane } from './lanes.ts';
-export { ConfigError, InvalidOptionsError, InvalidPayloadError, LanesError, PathNotAllowedError, PermanentError, TaskTimeoutError, UnknownTaskError, type FieldIssue } from './errors.ts';
+export {
+  ConfigError,
+  DocumentRejectedError,
+  EmbeddingRejectedError,
+  EmbeddingUnavailableError,
+  ExtractionCrashedError,
+  ExtractionMemoryError,
+  ExtractionTimeoutError,
+  InvalidOptionsError,
+  InvalidPayloadError,
+  IsolateCrashedError,
+  JobCancelledError,
+  LanesError,
+  PathNotAllowedError,
+  PermanentError,
+  TaskTimeoutError,
+  TenantMismatchError,
+  UnknownTaskError,
+  type FieldIssue,
+} from './errors.ts';
+export { ERROR_CLASSES, isSerializedError, rebuildError, serializeError, type SerializedError } from './error-registry.ts';
 export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, defineContract, MAX_PAYLOAD_DEPTH, parsePayload, toFieldIssues, type AnyTaskContract, type ContractSpec, type ParsedPayloadOf, type PayloadOf, type RateLimit, type ResultOf, type RetryPolicy, type TaskContract } from './task-contract.ts';
 export { DEPENDENCIES, DependencyUnavailableError, asDependencyError, infrastructureFault, redactUrl, type Dependency, type DependencyErrorContext, type FaultKind, type InfrastructureFault } from './dependency-faults.ts';
 export { JOB_STATES, type JobRef, type JobState, type JobStatus } from './job-status.ts';

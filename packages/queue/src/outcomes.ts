@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LANES, type JobStatus, type Lane } from '@lanes/contracts';
+import { LANES, type JobStatus, type Lane, type SerializedError } from '@lanes/contracts';
 
 /**
  * A finished job's outcome, kept apart from the job record for a while: retention trims job
@@ -12,6 +12,8 @@ export interface JobOutcome {
   readonly attemptsMade: number;
   readonly finishedOn: number;
   readonly failedReason?: string;
+  /** The error that failed the job, as the worker recorded it (job-failure.ts). */
+  readonly failure?: SerializedError;
   readonly result?: unknown;
   /** The result was larger than an outcome record holds: only the job record had it. */
   readonly resultOmitted?: true;
@@ -34,6 +36,11 @@ function serialise(outcome: JobOutcome): string {
     : outcome;
   const text = JSON.stringify(bounded);
   if (text.length <= MAX_OUTCOME_BYTES) return text;
+  if (bounded.state === 'failed') {
+    // A failure's context (a payload's issues) may be long: the failed reason still tells.
+    const { failure: _failure, ...rest } = bounded;
+    return JSON.stringify(rest);
+  }
   const { result: _result, ...rest } = bounded;
   return JSON.stringify({ ...rest, resultOmitted: true });
 }

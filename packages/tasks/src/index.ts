@@ -13,7 +13,7 @@ export { registerEmbeddingProvider, type EmbeddingProviderAdapter, type ModelSha
 export type { Embedding } from './embed/embedding.ts';
 export type { EmbedBatchResult, EmbeddingProvider, ProviderLimits } from './embed/provider.ts';
 export { assertAllowedPath } from './paths.ts';
-export { DocumentRejectedError, EmbeddingRejectedError, EmbeddingUnavailableError } from './errors.ts';
+export { DocumentRejectedError, EmbeddingRejectedError, EmbeddingUnavailableError } from '@lanes/contracts';
 export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/schedules.ts';
 export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } from './search/search-service.ts';
 export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } from './lexical/tokenise.ts';

@@ -7,7 +7,7 @@ export const batchEmbedPayload = z
   .object({
     documentId: z.string().min(1),
     chunkIds: z.array(z.string().min(1)).min(1).max(2048),
-    /** The document generation these chunks were staged in; echoed back to the parent ingest. */
+    /** The document generation these chunks were staged in (returned in the result, for inspection). */
     generation: z.number().int().min(1).optional(),
   })
   .strict();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { Logger } from '@lanes/worker-core';
-import { EmbeddingRejectedError, EmbeddingUnavailableError } from '../errors.ts';
+import { EmbeddingRejectedError, EmbeddingUnavailableError } from '@lanes/contracts';
 import { planBatches } from './batching.ts';
 import type { EmbeddingCache } from './embedding-cache.ts';
 import type { EmbeddingMetrics } from './metrics.ts';

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { RateBudget } from '@lanes/worker-core';
 import type { Logger } from '@lanes/worker-core';
-import { EmbeddingRejectedError, EmbeddingUnavailableError } from '../errors.ts';
+import { EmbeddingRejectedError, EmbeddingUnavailableError } from '@lanes/contracts';
 import type { EmbeddingMetrics } from './metrics.ts';
 import { OPENAI_LIMITS, type EmbedBatchResult, type EmbeddingProvider, type ProviderLimits } from './provider.ts';
 import { backoffMs, classifyFailure, sleep } from './retry-policy.ts';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { LanesError, PermanentError } from '@lanes/contracts';
+import { ExtractionCrashedError, ExtractionMemoryError, ExtractionTimeoutError, LanesError, rebuildError, type SerializedError } from '@lanes/contracts';
 
 /**
  * Long-lived worker threads for CPU-bound extraction. Like worker-core's `runIsolated` (heap
@@ -34,10 +34,6 @@ export interface ExtractionPoolOptions {
   readonly idleMs?: number;
 }
 
-export class ExtractionCrashedError extends PermanentError {}
-export class ExtractionTimeoutError extends PermanentError {}
-export class ExtractionMemoryError extends PermanentError {}
-
 /**
  * How often a busy thread's memory is read. A decompression bomb inflates at about 200 MB/s
  * here, so a sample every 10 ms overshoots by a few MB when samples arrive on time.
@@ -51,6 +47,8 @@ const MEMORY_SAMPLE_MS = 10;
  */
 const MEMORY_STOP_SHARE = 0.75;
 const MIB = 1024 * 1024;
+/** Errors leave a thread as `{ code, message, context }` and are rebuilt here as the same class. */
+const ERRORS_URL = import.meta.resolve('@lanes/contracts');
 
 interface Job<I, O, P> {
   readonly input: I;
@@ -76,11 +74,12 @@ type Reply<O, P> =
   | { kind: 'ready' }
   | { kind: 'progress'; progress: P }
   | { kind: 'done'; value: O }
-  | { kind: 'error'; message: string; permanent: boolean };
+  | { kind: 'error'; error: SerializedError };
 
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const loaded = import(workerData.moduleUrl);
+const errors = import(workerData.errorsUrl);
 loaded.then(() => parentPort.postMessage({ kind: 'ready' }), () => parentPort.postMessage({ kind: 'ready' }));
 parentPort.on('message', async (input) => {
   try {
@@ -88,7 +87,8 @@ parentPort.on('message', async (input) => {
     const value = await mod[workerData.exportName](input, (progress) => parentPort.postMessage({ kind: 'progress', progress }));
     parentPort.postMessage({ kind: 'done', value });
   } catch (error) {
-    parentPort.postMessage({ kind: 'error', message: error && error.message ? error.message : String(error), permanent: Boolean(error && error.permanent) });
+    const { serializeError } = await errors;
+    parentPort.postMessage({ kind: 'error', error: serializeError(error, 'EXTRACTION_FAILED') });
   }
 });
 `;
@@ -155,7 +155,7 @@ export class ExtractionPool<I, O, P> {
   #spawn(): Slot {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName },
+      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName, errorsUrl: ERRORS_URL },
       resourceLimits: {
         maxOldGenerationSizeMb: this.#options.maxHeapMb,
         ...(this.#options.maxYoungGenerationMb !== undefined && { maxYoungGenerationSizeMb: this.#options.maxYoungGenerationMb }),
@@ -248,7 +248,7 @@ export class ExtractionPool<I, O, P> {
       }
       cleanup();
       if (reply.kind === 'done') job.resolve(reply.value);
-      else job.reject(reply.permanent ? new PermanentError(reply.message) : new LanesError('EXTRACTION_FAILED', reply.message));
+      else job.reject(rebuildError(reply.error));
       release();
     };
     const onError = (error: Error & { code?: string }): void => {

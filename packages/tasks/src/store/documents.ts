@@ -1,3 +1,4 @@
+import { LanesError } from '@lanes/contracts';
 import type { Database, DbClient } from './database.ts';
 import { vectorLiteral } from './database.ts';
 import type { EmbeddingSpace } from './embedding-spaces.ts';
@@ -76,9 +77,9 @@ export interface StoredChunk {
   readonly tokens: number;
 }
 
-export class IncompleteVectorsError extends Error {
+export class IncompleteVectorsError extends LanesError {
   constructor(documentId: string, missing: number) {
-    super(`document ${documentId}: ${missing} chunk(s) still have no vector after their embedding jobs completed`);
+    super('INCOMPLETE_VECTORS', `document ${documentId}: ${missing} chunk(s) still have no vector after their embedding jobs completed`, { documentId, missing });
   }
 }
 

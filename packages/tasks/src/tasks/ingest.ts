@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
-import { batchEmbed, definedOnly, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
-import { child, implement, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
-import { TenantMismatchError } from '../errors.ts';
+import { batchEmbed, definedOnly, ingest, TenantMismatchError, type IngestResult } from '@lanes/contracts';
+import { child, implement, type ChildRequest, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
 import type { RagConfig } from '../config.ts';
 import type { DocumentJobs } from '../corpus/document-jobs.ts';
 import type { IngestProgress } from '../corpus/ingest-progress.ts';
 import { describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput } from '../extract/extract-document.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
-import type { DocumentStore, StageResult } from '../store/documents.ts';
+import type { DocumentStore } from '../store/documents.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
 
 export interface IngestDeps {
@@ -68,26 +67,29 @@ function documentTenant(payloadTenant: string | undefined, jobTenant: string | u
   return payloadTenant ?? jobTenant;
 }
 
-/** Groups the texts to embed into batch-embed children, keyed by generation so retries reuse them. */
-function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): ReturnType<typeof child>[] {
-  const children: ReturnType<typeof child>[] = [];
-  for (let start = 0, n = 0; start < staged.toEmbed.length; start += perChild, n++) {
-    const chunkIds = staged.toEmbed.slice(start, start + perChild).map((ref) => ref.id);
-    children.push(
-      child(
-        batchEmbed,
-        { documentId: staged.documentId, chunkIds, generation: staged.generation },
-        `g${staged.generation}-b${n}`,
-      ),
-    );
-  }
-  return children;
+/** What the `stage` step records in the job: enough to spawn the children and finalise. */
+type Staged =
+  | { readonly kind: 'unchanged'; readonly result: IngestResult }
+  | { readonly kind: 'staged'; readonly documentId: string; readonly generation: number; readonly batches: readonly (readonly string[])[] };
+
+/** Groups the chunk ids to embed into batches of at most `perChild`, one batch-embed child each. */
+function batchesOf(chunkIds: readonly string[], perChild: number): string[][] {
+  const batches: string[][] = [];
+  for (let start = 0; start < chunkIds.length; start += perChild) batches.push(chunkIds.slice(start, start + perChild));
+  return batches;
+}
+
+/** Keyed by generation, so the children of one staged generation keep their ids on every entry. */
+function childrenFor(staged: Extract<Staged, { kind: 'staged' }>): ChildRequest<typeof batchEmbed>[] {
+  return staged.batches.map((chunkIds, n) =>
+    child(batchEmbed, { documentId: staged.documentId, chunkIds: [...chunkIds], generation: staged.generation }, `g${staged.generation}-b${n}`),
+  );
 }
 
 /**
- * `ingest`: path or inline text → (unchanged? done) → extract + chunk in a worker thread →
- * stage a new generation of chunks → batch-embed children for texts without a vector →
- * (resumed when they complete) swap generations, delete stale chunks and vectors.
+ * `ingest`, in two steps: `stage` (path or inline text → unchanged? done → extract + chunk in
+ * a worker thread → stage a new generation of chunks), then batch-embed children for texts
+ * without a vector; with their results, swap generations, delete stale chunks and vectors.
  */
 export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest> {
   return implement(ingest, async (payload, ctx) => {
@@ -96,53 +98,55 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
     const source = payload.source ?? path ?? '(inline)';
     const tenant = documentTenant(payload.tenant, ctx.job.tenant);
 
-    if (ctx.childResults !== undefined) {
-      const results = ctx.childResults as BatchEmbedResult[];
-      const first = results[0];
-      if (first !== undefined && first.generation !== null) {
-        const embedded = results.reduce((sum, result) => sum + result.chunks, 0);
-        return finalise(deps, source, first.documentId, first.generation, embedded, ctx);
+    const staged = await ctx.step('stage', async (): Promise<Staged> => {
+      // The corpus view shows each document's newest ingest and whether it failed.
+      await deps.jobs.record({ tenant, source }, ctx.job.lane, ctx.job.id);
+      const input: DocumentInput =
+        path !== undefined
+          ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
+          : describeText(payload.text ?? '', source, config.chunking, config.extraction);
+
+      const current = await documents.findUpToDate(tenant, source, input.contentHash, primary);
+      if (current !== undefined) {
+        await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
+        return { kind: 'unchanged', result: { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 } };
       }
-    }
 
-    // The corpus view shows each document's newest ingest and whether it failed.
-    await deps.jobs.record({ tenant, source }, ctx.job.lane, ctx.job.id);
-    const input: DocumentInput =
-      path !== undefined
-        ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
-        : describeText(payload.text ?? '', source, config.chunking, config.extraction);
+      const report = throttled(ctx);
+      report({ stage: 'extracting', pagesParsed: 0, pagesTotal: null }, true);
+      const extracted = await extractDocument(deps.extractor, input, config.chunking, config.extraction, {
+        signal: ctx.signal,
+        onProgress: (progress) => report({ ...progress }, progress.stage === 'chunking'),
+      });
 
-    const current = await documents.findUpToDate(tenant, source, input.contentHash, primary);
-    if (current !== undefined) {
-      await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
-      return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
-    }
-
-    const report = throttled(ctx);
-    report({ stage: 'extracting', pagesParsed: 0, pagesTotal: null }, true);
-    const extracted = await extractDocument(deps.extractor, input, config.chunking, config.extraction, {
-      signal: ctx.signal,
-      onProgress: (progress) => report({ ...progress }, progress.stage === 'chunking'),
+      const stage = await documents.stage({
+        source,
+        ...definedOnly({ tenant }),
+        metadata: payload.metadata ?? {},
+        contentHash: input.contentHash,
+        pages: extracted.pages,
+        chunks: extracted.chunks,
+        primary,
+        jobId: ctx.job.id,
+      });
+      ctx.logger.info(
+        { documentId: stage.documentId, generation: stage.generation, pages: extracted.pages, chunks: stage.total, toEmbed: stage.toEmbed.length },
+        'document staged',
+      );
+      if (stage.toEmbed.length > 0) {
+        await deps.progress.start(ctx.job.id, stage.toEmbed.length, extracted.pages);
+        await ctx.progress({ stage: 'embedding', chunksTotal: stage.toEmbed.length, chunksEmbedded: 0, pagesParsed: extracted.pages, pagesTotal: extracted.pages });
+      }
+      const batches = batchesOf(
+        stage.toEmbed.map((ref) => ref.id),
+        config.ingest.chunksPerChild,
+      );
+      return { kind: 'staged', documentId: stage.documentId, generation: stage.generation, batches };
     });
+    if (staged.kind === 'unchanged') return staged.result;
 
-    const staged = await documents.stage({
-      source,
-      ...definedOnly({ tenant }),
-      metadata: payload.metadata ?? {},
-      contentHash: input.contentHash,
-      pages: extracted.pages,
-      chunks: extracted.chunks,
-      primary,
-      jobId: ctx.job.id,
-    });
-    ctx.logger.info(
-      { documentId: staged.documentId, generation: staged.generation, pages: extracted.pages, chunks: staged.total, toEmbed: staged.toEmbed.length },
-      'document staged',
-    );
-    if (staged.toEmbed.length === 0) return finalise(deps, source, staged.documentId, staged.generation, 0, ctx);
-
-    await deps.progress.start(ctx.job.id, staged.toEmbed.length, extracted.pages);
-    await ctx.progress({ stage: 'embedding', chunksTotal: staged.toEmbed.length, chunksEmbedded: 0, pagesParsed: extracted.pages, pagesTotal: extracted.pages });
-    return ctx.awaitChildren(childrenFor(staged, config.ingest.chunksPerChild, ctx));
+    const results = await ctx.awaitChildren(childrenFor(staged), 'embed');
+    const embedded = results.reduce((sum, result) => sum + result.chunks, 0);
+    return finalise(deps, source, staged.documentId, staged.generation, embedded, ctx);
   });
 }

@@ -1,19 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
-import { buildJobSpec, tenantOf } from '@lanes/queue';
+import { DependencyUnavailableError, infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { buildJobSpec, recordFailure, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
 import { AttemptStop } from './attempt-stop.ts';
-import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
-import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
+import { DrainDeadlineError, LockLostError } from './errors.ts';
 import type { JobLeases, Stoppable } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
+import { JobSteps, payloadOf } from './steps.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
 import type { TenantJobCounts } from './tenant-job-counts.ts';
-import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
+import type { ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -149,6 +149,7 @@ export class JobRunner {
       this.#instrumentsFor(task.name).failed.inc();
       const message = `${fault.dependency} unavailable for ${describeDuration(elapsed)}, beyond the outage budget of ${describeDuration(policy.budgetMs)}: ${fault.reason}`;
       log.error({ since: new Date(record.since).toISOString() }, 'outage budget exhausted: job failed');
+      await this.#recordFailure(job, { code: DependencyUnavailableError.code, message, context: { ...fault, budgetMs: policy.budgetMs } }, log);
       return new UnrecoverableError(message);
     }
     metrics.outagePostponements.inc({ lane: this.#lane, dependency: fault.dependency });
@@ -237,8 +238,9 @@ export class JobRunner {
     try {
       payload = parsePayload(task, payloadOf(job.data));
     } catch (error) {
-      if (error instanceof InvalidPayloadError) throw new UnrecoverableError(error.message);
-      throw error;
+      if (!(error instanceof InvalidPayloadError)) throw error;
+      await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger());
+      throw new UnrecoverableError(error.message);
     }
 
     const stop = new AttemptStop();
@@ -262,30 +264,17 @@ export class JobRunner {
     }
   }
 
-  /** Calls the handler, resuming it with its children's results when it had suspended for them. */
+  /** Calls the handler; its steps (children included) resume from what the job has recorded. */
   async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, stop: AttemptStop, logger: () => Logger): Promise<unknown> {
-    for (;;) {
-      const refs = childRefsOf(job.data);
-      const childResults = refs === undefined ? undefined : await this.#settledChildren(job, token, refs);
-      try {
-        return await stop.cutOff(task.handler(payload, this.#context(task, job, stop, logger, childResults)));
-      } catch (error) {
-        if (!(error instanceof SuspendForChildren)) throw error;
-        if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-        // Every child already finished: loop to resume the handler with their results.
-      }
-    }
+    return stop.cutOff(task.handler(payload, this.#context(task, job, token, stop, logger)));
   }
 
-  /** Waits (by suspending) while children are pending; their results once all completed. */
-  async #settledChildren(job: Job, token: string | undefined, refs: readonly ChildRef[]): Promise<unknown[] | undefined> {
-    if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return collectChildResults(job, this.#deps.client.prefix, refs);
-  }
-
-  #context(task: TaskDefinition, job: Job, stop: AttemptStop, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
+  #context(task: TaskDefinition, job: Job, token: string | undefined, stop: AttemptStop, logger: () => Logger): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
+    // Built on first use: most jobs have no steps.
+    let steps: JobSteps | undefined;
+    const stepsOf = (): JobSteps => (steps ??= new JobSteps(job, token, client, lane, stop.signal));
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1, tenant: tenantOf(job) },
       parent: parentOf(job, client),
@@ -296,24 +285,21 @@ export class JobRunner {
       get logger() {
         return logger();
       },
-      childResults,
       progress: (value) => job.updateProgress(value),
       enqueue: async (contract, payload, options) => {
         const [handle] = await client.addSpecs([buildJobSpec(contract, payload, options)]);
         return { id: handle!.id, task: handle!.task, queue: handle!.queue };
       },
-      awaitChildren: async (children: readonly ChildRequest[]) => {
-        const parent = { id: job.id ?? '', lane, queueKey: client.queues.queueKey(lane) };
-        const specs = children.map((request) =>
-          buildJobSpec(request.contract, request.payload as never, { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` }, parent),
-        );
-        const refs: ChildRef[] = specs.map((spec) => ({ lane: spec.lane, id: spec.opts.jobId }));
-        // Recorded before the children exist, so a crash in between is noticed on the retry.
-        await job.updateData({ ...(payloadOf(job.data) as object), [CHILDREN_KEY]: refs });
-        if (specs.length > 0) await client.addSpecs(specs);
-        throw new SuspendForChildren();
-      },
+      step: (name, fn) => stepsOf().step(name, fn),
+      awaitChildren: (children, name) => stepsOf().awaitChildren(children, name),
     };
+  }
+
+  /** Best effort: without the record a waiting client still gets the failed reason, untyped. */
+  async #recordFailure(job: Job, failure: SerializedError, logger: Logger): Promise<void> {
+    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', redact(failure) as SerializedError).catch((cause: unknown) =>
+      logger.debug({ err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not record the failure'),
+    );
   }
 
   /** Maps a failure onto BullMQ's vocabulary and records it. Returns the error to throw. */
@@ -346,6 +332,7 @@ export class JobRunner {
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
     logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
+    if (finalAttempt) await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger);
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }
 }

@@ -1,8 +1,8 @@
 import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { asDependencyError, LANES, type Lane, definedOnly } from '@lanes/contracts';
-import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, OutcomeRecorder, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
+import { asDependencyError, definedOnly, JobCancelledError, LANES, type Lane } from '@lanes/contracts';
+import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, OutcomeRecorder, readFailure, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -11,7 +11,7 @@ import { readLaneDepth } from '../observability/lane-depth.ts';
 import { startProbeServer, type ProbeResult, type Probes } from '../observability/http-probes.ts';
 import { createTelemetry } from '../observability/tracing.ts';
 import { RepeatedErrorLog } from '../observability/repeated-errors.ts';
-import { DrainDeadlineError, JobCancelledError } from './errors.ts';
+import { DrainDeadlineError } from './errors.ts';
 import { JobLeases, type Stoppable } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
@@ -181,7 +181,17 @@ export class LanesWorker {
 
   /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
   #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
-    this.#outcomes.record(lane, job.id ?? '', { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() });
+    const id = job.id ?? '';
+    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+    if (end.state !== 'failed') {
+      this.#outcomes.record(lane, id, outcome);
+      return;
+    }
+    // The typed failure the runner wrote into the job's hash: the outcome keeps it past retention.
+    readFailure(this.client.queues.get(lane), id).then(
+      (failure) => this.#outcomes.record(lane, id, { ...outcome, ...definedOnly({ failure }) }),
+      (error: unknown) => this.logger.debug({ jobId: id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
+    );
   }
 
   async #subscribeToCancellations(): Promise<void> {
