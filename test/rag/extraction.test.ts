@@ -1,8 +1,10 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { PermanentError } from '@lanes/contracts';
+import { DocumentRejectedError, PermanentError } from '@lanes/contracts';
 import { createDocumentExtractor, describeFile, extractDocument, type DocumentExtractor } from '@lanes/tasks';
 import { FIXTURES } from './helpers.ts';
 
@@ -72,5 +74,24 @@ describe('extraction in worker threads', () => {
   test('a page limit refuses oversized PDFs before parsing them', async () => {
     const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
     await assert.rejects(extractDocument(pool(), input, CHUNKING, { ...LIMITS, maxPages: 10 }), /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/);
+  });
+
+  test('a DocumentRejectedError thrown in the thread arrives as one, with its code and context', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanes-rejected-'));
+    try {
+      const path = join(dir, 'binary.txt');
+      writeFileSync(path, Buffer.from('text\0with a NUL byte'));
+      const input = await describeFile(path, 'binary.txt', CHUNKING, LIMITS);
+      await assert.rejects(extractDocument(pool(), input, CHUNKING, LIMITS), (error: unknown) => {
+        assert.ok(error instanceof DocumentRejectedError, `got ${String(error)}`);
+        assert.equal(error.code, 'DOCUMENT_REJECTED');
+        assert.deepEqual(error.context, { source: 'binary.txt', reason: 'looks like binary data, not text (contains NUL bytes)' });
+        assert.equal(error.reason, 'looks like binary data, not text (contains NUL bytes)');
+        assert.equal(error.message, 'cannot ingest binary.txt: looks like binary data, not text (contains NUL bytes)');
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest, type SearchHit } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
-import { createSearchService, LOCAL_MODEL, localEmbedding, USE_LITE_MODEL, type SearchServiceHandle } from '@lanes/tasks';
+import { createRagReader, LOCAL_MODEL, localEmbedding, USE_LITE_MODEL, type RagReader } from '@lanes/tasks';
 import { REDIS_URL, eventually, untilHttpOk } from '../support/env.ts';
 import { runCli, type SpawnedWorker, CLI } from '../support/workers.ts';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
@@ -62,7 +62,7 @@ interface MigrationStatusJson {
 describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ingests and searches meanwhile', () => {
   let env: TestEnv;
   let client: LanesClient;
-  let searcher: SearchServiceHandle;
+  let searcher: RagReader;
   let evalFile: string;
   const openai = new FakeOpenAIServer();
   const workers: SpawnedWorker[] = [];
@@ -126,7 +126,7 @@ describe('lanes migrate-embeddings: hashing <-> use-lite, with real workers, ing
     await startWorker();
     dashboardUrl = (await startProcess(['dashboard', '--port'])).url;
     await ingestAll(Object.entries(TOPICS).map(([source, text]) => ({ source, text })));
-    searcher = await createSearchService({ env });
+    searcher = createRagReader({ env });
   });
 
   after(async () => {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingest, LANES } from '@lanes/contracts';
-import { LanesClient } from '@lanes/client';
+import { DependencyUnavailableError, ingest, LANES } from '@lanes/contracts';
+import { JobFailedError, LanesClient } from '@lanes/client';
 import { eventually, REDIS_URL, sleep } from '../support/env.ts';
 import { freePort, startPostgres, type PrivatePostgres } from '../support/servers.ts';
 import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
@@ -146,6 +146,13 @@ describe('PostgreSQL restart mid-run', () => {
       assert.equal(status!.state, 'failed');
       assert.match(status!.failedReason ?? '', /^postgres unavailable for .* beyond the outage budget of 3000 ms/);
       assert.equal(status!.attemptsMade, 1, 'failed once, at the budget, not attempt by attempt');
+      // A waiting client is told by code, with the dependency in the context.
+      await assert.rejects(handle.wait({ timeoutMs: 5000 }), (error: unknown) => {
+        assert.ok(error instanceof JobFailedError && error.failure instanceof DependencyUnavailableError, `got ${String(error)}`);
+        assert.equal(error.failure.fault.dependency, 'postgres');
+        assert.equal(error.failure.context.budgetMs, 3000);
+        return true;
+      });
       t.diagnostic(`failed after ${tookMs} ms with a 3000 ms budget: ${status!.failedReason}`);
     } finally {
       if (down) await pg.start();

@@ -1,7 +1,23 @@
 // Tasks used by the foundation tests, loaded by in-process workers and by spawned
 // `lanes worker --tasks test/support/sample-tasks.ts` processes alike.
-import { z } from '@lanes/contracts';
+import type { Redis } from 'ioredis';
+import { DocumentRejectedError, PermanentError, z } from '@lanes/contracts';
+import { createBlockingConnection } from '@lanes/queue';
 import { child, defineTask } from '@lanes/worker-core';
+
+let connection: Redis | undefined;
+
+/** Where the step tasks count their runs: the worker's Redis, under keys the test names. */
+function counters(): Redis {
+  connection ??= createBlockingConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  return connection;
+}
+
+/** For in-process workers: lets the test process exit. */
+export function closeCounters(): void {
+  connection?.disconnect();
+  connection = undefined;
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -92,12 +108,70 @@ export const sumOfSquares = defineTask({
   name: 'sum-of-squares',
   lane: 'default',
   schema: z.object({ numbers: z.array(z.number()).min(1) }),
-  handler: async ({ numbers }, ctx): Promise<{ sum: number; children: number }> => {
-    if (ctx.childResults !== undefined) {
-      const values = ctx.childResults as number[];
-      return { sum: values.reduce((a, b) => a + b, 0), children: values.length };
-    }
-    return ctx.awaitChildren(numbers.map((n, i) => child(square, { n }, `n${i}`)));
+  handler: async ({ numbers }, ctx) => {
+    const values: number[] = await ctx.awaitChildren(numbers.map((n, i) => child(square, { n }, `n${i}`)));
+    return { sum: values.reduce((a, b) => a + b, 0), children: values.length };
+  },
+});
+
+/** Fails for good on its first attempt. */
+export const refuse = defineTask({
+  name: 'refuse',
+  lane: 'default',
+  schema: z.object({ why: z.string() }),
+  handler: async ({ why }): Promise<{ never: true }> => {
+    throw new PermanentError(`refused: ${why}`);
+  },
+});
+
+/** Fails as a document the pipeline cannot read. */
+export const rejectDocument = defineTask({
+  name: 'reject-document',
+  lane: 'default',
+  schema: z.object({ source: z.string(), reason: z.string() }),
+  handler: async ({ source, reason }): Promise<{ never: true }> => {
+    throw new DocumentRejectedError(source, reason);
+  },
+});
+
+/** Children of two tasks at once: each result typed from its own contract. */
+export const mixedChildren = defineTask({
+  name: 'mixed-children',
+  lane: 'default',
+  schema: z.object({ n: z.number(), message: z.string(), refuse: z.boolean().default(false) }),
+  handler: async ({ n, message, refuse: refused }, ctx) => {
+    const [squared, echoed] = await ctx.awaitChildren([child(square, { n }, 'square'), child(echo, { message, count: n }, 'echo')]);
+    if (refused) await ctx.awaitChildren([child(refuse, { why: message }, 'refuse')]);
+    const sum: number = squared + echoed.count;
+    return { squared, echoed: echoed.echoed, sum };
+  },
+});
+
+/**
+ * Counts under `key`: handler entries (outside any step), each step's runs, and the runs of
+ * `last` that got past its hold; with `holdMs`, `last` waits that long on its first run only,
+ * so a test can kill the worker between the steps.
+ */
+export const stepwise = defineTask({
+  name: 'stepwise',
+  lane: 'default',
+  schema: z.object({ key: z.string(), holdMs: z.number().int().min(0).default(0) }),
+  retry: { attempts: 3, backoffMs: 100 },
+  handler: async ({ key, holdMs }, ctx) => {
+    await counters().hincrby(key, 'entries', 1);
+    // Two steps side by side: both records must survive.
+    const [first] = await Promise.all([
+      ctx.step('first', () => counters().hincrby(key, 'first', 1)),
+      ctx.step('beside', () => counters().hincrby(key, 'beside', 1)),
+    ]);
+    // Delayed, so the parent surely suspends before its child ends.
+    const [squared] = await ctx.awaitChildren([child(square, { n: first + 1 }, 'square', { delayMs: 300 })]);
+    const last = await ctx.step('last', async () => {
+      const runs = await counters().hincrby(key, 'last', 1);
+      if (runs === 1 && holdMs > 0) await sleep(holdMs, ctx.signal);
+      return runs;
+    });
+    return { first, squared, last };
   },
 });
 
@@ -110,4 +184,4 @@ export const limited = defineTask({
   handler: async ({ i }) => ({ i, at: Date.now() }),
 });
 
-export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited];
+export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited, refuse, rejectDocument, mixedChildren, stepwise];

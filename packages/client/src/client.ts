@@ -6,6 +6,7 @@ import {
   redactUrl,
   LANES,
   LanesError,
+  rebuildError,
   search as searchContract,
   type AnyTaskContract,
   type JobRef,
@@ -16,6 +17,7 @@ import {
   type SearchFilter,
   type SearchMode,
   type SearchResponse,
+  definedOnly,
 } from '@lanes/contracts';
 import {
   buildJobSpec,
@@ -29,6 +31,7 @@ import {
   isHeldJob,
   LaneQueues,
   outcomeStatus,
+  readFailure,
   readOutcome,
   releaseHeldJob,
   tenantOf,
@@ -52,9 +55,18 @@ export interface JobHandle<C extends AnyTaskContract> extends JobRef {
   wait(options?: { timeoutMs?: number }): Promise<ResultOf<C>>;
 }
 
+/**
+ * A waited-on job failed. `failure` is the error that failed it, rebuilt as its own class from
+ * its code (DocumentRejectedError, PermanentError, ...); undefined when BullMQ failed the job
+ * itself (a child failed, it stalled too often) or the record was trimmed.
+ */
 export class JobFailedError extends LanesError {
-  constructor(ref: JobRef, reason: string) {
-    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, { ...ref, reason });
+  constructor(ref: JobRef, reason: string, failure?: LanesError) {
+    const context = { ...ref, reason, ...(failure !== undefined && { failureCode: failure.code }) };
+    super('JOB_FAILED', `job ${ref.id} (${ref.task}) failed: ${reason}`, context, { cause: failure });
+  }
+  get failure(): LanesError | undefined {
+    return this.cause instanceof LanesError ? this.cause : undefined;
   }
 }
 
@@ -102,7 +114,7 @@ export class LanesClient {
 
   /** An outage becomes DependencyUnavailableError naming Redis, its URL and the cause (not ioredis's retry message). */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#redisUrl, ...(this.#connectionError !== undefined && { lastConnectionError: this.#connectionError }) });
+    return asDependencyError(error, 'redis', { url: this.#redisUrl, ...definedOnly({ lastConnectionError: this.#connectionError }) });
   }
 
   async #reaching<T>(operation: Promise<T>): Promise<T> {
@@ -115,7 +127,7 @@ export class LanesClient {
 
   /** Validates, then enqueues. A bad payload throws InvalidPayloadError and nothing reaches Redis. */
   async enqueue<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, options?: EnqueueOptions): Promise<JobHandle<C>> {
-    const [handle] = await this.enqueueBulk(contract, [{ payload, ...(options !== undefined && { options }) }]);
+    const [handle] = await this.enqueueBulk(contract, [{ payload, ...definedOnly({ options }) }]);
     return handle!;
   }
 
@@ -278,8 +290,11 @@ export class LanesClient {
       );
     });
     if (end.state === 'completed') return end.result;
-    const task = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome.task ?? (await this.locate(id))?.job.name ?? '';
-    throw new JobFailedError({ id, task, queue: lane }, end.reason);
+    const kept = (await readOutcome(this.#connection, this.prefix, id, lane))?.outcome;
+    const task = kept?.task ?? (await this.locate(id))?.job.name ?? '';
+    // The job record's, or the outcome record's once retention trimmed the job.
+    const failure = (await readFailure(this.#queues.get(lane), id)) ?? kept?.failure;
+    throw new JobFailedError({ id, task, queue: lane }, end.reason, failure === undefined ? undefined : rebuildError(failure));
   }
 
   /** The end of a job that already ended; undefined while it runs; null when nothing is known of it. */
@@ -326,10 +341,7 @@ export class LanesClient {
   async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; tenant?: string; timeoutMs?: number } = {}): Promise<SearchResponse> {
     const handle = await this.enqueue(searchContract, {
       query,
-      ...(options.k !== undefined && { k: options.k }),
-      ...(options.mode !== undefined && { mode: options.mode }),
-      ...(options.filter !== undefined && { filter: options.filter }),
-      ...(options.tenant !== undefined && { tenant: options.tenant }),
+      ...definedOnly({ k: options.k, mode: options.mode, filter: options.filter, tenant: options.tenant }),
     });
     return handle.wait({ timeoutMs: options.timeoutMs ?? 30_000 });
   }

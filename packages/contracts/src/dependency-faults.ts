@@ -79,15 +79,18 @@ function unreachableWords(fault: InfrastructureFault, error: unknown, last: Erro
  * (connection refused)`.
  */
 export class DependencyUnavailableError extends LanesError {
-  readonly fault: InfrastructureFault;
+  static readonly code = 'DEPENDENCY_UNAVAILABLE';
   constructor(fault: InfrastructureFault, options: ErrorOptions & DependencyErrorContext = {}) {
     const { url, lastConnectionError, ...errorOptions } = options;
     const unreachable = url !== undefined && (fault.kind === 'connection' || fault.kind === 'timeout');
     const message = unreachable
       ? `cannot reach ${DISPLAY_NAMES[fault.dependency]} at ${redactUrl(url)} (${unreachableWords(fault, errorOptions.cause, lastConnectionError)})`
       : `${fault.dependency} unavailable (${fault.kind}): ${fault.reason}`;
-    super('DEPENDENCY_UNAVAILABLE', message, { ...fault, ...(url !== undefined && { url: redactUrl(url) }) }, errorOptions);
-    this.fault = fault;
+    super(DependencyUnavailableError.code, message, { ...fault, ...(url !== undefined && { url: redactUrl(url) }) }, errorOptions);
+  }
+  get fault(): InfrastructureFault {
+    const { dependency, kind, reason } = this.context as unknown as InfrastructureFault;
+    return { dependency, kind, reason };
   }
 }
 

@@ -1,6 +1,10 @@
+import { LanesError } from '@lanes/contracts';
+
 /** A failure of `lanes services`, carrying one line that names what failed. */
-export class ServicesError extends Error {
-  override readonly name = 'ServicesError';
+export class ServicesError extends LanesError {
+  constructor(message: string) {
+    super('SERVICES_FAILED', message);
+  }
 }
 
 export function messageOf(error: unknown): string {

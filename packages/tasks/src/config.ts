@@ -2,19 +2,10 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
-import { LOCAL_MODELS } from './embed/local-models.ts';
+import { DEFAULT_EMBEDDING_PROVIDER, embeddingProviderAdapter, embeddingProviderNames, type ModelShape } from './embed/providers.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
+import type { IndexPolicy, SpaceIdentity } from './store/embedding-spaces.ts';
 
-export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
-export type EmbeddingProviderName = (typeof EMBEDDING_PROVIDERS)[number];
-
-
-/** Native sizes of known OpenAI embedding models; others need EMBEDDING_DIMENSIONS. */
-const OPENAI_NATIVE_DIMENSIONS: Readonly<Record<string, number>> = {
-  'text-embedding-3-small': 1536,
-  'text-embedding-3-large': 3072,
-  'text-embedding-ada-002': 1536,
-};
 
 /** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
 const MAX_DIMENSIONS = 16_000;
@@ -28,7 +19,8 @@ export interface EmbeddingBudgetConfig {
 }
 
 export interface EmbeddingConfig {
-  readonly provider: EmbeddingProviderName;
+  /** A registered provider's name (embed/providers.ts). */
+  readonly provider: string;
   readonly model: string;
   /** Used when the primary model keeps failing; its vectors live in their own space (README). */
   readonly fallbackModel: string | undefined;
@@ -55,7 +47,7 @@ export interface RagConfig {
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
-  readonly index: { readonly m: number; readonly efConstruction: number };
+  readonly index: IndexPolicy;
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
   readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
@@ -98,36 +90,35 @@ export interface SpaceProblem {
  * by the configuration (EMBEDDING_*) and `lanes migrate-embeddings --to`. Dimensions default to
  * the model's own size.
  */
-export function resolveEmbeddingSpace(
-  provider: string,
-  model: string | undefined,
-  dimensions: number | undefined,
-): { identity: { provider: EmbeddingProviderName; model: string; dimensions: number } } | { problem: SpaceProblem } {
-  const known = EMBEDDING_PROVIDERS.find((name) => name === provider);
-  if (known === undefined) return { problem: { part: 'provider', message: `must be one of ${EMBEDDING_PROVIDERS.join(', ')}, got "${provider}"` } };
-  const localNames = [...LOCAL_MODELS.keys()];
-  const chosen = model ?? (known === 'local' ? localNames[0]! : 'text-embedding-3-small');
-  const localModel = LOCAL_MODELS.get(chosen);
-  if (known === 'local' && localModel === undefined) {
-    return { problem: { part: 'model', message: `must be one of ${localNames.map((name) => `"${name}"`).join(', ')} with the local provider, got "${chosen}"` } };
+export function resolveEmbeddingSpace(provider: string, model: string | undefined, dimensions: number | undefined): { identity: SpaceIdentity } | { problem: SpaceProblem } {
+  const adapter = embeddingProviderAdapter(provider);
+  if (adapter === undefined) return { problem: { part: 'provider', message: `must be one of ${embeddingProviderNames().join(', ')}, got "${provider}"` } };
+  const chosen = model ?? adapter.defaultModel;
+  let shape: ModelShape;
+  try {
+    shape = adapter.model(chosen);
+  } catch (error) {
+    // The adapter names the model's problem as a configuration one (EMBEDDING_MODEL ...).
+    if (error instanceof ConfigError) return { problem: { part: 'model', message: error.message.slice(`invalid configuration: ${error.variable} `.length) } };
+    throw error;
   }
-  const defaultDimensions = localModel?.defaultDimensions ?? OPENAI_NATIVE_DIMENSIONS[chosen] ?? 1536;
-  const size = dimensions ?? defaultDimensions;
+  const size = dimensions ?? shape.defaultDimensions;
   if (!Number.isInteger(size) || size < 1 || size > MAX_DIMENSIONS) return { problem: { part: 'dimensions', message: `must be an integer in 1..${MAX_DIMENSIONS}, got ${size}` } };
-  if (localModel?.fixedDimensions === true && size !== defaultDimensions) {
-    return { problem: { part: 'dimensions', message: `must be ${defaultDimensions} (or unset) with model ${chosen}, got ${size}` } };
+  if (shape.fixedDimensions && size !== shape.defaultDimensions) {
+    return { problem: { part: 'dimensions', message: `must be ${shape.defaultDimensions} (or unset) with model ${chosen}, got ${size}` } };
   }
   if (size > MAX_INDEXABLE_DIMENSIONS) {
     return { problem: { part: 'dimensions', message: `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec above 2000), got ${size}` } };
   }
-  return { identity: { provider: known, model: chosen, dimensions: size } };
+  return { identity: { provider, model: chosen, dimensions: size } };
 }
 
 function embeddingConfig(env: Env): EmbeddingConfig {
-  const provider = envEnum(env, 'EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, 'local');
+  const provider = envEnum(env, 'EMBEDDING_PROVIDER', embeddingProviderNames(), DEFAULT_EMBEDDING_PROVIDER);
+  const adapter = embeddingProviderAdapter(provider)!;
   const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
-  if (fallbackModel !== undefined && provider === 'local') {
-    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', 'has no meaning with EMBEDDING_PROVIDER=local (the local model cannot fail over)');
+  if (fallbackModel !== undefined && !adapter.failsOver) {
+    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `has no meaning with EMBEDDING_PROVIDER=${provider} (its model cannot fail over)`);
   }
   const rawDimensions = envOptional(env, 'EMBEDDING_DIMENSIONS');
   const resolved = resolveEmbeddingSpace(
@@ -139,13 +130,12 @@ function embeddingConfig(env: Env): EmbeddingConfig {
   const { model, dimensions } = resolved.identity;
   if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
   const apiKey = envOptional(env, 'OPENAI_API_KEY');
-  if (provider === 'openai' && apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
   const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
   const windowMs = envDurationMs(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
   // RPM/TPM are per minute, as providers publish them; a shorter window scales the bucket down
   // (same rate, smaller burst).
   const perWindow = (perMinute: number): number => Math.max(1, Math.floor((perMinute * windowMs) / 60_000));
-  return {
+  const config: EmbeddingConfig = {
     provider,
     model,
     fallbackModel,
@@ -164,6 +154,8 @@ function embeddingConfig(env: Env): EmbeddingConfig {
     // Half the cores, as for extraction: the event loop and PostgreSQL need the rest.
     localModelThreads: envInt(env, 'LANES_LOCAL_MODEL_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
   };
+  adapter.checkSettings?.(config);
+  return config;
 }
 
 /**
@@ -196,6 +188,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     index: {
       m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
       efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
+      minRows: envInt(env, 'LANES_HNSW_MIN_ROWS', 10_000, { min: 0 }),
     },
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),

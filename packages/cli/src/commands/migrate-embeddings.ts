@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { loadRuntimeConfig } from '@lanes/worker-core';
 import type { LanesClient } from '@lanes/client';
-import type { EvalCase, MigrationStatus } from '@lanes/tasks';
+import type { EvalCase, MigrationStatus } from '@lanes/tasks/runtime';
 import { EXIT_FAILED, EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
-import { loadBuiltins, type BuiltinRuntime } from '../support/builtins.ts';
+import { openBuiltinReader, type BuiltinReader } from '../support/builtins.ts';
 import { withContext } from '../support/context.ts';
 import { printJson, printLine, printNote } from '../support/output.ts';
 
@@ -40,7 +40,7 @@ async function parseTarget(raw: string): Promise<{ provider: string; model: stri
   const dims = parts.length > 2 && /^\d+$/.test(parts.at(-1)!) ? Number(parts.pop()) : undefined;
   const [provider, ...model] = parts;
   if (provider === undefined || provider === '' || model.length === 0 || model.join('/') === '') throw new UsageError(`--to must be PROVIDER/MODEL[/DIMS], got "${raw}"`);
-  const { resolveEmbeddingSpace } = await import('@lanes/tasks');
+  const { resolveEmbeddingSpace } = await import('@lanes/tasks/runtime');
   const resolved = resolveEmbeddingSpace(provider, model.join('/'), dims);
   if ('problem' in resolved) throw new UsageError(`--to: ${resolved.problem.part} ${resolved.problem.message}`);
   return resolved.identity;
@@ -50,7 +50,7 @@ async function readEvalCases(path: string): Promise<EvalCase[]> {
   const text = await readFile(path, 'utf8').catch(() => {
     throw new UsageError(`--eval: cannot read ${path}`);
   });
-  const { parseEvalFile } = await import('@lanes/tasks');
+  const { parseEvalFile } = await import('@lanes/tasks/runtime');
   const { cases, errors } = parseEvalFile(text);
   if (errors.length > 0) throw new UsageError(`--eval: ${errors.slice(0, 5).join('; ')}`);
   if (cases.length === 0) throw new UsageError('--eval: no cases');
@@ -69,7 +69,7 @@ function printStatus(status: MigrationStatus): void {
 }
 
 /** Polls until the migration settles (or its job fails for good); progress on a terminal's stderr. */
-async function waitForMigration(builtins: BuiltinRuntime, client: LanesClient, jobId: string, timeoutMs: number | undefined): Promise<MigrationStatus> {
+async function waitForMigration(builtins: BuiltinReader, client: LanesClient, jobId: string, timeoutMs: number | undefined): Promise<MigrationStatus> {
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   const tty = process.stderr.isTTY === true;
   for (;;) {
@@ -111,7 +111,7 @@ export const migrateEmbeddingsCommand: CliCommand = {
     const evalCases = values.eval === undefined ? null : await readEvalCases(values.eval);
     if (target !== undefined && evalCases === null && values.force !== true) throw new UsageError('--eval FILE is required to decide the switch (or --force to switch without measuring)');
 
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       if (values.status === true) {
         const status = await builtins.migrations.status();

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 /** Embeds stored chunks of one document and writes their vectors. A child of `ingest`. */
 export const batchEmbedPayload = z
   .object({
     documentId: z.string().min(1),
     chunkIds: z.array(z.string().min(1)).min(1).max(2048),
-    /** The document generation these chunks were staged in; echoed back to the parent ingest. */
+    /** The document generation these chunks were staged in (returned in the result, for inspection). */
     generation: z.number().int().min(1).optional(),
   })
   .strict();
@@ -26,10 +27,4 @@ export interface BatchEmbedResult {
   readonly fallbackEmbedded: number;
 }
 
-export const batchEmbed = defineContract<BatchEmbedResult>()({
-  name: 'batch-embed',
-  lane: 'default',
-  schema: batchEmbedPayload,
-  retry: { attempts: 5, backoffMs: 2000 },
-  timeoutMs: 5 * 60_000,
-});
+export const batchEmbed = defineContract<BatchEmbedResult>()({ name: 'batch-embed', schema: batchEmbedPayload, ...BUILTIN_POLICIES['batch-embed'] });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 /**
  * Re-embeds every chunk into a new embedding space, builds its index, evaluates both spaces
@@ -24,13 +25,7 @@ export interface MigrateEmbeddingsResult {
   readonly reason: string | null;
 }
 
-export const migrateEmbeddings = defineContract<MigrateEmbeddingsResult>()({
-  name: 'migrate-embeddings',
-  lane: 'low',
-  schema: migrateEmbeddingsPayload,
-  retry: { attempts: 3, backoffMs: 30_000 },
-  timeoutMs: 6 * 60 * 60_000,
-});
+export const migrateEmbeddings = defineContract<MigrateEmbeddingsResult>()({ name: 'migrate-embeddings', schema: migrateEmbeddingsPayload, ...BUILTIN_POLICIES['migrate-embeddings'] });
 
 /** One batch of a migration: chunks (one per distinct text) to embed into the target space. */
 export const migrateEmbeddingsBatchPayload = z
@@ -50,8 +45,6 @@ export interface MigrateEmbeddingsBatchResult {
 
 export const migrateEmbeddingsBatch = defineContract<MigrateEmbeddingsBatchResult>()({
   name: 'migrate-embeddings-batch',
-  lane: 'low',
   schema: migrateEmbeddingsBatchPayload,
-  retry: { attempts: 5, backoffMs: 2000 },
-  timeoutMs: 5 * 60_000,
+  ...BUILTIN_POLICIES['migrate-embeddings-batch'],
 });

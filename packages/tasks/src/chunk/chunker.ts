@@ -23,13 +23,6 @@ export interface Chunk {
   readonly tokens: number;
 }
 
-/** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
-// v3 bounded every run before the regexes and the tokenizer; v4 gives the chunks of PDFs their pages.
-export const CHUNKER_VERSION = 'chunker-v4';
-
-export function chunkerFingerprint(options: ChunkOptions): string {
-  return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;
-}
 
 interface Piece {
   readonly text: string;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { EmbeddingUnavailableError } from '../errors.ts';
+import { EmbeddingUnavailableError } from '@lanes/contracts';
 
 export interface ModelThreadsOptions {
   /** Module exporting `exportName(input)`, run inside the threads; it loads its model on first call. */

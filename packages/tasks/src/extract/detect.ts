@@ -1,6 +1,5 @@
 import { extname } from 'node:path';
-import { DOCUMENT_EXTENSIONS, type DocumentKind } from '@lanes/contracts';
-import { DocumentRejectedError } from '../errors.ts';
+import { DOCUMENT_EXTENSIONS, DocumentRejectedError, type DocumentKind } from '@lanes/contracts';
 
 /** The kind a file is read as, from its extension; anything else is refused (permanently). */
 export function detectKind(path: string, source = path): DocumentKind {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { LanesError, PermanentError } from '@lanes/contracts';
+import { ExtractionCrashedError, ExtractionMemoryError, ExtractionTimeoutError, LanesError, rebuildError, type SerializedError } from '@lanes/contracts';
 
 /**
  * Long-lived worker threads for CPU-bound extraction. Like worker-core's `runIsolated` (heap
@@ -21,6 +21,8 @@ export interface ExtractionPoolOptions {
    */
   readonly reservedForSmall?: number;
   readonly maxHeapMb: number;
+  /** V8's young generation per thread (semi-spaces); V8 sizes it from the heap cap if unset. */
+  readonly maxYoungGenerationMb?: number;
   /**
    * Memory one thread may hold, V8 heap and buffers outside it (decoded PDF streams live in
    * ArrayBuffers the heap cap does not see); a thread over it is killed and its job fails.
@@ -31,10 +33,6 @@ export interface ExtractionPoolOptions {
   readonly maxJobsPerThread?: number;
   readonly idleMs?: number;
 }
-
-export class ExtractionCrashedError extends PermanentError {}
-export class ExtractionTimeoutError extends PermanentError {}
-export class ExtractionMemoryError extends PermanentError {}
 
 /**
  * How often a busy thread's memory is read. A decompression bomb inflates at about 200 MB/s
@@ -49,6 +47,8 @@ const MEMORY_SAMPLE_MS = 10;
  */
 const MEMORY_STOP_SHARE = 0.75;
 const MIB = 1024 * 1024;
+/** Errors leave a thread as `{ code, message, context }` and are rebuilt here as the same class. */
+const ERRORS_URL = import.meta.resolve('@lanes/contracts');
 
 interface Job<I, O, P> {
   readonly input: I;
@@ -74,11 +74,12 @@ type Reply<O, P> =
   | { kind: 'ready' }
   | { kind: 'progress'; progress: P }
   | { kind: 'done'; value: O }
-  | { kind: 'error'; message: string; permanent: boolean };
+  | { kind: 'error'; error: SerializedError };
 
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const loaded = import(workerData.moduleUrl);
+const errors = import(workerData.errorsUrl);
 loaded.then(() => parentPort.postMessage({ kind: 'ready' }), () => parentPort.postMessage({ kind: 'ready' }));
 parentPort.on('message', async (input) => {
   try {
@@ -86,7 +87,8 @@ parentPort.on('message', async (input) => {
     const value = await mod[workerData.exportName](input, (progress) => parentPort.postMessage({ kind: 'progress', progress }));
     parentPort.postMessage({ kind: 'done', value });
   } catch (error) {
-    parentPort.postMessage({ kind: 'error', message: error && error.message ? error.message : String(error), permanent: Boolean(error && error.permanent) });
+    const { serializeError } = await errors;
+    parentPort.postMessage({ kind: 'error', error: serializeError(error, 'EXTRACTION_FAILED') });
   }
 });
 `;
@@ -124,15 +126,6 @@ export class ExtractionPool<I, O, P> {
     });
   }
 
-  /**
-   * Starts up to `threads` idle threads now and resolves once they have loaded the module, so
-   * the first job does not pay for loading pdf.js and the tokenizer. Called at worker start-up.
-   */
-  async warm(threads = this.#options.size): Promise<void> {
-    while (!this.#closed && this.#slots.size < Math.min(threads, this.#options.size)) this.#idle(this.#spawn());
-    await Promise.all([...this.#slots].map((slot) => slot.ready));
-  }
-
   #idle(slot: Slot): void {
     slot.worker.unref();
     clearTimeout(slot.idleTimer);
@@ -162,8 +155,11 @@ export class ExtractionPool<I, O, P> {
   #spawn(): Slot {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName },
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
+      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName, errorsUrl: ERRORS_URL },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.#options.maxHeapMb,
+        ...(this.#options.maxYoungGenerationMb !== undefined && { maxYoungGenerationSizeMb: this.#options.maxYoungGenerationMb }),
+      },
     });
     const ready = new Promise<void>((resolve) => {
       const onReady = (reply: Reply<unknown, unknown>): void => {
@@ -252,7 +248,7 @@ export class ExtractionPool<I, O, P> {
       }
       cleanup();
       if (reply.kind === 'done') job.resolve(reply.value);
-      else job.reject(reply.permanent ? new PermanentError(reply.message) : new LanesError('EXTRACTION_FAILED', reply.message));
+      else job.reject(rebuildError(reply.error));
       release();
     };
     const onError = (error: Error & { code?: string }): void => {

@@ -5,11 +5,10 @@
  */
 import { chunkText, type Chunk, type ChunkOptions } from '../chunk/chunker.ts';
 import { joinPages, locatePages } from '../chunk/pages.ts';
-import type { DocumentKind } from '@lanes/contracts';
+import { DocumentRejectedError, type DocumentKind } from '@lanes/contracts';
 import { extractPdfText, tooMuchText } from './pdf.ts';
 import { decodeText } from './text-decoding.ts';
 import { fileIdentity, openDocumentFile } from './open-file.ts';
-import { DocumentRejectedError } from '../errors.ts';
 import { lexicalColumns, type LexicalColumns } from '../lexical/stored-terms.ts';
 
 export interface IsolatedExtractInput {

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { DocumentRejectedError } from '../errors.ts';
+import { DocumentRejectedError } from '@lanes/contracts';
 import { openInsideRoots } from '../paths.ts';
 
 /** Where a file may be opened from: anywhere (trusted callers), or only under these roots. */

@@ -1,5 +1,5 @@
 import { PDFParse } from 'pdf-parse';
-import { DocumentRejectedError } from '../errors.ts';
+import { DocumentRejectedError } from '@lanes/contracts';
 
 export interface PdfOptions {
   readonly maxPages: number;

@@ -1,4 +1,4 @@
-import { DocumentRejectedError } from '../errors.ts';
+import { DocumentRejectedError } from '@lanes/contracts';
 
 /** Share of control characters above which "text" is really binary data. */
 const MAX_CONTROL_RATIO = 0.01;

@@ -1,14 +1,13 @@
-import { migrateEmbeddings, type JobRef } from '@lanes/contracts';
+import { InvalidMigrationError, migrateEmbeddings, type JobRef } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
 import type { EvalCase } from '../search/evaluation.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { Database } from '../store/database.ts';
 import { gcLockKey } from '../store/documents.ts';
 import { RUNNING_STATES, type EmbeddingMigrationStore, type MigrationRecord, type MigrationState } from '../store/embedding-migrations.ts';
-import { ensureSpace, listSpaces, type EmbeddingSpace, type HnswParams, type SpaceIdentity } from '../store/embedding-spaces.ts';
+import { ensureSpace, listSpaces, type EmbeddingSpace, type IndexPolicy, type SpaceIdentity } from '../store/embedding-spaces.ts';
 import { chunksMissingIn, coverageOf, type Coverage } from '../store/space-coverage.ts';
-import { InvalidMigrationError } from './errors.ts';
-import type { LiveSpaces } from './live-spaces.ts';
+import type { LiveSpaces, SpacesInUse } from './live-spaces.ts';
 import { describeSpace } from './pipeline.ts';
 
 export interface SpaceView {
@@ -48,10 +47,10 @@ export interface MigrationStatus {
 export interface EmbeddingMigrationsOptions {
   readonly db: Database;
   readonly store: EmbeddingMigrationStore;
-  readonly spaces: LiveSpaces;
+  readonly spaces: Pick<LiveSpaces, 'current'>;
   readonly corpus: CorpusVersion;
   readonly client: LanesClient;
-  readonly index: HnswParams;
+  readonly index: IndexPolicy;
 }
 
 function view(space: EmbeddingSpace): SpaceView {
@@ -76,17 +75,17 @@ export class EmbeddingMigrations {
 
   /** Creates the target space, records the migration, makes the target the shadow space and enqueues the coordinator. */
   async start(target: SpaceIdentity, options: { evalCases: readonly EvalCase[] | null; force: boolean }): Promise<{ migration: MigrationRecord; job: JobRef }> {
-    const { db, store, spaces, corpus, client } = this.#options;
-    const { live } = await spaces.current();
-    if (describeSpace(live.space) === describeSpace(target)) throw new InvalidMigrationError(`--to: ${describeSpace(target)} is already the live embedding space`, { field: 'to' });
+    const { db, store, corpus, client } = this.#options;
+    const { live } = await this.#inUse();
+    if (describeSpace(live) === describeSpace(target)) throw new InvalidMigrationError(`--to: ${describeSpace(target)} is already the live embedding space`, { field: 'to' });
     await this.#settleAbandoned();
     const space = await ensureSpace(db, target, this.#options.index);
     let migration: MigrationRecord;
     try {
       migration = await db.transaction(
         async (tx) => {
-          const created = await store.insert(tx, { fromSpaceId: live.space.id, toSpaceId: space.id, force: options.force, evalCases: options.evalCases });
-          await store.writeSettings(tx, { liveSpaceId: live.space.id, shadowSpaceId: space.id });
+          const created = await store.insert(tx, { fromSpaceId: live.id, toSpaceId: space.id, force: options.force, evalCases: options.evalCases });
+          await store.writeSettings(tx, { liveSpaceId: live.id, shadowSpaceId: space.id });
           return created;
         },
         { vectorTypes: false },
@@ -109,11 +108,11 @@ export class EmbeddingMigrations {
   }
 
   async status(): Promise<MigrationStatus> {
-    const { db, store, spaces } = this.#options;
+    const { db, store } = this.#options;
     await this.#settleAbandoned();
-    const { live, shadow } = await spaces.current();
+    const { live, shadow } = await this.#inUse();
     const latest = await store.find();
-    if (latest === undefined) return { live: view(live.space), shadow: shadow === undefined ? null : view(shadow.space), migration: null };
+    if (latest === undefined) return { live: view(live), shadow: shadow === undefined ? null : view(shadow), migration: null };
     const known = new Map((await listSpaces(db)).map((space) => [space.id, space]));
     const name = (id: number): string => {
       const space = known.get(id);
@@ -122,8 +121,8 @@ export class EmbeddingMigrations {
     const target = known.get(latest.toSpaceId);
     const report = latest.evalReport;
     return {
-      live: view(live.space),
-      shadow: shadow === undefined ? null : view(shadow.space),
+      live: view(live),
+      shadow: shadow === undefined ? null : view(shadow),
       migration: {
         id: latest.id,
         state: latest.state,
@@ -166,22 +165,28 @@ export class EmbeddingMigrations {
 
   /** Drops the shadow space's vectors and table: the old space after a switch, or a refused target. */
   async dropOld(): Promise<{ dropped: SpaceView; status: MigrationStatus }> {
-    const { db, store, spaces, corpus } = this.#options;
+    const { db, store, corpus } = this.#options;
     const latest = await store.find();
     if (latest !== undefined && isRunning(latest.state)) throw new InvalidMigrationError('--drop-old: a migration is running; wait for it (--status)');
-    const { live, shadow } = await spaces.current();
+    const { live, shadow } = await this.#inUse();
     if (shadow === undefined) throw new InvalidMigrationError('--drop-old: no other embedding space is kept');
     await db.transaction(
       async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
-        await store.writeSettings(tx, { liveSpaceId: live.space.id, shadowSpaceId: null });
-        await tx.query(`DELETE FROM ${db.table('embedding_spaces')} WHERE id = $1`, [shadow.space.id]);
-        await tx.query(`DROP TABLE IF EXISTS ${shadow.space.table}`);
+        await store.writeSettings(tx, { liveSpaceId: live.id, shadowSpaceId: null });
+        await tx.query(`DELETE FROM ${db.table('embedding_spaces')} WHERE id = $1`, [shadow.id]);
+        await tx.query(`DROP TABLE IF EXISTS ${shadow.table}`);
       },
       { vectorTypes: false },
     );
     await corpus.bump();
-    return { dropped: view(shadow.space), status: await this.status() };
+    return { dropped: view(shadow), status: await this.status() };
+  }
+
+  async #inUse(): Promise<SpacesInUse> {
+    const inUse = await this.#options.spaces.current();
+    if (inUse === undefined) throw new InvalidMigrationError('no embedding space exists yet: start a worker first (it creates the configured one)');
+    return inUse;
   }
 
   /**

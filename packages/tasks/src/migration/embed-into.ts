@@ -6,7 +6,12 @@ import type { SpaceHandle } from './live-spaces.ts';
  * only (no fail-over: a fallback model's vectors belong elsewhere), and stores them. Idempotent,
  * so a retried or resumed batch redoes nothing. Returns how many texts it embedded.
  */
-export async function embedInto(target: SpaceHandle, chunks: readonly StoredChunk[], documents: DocumentStore, signal?: AbortSignal): Promise<number> {
+export async function embedInto(
+  target: SpaceHandle,
+  chunks: readonly StoredChunk[],
+  documents: Pick<DocumentStore, 'existingVectors' | 'writeVectors'>,
+  signal?: AbortSignal,
+): Promise<number> {
   const distinct = new Map(chunks.map((chunk) => [chunk.hash, chunk]));
   const stored = await documents.existingVectors(target.space, [...distinct.keys()]);
   const todo = [...distinct.values()].filter((chunk) => !stored.has(chunk.hash));

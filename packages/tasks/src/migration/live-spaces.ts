@@ -1,81 +1,100 @@
+import { UnknownSpaceError } from '@lanes/contracts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { SearchSpace } from '../search/search-service.ts';
+import type { Database } from '../store/database.ts';
 import type { EmbeddingMigrationStore } from '../store/embedding-migrations.ts';
 import { listSpaces, type EmbeddingSpace } from '../store/embedding-spaces.ts';
-import { UnknownSpaceError } from './errors.ts';
 
-/** A space with the embedder that fills it (same cache, rate budget and cost accounting as any other). */
+/** A space with the model and embedder that fill it (same cache, rate budget and cost accounting as any other). */
 export interface SpaceHandle extends SearchSpace {
   readonly embedder: Embedder;
+  /** Set when the model was opened for this space alone (not one of the configured models). */
+  readonly close?: () => Promise<void>;
 }
 
-export interface ActiveSpaces {
+/** The spaces in use at one corpus version. */
+export interface SpacesInUse {
   /** Where search reads and what ingest counts on. */
-  readonly live: SpaceHandle;
+  readonly live: EmbeddingSpace;
   /** The configured fallback model's space, only while the configured model's space is live. */
-  readonly fallback: SearchSpace | undefined;
+  readonly fallback: EmbeddingSpace | undefined;
   /** Written along with the live space: a migration's target, or the previous space kept for rollback. */
-  readonly shadow: SpaceHandle | undefined;
+  readonly shadow: EmbeddingSpace | undefined;
+}
+
+/** The live space and the shadow one: where every new vector goes. */
+export function targetsOf(inUse: SpacesInUse): EmbeddingSpace[] {
+  return inUse.shadow === undefined ? [inUse.live] : [inUse.live, inUse.shadow];
+}
+
+/** The configured models' spaces; `primary` undefined while no worker has created its vector table (a reader's view). */
+export interface ConfiguredSpaces {
+  readonly primary: EmbeddingSpace | undefined;
+  readonly fallback: EmbeddingSpace | undefined;
 }
 
 export interface LiveSpacesOptions {
-  readonly store: EmbeddingMigrationStore;
-  readonly corpus: CorpusVersion;
-  /** The space of EMBEDDING_MODEL, live until a migration switches away from it. */
-  readonly configured: SpaceHandle;
-  readonly fallback: SearchSpace | undefined;
-  /** A handle for any other space (its provider is made from the space's identity). */
-  readonly open: (space: EmbeddingSpace) => SpaceHandle;
+  readonly db: Database;
+  readonly store: Pick<EmbeddingMigrationStore, 'settings'>;
+  readonly corpus: Pick<CorpusVersion, 'current'>;
+  readonly configured: () => Promise<ConfiguredSpaces>;
+  /** The model of a space, built on first need (the configured ones, or any other's from its identity). */
+  readonly open: (space: EmbeddingSpace) => Promise<SpaceHandle>;
 }
 
 /**
  * Which embedding spaces are in use, as persisted in PostgreSQL (embedding_settings). Every
  * change to it bumps the corpus version, so the row is read again only when that moved: one
- * Redis GET per call otherwise.
+ * Redis GET per call otherwise. Models are opened only when a space is embedded into or searched.
  */
 export class LiveSpaces {
   readonly #options: LiveSpacesOptions;
-  readonly #handles = new Map<number, SpaceHandle>();
-  #cached: { version: string; value: ActiveSpaces } | undefined;
+  readonly #handles = new Map<number, Promise<SpaceHandle>>();
+  #cached: { version: string; value: SpacesInUse | undefined } | undefined;
 
   constructor(options: LiveSpacesOptions) {
     this.#options = options;
-    this.#handles.set(options.configured.space.id, options.configured);
   }
 
-  /** `version`: the corpus version the caller already read, saving a round trip. */
-  async current(version?: string): Promise<ActiveSpaces> {
+  /** Undefined only while nothing names a space yet (no migration, no table for the configured model). `version`: the corpus version the caller read. */
+  async current(version?: string): Promise<SpacesInUse | undefined> {
     const now = version ?? (await this.#options.corpus.current());
     if (this.#cached?.version === now) return this.#cached.value;
-    const settings = await this.#options.store.settings();
-    const { configured, fallback } = this.#options;
-    const live = settings === undefined ? configured : await this.handle(settings.liveSpaceId);
-    const shadow = settings?.shadowSpaceId === null || settings === undefined ? undefined : await this.handle(settings.shadowSpaceId);
-    const value: ActiveSpaces = { live, shadow, fallback: live === configured ? fallback : undefined };
+    const [settings, configured] = await Promise.all([this.#options.store.settings(), this.#options.configured()]);
+    let value: SpacesInUse | undefined;
+    if (settings === undefined) value = configured.primary === undefined ? undefined : { live: configured.primary, fallback: configured.fallback, shadow: undefined };
+    else {
+      const live = await this.space(settings.liveSpaceId);
+      const shadow = settings.shadowSpaceId === null ? undefined : await this.space(settings.shadowSpaceId);
+      value = { live, shadow, fallback: live.id === configured.primary?.id ? configured.fallback : undefined };
+    }
     this.#cached = { version: now, value };
     return value;
   }
 
   /** The live space and the shadow one: where every new vector goes. */
-  async targets(): Promise<SpaceHandle[]> {
-    const { live, shadow } = await this.current();
-    return shadow === undefined ? [live] : [live, shadow];
+
+  async space(spaceId: number): Promise<EmbeddingSpace> {
+    const space = (await listSpaces(this.#options.db)).find((candidate) => candidate.id === spaceId);
+    if (space === undefined) throw new UnknownSpaceError(spaceId);
+    return space;
   }
 
-  async handle(spaceId: number): Promise<SpaceHandle> {
-    const known = this.#handles.get(spaceId);
-    if (known !== undefined) return known;
-    const space = (await listSpaces(this.#options.store.db)).find((candidate) => candidate.id === spaceId);
-    if (space === undefined) throw new UnknownSpaceError(spaceId);
-    const opened = this.#options.open(space);
-    this.#handles.set(spaceId, opened);
+  /** The space's model and embedder, opened once per process. */
+  handle(space: EmbeddingSpace): Promise<SpaceHandle> {
+    let opened = this.#handles.get(space.id);
+    if (opened === undefined) {
+      opened = this.#options.open(space);
+      this.#handles.set(space.id, opened);
+      opened.catch(() => this.#handles.delete(space.id));
+    }
     return opened;
   }
 
-  /** Closes the providers this opened (the configured ones belong to the caller). */
+  /** Closes the models this opened (the configured ones belong to the caller's embedding). */
   async close(): Promise<void> {
-    const opened = [...this.#handles.values()].filter((handle) => handle !== this.#options.configured);
-    await Promise.all(opened.map((handle) => handle.provider.close?.()));
+    const opened = await Promise.all([...this.#handles.values()].map((handle) => handle.catch(() => undefined)));
+    await Promise.all(opened.map((handle) => handle?.close?.()));
   }
 }

@@ -1,4 +1,4 @@
-import { PermanentError } from '@lanes/contracts';
+import { CutOverOutrunError, PermanentError } from '@lanes/contracts';
 import type { Logger, TaskContext } from '@lanes/worker-core';
 import { evaluate, type EvalCase } from '../search/evaluation.ts';
 import type { SearchService } from '../search/search-service.ts';
@@ -9,7 +9,6 @@ import { RUNNING_STATES, type EmbeddingMigrationStore, type MigrationEval, type 
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
 import { chunksById, chunksMissingIn } from '../store/space-coverage.ts';
 import { embedInto } from './embed-into.ts';
-import { CutOverOutrunError } from './errors.ts';
 import type { SpaceHandle } from './live-spaces.ts';
 
 /** What the migration steps use. */

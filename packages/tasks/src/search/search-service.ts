@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis';
-import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse } from '@lanes/contracts';
+import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse, definedOnly } from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
+import type { Embedder } from '../embed/embedder.ts';
 import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
 import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
-import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
-import type { ActiveSpaces, LiveSpaces, SpaceHandle } from '../migration/live-spaces.ts';
+import type { EmbeddingSpace, SpaceIdentity } from '../store/embedding-spaces.ts';
+import type { SpaceHandle } from '../migration/live-spaces.ts';
 import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
@@ -30,17 +31,35 @@ export interface SearchSpace {
   readonly provider: EmbeddingProvider;
 }
 
+/** What vector search needs besides the database: built on the first query that needs a vector. */
+export interface VectorSearch {
+  readonly embedder: Embedder;
+  readonly primary: SearchSpace;
+  /** Holds vectors of chunks embedded while the primary model was down (see README). */
+  readonly fallback: SearchSpace | undefined;
+  /** pgvector >= 0.8 supports iterative index scans. */
+  readonly iterativeScan: boolean;
+}
+
+/** Which space search reads at a corpus version (`lanes migrate-embeddings` switches it), and the means to search it. */
+export interface SearchSpaces {
+  /** The live space (part of result cache keys). */
+  live(version: string): Promise<SpaceIdentity>;
+  /**
+   * Vector search in the live space, or in `chosen` alone; built on the first query that needs a
+   * vector. Undefined while no space has a vector table yet: vector lists are empty then.
+   */
+  vectors(version: string | undefined, chosen?: SpaceHandle): Promise<VectorSearch | undefined>;
+}
+
 export interface SearchServiceOptions {
   readonly db: Database;
   readonly redis: Redis;
   readonly keys: RagKeys;
-  /** The live space (and the fallback model's, which holds vectors of chunks embedded while the primary model was down). */
-  readonly spaces: LiveSpaces;
+  readonly spaces: SearchSpaces;
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
-  /** pgvector >= 0.8 supports iterative index scans. */
-  readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
   /** Hybrid fusion settings (LANES_SEARCH_*, default FUSION_DEFAULTS). */
   readonly fusion?: FusionOptions;
@@ -83,8 +102,8 @@ export function normaliseQuery(query: string): string {
 /**
  * Semantic search: query embedding (through the embedding cache), pgvector top-k by cosine
  * distance with a tuned ef_search, and a Redis result cache keyed by the corpus version.
- * Searches the live space (see LiveSpaces: the configured model's, until a migration switches
- * it); while that is the configured one, chunks that only have fallback-model vectors are searched in the
+ * Searches the live space (the configured model's, until a migration switches it); while that
+ * is the configured one, chunks that only have fallback-model vectors are searched in the
  * fallback space with a fallback-model query embedding, and the two ranked lists are merged by
  * cosine similarity (each score computed within its own space, never across spaces).
  */
@@ -107,21 +126,20 @@ export class SearchService {
     if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
     const bypassesCache = options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined || options.space !== undefined;
-    if (bypassesCache) return { query, results: await this.#compute(query, k, options, undefined, await this.#options.spaces.current()) };
+    if (bypassesCache) return { query, results: await this.#compute(query, k, options, undefined) };
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, spaces } = this.#options;
     if (options.record !== false) {
       await stats.record(query, k, options.tenant).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
     }
     const version = await corpus.current();
-    const active = await spaces.current(version);
-    const cacheKey = keys.searchResult(version, spaceKey(active.live.provider), k, requestHash(query, options));
+    const cacheKey = keys.searchResult(version, spaceKey(await spaces.live(version)), k, requestHash(query, options));
     const cached = await redis.get(cacheKey);
     if (cached !== null) {
       this.#duration.observe({ cache: 'hit' }, (performance.now() - startedAt) / 1000);
       return { query, results: JSON.parse(cached) as SearchHit[] };
     }
-    const results = await this.#compute(query, k, options, version, active);
+    const results = await this.#compute(query, k, options, version);
     await redis.set(cacheKey, JSON.stringify(results), 'EX', resultCacheTtlSeconds);
     this.#duration.observe({ cache: 'miss' }, (performance.now() - startedAt) / 1000);
     return { query, results };
@@ -132,29 +150,26 @@ export class SearchService {
     const { redis, keys, corpus, spaces } = this.#options;
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
-    const { live } = await spaces.current(version);
     const scope = tenant === undefined ? {} : { tenant };
-    const cacheKey = keys.searchResult(version, spaceKey(live.provider), k, requestHash(normalised, scope));
+    const cacheKey = keys.searchResult(version, spaceKey(await spaces.live(version)), k, requestHash(normalised, scope));
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
       return true;
     }
-    await this.search(normalised, k, { record: false, ...scope, ...(signal !== undefined && { signal }) });
+    await this.search(normalised, k, { record: false, ...scope, ...definedOnly({ signal }) });
     return false;
   }
 
-  async #compute(query: string, k: number, options: SearchOptions, version: string | undefined, active: ActiveSpaces): Promise<SearchHit[]> {
+  async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
     const mode = options.mode ?? 'hybrid';
-    // An explicitly chosen space is searched alone: its own model embeds the query.
-    const spaces: ActiveSpaces = options.space === undefined ? active : { live: options.space, fallback: undefined, shadow: undefined };
     if (mode === 'lexical') return (await this.#lexicalList(query, k, options)).map((chunk) => toHit(chunk, chunk.score, 'lexical'));
-    if (mode === 'vector') return (await this.#vectorList(query, k, options, version, spaces)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
+    if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
     const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
     const depth = Math.max(fusion.depth, k);
     const [lexical, vector] = await Promise.all([
       fusion.lexicalWeight > 0 ? this.#lexicalList(query, depth, options) : [],
-      fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version, spaces) : [],
+      fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version) : [],
     ]);
     return fuse({ lexical, vector }, k, { ...fusion, depth });
   }
@@ -163,10 +178,12 @@ export class SearchService {
     return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, tenant: options.tenant, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
-  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, active: ActiveSpaces): Promise<RankedChunk[]> {
-    const { db, efSearch, iterativeScan } = this.#options;
-    const { live: primary, fallback } = active;
-    const { embedder } = primary;
+  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {
+    // An explicitly chosen space is searched alone: its own model embeds the query.
+    const vectors = await this.#options.spaces.vectors(version, options.space);
+    if (vectors === undefined) return [];
+    const { embedder, primary, fallback, iterativeScan } = vectors;
+    const { db, efSearch } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -175,7 +192,7 @@ export class SearchService {
     if (vector.provider === primary.provider) {
       spaces.push(primary);
       queryVectors.set(primary.space.id, vector.vector);
-      if (fallback !== undefined && (await this.#fallbackHasVectors(fallback, version))) {
+      if (fallback !== undefined && (await this.#fallbackHasVectors(fallback.space, version))) {
         const inFallback = await embedder.embedWith(fallback.provider, [item], options.signal).catch((error: unknown) => {
           this.#options.logger.warn({ err: { message: String(error) } }, 'fallback space skipped: could not embed the query with the fallback model');
           return undefined;
@@ -198,7 +215,7 @@ export class SearchService {
           iterativeScan,
           filter: options.filter,
           tenant: options.tenant,
-          ...(options.exact !== undefined && { exact: options.exact }),
+          ...definedOnly({ exact: options.exact }),
         }),
       ),
     );
@@ -217,12 +234,12 @@ export class SearchService {
   }
 
   /** Cheap check, cached for a few seconds within one corpus version: the fallback space is usually empty. */
-  async #fallbackHasVectors(fallback: SearchSpace, version: string | undefined): Promise<boolean> {
+  async #fallbackHasVectors(fallback: EmbeddingSpace, version: string | undefined): Promise<boolean> {
     const now = Date.now();
     const known = this.#fallbackNonEmpty;
     if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000) return known.value;
     const value = await this.#options.db.withClient(async (client) => {
-      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.space.table}) AS present`);
+      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.table}) AS present`);
       return rows[0]!.present;
     });
     this.#fallbackNonEmpty = { value, at: now, version: version ?? '' };

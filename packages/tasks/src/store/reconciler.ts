@@ -5,8 +5,9 @@ import type { EmbeddingSpace } from './embedding-spaces.ts';
 
 export interface ReconcileDeps {
   readonly db: Database;
-  readonly documents: DocumentStore;
-  readonly primary: EmbeddingSpace;
+  readonly documents: Pick<DocumentStore, 'pendingGenerations' | 'rollback' | 'finalise'>;
+  /** The live space: a finished generation needs a vector there for every chunk. */
+  readonly live: () => Promise<EmbeddingSpace>;
   readonly spaces: () => Promise<readonly EmbeddingSpace[]>;
   /** The state of the ingest job that staged a generation ('unknown' once it is gone). */
   readonly jobState: (jobId: string) => Promise<JobState>;
@@ -50,7 +51,7 @@ export async function reconcilePending(deps: ReconcileDeps): Promise<ReconcileRe
 
 async function reconcileLocked(deps: ReconcileDeps): Promise<ReconcileResult> {
   const pendings = await deps.documents.pendingGenerations();
-  const spaces = await deps.spaces();
+  const [spaces, live] = await Promise.all([deps.spaces(), deps.live()]);
   let finished = 0;
   let rolledBack = 0;
   for (const pending of pendings) {
@@ -59,7 +60,7 @@ async function reconcileLocked(deps: ReconcileDeps): Promise<ReconcileResult> {
     if (decision === 'keep') continue;
     if (decision === 'finish-or-roll-back') {
       try {
-        const outcome = await deps.documents.finalise(pending.documentId, pending.generation, deps.primary, spaces);
+        const outcome = await deps.documents.finalise(pending.documentId, pending.generation, live, spaces);
         if (outcome.state === 'promoted') {
           finished += 1;
           await deps.onPromoted();

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { LanesError, PermanentError } from '@lanes/contracts';
+import { definedOnly, IsolateCrashedError, rebuildError, type SerializedError } from '@lanes/contracts';
 
 export interface IsolationOptions {
   readonly signal?: AbortSignal;
@@ -8,7 +8,8 @@ export interface IsolationOptions {
   readonly transferList?: ArrayBuffer[];
 }
 
-export class IsolateCrashedError extends PermanentError {}
+/** Errors leave the thread as `{ code, message, context }` and are rebuilt here as the same class. */
+const ERRORS_URL = import.meta.resolve('@lanes/contracts');
 
 const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -16,7 +17,10 @@ import(workerData.moduleUrl)
   .then((mod) => mod[workerData.exportName](workerData.input))
   .then(
     (value) => parentPort.postMessage({ ok: true, value }),
-    (error) => parentPort.postMessage({ ok: false, message: error && error.message ? error.message : String(error), permanent: Boolean(error && error.permanent) }),
+    async (error) => {
+      const { serializeError } = await import(workerData.errorsUrl);
+      parentPort.postMessage({ ok: false, error: serializeError(error, 'ISOLATE_FAILED') });
+    },
   );
 `;
 
@@ -31,9 +35,9 @@ export function runIsolated<Input, Output>(moduleUrl: URL | string, exportName: 
   return new Promise<Output>((resolve, reject) => {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { moduleUrl: String(moduleUrl), exportName, input },
+      workerData: { moduleUrl: String(moduleUrl), exportName, input, errorsUrl: ERRORS_URL },
       resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
-      ...(transferList !== undefined && { transferList }),
+      ...definedOnly({ transferList }),
     });
     let settled = false;
     const finish = (action: () => void): void => {
@@ -45,12 +49,8 @@ export function runIsolated<Input, Output>(moduleUrl: URL | string, exportName: 
     };
     const onAbort = (): void => finish(() => reject(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (message: { ok: true; value: Output } | { ok: false; message: string; permanent: boolean }) => {
-      finish(() =>
-        message.ok
-          ? resolve(message.value)
-          : reject(message.permanent ? new PermanentError(message.message) : new LanesError('ISOLATE_FAILED', message.message)),
-      );
+    worker.once('message', (message: { ok: true; value: Output } | { ok: false; error: SerializedError }) => {
+      finish(() => (message.ok ? resolve(message.value) : reject(rebuildError(message.error))));
     });
     worker.once('error', (error: Error & { code?: string }) => {
       const reason = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${maxHeapMb} MB)` : error.message;

@@ -1,12 +1,5 @@
 import { LanesError } from '@lanes/contracts';
 
-/** Aborts an attempt because the client cancelled the job: it fails and is not retried. */
-export class JobCancelledError extends LanesError {
-  constructor(jobId: string, reason: string) {
-    super('JOB_CANCELLED', `cancelled: ${reason}`, { jobId });
-  }
-}
-
 /** Aborts an attempt at the drain deadline: the job goes back to its lane for another worker. */
 export class DrainDeadlineError extends LanesError {
   constructor(jobId: string) {
@@ -21,12 +14,5 @@ export class DrainDeadlineError extends LanesError {
 export class LockLostError extends LanesError {
   constructor(jobId: string, lockDurationMs: number) {
     super('LOCK_LOST', `job lock not renewed for ${lockDurationMs} ms: attempt stopped, the job is left to the worker that took it over`, { jobId, lockDurationMs });
-  }
-}
-
-/** Thrown by `ctx.awaitChildren` to suspend the handler; never seen by users. */
-export class SuspendForChildren extends Error {
-  constructor() {
-    super('suspended until children complete');
   }
 }

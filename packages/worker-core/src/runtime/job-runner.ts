@@ -1,18 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { infrastructureFault, InvalidPayloadError, isLane, parsePayload, PermanentError, redactError, redactString, TaskTimeoutError, type InfrastructureFault, type Lane } from '@lanes/contracts';
-import { buildJobSpec, tenantOf } from '@lanes/queue';
+import { DependencyUnavailableError, infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import { buildJobSpec, recordFailure, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
-import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
-import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
-import type { JobLeases } from './job-leases.ts';
+import { AttemptStop } from './attempt-stop.ts';
+import { DrainDeadlineError, LockLostError } from './errors.ts';
+import type { JobLeases, Stoppable } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
+import { JobSteps, payloadOf } from './steps.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
 import type { TenantJobCounts } from './tenant-job-counts.ts';
-import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
+import type { ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
   readonly catalog: TaskCatalog;
@@ -20,7 +21,7 @@ export interface JobRunnerDeps {
   readonly logger: Logger;
   readonly metrics: LanesMetrics;
   /** In-flight attempts by job id, so drain can abort them at the deadline. */
-  readonly inFlight: Map<string, AbortController>;
+  readonly inFlight: Map<string, Stoppable>;
   readonly outage: OutagePolicy;
   /** The lane's lock watch: an attempt whose lock is lost stops. */
   readonly leases: JobLeases;
@@ -76,13 +77,6 @@ function parentOf(job: Job, client: LanesClient): ParentJob | undefined {
   };
 }
 
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 /**
  * Runs one attempt of one job: gates (concurrency, rate), validation, the handler with its
  * deadline and cancellation, and children. Translates outcomes into what BullMQ expects; an
@@ -92,10 +86,12 @@ export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #lane: Lane;
   readonly #instruments = new Map<string, TaskInstruments>();
+  readonly #active: { inc(): void; dec(): void };
 
   constructor(lane: Lane, deps: JobRunnerDeps) {
     this.#lane = lane;
     this.#deps = deps;
+    this.#active = deps.metrics.active.labels({ lane });
   }
 
   /**
@@ -127,7 +123,7 @@ export class JobRunner {
     const { catalog } = this.#deps;
     if (!catalog.tryClaim(task)) return this.#postpone(job, token, gateDelayMs());
     try {
-      const rateWait = await catalog.rateWait(task);
+      const rateWait = task.rateLimit === undefined ? 0 : await catalog.rateWait(task);
       if (rateWait > 0) return await this.#postpone(job, token, rateWait);
       const tenant = tenantOf(job);
       if (tenant === undefined) return await this.#attempt(task, job, token);
@@ -153,6 +149,7 @@ export class JobRunner {
       this.#instrumentsFor(task.name).failed.inc();
       const message = `${fault.dependency} unavailable for ${describeDuration(elapsed)}, beyond the outage budget of ${describeDuration(policy.budgetMs)}: ${fault.reason}`;
       log.error({ since: new Date(record.since).toISOString() }, 'outage budget exhausted: job failed');
+      await this.#recordFailure(job, { code: DependencyUnavailableError.code, message, context: { ...fault, budgetMs: policy.budgetMs } }, log);
       return new UnrecoverableError(message);
     }
     metrics.outagePostponements.inc({ lane: this.#lane, dependency: fault.dependency });
@@ -235,24 +232,25 @@ export class JobRunner {
     const logger = this.#lazyLogger(task, job);
     const instruments = this.#instrumentsFor(task.name);
     const startedAt = performance.now();
-    metrics.lastJobTimestamp.set(Date.now() / 1000);
+    metrics.jobTaken();
 
     let payload: unknown;
     try {
       payload = parsePayload(task, payloadOf(job.data));
     } catch (error) {
-      if (error instanceof InvalidPayloadError) throw new UnrecoverableError(error.message);
-      throw error;
+      if (!(error instanceof InvalidPayloadError)) throw error;
+      await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger());
+      throw new UnrecoverableError(error.message);
     }
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
-    inFlight.set(jobId, controller);
-    const release = leases.hold(jobId, () => controller.abort(new LockLostError(jobId, leases.lockDurationMs)));
-    const active = metrics.active.labels({ lane: this.#lane });
+    const stop = new AttemptStop();
+    const timer = setTimeout(() => stop.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
+    inFlight.set(jobId, stop);
+    leases.hold(jobId, stop);
+    const active = this.#active;
     active.inc();
     try {
-      const result = await this.#invoke(task, job, token, payload, controller.signal, logger);
+      const result = await this.#invoke(task, job, token, payload, stop, logger);
       instruments.completed.inc();
       instruments.duration.observe((performance.now() - startedAt) / 1000);
       return result;
@@ -260,63 +258,48 @@ export class JobRunner {
       throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
-      release();
+      leases.release(jobId);
       inFlight.delete(jobId);
       active.dec();
     }
   }
 
-  /** Calls the handler, resuming it with its children's results when it had suspended for them. */
-  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: () => Logger): Promise<unknown> {
-    const aborted = abortPromise(signal);
-    aborted.catch(() => undefined);
-    for (;;) {
-      const refs = childRefsOf(job.data);
-      const childResults = refs === undefined ? undefined : await this.#settledChildren(job, token, refs);
-      try {
-        return await Promise.race([task.handler(payload, this.#context(task, job, signal, logger, childResults)), aborted]);
-      } catch (error) {
-        if (!(error instanceof SuspendForChildren)) throw error;
-        if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-        // Every child already finished: loop to resume the handler with their results.
-      }
-    }
+  /** Calls the handler; its steps (children included) resume from what the job has recorded. */
+  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, stop: AttemptStop, logger: () => Logger): Promise<unknown> {
+    return stop.cutOff(task.handler(payload, this.#context(task, job, token, stop, logger)));
   }
 
-  /** Waits (by suspending) while children are pending; their results once all completed. */
-  async #settledChildren(job: Job, token: string | undefined, refs: readonly ChildRef[]): Promise<unknown[] | undefined> {
-    if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return collectChildResults(job, this.#deps.client.prefix, refs);
-  }
-
-  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
+  #context(task: TaskDefinition, job: Job, token: string | undefined, stop: AttemptStop, logger: () => Logger): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
+    // Built on first use: most jobs have no steps.
+    let steps: JobSteps | undefined;
+    const stepsOf = (): JobSteps => (steps ??= new JobSteps(job, token, client, lane, stop.signal));
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1, tenant: tenantOf(job) },
       parent: parentOf(job, client),
-      signal,
+      // Made on first use: most handlers never look at it.
+      get signal() {
+        return stop.signal;
+      },
       get logger() {
         return logger();
       },
-      childResults,
       progress: (value) => job.updateProgress(value),
       enqueue: async (contract, payload, options) => {
         const [handle] = await client.addSpecs([buildJobSpec(contract, payload, options)]);
         return { id: handle!.id, task: handle!.task, queue: handle!.queue };
       },
-      awaitChildren: async (children: readonly ChildRequest[]) => {
-        const parent = { id: job.id ?? '', lane, queueKey: client.queues.queueKey(lane) };
-        const specs = children.map((request) =>
-          buildJobSpec(request.contract, request.payload as never, { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` }, parent),
-        );
-        const refs: ChildRef[] = specs.map((spec) => ({ lane: spec.lane, id: spec.opts.jobId }));
-        // Recorded before the children exist, so a crash in between is noticed on the retry.
-        await job.updateData({ ...(payloadOf(job.data) as object), [CHILDREN_KEY]: refs });
-        if (specs.length > 0) await client.addSpecs(specs);
-        throw new SuspendForChildren();
-      },
+      step: (name, fn) => stepsOf().step(name, fn),
+      awaitChildren: (children, name) => stepsOf().awaitChildren(children, name),
     };
+  }
+
+  /** Best effort: without the record a waiting client still gets the failed reason, untyped. */
+  async #recordFailure(job: Job, failure: SerializedError, logger: Logger): Promise<void> {
+    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', redact(failure) as SerializedError).catch((cause: unknown) =>
+      logger.debug({ err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not record the failure'),
+    );
   }
 
   /** Maps a failure onto BullMQ's vocabulary and records it. Returns the error to throw. */
@@ -349,6 +332,7 @@ export class JobRunner {
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
     logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
+    if (finalAttempt) await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger);
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }
 }

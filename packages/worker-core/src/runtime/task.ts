@@ -9,21 +9,25 @@ import {
   type PayloadOf,
   type ResultOf,
   type TaskContract,
+  definedOnly,
 } from '@lanes/contracts';
 import type { EnqueueOptions } from '@lanes/queue';
 import type { Logger } from '../observability/logger.ts';
 
 /** A child job to spawn; `key` names it uniquely within its parent so a retry never spawns it twice. */
-export interface ChildRequest {
-  readonly contract: AnyTaskContract;
+export interface ChildRequest<C extends AnyTaskContract = AnyTaskContract> {
+  readonly contract: C;
   readonly payload: unknown;
   readonly key: string;
   readonly options?: EnqueueOptions;
 }
 
-export function child<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, key: string, options?: EnqueueOptions): ChildRequest {
-  return { contract, payload, key, ...(options !== undefined && { options }) };
+export function child<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, key: string, options?: EnqueueOptions): ChildRequest<C> {
+  return { contract, payload, key, ...definedOnly({ options }) };
 }
+
+/** The results of `awaitChildren`, typed from each child's contract, in the order given. */
+export type ChildResults<Children extends readonly ChildRequest[]> = { -readonly [K in keyof Children]: ResultOf<Children[K]['contract']> };
 
 export interface JobInfo {
   readonly id: string;
@@ -54,12 +58,18 @@ export interface TaskContext {
   /** Enqueues a follow-up job, validated against its contract. */
   enqueue<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, options?: EnqueueOptions): Promise<JobRef>;
   /**
-   * Spawns children and suspends this job until they have all completed; the handler is then
-   * called again with `childResults` set (in the order given). A failed child fails the parent.
+   * Runs `fn` once for this job and records its value (JSON) in the job: when the handler is
+   * entered again (after its children, or on a retry), the step returns the recorded value
+   * without running `fn`. Names are unique within a handler; every effect belongs in a step.
    */
-  awaitChildren(children: readonly ChildRequest[]): Promise<never>;
-  /** Results of the children spawned by `awaitChildren`, on the resumed call; undefined before. */
-  readonly childResults: readonly unknown[] | undefined;
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * A step that spawns children and suspends this job until they have all completed, then
+   * returns their results in the order given. A failed child fails the parent. The children
+   * must be the same on every entry (derive them from payload and earlier steps); `name`
+   * defaults to `children-N` for the N-th call in the handler.
+   */
+  awaitChildren<const Children extends readonly ChildRequest[]>(children: Children, name?: string): Promise<ChildResults<Children>>;
 }
 
 export type TaskHandler<C extends AnyTaskContract, Result> = (payload: ParsedPayloadOf<C>, ctx: TaskContext) => Promise<Result>;
