@@ -8,7 +8,7 @@ export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } 
 export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } from './lexical/tokenise.ts';
 export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
 export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
-export { fuse, FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
+export { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, type FusionOptions } from './search/fusion.ts';
 export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
 export { LOCAL_MODEL, localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
 export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provider.ts';

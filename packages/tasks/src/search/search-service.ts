@@ -13,7 +13,7 @@ import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
 import { searchSpace, type RankedChunk } from '../store/vector-search.ts';
 import type { CorpusVersion } from './corpus-version.ts';
-import { fuse, FUSION_DEFAULTS, toHit, type FusionOptions } from './fusion.ts';
+import { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, toHit, type FusionOptions } from './fusion.ts';
 import type { QueryStats } from './query-stats.ts';
 
 export class InvalidQueryError extends LanesError {
@@ -143,6 +143,16 @@ export class SearchService {
     if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
     const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
     const depth = Math.max(fusion.depth, k);
+    const lexicalDepth = lexicalOnlyDepth(k, { ...fusion, depth });
+    if (lexicalDepth !== undefined) {
+      // The top k can only be lexical candidates (see lexicalOnlyDepth): the vector list only
+      // reorders them, so it ranks just those by exact similarity instead of searching the
+      // whole index, unless the lexical list is too short to fill k.
+      const lexical = await this.#lexicalList(query, lexicalDepth, options);
+      const within = lexical.length >= k ? lexical.map((chunk) => chunk.hash) : undefined;
+      const vector = fusion.vectorWeight > 0 ? await this.#vectorList(query, depth, options, version, within) : [];
+      return fuse({ lexical, vector }, k, { ...fusion, depth });
+    }
     const [lexical, vector] = await Promise.all([
       fusion.lexicalWeight > 0 ? this.#lexicalList(query, depth, options) : [],
       fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version) : [],
@@ -154,7 +164,8 @@ export class SearchService {
     return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
-  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {
+  /** `within`: rank only the chunks of these texts (content hashes), exactly. */
+  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, within?: readonly string[]): Promise<RankedChunk[]> {
     const { embedder, primary, fallback, db, efSearch, iterativeScan } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
@@ -187,6 +198,7 @@ export class SearchService {
           iterativeScan,
           filter: options.filter,
           ...(options.exact !== undefined && { exact: options.exact }),
+          ...(within !== undefined && { within }),
         }),
       ),
     );

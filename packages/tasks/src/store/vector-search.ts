@@ -8,6 +8,8 @@ export interface RankedChunk {
   readonly documentId: string;
   readonly source: string;
   readonly chunkIndex: number;
+  /** sha256 of the text: the key of its vectors. */
+  readonly hash: string;
   readonly page: number | null;
   readonly score: number;
   readonly text: string;
@@ -15,10 +17,10 @@ export interface RankedChunk {
 
 /** A result row of either search, with the score its list gives it. */
 export function rankedChunk(
-  row: { document_id: string; source: string; chunk_index: number; page_start: number | null; text: string },
+  row: { document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; text: string },
   score: number,
 ): RankedChunk {
-  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, page: row.page_start, score, text: row.text };
+  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, hash: row.content_hash, page: row.page_start, score, text: row.text };
 }
 
 export interface VectorSearchOptions {
@@ -30,6 +32,8 @@ export interface VectorSearchOptions {
   /** pgvector >= 0.8: keep scanning the graph when candidates are filtered out. */
   readonly iterativeScan?: boolean;
   readonly filter?: SearchFilter | undefined;
+  /** Rank only these texts (content hashes), by exact distance, instead of searching the index. */
+  readonly within?: readonly string[];
 }
 
 /**
@@ -62,15 +66,22 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
       ? ''
       : `WHERE EXISTS (SELECT 1 FROM ${db.table('chunks')} c JOIN ${db.table('documents')} d ON d.id = c.document_id
                         WHERE c.content_hash = e.content_hash AND c.live ${filter})`;
+  // The given texts' rows only, in a subquery the planner keeps (OFFSET 0), so the ORDER BY
+  // below sorts them exactly instead of asking the index for the nearest of all texts.
+  let source = `${space.table} e`;
+  if (options.within !== undefined) {
+    params.push(options.within);
+    source = `(SELECT content_hash, embedding FROM ${space.table} WHERE content_hash = ANY($${params.length}::text[]) OFFSET 0) e`;
+  }
   return db.transaction(async (client) => {
-    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; page_start: number | null; text: string; distance: number }>(
+    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; text: string; distance: number }>(
       `WITH nearest AS (
          SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
-           FROM ${space.table} e
+           FROM ${source}
            ${filtered}
           ORDER BY ${expr.column} <=> $1::${expr.cast}
           LIMIT $2)
-       SELECT live.document_id, live.source, live.chunk_index, live.page_start, live.text, n.distance
+       SELECT live.document_id, live.source, live.chunk_index, n.content_hash, live.page_start, live.text, n.distance
          FROM nearest n
          -- Per nearest text, its live chunks by index lookup. OFFSET 0 keeps the planner from
          -- flattening this into a join that (with stale statistics after a bulk load) scans
