@@ -30,7 +30,7 @@ describe('retrieval metrics and fusion', () => {
   });
 
   test('reciprocal-rank fusion sums weighted 1 / (rrfK + rank) and keeps both parts of the score', () => {
-    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, score, text: '' });
+    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, heading: null, score, text: '' });
     const lexical = [chunk(1, 9), chunk(2, 5)];
     const vector = [chunk(2, 0.9), chunk(3, 0.8)];
     const fused = fuse({ lexical, vector }, 3, { depth: 10, rrfK: 60, lexicalWeight: 1, vectorWeight: 1 });
@@ -64,7 +64,7 @@ describe('retrieval metrics and fusion', () => {
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
     };
-    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, score, text: '' });
+    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, heading: null, score, text: '' });
     let checked = 0;
     for (let round = 0; round < 300; round++) {
       const options = { depth: 60, rrfK: Math.floor(random() * 20), lexicalWeight: 1, vectorWeight: random() * 0.3 };

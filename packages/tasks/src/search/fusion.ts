@@ -83,6 +83,7 @@ export function toHit(chunk: RankedChunk, score: number, part?: 'vector' | 'lexi
     chunkIndex: chunk.chunkIndex,
     score,
     page: chunk.page,
+    heading: chunk.heading,
     scores: part === undefined ? {} : { [part]: chunk.score },
     text: chunk.text,
   };

@@ -11,6 +11,7 @@ interface LexicalRow {
   readonly content_hash: string;
   readonly text: string;
   readonly page_start: number | null;
+  readonly heading: string | null;
   readonly score: number;
 }
 
@@ -115,9 +116,9 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
       const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
       const filter = filterClause(options.filter, params);
       ({ rows } = await client.query<LexicalRow>(
-        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.score
-           FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.content_hash, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                                    FROM (SELECT id, document_id, chunk_index, content_hash, text, page_start, lexemes, term_freqs,
+        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.heading, s.score
+           FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.content_hash, c.text, c.page_start, c.heading, ${scoreExpression(corpus.terms.length)} AS score
+                                    FROM (SELECT id, document_id, chunk_index, content_hash, text, page_start, heading, lexemes, term_freqs,
                                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
                                             FROM ${db.table('chunks')}
                                            WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]

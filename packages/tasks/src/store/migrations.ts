@@ -75,6 +75,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'lexical index (BM25 term statistics), chunk pages',
     sql: lexicalIndexMigration,
   },
+  {
+    version: 6,
+    name: 'chunk section headings',
+    // The title of the section a chunk is in (chunker-v5), returned with search hits.
+    sql: (s) => `ALTER TABLE ${s}.chunks ADD COLUMN heading text;`,
+  },
 ];
 
 /**

@@ -11,16 +11,18 @@ export interface RankedChunk {
   /** sha256 of the text: the key of its vectors. */
   readonly hash: string;
   readonly page: number | null;
+  /** The title of its section, where the document has headings. */
+  readonly heading: string | null;
   readonly score: number;
   readonly text: string;
 }
 
 /** A result row of either search, with the score its list gives it. */
 export function rankedChunk(
-  row: { document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; text: string },
+  row: { document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; heading: string | null; text: string },
   score: number,
 ): RankedChunk {
-  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, hash: row.content_hash, page: row.page_start, score, text: row.text };
+  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, hash: row.content_hash, page: row.page_start, heading: row.heading, score, text: row.text };
 }
 
 export interface VectorSearchOptions {
@@ -74,20 +76,20 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
     source = `(SELECT content_hash, embedding FROM ${space.table} WHERE content_hash = ANY($${params.length}::text[]) OFFSET 0) e`;
   }
   return db.transaction(async (client) => {
-    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; text: string; distance: number }>(
+    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; heading: string | null; text: string; distance: number }>(
       `WITH nearest AS (
          SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
            FROM ${source}
            ${filtered}
           ORDER BY ${expr.column} <=> $1::${expr.cast}
           LIMIT $2)
-       SELECT live.document_id, live.source, live.chunk_index, n.content_hash, live.page_start, live.text, n.distance
+       SELECT live.document_id, live.source, live.chunk_index, n.content_hash, live.page_start, live.heading, live.text, n.distance
          FROM nearest n
          -- Per nearest text, its live chunks by index lookup. OFFSET 0 keeps the planner from
          -- flattening this into a join that (with stale statistics after a bulk load) scans
          -- every chunk instead.
          CROSS JOIN LATERAL (
-           SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.text
+           SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.heading, c.text
              FROM ${db.table('chunks')} c
              JOIN ${db.table('documents')} d ON d.id = c.document_id AND d.generation = c.generation
             WHERE c.content_hash = n.content_hash ${filter}
