@@ -4,6 +4,7 @@ import { ConfigError, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts'
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 import { LOCAL_MODELS } from './embed/local-models.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
+import { VECTOR_STORAGES, type HnswParams } from './store/embedding-spaces.ts';
 
 export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
@@ -56,7 +57,7 @@ export interface RagConfig {
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
-  readonly index: { readonly m: number; readonly efConstruction: number };
+  readonly index: HnswParams;
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
   readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
@@ -167,6 +168,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     index: {
       m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
       efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
+      storage: envEnum(env, 'LANES_VECTOR_STORAGE', VECTOR_STORAGES, 'vector'),
     },
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),

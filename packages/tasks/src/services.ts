@@ -128,6 +128,7 @@ export async function createRagServices(config: RagConfig, runtime: RuntimeConfi
       corpus,
       stats: new QueryStats(redis, keys, config.cacheWarming.windowHours),
       efSearch: config.search.efSearch,
+      vectorStorage: config.index.storage,
       iterativeScan: major > 0 || minor >= 8,
       resultCacheTtlSeconds: config.search.resultCacheTtlSeconds,
       fusion: config.search.fusion,

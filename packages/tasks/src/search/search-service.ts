@@ -7,7 +7,7 @@ import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
 import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
-import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
+import type { EmbeddingSpace, VectorStorage } from '../store/embedding-spaces.ts';
 import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
@@ -41,6 +41,7 @@ export interface SearchServiceOptions {
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
+  readonly vectorStorage: VectorStorage;
   /** pgvector >= 0.8 supports iterative index scans. */
   readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
@@ -166,7 +167,7 @@ export class SearchService {
 
   /** `within`: rank only the chunks of these texts (content hashes), exactly. */
   async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, within?: readonly string[]): Promise<RankedChunk[]> {
-    const { embedder, primary, fallback, db, efSearch, iterativeScan } = this.#options;
+    const { embedder, primary, fallback, db, efSearch, vectorStorage, iterativeScan } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -195,6 +196,7 @@ export class SearchService {
         searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, {
           k,
           efSearch: options.efSearch ?? efSearch,
+          storage: vectorStorage,
           iterativeScan,
           filter: options.filter,
           ...(options.exact !== undefined && { exact: options.exact }),

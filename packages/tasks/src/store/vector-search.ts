@@ -1,6 +1,6 @@
 import type { SearchFilter } from '@lanes/contracts';
 import { vectorLiteral, type Database } from './database.ts';
-import { vectorExpression, type EmbeddingSpace } from './embedding-spaces.ts';
+import { vectorExpression, type EmbeddingSpace, type VectorStorage } from './embedding-spaces.ts';
 import { filterClause } from './search-filter.ts';
 
 /** One chunk of one ranked list (vector or lexical), `score` in that list's own units. */
@@ -29,6 +29,8 @@ export interface VectorSearchOptions {
   readonly k: number;
   /** HNSW candidate list size: higher is better recall and slower. */
   readonly efSearch: number;
+  /** The index's precision (the query is cast to match it, or the index is not used). */
+  readonly storage: VectorStorage;
   /** Exact scan instead of the index (for measuring recall). */
   readonly exact?: boolean;
   /** pgvector >= 0.8: keep scanning the graph when candidates are filtered out. */
@@ -46,7 +48,7 @@ export interface VectorSearchOptions {
  * document, so (with iterative scans, pgvector >= 0.8) a selective filter still fills k.
  */
 export async function searchSpace(db: Database, space: EmbeddingSpace, query: Float32Array, options: VectorSearchOptions): Promise<RankedChunk[]> {
-  const expr = vectorExpression(space);
+  const expr = vectorExpression(space, options.storage);
   const fetch = Math.min(1000, options.k * 2 + 20);
   const efSearch = Math.min(1000, Math.max(options.efSearch, fetch));
   // One round trip for the transaction's settings (values are validated integers):

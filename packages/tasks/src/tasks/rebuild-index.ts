@@ -15,7 +15,7 @@ export function createRebuildIndexTask(services: RagServices): TaskDefinition<ty
     const { config, primary, fallback, db } = services;
     const m = payload.m ?? config.index.m;
     // pgvector needs ef_construction >= 2 * m; a job that raises only m raises it along.
-    const params = { m, efConstruction: Math.max(payload.efConstruction ?? config.index.efConstruction, 2 * m) };
+    const params = { m, efConstruction: Math.max(payload.efConstruction ?? config.index.efConstruction, 2 * m), storage: config.index.storage };
     const targets = [primary.space, ...(fallback === undefined ? [] : [fallback.space])];
     const outcomes = [];
     for (const space of targets) {
