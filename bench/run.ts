@@ -2,6 +2,7 @@
 // Each suite measures Lanes next to its baseline in the same run; nothing here asserts timings.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '@lanes/contracts';
 import { parseArgs, USAGE, UsageError } from './lib/args.ts';
 import { newRunId } from './lib/ids.ts';
 import { machineInfo } from './lib/machine.ts';
@@ -10,7 +11,6 @@ import type { BenchOptions, SuiteResult } from './lib/types.ts';
 import { SUITES } from './suites/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options: BenchOptions = {
     quick: args.quick,
     large: args.large,
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
     databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     runId: newRunId(),
     log,

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
+import { ingest, type IngestResult, type Lane, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagRuntime, DEFAULT_DATABASE_URL, type RagRuntime } from '@lanes/tasks';
+import { DEFAULT_DATABASE_URL } from '@lanes/contracts';
+import { createRagRuntime, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import type { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 
@@ -58,11 +60,11 @@ export async function ingestAndWait(w: RagWorker, payload: PayloadOf<typeof inge
   return (await w.worker.client.enqueue(ingest, payload)).wait({ timeoutMs: 60_000 });
 }
 
-/** A real worker process-in-miniature: the RAG runtime's tasks on a LanesWorker. */
-export async function startRagWorker(env: TestEnv): Promise<RagWorker> {
+/** A real worker process-in-miniature: the RAG runtime's tasks on a LanesWorker (every lane unless `lanes` says otherwise). */
+export async function startRagWorker(env: TestEnv, options: { lanes?: readonly Lane[] } = {}): Promise<RagWorker> {
   const metrics = new LanesMetrics({ defaultMetrics: false });
   const rag = await createRagRuntime({ env, metrics });
-  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics });
+  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics, ...(options.lanes !== undefined && { lanes: options.lanes }) });
   await worker.start();
   return {
     worker,
@@ -114,4 +116,21 @@ export async function counterValue(metrics: LanesMetrics, name: string, labels: 
   return values
     .filter((value) => Object.entries(labels).every(([key, wanted]) => String((value.labels as Record<string, unknown>)[key]) === wanted))
     .reduce((sum, value) => sum + value.value, 0);
+}
+
+/** The BM25 statistics the triggers keep, against a recount from the live chunks themselves. */
+export async function assertLexicalStatisticsMatchLiveChunks(env: TestEnv): Promise<{ chunks: number; terms: number }> {
+  const [corpus] = await sql<{ chunk_count: string; total_length: string }>(env, 'SELECT chunk_count, total_length FROM $schema.lexical_corpus');
+  const [live] = await sql<{ n: string; total: string | null }>(env, 'SELECT count(*) AS n, sum(lexical_length) AS total FROM $schema.chunks WHERE live');
+  assert.equal(corpus!.chunk_count, live!.n);
+  assert.equal(corpus!.total_length, live!.total ?? '0');
+  const drift = await sql(
+    env,
+    `(SELECT term, df FROM $schema.lexical_terms EXCEPT SELECT term, count(*)::int FROM $schema.chunks, unnest(lexemes) term WHERE live GROUP BY term)
+     UNION ALL
+     (SELECT term, count(*)::int FROM $schema.chunks, unnest(lexemes) term WHERE live GROUP BY term EXCEPT SELECT term, df FROM $schema.lexical_terms)`,
+  );
+  assert.deepEqual(drift, [], 'document frequencies equal a recount');
+  const [terms] = await sql<{ n: string }>(env, 'SELECT count(*) AS n FROM $schema.lexical_terms');
+  return { chunks: Number(live!.n), terms: Number(terms!.n) };
 }

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { ingest, IngestResult, PayloadOf } from '@lanes/contracts';
 import { tokenise, TOKENISER_VERSION } from '@lanes/tasks';
 import { REPO_ROOT } from '../support/env.ts';
-import { dropRagState, ingestAndWait, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
+import { assertLexicalStatisticsMatchLiveChunks, dropRagState, ingestAndWait, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
 
 const EVAL_DOCS = join(REPO_ROOT, 'eval', 'docs');
 
@@ -50,22 +50,7 @@ describe('lexical index (BM25 in PostgreSQL)', () => {
 
   const run = (payload: PayloadOf<typeof ingest>): Promise<IngestResult> => ingestAndWait(w, payload);
 
-  /** The statistics the triggers keep, against a recount from the live chunks themselves. */
-  async function assertStatisticsMatchLiveChunks(): Promise<{ chunks: number; terms: number }> {
-    const [corpus] = await sql<{ chunk_count: string; total_length: string }>(env, 'SELECT chunk_count, total_length FROM $schema.lexical_corpus');
-    const [live] = await sql<{ n: string; total: string | null }>(env, 'SELECT count(*) AS n, sum(lexical_length) AS total FROM $schema.chunks WHERE live');
-    assert.equal(corpus!.chunk_count, live!.n);
-    assert.equal(corpus!.total_length, live!.total ?? '0');
-    const drift = await sql(
-      env,
-      `(SELECT term, df FROM $schema.lexical_terms EXCEPT SELECT term, count(*)::int FROM $schema.chunks, unnest(lexemes) term WHERE live GROUP BY term)
-       UNION ALL
-       (SELECT term, count(*)::int FROM $schema.chunks, unnest(lexemes) term WHERE live GROUP BY term EXCEPT SELECT term, df FROM $schema.lexical_terms)`,
-    );
-    assert.deepEqual(drift, [], 'document frequencies equal a recount');
-    const [terms] = await sql<{ n: string }>(env, 'SELECT count(*) AS n FROM $schema.lexical_terms');
-    return { chunks: Number(live!.n), terms: Number(terms!.n) };
-  }
+  const assertStatisticsMatchLiveChunks = (): Promise<{ chunks: number; terms: number }> => assertLexicalStatisticsMatchLiveChunks(env);
 
   test('BM25 in SQL ranks the same top 10 as an in-memory BM25 over the same chunks', async () => {
     for (const name of ['bc.info.txt', 'gzip.info.txt', 'libtasn1.info.txt']) await run({ path: join(EVAL_DOCS, name) });

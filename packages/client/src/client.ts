@@ -319,13 +319,17 @@ export class LanesClient {
     return 'removed';
   }
 
-  /** Hybrid (default), vector or lexical search, run by a worker on the critical lane. */
-  async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; timeoutMs?: number } = {}): Promise<SearchResponse> {
+  /**
+   * Hybrid (default), vector or lexical search, run by a worker on the critical lane. With
+   * `tenant`, over that tenant's documents only; without, over documents of no tenant.
+   */
+  async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; tenant?: string; timeoutMs?: number } = {}): Promise<SearchResponse> {
     const handle = await this.enqueue(searchContract, {
       query,
       ...(options.k !== undefined && { k: options.k }),
       ...(options.mode !== undefined && { mode: options.mode }),
       ...(options.filter !== undefined && { filter: options.filter }),
+      ...(options.tenant !== undefined && { tenant: options.tenant }),
     });
     return handle.wait({ timeoutMs: options.timeoutMs ?? 30_000 });
   }

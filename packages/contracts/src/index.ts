@@ -1,4 +1,5 @@
 import './node-version.ts';
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './defaults.ts';
 export { LANES, isLane, type Lane } from './lanes.ts';
 export { ConfigError, InvalidOptionsError, InvalidPayloadError, LanesError, PathNotAllowedError, PermanentError, TaskTimeoutError, UnknownTaskError, type FieldIssue } from './errors.ts';
 export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, defineContract, MAX_PAYLOAD_DEPTH, parsePayload, toFieldIssues, type AnyTaskContract, type ContractSpec, type ParsedPayloadOf, type PayloadOf, type RateLimit, type ResultOf, type RetryPolicy, type TaskContract } from './task-contract.ts';
@@ -7,4 +8,5 @@ export { JOB_STATES, type JobRef, type JobState, type JobStatus } from './job-st
 export { ContractRegistry } from './registry.ts';
 export { isSecretKey, REDACTED, redact, redactError, redactString, registerSecret, registerSecretsFrom } from './redact.ts';
 export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, DOCUMENT_EXTENSIONS, DOCUMENT_KINDS, HNSW_BOUNDS, ingest, ingestPayload, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, rebuildIndex, rebuildIndexPayload, reconcile, reconcilePayload, search, SEARCH_MODES, searchFilter, searchMode, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type DocumentKind, type IngestResult, type RebuildIndexResult, type ReconcileResult, type SearchFilter, type SearchHit, type SearchMode, type SearchRequest, type SearchResponse, type SearchScores } from './builtin/index.ts';
+export { TENANT_PATTERN, tenantId } from './tenant.ts';
 export { z } from 'zod';

@@ -239,6 +239,28 @@ async function removeDocument(d) {
   $('corpus-note').textContent = outcome;
 }
 
+// ---- Tenants ---------------------------------------------------------------------------
+
+async function refreshTenants() {
+  try {
+    const r = await api('/api/tenants');
+    fill('tenant-rows', r.tenants, (tr, t) => {
+      tr.dataset.tenant = t.tenant ?? '';
+      cell(tr, t.tenant ?? '(no tenant)', 'text');
+      cell(tr, num(t.documents));
+      cell(tr, num(t.chunks));
+      for (const lane of LANES) cell(tr, num(t.held[lane]));
+      cell(tr, num(t.jobs.completed));
+      cell(tr, num(t.jobs.failed));
+    });
+    const named = r.tenants.filter((t) => t.tenant !== null).length;
+    $('tenants-note').textContent = named + ' tenant(s)' + (r.corpus ? '' : '; no document store here: documents not counted') +
+      '. Held: jobs waiting for their tenant\'s turn (fair share); completed and failed: attempts by workers of every process.';
+  } catch (error) {
+    $('tenants-note').textContent = 'tenants unavailable: ' + error.message;
+  }
+}
+
 // ---- Search playground -----------------------------------------------------------------
 
 /** The query's words (two characters or more), for marking in the results. */
@@ -275,6 +297,8 @@ $('search-form').addEventListener('submit', async (event) => {
   const params = new URLSearchParams({ q, k: String(form.get('k') || '5'), mode: String(form.get('mode') || 'hybrid') });
   const filter = String(form.get('filter') || '').trim();
   if (filter !== '') params.set('filter', filter);
+  const tenant = String(form.get('tenant') || '').trim();
+  if (tenant !== '') params.set('tenant', tenant);
   $('search-status').textContent = 'searching...';
   const started = performance.now();
   try {
@@ -358,6 +382,7 @@ function refreshAll() {
   refreshSeries();
   refreshIngests();
   refreshDocuments();
+  refreshTenants();
 }
 
 refreshAll();
@@ -365,3 +390,4 @@ setInterval(refresh, 5000);
 setInterval(refreshSeries, 15000);
 setInterval(refreshIngests, 2000);
 setInterval(refreshDocuments, 10000);
+setInterval(refreshTenants, 5000);

@@ -14,6 +14,7 @@ import { assetRoutes } from './routes/assets.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { searchRoutes } from './routes/search.ts';
+import { tenantRoutes } from './routes/tenants.ts';
 
 /** Routes polled by machines: logged at debug so they do not drown the request log. */
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -95,6 +96,7 @@ export function createDashboard(options: DashboardOptions): Express {
   app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
+  app.use(tenantRoutes({ client, documents: options.documents, storeTimeoutMs }));
   app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly }));
   app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));

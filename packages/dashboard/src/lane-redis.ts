@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { LanesError } from '@lanes/contracts';
+import type { AnyRedis } from '@lanes/queue';
 
 /** The few plain Redis commands the dashboard issues itself (probes, finished-set counts). */
 export interface DashboardRedis {
@@ -26,6 +27,19 @@ export async function redisOf(queue: Queue): Promise<DashboardRedis> {
   const client: unknown = await queue.getBackend().connection.client;
   if (!isDashboardRedis(client)) throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
   return client;
+}
+
+/**
+ * The same connection as ioredis, for the readers of @lanes/queue that need more commands
+ * (the fair-share keys, tenant job counts); checked for those commands like redisOf.
+ */
+export async function ioredisOf(queue: Queue): Promise<AnyRedis> {
+  const client: unknown = await queue.getBackend().connection.client;
+  const candidate = client as Record<string, unknown> | null;
+  if (typeof candidate !== 'object' || candidate === null || !['lrange', 'llen', 'hgetall', 'pipeline'].every((name) => typeof candidate[name] === 'function')) {
+    throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
+  }
+  return client as AnyRedis;
 }
 
 /** A dependency that did not answer in time; the API maps it to 503. */

@@ -24,9 +24,18 @@ export interface DocumentEntry {
   readonly lastJob: { readonly id: string; readonly state: string; readonly progress: unknown; readonly failedReason: string | null } | null;
 }
 
+/** Documents and chunks of one tenant (null: of no tenant). */
+export interface TenantCorpusEntry {
+  readonly tenant: string | null;
+  readonly documents: number;
+  readonly chunks: number;
+}
+
 /** The corpus behind `/api/documents`; the CLI injects the one of @lanes/tasks (CorpusDocuments). */
 export interface DocumentsBackend {
   list(filter: { readonly tenant?: string }): Promise<readonly DocumentEntry[]>;
+  /** Documents and chunks per tenant, for the tenants view. */
+  tenants(): Promise<readonly TenantCorpusEntry[]>;
   /** Deletes in one transaction; the answer lists the documents that existed. */
   deleteByIds(ids: readonly string[]): Promise<{ readonly documents: ReadonlyArray<{ readonly id: string }> }>;
 }

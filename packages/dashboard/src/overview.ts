@@ -2,24 +2,12 @@ import type { Metrics, Queue } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
+import { EMBEDDING_METRIC_NAMES } from '@lanes/tasks';
 import { readAllLaneDepths, type LaneDepth, type LanesMetrics } from '@lanes/worker-core';
 import { redisOf } from './lane-redis.ts';
 
 /** Minutes over which throughput and failure rate are computed. */
 export const THROUGHPUT_WINDOW_MINUTES = 15;
-
-/**
- * Families the overview reads from the process's registry. Workers and the embedding layer
- * record them; they are present when those run in this process (e.g. `npm run demo`).
- */
-export const OVERVIEW_METRIC_NAMES = {
-  jobs: 'lanes_jobs_total',
-  cacheHits: 'lanes_embedding_cache_hits_total',
-  cacheMisses: 'lanes_embedding_cache_misses_total',
-  tokens: 'lanes_embedding_tokens_total',
-  cost: 'lanes_embedding_cost_usd_total',
-  batches: 'lanes_embedding_batches_total',
-} as const;
 
 export interface LaneRow {
   readonly lane: Lane;
@@ -159,9 +147,16 @@ interface Sample {
   readonly value: number;
 }
 
+/**
+ * A family of the process's registry. Workers and the embedding layer record them; they are
+ * present when those run in this process (e.g. `npm run demo`).
+ */
 async function samples(metrics: LanesMetrics, name: string): Promise<Sample[] | null> {
   const metric = metrics.registry.getSingleMetric(name);
-  if (metric === undefined) return null;
+  return metric === undefined ? null : samplesOf(metric);
+}
+
+async function samplesOf(metric: Pick<LanesMetrics['jobs'], 'get'>): Promise<Sample[]> {
   const value = await metric.get();
   return value.values.map((entry) => ({ labels: { ...entry.labels } as Record<string, string | number>, value: entry.value }));
 }
@@ -172,7 +167,7 @@ function total(list: readonly Sample[] | null): number {
 
 async function taskRows(metrics: LanesMetrics): Promise<TaskRow[]> {
   const rows = new Map<string, { task: string; lane: string; completed: number; failed: number; retried: number }>();
-  for (const sample of (await samples(metrics, OVERVIEW_METRIC_NAMES.jobs)) ?? []) {
+  for (const sample of await samplesOf(metrics.jobs)) {
     const task = String(sample.labels.task ?? '');
     const lane = String(sample.labels.lane ?? '');
     const key = `${task}\0${lane}`;
@@ -185,7 +180,7 @@ async function taskRows(metrics: LanesMetrics): Promise<TaskRow[]> {
 }
 
 async function embeddingStats(metrics: LanesMetrics): Promise<EmbeddingStats> {
-  const names = OVERVIEW_METRIC_NAMES;
+  const names = EMBEDDING_METRIC_NAMES;
   const [hits, misses, tokens, cost, batches] = await Promise.all(
     [names.cacheHits, names.cacheMisses, names.tokens, names.cost, names.batches].map((name) => samples(metrics, name)),
   );

@@ -30,7 +30,7 @@ export function renderOverviewPage(options: PageOptions): string {
 <body data-read-only="${options.readOnly ? 'true' : 'false'}">
 <header>
   <h1>Lanes</h1>
-  <nav><a href="#overview">Overview</a><a href="#corpus">Corpus</a><a href="#search">Search</a><a href="#jobs-section">Jobs</a><a href="/admin/queues">Bull Board</a><a href="/metrics">Metrics</a></nav>
+  <nav><a href="#overview">Overview</a><a href="#corpus">Corpus</a><a href="#tenants">Tenants</a><a href="#search">Search</a><a href="#jobs-section">Jobs</a><a href="/admin/queues">Bull Board</a><a href="/metrics">Metrics</a></nav>
   <span id="updated">loading...</span>
 </header>
 <main>
@@ -80,12 +80,18 @@ export function renderOverviewPage(options: PageOptions): string {
     <table id="documents"><thead><tr><th class="text">Source</th><th>Tenant</th><th>State</th><th>Pages</th><th>Chunks</th><th>Updated</th><th class="text">Last ingest</th><th></th></tr></thead><tbody></tbody></table>
     <p class="note" id="corpus-note"></p>
   </section>
+  <section id="tenants">
+    <h2>Tenants</h2>
+    <table id="tenant-rows"><thead><tr><th class="text">Tenant</th><th>Documents</th><th>Chunks</th><th>Held critical</th><th>Held default</th><th>Held low</th><th>Completed</th><th>Failed</th></tr></thead><tbody></tbody></table>
+    <p class="note" id="tenants-note"></p>
+  </section>
   <section id="search">
     <h2>Search</h2>
     <form id="search-form">
       <label>Query<input name="q" size="48" required placeholder="what are you looking for?"></label>
       <label>Mode<select name="mode"><option value="hybrid">hybrid</option><option value="vector">vector</option><option value="lexical">lexical</option></select></label>
       <label>Metadata filter (JSON)<input name="filter" size="22" placeholder='{"lang":"en"}'></label>
+      <label>Tenant<input name="tenant" size="14" placeholder="none"></label>
       <label>Results<input name="k" type="number" min="1" max="100" value="5"></label>
       <button type="submit">Search</button>
     </form>

@@ -1,5 +1,4 @@
-import { InvalidOptionsError, LANES, toFieldIssues, z } from '@lanes/contracts';
-import { TENANT_PATTERN } from './tenant-fairness.ts';
+import { InvalidOptionsError, LANES, tenantId, toFieldIssues, z } from '@lanes/contracts';
 
 /** BullMQ's highest priority number (lowest urgency). */
 export const MAX_PRIORITY = 2_097_152;
@@ -23,7 +22,7 @@ export const enqueueOptionsSchema = z
     /** Overrides the contract's attempts. */
     attempts: z.number().int().min(1).max(100).optional(),
     /** Whose work this is: within a lane, ready jobs of different tenants share the workers fairly. */
-    tenant: z.string().regex(TENANT_PATTERN, 'must be 1-128 letters, digits or ._:@- starting with a letter or digit').optional(),
+    tenant: tenantId.optional(),
   })
   .strict();
 

@@ -9,10 +9,11 @@ export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.
 export {
   DEFAULT_TENANT_WINDOW,
   HOLD_DELAY_MS,
+  heldJobsByTenant,
   holdTenantJobs,
   isHeldJob,
-  TENANT_PATTERN,
   releaseHeldJob,
   setTenantWindow,
   TenantAdmission,
 } from './tenant-fairness.ts';
+export { addTenantJobCounts, readTenantJobCounts, tenantJobField, type AnyRedis, type TenantJobTotals, type TenantOutcome } from './tenant-stats.ts';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Job, type Queue } from 'bullmq';
 import type { Lane } from '@lanes/contracts';
+import type { AnyRedis } from './tenant-stats.ts';
 
 /**
  * Fair sharing between tenants within a lane, on open-source BullMQ.
@@ -19,9 +20,6 @@ export const HOLD_DELAY_MS = 365 * 24 * 3600_000;
 
 /** Ready tenant jobs a lane may hold in its wait list before further ones are held back. */
 export const DEFAULT_TENANT_WINDOW = 32;
-
-/** Tenant names: 1-128 characters, letters, digits and `._:@-`, starting with a letter or digit. */
-export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
 interface FairKeys {
   readonly ring: string;
@@ -149,6 +147,20 @@ return 1`;
 export async function releaseHeldJob(redis: Redis, prefix: string, lane: Lane, tenant: string, id: string): Promise<void> {
   const keys = fairKeys(prefix, lane);
   await redis.eval(RELEASE_SCRIPT, 1, keys.ring, keys.heldPrefix, tenant, id);
+}
+
+/** Most tenants whose held jobs `heldJobsByTenant` reads per lane (the ring's first ones). */
+const MAX_TENANTS_READ = 1000;
+
+/** Jobs held back per tenant in one lane (tenants without held jobs are not in the ring). */
+export async function heldJobsByTenant(redis: AnyRedis, prefix: string, lane: Lane): Promise<Map<string, number>> {
+  const keys = fairKeys(prefix, lane);
+  const tenants = await redis.lrange(keys.ring, 0, MAX_TENANTS_READ - 1);
+  if (tenants.length === 0) return new Map();
+  const pipeline = redis.pipeline();
+  for (const tenant of tenants) pipeline.llen(`${keys.heldPrefix}${tenant}`);
+  const replies = (await pipeline.exec()) ?? [];
+  return new Map(tenants.map((tenant, i) => [tenant, Number(replies[i]?.[1] ?? 0)]));
 }
 
 /** The window every producer and worker of this prefix uses; set by workers at start. */

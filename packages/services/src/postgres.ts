@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePackages } from './apt.ts';
+import { DEFAULT_DATABASE_URL } from '@lanes/contracts';
 import {
-  DEFAULT_DATABASE_URL,
   envUrl,
   POSTGRES_DATABASE,
   POSTGRES_HOST,

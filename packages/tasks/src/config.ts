@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
+import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 import { LOCAL_MODELS } from './embed/local-models.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 import { VECTOR_STORAGES, type HnswParams } from './store/embedding-spaces.ts';
 
-export const DEFAULT_DATABASE_URL = 'postgres://lanes:lanes@127.0.0.1:5432/lanes';
 export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
 export type EmbeddingProviderName = (typeof EMBEDDING_PROVIDERS)[number];
 

@@ -14,6 +14,14 @@ export class DocumentRejectedError extends PermanentError {
   }
 }
 
+/** An ingest whose payload names another tenant than the job was enqueued for: whose document it is would be a guess. */
+export class TenantMismatchError extends PermanentError {
+  readonly field = 'tenant';
+  constructor(payloadTenant: string, jobTenant: string) {
+    super(`tenant: the payload's tenant "${payloadTenant}" differs from the job's tenant "${jobTenant}" (options.tenant)`, { field: 'tenant', payloadTenant, jobTenant });
+  }
+}
+
 /** The embedding provider refused for good (quota exhausted, bad request, wrong dimensions). */
 export class EmbeddingRejectedError extends PermanentError {
   constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {

@@ -1,4 +1,4 @@
-export { loadRagConfig, DEFAULT_DATABASE_URL, type RagConfig, type EmbeddingConfig } from './config.ts';
+export { loadRagConfig, type RagConfig, type EmbeddingConfig } from './config.ts';
 export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
 export { createRagServices, type RagServices } from './services.ts';
 export { assertAllowedPath } from './paths.ts';
@@ -20,6 +20,7 @@ export { candidateRules, CANDIDATE_POSTINGS, type CandidateRule } from './store/
 /** The cl100k_base token counter the pipeline budgets and batches with. */
 export { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 export { createDocumentExtractor, describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput, type ExtractionLimits } from './extract/extract-document.ts';
-export { DocumentCatalog, type DeleteOutcome, type DeletedDocument, type DocumentListFilter, type StoredDocument } from './store/document-catalog.ts';
+export { DocumentCatalog, type DeleteOutcome, type DeletedDocument, type DocumentListFilter, type StoredDocument, type TenantCorpus } from './store/document-catalog.ts';
 export { CorpusDocuments, type DeleteBySourceOutcome, type DocumentState, type DocumentView, type LastIngestJob } from './corpus/documents.ts';
 export { EmbeddingUsage, type DailyUsage } from './embed/usage.ts';
+export { EMBEDDING_METRIC_NAMES } from './embed/metrics.ts';

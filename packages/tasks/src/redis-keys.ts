@@ -8,10 +8,18 @@ export interface RagKeys {
   searchResult(corpusVersion: string, space: string, k: number, queryHash: string): string;
   embedBudget(provider: string, model: string): string;
   ingestProgress(jobId: string): string;
-  /** Hash: document source -> `lane:jobId` of the newest ingest job for it. */
+  /** Hash: document (documentJobField) -> `lane:jobId` of the newest ingest job for it. */
   readonly documentJobs: string;
   /** Hash of `tokens` and `costUsd` embedded on one UTC day (`YYYY-MM-DD`). */
   embedUsage(day: string): string;
+}
+
+/**
+ * A document's field in `documentJobs`: its source, or for a tenant's document NUL, tenant, NUL,
+ * source (PostgreSQL text holds no NUL, so no source can look like it).
+ */
+export function documentJobField(tenant: string | null | undefined, source: string): string {
+  return tenant === null || tenant === undefined ? source : `\u0000${tenant}\u0000${source}`;
 }
 
 export function ragKeys(prefix: string): RagKeys {

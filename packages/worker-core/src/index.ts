@@ -1,5 +1,5 @@
 export { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, MAX_TIMER_MS, type Env } from './config/env.ts';
-export { DEFAULT_REDIS_URL, LOG_LEVELS, TRACING_MODES, loadRuntimeConfig, type LogLevel, type RuntimeConfig } from './config/runtime-config.ts';
+export { LOG_LEVELS, TRACING_MODES, loadRuntimeConfig, type LogLevel, type RuntimeConfig } from './config/runtime-config.ts';
 export { createLogger, type Logger } from './observability/logger.ts';
 export { LanesMetrics } from './observability/metrics.ts';
 export { DEPTH_STATES, readAllLaneDepths, readLaneDepth, type DepthState, type LaneDepth } from './observability/lane-depth.ts';

@@ -3,6 +3,7 @@ import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
 import { loadBuiltins } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
+import { tenantFlag } from '../support/tenant-flag.ts';
 
 const usage = `Usage: lanes documents [--tenant T] [--json]
 
@@ -10,7 +11,7 @@ Lists the ingested documents, newest change first: state (ready, pending, failed
 chunks, when it last changed, and its newest ingest job.
 
 Options:
-  --tenant T   only the documents of tenant T
+  --tenant T   only the documents of tenant T (without it: every document, each naming its tenant)
   --json       print { "documents": [{ "id", "source", "tenant", "state", "pages", "chunks", "updatedAt", "lastJob" }] }
 `;
 
@@ -21,9 +22,10 @@ export const documentsCommand: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' } });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see lanes documents --help)`);
+    const tenant = tenantFlag(values.tenant);
     const builtins = await loadBuiltins(loadRuntimeConfig());
     try {
-      const documents = await builtins.documents.list(values.tenant === undefined ? {} : { tenant: values.tenant });
+    const documents = await builtins.documents.list(tenant === undefined ? {} : { tenant });
       if (values.json) printJson({ documents });
       else if (documents.length === 0) printLine('no documents');
       else {

@@ -5,7 +5,7 @@ import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../
 import { loadBuiltins } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
-const usage = `Usage: lanes search QUERY [-k N] [--mode hybrid|vector|lexical] [--filter JSON] [--source PREFIX] [--json]
+const usage = `Usage: lanes search QUERY [-k N] [--mode hybrid|vector|lexical] [--filter JSON] [--source PREFIX] [--tenant T] [--json]
 
 Search over what was ingested. hybrid (default) fuses a BM25 ranking of the chunks' terms
 with the query embedding's nearest chunks (reciprocal-rank fusion); vector and lexical use
@@ -16,19 +16,20 @@ Options:
   --mode M          hybrid, vector or lexical
   --filter JSON     only documents whose metadata contains this object, e.g. '{"lang":"en"}'
   --source PREFIX   only documents whose source starts with PREFIX
+  --tenant T        only tenant T's documents (without it: only documents of no tenant)
   --json            print { "query", "results": [{ "documentId", "source", "chunkIndex", "score", "page", "heading", "scores", "text" }] }
 `;
 
 /** Validated through the search contract's schema, so every surface accepts the same input. */
 export async function parseSearchRequest(
   query: string,
-  values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined },
+  values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined; tenant?: string | undefined },
 ): Promise<SearchRequest> {
   const metadata = values.filter === undefined ? undefined : await readJsonArgument('--filter', values.filter);
   const filter = metadata === undefined && values.source === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(values.source !== undefined && { sourcePrefix: values.source }) };
-  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...(values.mode !== undefined && { mode: values.mode }), ...(filter !== undefined && { filter }) });
+  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...(values.mode !== undefined && { mode: values.mode }), ...(filter !== undefined && { filter }), ...(values.tenant !== undefined && { tenant: values.tenant }) });
   if (!parsed.success) {
-    const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source' })[path.join('.')] ?? (path.join('.') || 'QUERY');
+    const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source', tenant: '--tenant (tenant)' })[path.join('.')] ?? (path.join('.') || 'QUERY');
     throw new UsageError(parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '));
   }
   return parsed.data;
@@ -44,6 +45,7 @@ export const searchCommand: CliCommand = {
       mode: { type: 'string' },
       filter: { type: 'string' },
       source: { type: 'string' },
+      tenant: { type: 'string' },
     });
     if (positionals.length === 0) throw new UsageError('expected a QUERY');
     const request = await parseSearchRequest(positionals.join(' '), values);

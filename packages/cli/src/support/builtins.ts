@@ -16,7 +16,7 @@ export interface BuiltinRuntime {
   /** `record: false` keeps the query out of cache-warming statistics (eval). */
   search(request: SearchRequest, options?: { record?: boolean }): Promise<SearchResponse>;
   /** The corpus: list and delete documents. */
-  readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources'>;
+  readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources' | 'tenants'>;
   /** Embedding tokens and cost per day, for the dashboard's chart. */
   readonly usage: Pick<EmbeddingUsage, 'daily'>;
   /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
@@ -51,12 +51,13 @@ export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOption
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: tasks.assertAllowedPath,
-    search: ({ query, k, mode, filter }, options = {}) =>
-      named(rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...(options.record !== undefined && { record: options.record }) })),
+    search: ({ query, k, mode, filter, tenant }, options = {}) =>
+      named(rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...(tenant !== undefined && { tenant }), ...(options.record !== undefined && { record: options.record }) })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
+      tenants: () => named(corpus.tenants()),
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),
-      deleteBySources: (sources) => named(corpus.deleteBySources(sources)),
+      deleteBySources: (sources, tenant) => named(corpus.deleteBySources(sources, tenant)),
     },
     usage: { daily: (days) => named(rag.services.usage.daily(days)) },
     registerSchedules: (client) => rag.registerSchedules(client),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { tenantId } from '../tenant.ts';
 
 export const DOCUMENT_KINDS = ['pdf', 'txt', 'md'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -15,13 +16,18 @@ export const DOCUMENT_EXTENSIONS: Readonly<Record<string, DocumentKind>> = {
 
 const metadata = z.record(z.string(), z.unknown()).optional();
 
-/** `{ path }` or `{ text, source }`, each with optional metadata (CONTRACT.md). */
+/** `{ path }` or `{ text, source }`, each with optional metadata and tenant (CONTRACT.md). */
 export const ingestPayload = z
   .object({
     path: z.string().min(1, 'must be a non-empty file path').optional(),
     text: z.string().min(1, 'must be non-empty text').optional(),
     source: z.string().min(1, 'must name the document').optional(),
     metadata,
+    /**
+     * The tenant the document belongs to; without it, the tenant the job was enqueued for
+     * (options.tenant), else none. Given both, they must agree.
+     */
+    tenant: tenantId.optional(),
     /**
      * The worker opens `path` only under its own LANES_ALLOWED_ROOTS, checked when it opens the
      * file. The HTTP API always sets it; trusted callers (the CLI, the client) may.

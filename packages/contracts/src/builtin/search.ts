@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { tenantId } from '../tenant.ts';
 
 /** `hybrid` fuses the lexical (BM25) and vector rankings; the others use one of them alone. */
 export const SEARCH_MODES = ['hybrid', 'vector', 'lexical'] as const;
@@ -26,6 +27,8 @@ export const searchPayload = z
     k: z.number().int().min(1).max(MAX_SEARCH_K).default(10),
     mode: searchMode.default('hybrid'),
     filter: searchFilter.optional(),
+    /** Only this tenant's documents; without it, only documents of no tenant. */
+    tenant: tenantId.optional(),
   })
   .strict();
 

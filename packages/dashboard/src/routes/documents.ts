@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from '@lanes/contracts';
+import { tenantId, z } from '@lanes/contracts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { DocumentsBackend } from '../options.ts';
 import { fieldIssues } from './jobs.ts';
@@ -9,7 +9,7 @@ export interface DocumentRoutesOptions {
   readonly readOnly: boolean;
 }
 
-const listQuerySchema = z.object({ tenant: z.string().min(1).max(200).optional() }).strict();
+const listQuerySchema = z.object({ tenant: tenantId.optional() }).strict();
 const documentId = z.string().regex(/^\d{1,18}$/, 'must be a document id (digits)');
 
 function backendOf(options: DocumentRoutesOptions): DocumentsBackend {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, redact, searchFilter, searchMode, z } from '@lanes/contracts';
+import { MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, redact, searchFilter, searchMode, tenantId, z } from '@lanes/contracts';
 import { badRequest } from '../errors.ts';
 import type { SearchFunction } from '../options.ts';
 import { fieldIssues } from './jobs.ts';
@@ -20,17 +20,18 @@ const searchQuerySchema = z.object({
   mode: searchMode.default('hybrid'),
   filter: metadataFilter.optional(),
   source: searchFilter.shape.sourcePrefix,
+  tenant: tenantId.optional(),
 });
 
-/** `GET /api/search?q=&k=&mode=&filter=&source=` -> the `search` shape of CONTRACT.md. */
+/** `GET /api/search?q=&k=&mode=&filter=&source=&tenant=` -> the `search` shape of CONTRACT.md (without `tenant`: documents of no tenant). */
 export function searchRoutes(search: SearchFunction): Router {
   const router = Router();
   router.get('/api/search', async (req, res) => {
     const parsed = searchQuerySchema.safeParse(req.query);
     if (!parsed.success) throw badRequest('invalid search query', fieldIssues(parsed.error, '(query)'));
-    const { q, k, mode, filter: metadata, source: sourcePrefix } = parsed.data;
+    const { q, k, mode, filter: metadata, source: sourcePrefix, tenant } = parsed.data;
     const filter = metadata === undefined && sourcePrefix === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(sourcePrefix !== undefined && { sourcePrefix }) };
-    const response = await search({ query: q, k, mode, ...(filter !== undefined && { filter }) });
+    const response = await search({ query: q, k, mode, ...(filter !== undefined && { filter }), ...(tenant !== undefined && { tenant }) });
     res.set('cache-control', 'no-store').json({ query: response.query, results: response.results.map((hit) => ({ ...hit, text: redact(hit.text) })) });
   });
   return router;

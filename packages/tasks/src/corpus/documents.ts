@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { isLane, type JobState, type Lane } from '@lanes/contracts';
 import { toJobStatus } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
-import type { RagKeys } from '../redis-keys.ts';
-import type { DeleteOutcome, DocumentCatalog, DocumentListFilter, StoredDocument } from '../store/document-catalog.ts';
+import { documentJobField, type RagKeys } from '../redis-keys.ts';
+import type { DeleteOutcome, DocumentCatalog, DocumentListFilter, StoredDocument, TenantCorpus } from '../store/document-catalog.ts';
 
 /** `failed`: the document's newest ingest failed (an older version may still be searchable). */
 export type DocumentState = 'ready' | 'pending' | 'failed';
@@ -59,7 +59,7 @@ export class CorpusDocuments {
   async list(filter: DocumentListFilter = {}): Promise<DocumentView[]> {
     const stored = await this.#options.catalog.list(filter);
     if (stored.length === 0) return [];
-    const refs = await this.#options.redis.hmget(this.#options.keys.documentJobs, ...stored.map((doc) => doc.source));
+    const refs = await this.#options.redis.hmget(this.#options.keys.documentJobs, ...stored.map((doc) => documentJobField(doc.tenant, doc.source)));
     const jobs = await Promise.all(refs.map((ref) => this.#lastJob(ref)));
     return stored.map((doc, i) => ({ ...doc, state: stateOf(doc, jobs[i]!), lastJob: jobs[i]! }));
   }
@@ -86,15 +86,20 @@ export class CorpusDocuments {
     };
   }
 
+  /** Documents and chunks per tenant (null: of no tenant). */
+  tenants(): Promise<TenantCorpus[]> {
+    return this.#options.catalog.tenants();
+  }
+
   async deleteByIds(ids: readonly string[]): Promise<DeleteOutcome> {
     const outcome = await this.#options.catalog.delete(ids);
     await this.#forgetJobs(outcome);
     return outcome;
   }
 
-  /** Deletes the documents with exactly these sources; unknown sources are reported, not an error. */
-  async deleteBySources(sources: readonly string[]): Promise<DeleteBySourceOutcome> {
-    const found = await this.#options.catalog.list({ sources });
+  /** Deletes the tenant's (null: no tenant's) documents with exactly these sources; unknown sources are reported, not an error. */
+  async deleteBySources(sources: readonly string[], tenant: string | null): Promise<DeleteBySourceOutcome> {
+    const found = await this.#options.catalog.list({ sources, tenant });
     const known = new Set(found.map((doc) => doc.source));
     const outcome = await this.deleteByIds(found.map((doc) => doc.id));
     return { ...outcome, unknown: sources.filter((source) => !known.has(source)) };
@@ -102,6 +107,6 @@ export class CorpusDocuments {
 
   async #forgetJobs(outcome: DeleteOutcome): Promise<void> {
     if (outcome.documents.length === 0) return;
-    await this.#options.redis.hdel(this.#options.keys.documentJobs, ...outcome.documents.map((doc) => doc.source));
+    await this.#options.redis.hdel(this.#options.keys.documentJobs, ...outcome.documents.map((doc) => documentJobField(doc.tenant, doc.source)));
   }
 }

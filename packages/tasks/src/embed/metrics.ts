@@ -3,6 +3,15 @@ import type { LanesMetrics } from '@lanes/worker-core';
 import { estimateCostUsd } from './pricing.ts';
 import type { EmbeddingUsage } from './usage.ts';
 
+/** The embedding metric families; the dashboard's overview reads them by these names. */
+export const EMBEDDING_METRIC_NAMES = {
+  batches: 'lanes_embedding_batches_total',
+  tokens: 'lanes_embedding_tokens_total',
+  cost: 'lanes_embedding_cost_usd_total',
+  cacheHits: 'lanes_embedding_cache_hits_total',
+  cacheMisses: 'lanes_embedding_cache_misses_total',
+} as const;
+
 export type BatchOutcome = 'ok' | 'retry' | 'failed' | 'fallback';
 
 /** The embedding metrics, registered once per process registry (labels: provider, model). */
@@ -17,15 +26,15 @@ export class EmbeddingMetrics {
   /** `usage` also keeps tokens and cost per day in Redis, for the dashboard's chart. */
   constructor(metrics: LanesMetrics, usage?: EmbeddingUsage) {
     this.#usage = usage;
-    this.batches = metrics.counter('lanes_embedding_batches_total', 'Embedding provider requests by outcome (ok, retry, failed, fallback)', [
+    this.batches = metrics.counter(EMBEDDING_METRIC_NAMES.batches, 'Embedding provider requests by outcome (ok, retry, failed, fallback)', [
       'provider',
       'model',
       'outcome',
     ]);
-    this.tokens = metrics.counter('lanes_embedding_tokens_total', 'Tokens sent to embedding providers', ['provider', 'model']);
-    this.cost = metrics.counter('lanes_embedding_cost_usd_total', 'Estimated embedding spend in USD (price table per model)', ['provider', 'model']);
-    this.cacheHits = metrics.counter('lanes_embedding_cache_hits_total', 'Texts whose vector came from the Redis embedding cache', ['provider', 'model']);
-    this.cacheMisses = metrics.counter('lanes_embedding_cache_misses_total', 'Texts not found in the Redis embedding cache', ['provider', 'model']);
+    this.tokens = metrics.counter(EMBEDDING_METRIC_NAMES.tokens, 'Tokens sent to embedding providers', ['provider', 'model']);
+    this.cost = metrics.counter(EMBEDDING_METRIC_NAMES.cost, 'Estimated embedding spend in USD (price table per model)', ['provider', 'model']);
+    this.cacheHits = metrics.counter(EMBEDDING_METRIC_NAMES.cacheHits, 'Texts whose vector came from the Redis embedding cache', ['provider', 'model']);
+    this.cacheMisses = metrics.counter(EMBEDDING_METRIC_NAMES.cacheMisses, 'Texts not found in the Redis embedding cache', ['provider', 'model']);
   }
 
   batch(provider: string, model: string, outcome: BatchOutcome): void {

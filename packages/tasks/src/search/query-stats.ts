@@ -8,6 +8,8 @@ const MAX_MEMBERS_PER_HOUR = 5000;
 export interface FrequentQuery {
   readonly query: string;
   readonly k: number;
+  /** The tenant it was searched for (warmed for that tenant only). */
+  readonly tenant: string | undefined;
   readonly count: number;
 }
 
@@ -26,9 +28,11 @@ export class QueryStats {
     this.#windowHours = windowHours;
   }
 
-  async record(query: string, k: number, now = Date.now()): Promise<void> {
+  /** Members are `k<TAB>query`, or `k<TAB>tenant<TAB>query` for a tenant (normalised queries hold no tab). */
+  async record(query: string, k: number, tenant: string | undefined, now = Date.now()): Promise<void> {
     const key = this.#keys.queryCounts(Math.floor(now / HOUR_MS));
-    const pipeline = this.#redis.pipeline().zincrby(key, 1, `${k}\t${query}`).pexpire(key, (this.#windowHours + 1) * HOUR_MS);
+    const member = tenant === undefined ? `${k}\t${query}` : `${k}\t${tenant}\t${query}`;
+    const pipeline = this.#redis.pipeline().zincrby(key, 1, member).pexpire(key, (this.#windowHours + 1) * HOUR_MS);
     // Trimming costs a little, so only now and then; the set may briefly exceed its cap.
     if (Math.random() < 0.01) pipeline.zremrangebyrank(key, 0, -MAX_MEMBERS_PER_HOUR - 1);
     await pipeline.exec();
@@ -41,9 +45,10 @@ export class QueryStats {
     const entries: FrequentQuery[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const member = flat[i]!;
-      const tab = member.indexOf('\t');
-      if (tab < 0) continue;
-      entries.push({ k: Number(member.slice(0, tab)), query: member.slice(tab + 1), count: Number(flat[i + 1]) });
+      const parts = member.split('\t');
+      if (parts.length < 2) continue;
+      const tenant = parts.length === 3 ? parts[1] : undefined;
+      entries.push({ k: Number(parts[0]), tenant, query: parts.at(-1)!, count: Number(flat[i + 1]) });
     }
     return entries.sort((a, b) => b.count - a.count || a.query.localeCompare(b.query)).slice(0, n);
   }

@@ -62,6 +62,8 @@ export interface SearchOptions {
   /** Default `hybrid`. */
   readonly mode?: SearchMode;
   readonly filter?: SearchFilter;
+  /** Only this tenant's documents; without it, only documents of no tenant. */
+  readonly tenant?: string;
   /** Fusion settings for this search instead of the service's (bypasses the result cache). */
   readonly fusion?: Partial<FusionOptions>;
   /** BM25 parameters for this search instead of BM25_DEFAULTS (bypasses the result cache). */
@@ -108,7 +110,7 @@ export class SearchService {
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
     if (options.record !== false) {
-      await stats.record(query, k).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
+      await stats.record(query, k, options.tenant).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
     }
     const version = await corpus.current();
     const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(query, options));
@@ -123,18 +125,19 @@ export class SearchService {
     return { query, results };
   }
 
-  /** True when the cached result for this query is current; else computes and caches it. */
-  async warm(query: string, k: number, signal?: AbortSignal): Promise<boolean> {
+  /** True when the cached result for this query (of this tenant) is current; else computes and caches it. */
+  async warm(query: string, k: number, tenant: string | undefined, signal?: AbortSignal): Promise<boolean> {
     const { redis, keys, corpus, primary } = this.#options;
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(normalised, {}));
+    const scope = tenant === undefined ? {} : { tenant };
+    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(normalised, scope));
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
       return true;
     }
-    await this.search(normalised, k, { record: false, ...(signal !== undefined && { signal }) });
+    await this.search(normalised, k, { record: false, ...scope, ...(signal !== undefined && { signal }) });
     return false;
   }
 
@@ -162,7 +165,7 @@ export class SearchService {
   }
 
   #lexicalList(query: string, k: number, options: SearchOptions): Promise<RankedChunk[]> {
-    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
+    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, tenant: options.tenant, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
   /** `within`: rank only the chunks of these texts (content hashes), exactly. */
@@ -199,6 +202,7 @@ export class SearchService {
           storage: vectorStorage,
           iterativeScan,
           filter: options.filter,
+          tenant: options.tenant,
           ...(options.exact !== undefined && { exact: options.exact }),
           ...(within !== undefined && { within }),
         }),
@@ -234,7 +238,7 @@ export class SearchService {
   }
 }
 
-/** Identity of a request's results besides k and the corpus version (the result cache key). */
-function requestHash(query: string, options: Pick<SearchOptions, 'mode' | 'filter'>): string {
-  return sha256(JSON.stringify([query, options.mode ?? 'hybrid', options.filter ?? null]));
+/** Identity of a request's results besides k and the corpus version (the result cache key): tenants never share an entry. */
+function requestHash(query: string, options: Pick<SearchOptions, 'mode' | 'filter' | 'tenant'>): string {
+  return sha256(JSON.stringify([query, options.mode ?? 'hybrid', options.filter ?? null, options.tenant ?? null]));
 }

@@ -1,5 +1,6 @@
-import type { Database, DbClient } from './database.ts';
+import type { Database } from './database.ts';
 import type { EmbeddingSpace } from './embedding-spaces.ts';
+import { tenantCondition, tenantOfRow } from './tenant-scope.ts';
 
 /** `ready`: a live generation is searchable and nothing newer is staged; `pending`: an ingest is under way or never finished. */
 export type StoredDocumentState = 'ready' | 'pending';
@@ -8,7 +9,7 @@ export type StoredDocumentState = 'ready' | 'pending';
 export interface StoredDocument {
   readonly id: string;
   readonly source: string;
-  /** Null until documents carry a tenant (the column is read when it exists). */
+  /** The tenant the document belongs to; null for none. */
   readonly tenant: string | null;
   readonly state: StoredDocumentState;
   readonly pages: number;
@@ -17,7 +18,8 @@ export interface StoredDocument {
 }
 
 export interface DocumentListFilter {
-  readonly tenant?: string;
+  /** Only this tenant's documents (null: only those of no tenant); every document when absent. */
+  readonly tenant?: string | null;
   /** Exact sources to return (others are left out). */
   readonly sources?: readonly string[];
 }
@@ -25,6 +27,7 @@ export interface DocumentListFilter {
 export interface DeletedDocument {
   readonly id: string;
   readonly source: string;
+  readonly tenant: string | null;
   /** Chunk rows removed, every generation counted. */
   readonly chunks: number;
 }
@@ -47,18 +50,17 @@ function gcLockKey(db: Database): string {
   return `lanes:vector-gc:${db.schema}`;
 }
 
-async function hasTenantColumn(db: Database, client: DbClient): Promise<boolean> {
-  const { rowCount } = await client.query(
-    `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'documents' AND column_name = 'tenant'`,
-    [db.schema],
-  );
-  return (rowCount ?? 0) > 0;
+/** Documents and chunks of one tenant (null: of no tenant), for the dashboard's tenants view. */
+export interface TenantCorpus {
+  readonly tenant: string | null;
+  readonly documents: number;
+  readonly chunks: number;
 }
 
 interface DocumentRow {
   id: string;
   source: string;
-  tenant: string | null;
+  tenant: string;
   status: string;
   pending: boolean;
   pages: number;
@@ -84,20 +86,15 @@ export class DocumentCatalog {
     const db = this.#db;
     return db.withClient(
       async (client) => {
-        const tenanted = await hasTenantColumn(db, client);
-        if (filter.tenant !== undefined && !tenanted) return [];
         const where: string[] = [];
         const params: unknown[] = [];
-        if (filter.tenant !== undefined) {
-          params.push(filter.tenant);
-          where.push(`tenant = $${params.length}`);
-        }
+        if (filter.tenant !== undefined) where.push(tenantCondition('tenant', filter.tenant ?? undefined, params));
         if (filter.sources !== undefined) {
           params.push(filter.sources);
           where.push(`source = ANY($${params.length}::text[])`);
         }
         const { rows } = await client.query<DocumentRow>(
-          `SELECT id::text AS id, source, ${tenanted ? 'tenant' : 'NULL::text AS tenant'}, status, pending_generation IS NOT NULL AS pending,
+          `SELECT id::text AS id, source, tenant, status, pending_generation IS NOT NULL AS pending,
                   pages, chunk_count, updated_at
              FROM ${db.table('documents')} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
             ORDER BY updated_at DESC, id DESC`,
@@ -106,12 +103,27 @@ export class DocumentCatalog {
         return rows.map((row) => ({
           id: row.id,
           source: row.source,
-          tenant: row.tenant,
+          tenant: tenantOfRow(row.tenant),
           state: row.status === 'ready' && !row.pending ? 'ready' : 'pending',
           pages: row.pages,
           chunks: row.chunk_count,
           updatedAt: row.updated_at.toISOString(),
         }));
+      },
+      { vectorTypes: false },
+    );
+  }
+
+  /** Documents and live chunks per tenant, the tenants with most documents first. */
+  async tenants(): Promise<TenantCorpus[]> {
+    const db = this.#db;
+    return db.withClient(
+      async (client) => {
+        const { rows } = await client.query<{ tenant: string; documents: number; chunks: number }>(
+          `SELECT tenant, count(*)::int AS documents, coalesce(sum(chunk_count), 0)::int AS chunks
+             FROM ${db.table('documents')} GROUP BY tenant ORDER BY count(*) DESC, tenant`,
+        );
+        return rows.map((row) => ({ tenant: tenantOfRow(row.tenant), documents: row.documents, chunks: row.chunks }));
       },
       { vectorTypes: false },
     );
@@ -130,8 +142,8 @@ export class DocumentCatalog {
     const outcome = await db.transaction(
       async (client): Promise<DeleteOutcome> => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
-        const { rows: docs } = await client.query<{ id: string; source: string }>(
-          `SELECT id::text AS id, source FROM ${db.table('documents')} WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+        const { rows: docs } = await client.query<{ id: string; source: string; tenant: string }>(
+          `SELECT id::text AS id, source, tenant FROM ${db.table('documents')} WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
           [numeric],
         );
         if (docs.length === 0) return { documents: [], vectors: 0 };
@@ -154,7 +166,7 @@ export class DocumentCatalog {
         }
         await client.query(`DELETE FROM ${db.table('documents')} WHERE id = ANY($1::bigint[])`, [docIds]);
         const chunksOf = (id: string): number => removed.filter((row) => row.document_id === id).length;
-        return { documents: docs.map((doc) => ({ id: doc.id, source: doc.source, chunks: chunksOf(doc.id) })), vectors };
+        return { documents: docs.map((doc) => ({ id: doc.id, source: doc.source, tenant: tenantOfRow(doc.tenant), chunks: chunksOf(doc.id) })), vectors };
       },
       { vectorTypes: false },
     );

@@ -2,6 +2,7 @@ import type { Database, DbClient } from './database.ts';
 import { vectorLiteral } from './database.ts';
 import type { EmbeddingSpace } from './embedding-spaces.ts';
 import { lexicalColumns, termBagColumns, type LexicalColumns } from '../lexical/stored-terms.ts';
+import { storedTenant } from './tenant-scope.ts';
 
 export interface StagedChunk {
   readonly index: number;
@@ -18,6 +19,8 @@ export interface StagedChunk {
 
 export interface StageInput {
   readonly source: string;
+  /** The document's tenant (none when absent); with `source`, its identity. */
+  readonly tenant?: string;
   readonly metadata: Record<string, unknown>;
   /** Identity of the document's content and of how it was chunked. */
   readonly contentHash: string;
@@ -105,17 +108,17 @@ export class DocumentStore {
   }
 
   /** The live document when its content is unchanged and every chunk has a primary vector. */
-  async findUpToDate(source: string, contentHash: string, primary: EmbeddingSpace): Promise<UpToDate | undefined> {
+  async findUpToDate(tenant: string | undefined, source: string, contentHash: string, primary: EmbeddingSpace): Promise<UpToDate | undefined> {
     const db = this.#db;
     return db.withClient(async (client) => {
       const { rows } = await client.query<{ id: string; chunk_count: number; pages: number }>(
         `SELECT d.id::text AS id, d.chunk_count, d.pages FROM ${db.table('documents')} d
-          WHERE d.source = $1 AND d.status = 'ready' AND d.content_hash = $2 AND d.pending_generation IS NULL
+          WHERE d.tenant = $3 AND d.source = $1 AND d.status = 'ready' AND d.content_hash = $2 AND d.pending_generation IS NULL
             AND NOT EXISTS (
               SELECT 1 FROM ${db.table('chunks')} c
                WHERE c.document_id = d.id AND c.generation = d.generation
                  AND NOT EXISTS (SELECT 1 FROM ${primary.table} e WHERE e.content_hash = c.content_hash))`,
-        [source, contentHash],
+        [source, contentHash, storedTenant(tenant)],
       );
       const row = rows[0];
       return row === undefined ? undefined : { documentId: row.id, chunks: row.chunk_count, pages: row.pages };
@@ -126,13 +129,15 @@ export class DocumentStore {
     const db = this.#db;
     return db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [gcLockKey(db)]);
-      await client.query(`INSERT INTO ${db.table('documents')} (source, metadata) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING`, [
+      const tenant = storedTenant(input.tenant);
+      await client.query(`INSERT INTO ${db.table('documents')} (tenant, source, metadata) VALUES ($1, $2, $3) ON CONFLICT (tenant, source) DO NOTHING`, [
+        tenant,
         input.source,
         JSON.stringify(input.metadata),
       ]);
       const { rows } = await client.query<{ id: string; generation: number; pending_generation: number | null; pending_hash: string | null }>(
-        `SELECT id::text AS id, generation, pending_generation, pending_hash FROM ${db.table('documents')} WHERE source = $1 FOR UPDATE`,
-        [input.source],
+        `SELECT id::text AS id, generation, pending_generation, pending_hash FROM ${db.table('documents')} WHERE tenant = $1 AND source = $2 FOR UPDATE`,
+        [tenant, input.source],
       );
       const doc = rows[0]!;
       let generation: number;
@@ -338,8 +343,8 @@ async function insertChunks(db: Database, client: DbClient, documentId: string, 
   for (let start = 0; start < chunks.length; start += 1000) {
     const slice = chunks.slice(start, start + 1000);
     await client.query(
-      `INSERT INTO ${db.table('chunks')} (document_id, generation, chunk_index, text, content_hash, token_count, page_start, page_end, heading, lexemes, term_freqs, lexical_length)
-       SELECT $1, $2, u.chunk_index, u.text, u.content_hash, u.token_count, u.page_start, u.page_end, u.heading, u.lexemes::text[], u.term_freqs::int[], u.lexical_length
+      `INSERT INTO ${db.table('chunks')} (document_id, tenant, generation, chunk_index, text, content_hash, token_count, page_start, page_end, heading, lexemes, term_freqs, lexical_length)
+       SELECT $1, (SELECT tenant FROM ${db.table('documents')} WHERE id = $1), $2, u.chunk_index, u.text, u.content_hash, u.token_count, u.page_start, u.page_end, u.heading, u.lexemes::text[], u.term_freqs::int[], u.lexical_length
          FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[])
               AS u(chunk_index, text, content_hash, token_count, page_start, page_end, heading, lexemes, term_freqs, lexical_length)
        ON CONFLICT (document_id, generation, chunk_index) DO NOTHING`,

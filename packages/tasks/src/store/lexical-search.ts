@@ -2,6 +2,7 @@ import type { SearchFilter } from '@lanes/contracts';
 import { BM25_DEFAULTS, bm25Idf, type Bm25Parameters } from '../lexical/bm25.ts';
 import type { Database } from './database.ts';
 import { filterClause } from './search-filter.ts';
+import { tenantCondition } from './tenant-scope.ts';
 import { rankedChunk, type RankedChunk } from './vector-search.ts';
 
 interface LexicalRow {
@@ -18,6 +19,8 @@ interface LexicalRow {
 export interface LexicalSearchOptions {
   readonly k: number;
   readonly filter?: SearchFilter | undefined;
+  /** Only chunks of this tenant's documents; of documents of no tenant when absent. */
+  readonly tenant?: string | undefined;
   readonly bm25?: Bm25Parameters;
 }
 
@@ -86,6 +89,8 @@ function scoreExpression(termCount: number): string {
 /**
  * BM25 over live chunks, computed in SQL from each chunk's term frequencies and length and
  * the corpus statistics the triggers of migration 3 keep (see bm25.ts for the formula).
+ * Statistics are global, over every tenant's live chunks: scores of one tenant's chunks shift a
+ * little with others' corpora, but the candidate chunks are the tenant's only.
  * The query terms' document frequencies and the corpus size first (IDF is computed here),
  * then the scoring of candidate live chunks (GIN index on `lexemes`; see CANDIDATE_POSTINGS).
  * Terms travel as array parameters, so no query text ever becomes SQL or tsquery syntax. JIT
@@ -114,6 +119,7 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
     let rows: LexicalRow[] = [];
     for (const [index, rule] of rules.entries()) {
       const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
+      const tenant = tenantCondition('tenant', options.tenant, params);
       const filter = filterClause(options.filter, params);
       ({ rows } = await client.query<LexicalRow>(
         `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.heading, s.score
@@ -121,7 +127,7 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
                                     FROM (SELECT id, document_id, chunk_index, content_hash, text, page_start, heading, lexemes, term_freqs,
                                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
                                             FROM ${db.table('chunks')}
-                                           WHERE live AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
+                                           WHERE live AND ${tenant} AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]
                                           OFFSET 0) c
                                   OFFSET 0) s
                   WHERE s.score > 0 ${filter === '' ? '' : `AND EXISTS (SELECT 1 FROM ${db.table('documents')} d WHERE d.id = s.document_id ${filter})`}

@@ -76,6 +76,25 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: lexicalIndexMigration,
   },
   {
+    version: 4,
+    name: 'documents and chunks belong to a tenant',
+    // A document's identity becomes (tenant, source): the same source under two tenants is two
+    // documents. '' is "no tenant" (no tenant id can be empty), so the identity and every search's
+    // tenant predicate are plain equalities (see tenant-scope.ts). Chunks carry their document's
+    // tenant, so searches filter chunks without joining documents; the composite foreign key
+    // makes a chunk's tenant its document's, whoever writes the row.
+    sql: (s) => `
+      ALTER TABLE ${s}.documents ADD COLUMN tenant text NOT NULL DEFAULT '';
+      ALTER TABLE ${s}.documents DROP CONSTRAINT documents_source_key;
+      ALTER TABLE ${s}.documents ADD CONSTRAINT documents_tenant_source_key UNIQUE (tenant, source);
+      ALTER TABLE ${s}.documents ADD CONSTRAINT documents_id_tenant_key UNIQUE (id, tenant);
+      ALTER TABLE ${s}.chunks ADD COLUMN tenant text NOT NULL DEFAULT '';
+      ALTER TABLE ${s}.chunks DROP CONSTRAINT chunks_document_id_fkey;
+      ALTER TABLE ${s}.chunks ADD CONSTRAINT chunks_document_tenant_fkey
+        FOREIGN KEY (document_id, tenant) REFERENCES ${s}.documents (id, tenant) ON DELETE CASCADE;
+    `,
+  },
+  {
     version: 6,
     name: 'chunk section headings',
     // The title of the section a chunk is in (chunker-v5), returned with search hits.

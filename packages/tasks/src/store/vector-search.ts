@@ -2,6 +2,7 @@ import type { SearchFilter } from '@lanes/contracts';
 import { vectorLiteral, type Database } from './database.ts';
 import { vectorExpression, type EmbeddingSpace, type VectorStorage } from './embedding-spaces.ts';
 import { filterClause } from './search-filter.ts';
+import { tenantCondition } from './tenant-scope.ts';
 
 /** One chunk of one ranked list (vector or lexical), `score` in that list's own units. */
 export interface RankedChunk {
@@ -36,6 +37,8 @@ export interface VectorSearchOptions {
   /** pgvector >= 0.8: keep scanning the graph when candidates are filtered out. */
   readonly iterativeScan?: boolean;
   readonly filter?: SearchFilter | undefined;
+  /** Only chunks of this tenant's documents; of documents of no tenant when absent. */
+  readonly tenant?: string | undefined;
   /** Rank only these texts (content hashes), by exact distance, instead of searching the index. */
   readonly within?: readonly string[];
 }
@@ -44,8 +47,9 @@ export interface VectorSearchOptions {
  * Top-k chunks of live documents by cosine distance within one embedding space. The nearest
  * texts come from the HNSW index (over-fetched, since a text may belong to a document's
  * staged but not yet live generation), then are joined to the live chunks that carry them.
- * With a filter, the index scan itself only yields texts of some live chunk of a matching
- * document, so (with iterative scans, pgvector >= 0.8) a selective filter still fills k.
+ * The index scan itself only yields texts of some live chunk of the tenant (and, with a filter,
+ * of a matching document), so (with iterative scans, pgvector >= 0.8) other tenants' texts and
+ * a selective filter never leave the result short of k.
  */
 export async function searchSpace(db: Database, space: EmbeddingSpace, query: Float32Array, options: VectorSearchOptions): Promise<RankedChunk[]> {
   const expr = vectorExpression(space, options.storage);
@@ -64,12 +68,10 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
     ...(options.exact === true ? ['SET LOCAL enable_indexscan = off'] : []),
   ];
   const params: unknown[] = [vectorLiteral(query), fetch, options.k];
+  const tenant = tenantCondition('c.tenant', options.tenant, params);
   const filter = filterClause(options.filter, params);
-  const filtered =
-    filter === ''
-      ? ''
-      : `WHERE EXISTS (SELECT 1 FROM ${db.table('chunks')} c JOIN ${db.table('documents')} d ON d.id = c.document_id
-                        WHERE c.content_hash = e.content_hash AND c.live ${filter})`;
+  const owned = `WHERE EXISTS (SELECT 1 FROM ${db.table('chunks')} c ${filter === '' ? '' : `JOIN ${db.table('documents')} d ON d.id = c.document_id`}
+                                WHERE c.content_hash = e.content_hash AND c.live AND ${tenant} ${filter})`;
   // The given texts' rows only, in a subquery the planner keeps (OFFSET 0), so the ORDER BY
   // below sorts them exactly instead of asking the index for the nearest of all texts.
   let source = `${space.table} e`;
@@ -82,7 +84,7 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
       `WITH nearest AS (
          SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
            FROM ${source}
-           ${filtered}
+           ${owned}
           ORDER BY ${expr.column} <=> $1::${expr.cast}
           LIMIT $2)
        SELECT live.document_id, live.source, live.chunk_index, n.content_hash, live.page_start, live.heading, live.text, n.distance
@@ -94,7 +96,7 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
            SELECT d.id::text AS document_id, d.id AS doc, d.source, c.chunk_index, c.page_start, c.heading, c.text
              FROM ${db.table('chunks')} c
              JOIN ${db.table('documents')} d ON d.id = c.document_id AND d.generation = c.generation
-            WHERE c.content_hash = n.content_hash ${filter}
+            WHERE c.content_hash = n.content_hash AND ${tenant} ${filter}
            OFFSET 0) live
         ORDER BY n.distance, live.doc, live.chunk_index
         LIMIT $3`,

@@ -17,7 +17,7 @@ export function createCacheWarmingTask(services: RagServices): TaskDefinition<ty
     let alreadyWarm = 0;
     for (const [i, entry] of top.entries()) {
       ctx.signal.throwIfAborted();
-      if (await services.search.warm(entry.query, entry.k, ctx.signal)) alreadyWarm++;
+      if (await services.search.warm(entry.query, entry.k, entry.tenant, ctx.signal)) alreadyWarm++;
       else warmed++;
       if (i % 10 === 9) await ctx.progress({ done: i + 1, total: top.length });
     }

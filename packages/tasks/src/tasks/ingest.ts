@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { batchEmbed, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
 import { child, implement, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
+import { TenantMismatchError } from '../errors.ts';
 import { describeFile, describeText, extractDocument, type DocumentInput } from '../extract/extract-document.ts';
+import { documentJobField } from '../redis-keys.ts';
 import type { RagServices } from '../services.ts';
 import type { StageResult } from '../store/documents.ts';
 
@@ -43,6 +45,12 @@ async function finalise(
   };
 }
 
+/** The document's tenant: the payload's, else the job's (options.tenant); given both, they must agree. */
+function documentTenant(payloadTenant: string | undefined, jobTenant: string | undefined): string | undefined {
+  if (payloadTenant !== undefined && jobTenant !== undefined && payloadTenant !== jobTenant) throw new TenantMismatchError(payloadTenant, jobTenant);
+  return payloadTenant ?? jobTenant;
+}
+
 /** Groups the texts to embed into batch-embed children, keyed by generation so retries reuse them. */
 function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): ReturnType<typeof child>[] {
   const children: ReturnType<typeof child>[] = [];
@@ -69,6 +77,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
     const { config, documents, primary } = services;
     const path = payload.path === undefined ? undefined : resolve(payload.path);
     const source = payload.source ?? path ?? '(inline)';
+    const tenant = documentTenant(payload.tenant, ctx.job.tenant);
 
     if (ctx.childResults !== undefined) {
       const results = ctx.childResults as BatchEmbedResult[];
@@ -80,13 +89,13 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
     }
 
     // The corpus view shows each document's newest ingest and whether it failed.
-    await services.redis.hset(services.keys.documentJobs, source, `${ctx.job.lane}:${ctx.job.id}`);
+    await services.redis.hset(services.keys.documentJobs, documentJobField(tenant, source), `${ctx.job.lane}:${ctx.job.id}`);
     const input: DocumentInput =
       path !== undefined
         ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
         : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
-    const current = await documents.findUpToDate(source, input.contentHash, primary.space);
+    const current = await documents.findUpToDate(tenant, source, input.contentHash, primary.space);
     if (current !== undefined) {
       await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
       return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
@@ -101,6 +110,7 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
 
     const staged = await documents.stage({
       source,
+      ...(tenant !== undefined && { tenant }),
       metadata: payload.metadata ?? {},
       contentHash: input.contentHash,
       pages: extracted.pages,

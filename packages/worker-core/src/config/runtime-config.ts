@@ -1,11 +1,10 @@
-import { ConfigError, registerSecretsFrom } from '@lanes/contracts';
+import { ConfigError, DEFAULT_REDIS_URL, registerSecretsFrom } from '@lanes/contracts';
 import { DEFAULT_OUTCOME_TTL_MS, DEFAULT_TENANT_WINDOW, isClusterUrl, parseClusterUrl } from '@lanes/queue';
 import { DEFAULT_OUTAGE_POLICY, type OutagePolicy } from '../runtime/outage.ts';
 import { envDurationMs, envEnum, envInt, envString, envUrl, type Env } from './env.ts';
 
 export const TRACING_MODES = ['off', 'otel'] as const;
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

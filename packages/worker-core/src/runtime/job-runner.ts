@@ -11,6 +11,7 @@ import type { JobLeases } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
+import type { TenantJobCounts } from './tenant-job-counts.ts';
 import type { ChildRequest, ParentJob, TaskContext, TaskDefinition } from './task.ts';
 
 export interface JobRunnerDeps {
@@ -25,6 +26,8 @@ export interface JobRunnerDeps {
   readonly leases: JobLeases;
   /** Aborted when the worker starts to drain: no attempt waits out an outage in place then. */
   readonly stopping: AbortSignal;
+  /** Per-tenant attempt counts for the dashboard (Redis). */
+  readonly tenantJobs?: TenantJobCounts;
   /** The per-tenant concurrency limit shared by all workers, when one is configured. */
   readonly tenantLimit?: TenantLimit;
 }
@@ -174,7 +177,7 @@ export class JobRunner {
 
   /** A tenant's job: within its tenant's limit (postponed, not failed, when at it), counted per tenant. */
   async #attemptForTenant(task: TaskDefinition, job: Job, token: string | undefined, tenant: string): Promise<unknown> {
-    const { tenantLimit, metrics } = this.#deps;
+    const { tenantLimit, metrics, tenantJobs } = this.#deps;
     const jobId = job.id ?? '';
     if (tenantLimit !== undefined && !(await tenantLimit.acquire(tenant, jobId, task.timeoutMs))) {
       return this.#postpone(job, token, gateDelayMs());
@@ -183,11 +186,13 @@ export class JobRunner {
     try {
       const result = await this.#attempt(task, job, token);
       metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'completed' }).inc();
+      tenantJobs?.count(tenant, this.#lane, 'completed');
       return result;
     } catch (error) {
       // Postponed, suspended or waiting out an outage: not a failure of the tenant's job.
       if (!isHandedOver(error) && outageFault(error) === undefined) {
         metrics.tenantJobs.labels({ tenant: label, lane: this.#lane, outcome: 'failed' }).inc();
+        tenantJobs?.count(tenant, this.#lane, 'failed');
       }
       throw error;
     } finally {
@@ -288,7 +293,7 @@ export class JobRunner {
     const { client } = this.#deps;
     const lane = this.#lane;
     return {
-      job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1 },
+      job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1, tenant: tenantOf(job) },
       parent: parentOf(job, client),
       signal,
       get logger() {

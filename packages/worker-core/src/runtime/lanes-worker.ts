@@ -16,6 +16,7 @@ import { JobLeases } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import { TenantLimit } from './tenant-limit.ts';
+import { TenantJobCounts } from './tenant-job-counts.ts';
 import type { TaskDefinition } from './task.ts';
 
 export type LaneConcurrency = Readonly<Record<Lane, number>>;
@@ -69,6 +70,7 @@ export class LanesWorker {
   /** Connection errors repeat several times a second while Redis is down: one line per window. */
   #errorLog: RepeatedErrorLog;
   #producerError: Error | undefined;
+  readonly #tenantJobs: TenantJobCounts;
 
   constructor(options: LanesWorkerOptions) {
     this.#options = options;
@@ -87,6 +89,9 @@ export class LanesWorker {
     this.#producer.on('error', (error: Error) => (this.#producerError = error));
     this.#producer.on('ready', () => (this.#producerError = undefined));
     this.#errorLog = new RepeatedErrorLog(this.logger);
+    this.#tenantJobs = new TenantJobCounts(this.#producer, this.client.prefix, (error) =>
+      this.#errorLog.report('warn', { err: { message: this.#describe(error) } }, 'could not record tenant job counts'),
+    );
   }
 
   async start(): Promise<void> {
@@ -100,6 +105,7 @@ export class LanesWorker {
       inFlight: this.#inFlight,
       outage: config.outage,
       stopping: this.#stopping.signal,
+      tenantJobs: this.#tenantJobs,
       ...(config.tenantConcurrency > 0 && {
         tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
       }),
@@ -144,6 +150,7 @@ export class LanesWorker {
       throw this.#named(error);
     }
     for (const { admission } of this.#workers.values()) admission.start();
+    this.#tenantJobs.start();
     await this.#subscribeToCancellations();
     for (const { worker } of this.#workers.values()) void worker.run();
     await Promise.all([...this.#workers.values()].map(({ worker }) => worker.waitUntilReady()));
@@ -287,6 +294,7 @@ export class LanesWorker {
     }
     await Promise.all([...this.#workers.values()].map(({ connection }) => closeConnection(connection)));
     await this.client.close();
+    await this.#tenantJobs.stop();
     await closeConnection(this.#producer);
     await new Promise<void>((resolve) => (this.#probeServer ? this.#probeServer.close(() => resolve()) : resolve()));
     this.#errorLog.close();

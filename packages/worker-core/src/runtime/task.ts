@@ -31,6 +31,8 @@ export interface JobInfo {
   readonly lane: Lane;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /** The tenant it was enqueued for (options.tenant), if any. */
+  readonly tenant: string | undefined;
 }
 
 /** The job that spawned this one with `awaitChildren`, as far as a child may touch it. */
