@@ -11,6 +11,7 @@ export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type Ev
 export { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, type FusionOptions } from './search/fusion.ts';
 export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
 export { LOCAL_MODEL, localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
+export { VECTOR_STORAGES, vectorExpression, type VectorStorage } from './store/embedding-spaces.ts';
 export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provider.ts';
 export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
 export { Database } from './store/database.ts';
