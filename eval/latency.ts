@@ -3,9 +3,9 @@
  * whatever the environment's LANES_PG_SCHEMA holds. Usage: node eval/latency.ts
  */
 import { readFile } from 'node:fs/promises';
-import { createSearchService, parseEvalFile } from '@lanes/tasks';
+import { createRagReader, parseEvalFile } from '@lanes/tasks';
 const { cases } = parseEvalFile(await readFile('eval/questions.jsonl', 'utf8'));
-const service = await createSearchService();
+const service = createRagReader();
 for (const mode of ['lexical', 'vector', 'hybrid'] as const) {
   const times: number[] = [];
   for (const round of [0, 1]) for (const c of cases) {

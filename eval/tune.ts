@@ -5,11 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SearchMode } from '@lanes/contracts';
-import { createSearchService, evaluate, FUSION_DEFAULTS, parseEvalFile, type SearchOptions } from '@lanes/tasks';
+import { createRagReader, evaluate, FUSION_DEFAULTS, parseEvalFile, type SearchOptions } from '@lanes/tasks';
 
 const { cases, errors } = parseEvalFile(await readFile(process.argv[2] ?? 'eval/questions.jsonl', 'utf8'));
 if (errors.length > 0) throw new Error(errors.join('; '));
-const service = await createSearchService();
+const service = createRagReader();
 try {
   const run = async (mode: SearchMode, options: Pick<SearchOptions, 'fusion' | 'bm25'>): Promise<string> => {
     const report = await evaluate(cases, async (query, k) => (await service.search(query, k, { mode, record: false, ...options })).results, { k: 10, modes: [mode] });

@@ -2,10 +2,10 @@
 // visible progress, a sample search, then the dashboard URL. `--once` exits after the search.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ingest, type JobStatus } from '@lanes/contracts';
+import { ingest, type JobStatus, definedOnly } from '@lanes/contracts';
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { startDashboard } from '@lanes/dashboard';
-import { loadBuiltins } from '../packages/cli/src/support/builtins.ts';
+import { loadBuiltinTasks, openBuiltinReader } from '../packages/cli/src/support/builtins.ts';
 import { expandDocumentPaths } from '../packages/cli/src/support/document-paths.ts';
 
 const SAMPLE_QUERY = 'How does Lanes keep critical work from waiting behind low-priority jobs?';
@@ -26,8 +26,10 @@ function progressText(status: JobStatus): string {
 const config = loadRuntimeConfig();
 const logger = createLogger(process.env.LOG_LEVEL === undefined ? 'warn' : config.logLevel, { component: 'demo' });
 const metrics = new LanesMetrics();
-const rag = await loadBuiltins(config, { metrics, logger, runsJobs: true });
-const worker = new LanesWorker({ config, logger, metrics, tasks: rag.tasks, readinessChecks: rag.readinessChecks });
+// The worker's tasks first: they migrate the schema the reader then finds.
+const builtins = await loadBuiltinTasks(config, { metrics, logger });
+const rag = await openBuiltinReader(config, { metrics, logger });
+const worker = new LanesWorker({ config, logger, metrics, tasks: builtins.tasks, readinessChecks: builtins.readinessChecks });
 await worker.start();
 const dashboardOptions = {
   client: worker.client,
@@ -39,7 +41,7 @@ const dashboardOptions = {
   readinessChecks: rag.readinessChecks,
   allowedRoots: rag.allowedRoots,
   assertPath: rag.assertPath,
-  ...(process.env.LANES_DASHBOARD_TOKEN !== undefined && { token: process.env.LANES_DASHBOARD_TOKEN }),
+  ...definedOnly({ token: process.env.LANES_DASHBOARD_TOKEN }),
 };
 // Port 3000 unless taken (another demo, another app): then any free port; the URL is printed.
 const dashboard = await startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {
@@ -51,6 +53,7 @@ async function shutdown(code: number): Promise<never> {
   await dashboard.close();
   await worker.close();
   await rag.close();
+  await builtins.close();
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));

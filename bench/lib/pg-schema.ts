@@ -11,3 +11,13 @@ export async function dropPgSchema(databaseUrl: string, schema: string): Promise
     await client.end();
   }
 }
+
+export async function runSql(databaseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

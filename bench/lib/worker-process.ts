@@ -18,8 +18,13 @@ export interface WorkerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function spawnWorker(env: Record<string, string>, args: readonly string[] = [], readyTimeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', ...args], {
+export function spawnWorker(env: Record<string, string>, args: readonly string[] = [], readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+  return spawnUntilStarted([CLI, 'worker', ...args], env, readyTimeoutMs);
+}
+
+/** Any process that logs "worker started" once it serves (a baseline written against a queue library directly). */
+export async function spawnUntilStarted(argv: readonly string[], env: Record<string, string>, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

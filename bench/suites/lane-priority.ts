@@ -7,7 +7,8 @@ import { bullmqSide } from './lane-priority/bullmq-side.ts';
 import { lanesSide } from './lane-priority/lanes-side.ts';
 import type { PriorityOutcome, PrioritySide, PrioritySizes } from './lane-priority/side.ts';
 
-const TARGET_P95_MS = 50;
+/** Issue 10: critical waits at or below the one-queue priority baseline and under this. */
+const TARGET_MS = 10;
 const BASELINE = 'raw BullMQ, one queue, priority 1';
 const FIFO = 'raw BullMQ, one queue, FIFO';
 
@@ -34,7 +35,8 @@ type MakeSide = (redisUrl: string, prefix: string) => PrioritySide;
 const TENANTS = 10;
 const SIDES: ReadonlyArray<{ key: string; make: MakeSide }> = [
   { key: 'lanes', make: (url, prefix) => lanesSide(url, prefix) },
-  { key: 'lanes-tenants', make: (url, prefix) => lanesSide(url, prefix, TENANTS) },
+  { key: 'lanes-tenants', make: (url, prefix) => lanesSide(url, prefix, { tenants: TENANTS }) },
+  { key: 'lanes-split', make: (url, prefix) => lanesSide(url, prefix, { split: true }) },
   { key: 'bullmq-priority', make: (url, prefix) => bullmqSide(url, prefix, 'priority') },
   { key: 'bullmq-fifo', make: (url, prefix) => bullmqSide(url, prefix, 'fifo') },
 ];
@@ -74,8 +76,11 @@ function summary(r: SideResult): Record<string, unknown> {
   };
 }
 
-function waitRow(metric: string, p: number, results: Map<string, SideResult>, withTarget: boolean): BenchRow {
-  const lanes = pct(results.get('lanes'), p);
+/** `short`: at or below the baseline and under TARGET_MS; `lead`: at or below the baseline (behind long low jobs). */
+type WaitTarget = 'none' | 'short' | 'lead';
+
+function waitRow(metric: string, p: number, results: Map<string, SideResult>, target: WaitTarget, key = 'lanes'): BenchRow {
+  const lanes = pct(results.get(key), p);
   const baseline = pct(results.get('bullmq-priority'), p);
   const fifo = results.get('bullmq-fifo');
   return {
@@ -85,8 +90,8 @@ function waitRow(metric: string, p: number, results: Map<string, SideResult>, wi
     baseline,
     baselineName: BASELINE,
     ratio: ratio(lanes, baseline),
-    target: withTarget ? `< ${TARGET_P95_MS} ms` : '',
-    met: withTarget ? lanes !== null && lanes < TARGET_P95_MS : null,
+    target: target === 'short' ? `<= baseline and < ${TARGET_MS} ms` : target === 'lead' ? '<= baseline' : '',
+    met: target === 'none' ? null : lanes !== null && (baseline === null || lanes <= baseline) && (target === 'lead' || lanes < TARGET_MS),
     ...(fifo !== undefined && { others: [{ name: FIFO, value: pct(fifo, p) }] }),
   };
 }
@@ -126,9 +131,13 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   const low = (key: string): number | null => round(results.get(key)?.outcome.lowPerSecond);
   const drained = [...results.values()].filter((r) => r.outcome.backlogAtLastCritical === 0).map((r) => r.name);
   const rows: BenchRow[] = [
-    waitRow('critical wait p50', 50, results, false),
-    waitRow('critical wait p95', 95, results, true),
-    waitRow('critical wait p99', 99, results, false),
+    waitRow('critical wait p50', 50, results, 'none'),
+    waitRow('critical wait p95', 95, results, 'short'),
+    waitRow('critical wait p99', 99, results, 'short'),
+    {
+      ...waitRow('critical wait p95, critical lane in its own process', 95, results, 'short', 'lanes-split'),
+      note: `lanes worker --queues critical apart from the low lane's worker; p99: ${pct(results.get('lanes-split'), 99)} ms`,
+    },
     {
       metric: 'low jobs started meanwhile',
       unit: 'jobs/s',
@@ -145,7 +154,7 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     tenantRow(`low jobs started meanwhile, ${TENANTS} tenants`, low('lanes-tenants'), low('lanes'), 'jobs/s'),
   ];
   if (long.size > 0) {
-    rows.push({ ...waitRow(`critical wait p95, ${LONG.lowWorkMs / 1000} s low jobs`, 95, long, true), note: `p99: ${pct(long.get('lanes'), 99)} vs ${pct(long.get('bullmq-priority'), 99)} ms` });
+    rows.push({ ...waitRow(`critical wait p95, ${LONG.lowWorkMs / 1000} s low jobs`, 95, long, 'lead'), note: `p99: ${pct(long.get('lanes'), 99)} vs ${pct(long.get('bullmq-priority'), 99)} ms` });
   }
   return {
     suite: 'lane-priority',
@@ -158,7 +167,8 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     },
     notes: [
       `${size.backlog} low jobs of ${size.lowWorkMs} ms ± 50 % each, then ${size.criticals} critical jobs sent every ${size.criticalEveryMs} ms from the same process; ` +
-        `total concurrency ${size.concurrency} for every side (Lanes: ${size.criticalSlots} critical + ${size.concurrency - size.criticalSlots} low). ` +
+        `total concurrency ${size.concurrency} for every side (Lanes: ${size.criticalSlots} critical + ${size.concurrency - size.criticalSlots} low; ` +
+        'one process serving both lanes, and split: the critical lane in a second process, as `lanes worker --queues critical` deploys it). ' +
         'Wait = enqueue call to handler start. In the one-queue baseline low jobs carry priority 10, since BullMQ serves jobs without a priority before prioritized ones.',
       ...(long.size > 0
         ? [`With ${LONG.lowWorkMs / 1000} s ± 50 % low jobs (${LONG.backlog} of them) a shared queue frees a slot only every ${Math.round(LONG.lowWorkMs / LONG.concurrency)} ms on average (less evenly at first, as the first ${LONG.concurrency} start together), and a critical job waits for one: priority alone no longer keeps critical waits short.`]

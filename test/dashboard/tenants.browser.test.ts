@@ -43,7 +43,7 @@ describe('the tenants view in a headless browser', { skip: chromiumPath === unde
     await setTenantWindow(redis, client.prefix, 1);
     redis.disconnect();
     await client.enqueueBulk(ingest, [1, 2, 3].map((n) => ({ payload: { text: `later ${n}`, source: `later-${n}` }, options: { tenant: 'globex', lane: 'low' as const } })));
-    dashboard = await startDashboard({ client, port: 0, host: '127.0.0.1', logger: createLogger('silent'), documents: w.rag.services.corpusDocuments });
+    dashboard = await startDashboard({ client, port: 0, host: '127.0.0.1', logger: createLogger('silent'), documents: w.reader.documents });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
   });
 

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Worker } from 'bullmq';
 import { createBlockingConnection } from '@lanes/queue';
-import { ingest, type IngestResult } from '@lanes/contracts';
+import { ingest, type IngestResult, definedOnly } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { sampleBacklog, startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { dropRagState, FIXTURES, ragTestEnv, startRagWorker, type RagWorker, type TestEnv } from '../rag/helpers.ts';
@@ -76,9 +76,9 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
       host: '127.0.0.1',
       logger: createLogger('silent'),
       metrics: w.metrics,
-      documents: w.rag.services.corpusDocuments,
-      usage: w.rag.services.usage,
-      search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...(filter !== undefined && { filter }) }),
+      documents: w.reader.documents,
+      usage: w.reader.usage,
+      search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...definedOnly({ filter }) }),
     });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();

@@ -39,7 +39,7 @@ describe('documents: listing and deletion', () => {
     for (const path of [paths.ferns, paths.comets]) await (await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 });
     dashboard = await startDashboard({
       client: w.worker.client,
-      documents: w.rag.services.corpusDocuments,
+      documents: w.reader.documents,
       port: 0,
       host: '127.0.0.1',
       logger: createLogger('silent'),
@@ -113,7 +113,7 @@ describe('documents: listing and deletion', () => {
 
   test('DELETE /api/documents/:id answers 204, then 404; a read-only dashboard refuses with 403', async () => {
     const [doc] = (await (await fetch(`${dashboard.url}/api/documents`)).json() as { documents: Array<{ id: string }> }).documents;
-    const readOnly = await startDashboard({ client: w.worker.client, documents: w.rag.services.corpusDocuments, readOnly: true, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
+    const readOnly = await startDashboard({ client: w.worker.client, documents: w.reader.documents, readOnly: true, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
     try {
       const refused = await fetch(`${readOnly.url}/api/documents/${doc!.id}`, { method: 'DELETE' });
       assert.equal(refused.status, 403);
@@ -145,7 +145,7 @@ describe('documents: listing and deletion', () => {
   async function eventuallyState(source: string, state: string): Promise<DocumentView> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const doc = (await w.rag.services.corpusDocuments.list()).find((entry) => entry.source === source);
+      const doc = (await w.reader.documents.list()).find((entry) => entry.source === source);
       if (doc?.state === state) return doc;
       if (Date.now() > deadline) throw new Error(`${source} never became ${state}: ${JSON.stringify(doc)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,8 +1,8 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PermanentError, ingest } from '@lanes/contracts';
-import { LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagServices, EmbeddingRejectedError, loadRagConfig, type RagServices } from '@lanes/tasks';
+import { LanesMetrics } from '@lanes/worker-core';
+import { createRagRuntime, EmbeddingRejectedError, type Embedder, type RagRuntime } from '@lanes/tasks';
 import { createHash } from 'node:crypto';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 import { counterValue, dropRagState, openaiEnv, ragTestEnv, sql, startRagWorker, type TestEnv } from './helpers.ts';
@@ -17,13 +17,14 @@ function item(text: string): { hash: string; text: string } {
 describe('embeddings', () => {
   const server = new FakeOpenAIServer();
   let env: TestEnv;
-  const opened: RagServices[] = [];
+  const opened: RagRuntime[] = [];
 
-  const services = async (extra: TestEnv = {}): Promise<RagServices> => {
-    const merged = { ...env, ...extra };
-    const created = await createRagServices(loadRagConfig(merged), loadRuntimeConfig(merged), { metrics: new LanesMetrics({ defaultMetrics: false }) });
-    opened.push(created);
-    return created;
+  /** One process's embedding stack, as the worker builds it, with its own metrics registry. */
+  const services = async (extra: TestEnv = {}): Promise<{ rag: RagRuntime; embedder: Embedder; metrics: LanesMetrics }> => {
+    const metrics = new LanesMetrics({ defaultMetrics: false });
+    const rag = await createRagRuntime({ env: { ...env, ...extra }, metrics });
+    opened.push(rag);
+    return { rag, embedder: (await rag.embedding()).embedder, metrics };
   };
 
   before(async () => {
@@ -133,7 +134,7 @@ describe('embeddings', () => {
     assert.equal(vector.provider.model, LARGE);
     assert.equal(server.countStatus(500), 2, 'the primary had its attempts');
     assert.equal(server.calls(LARGE), 1);
-    assert.notEqual(s.fallback?.space.tableName, s.primary.space.tableName);
+    assert.notEqual(s.rag.spaces.fallback?.tableName, s.rag.spaces.primary.tableName);
 
     server.reset();
     const missing = await services({ EMBEDDING_MODEL: 'text-embedding-retired', EMBEDDING_FALLBACK_MODEL: SMALL });
@@ -160,8 +161,8 @@ describe('embedding spaces end to end', () => {
   test('ingest during a primary outage lands in the fallback space, is searchable, and moves to the primary once it recovers', async () => {
     const w = await startRagWorker(env);
     try {
-      const primaryTable = w.rag.services.primary.space.tableName;
-      const fallbackTable = w.rag.services.fallback!.space.tableName;
+      const primaryTable = w.rag.spaces.primary.tableName;
+      const fallbackTable = w.rag.spaces.fallback!.tableName;
       server.inject({ kind: 'server-error', times: Infinity, model: SMALL });
       const text = 'Kelp forests shelter sea otters, which eat urchins and so protect the kelp.';
       const first = await (await w.worker.client.enqueue(ingest, { text, source: 'kelp' })).wait({ timeoutMs: 30_000 });
@@ -193,14 +194,14 @@ describe('embedding spaces end to end', () => {
     const text = 'Lighthouses use Fresnel lenses to throw their beam far out to sea.';
     let tableA: string;
     try {
-      tableA = a.rag.services.primary.space.tableName;
+      tableA = a.rag.spaces.primary.tableName;
       await (await a.worker.client.enqueue(ingest, { text, source: 'lighthouse' })).wait({ timeoutMs: 30_000 });
     } finally {
       await a.close();
     }
     const b = await startRagWorker({ ...env, EMBEDDING_DIMENSIONS: '128' });
     try {
-      const tableB = b.rag.services.primary.space.tableName;
+      const tableB = b.rag.spaces.primary.tableName;
       assert.notEqual(tableB, tableA);
       const columns = await sql<{ dims: number }>(
         env,

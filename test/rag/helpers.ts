@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { ingest, type IngestResult, type Lane, type PayloadOf } from '@lanes/contracts';
+import { DEFAULT_DATABASE_URL, definedOnly, ingest, type IngestResult, type Lane, type PayloadOf } from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
-import { DEFAULT_DATABASE_URL } from '@lanes/contracts';
-import { createRagRuntime, type RagRuntime } from '@lanes/tasks';
+import { createRagReader, createRagRuntime, type RagReader, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import type { FakeOpenAIServer } from '../support/fake-openai-server.ts';
 
@@ -51,6 +50,8 @@ export function openaiEnv(server: FakeOpenAIServer, extra: TestEnv = {}): TestEn
 export interface RagWorker {
   readonly worker: LanesWorker;
   readonly rag: RagRuntime;
+  /** What the CLI's reading commands and the dashboard open, on the same settings. */
+  readonly reader: RagReader;
   readonly metrics: LanesMetrics;
   close(): Promise<void>;
 }
@@ -64,14 +65,17 @@ export async function ingestAndWait(w: RagWorker, payload: PayloadOf<typeof inge
 export async function startRagWorker(env: TestEnv, options: { lanes?: readonly Lane[] } = {}): Promise<RagWorker> {
   const metrics = new LanesMetrics({ defaultMetrics: false });
   const rag = await createRagRuntime({ env, metrics });
-  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics, ...(options.lanes !== undefined && { lanes: options.lanes }) });
+  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics, ...definedOnly({ lanes: options.lanes }) });
   await worker.start();
+  const reader = createRagReader({ env, metrics });
   return {
     worker,
     rag,
+    reader,
     metrics,
     close: async () => {
       await worker.close(5000);
+      await reader.close();
       await rag.close();
     },
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cacheWarming, ingest, rebuildIndex } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
-import { Database, localEmbedding, migrate, MIGRATIONS, registerSchedules, SCHEDULER_IDS } from '@lanes/tasks';
+import { Database, DocumentStore, localEmbedding, migrate, MIGRATIONS, registerSchedules, SCHEDULER_IDS } from '@lanes/tasks';
 import { REDIS_URL } from '../support/env.ts';
 import { counterValue, DATABASE_URL, dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
 
@@ -30,6 +30,13 @@ describe('migrations', () => {
 // document for it, which says nothing about the rebuild.)
 const PASSAGE = 'A sourdough starter is a culture of wild yeast and lactic acid bacteria living in a paste of flour and water.';
 
+async function hnswIndexes(env: TestEnv, table: string): Promise<Array<{ name: string; def: string }>> {
+  return sql<{ name: string; def: string }>(env, `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%USING hnsw%'`, [
+    env.LANES_PG_SCHEMA,
+    table,
+  ]);
+}
+
 describe('rebuild-index and caches', () => {
   let env: TestEnv;
   let w: RagWorker;
@@ -45,18 +52,17 @@ describe('rebuild-index and caches', () => {
   });
 
   test('rebuild-index replaces HNSW and IVFFlat indexes concurrently while ingest and search go on', async (t) => {
-    const space = w.rag.services.primary.space;
+    const space = w.rag.spaces.primary;
     // 3000 vectors of texts shaped like real ones (random 50-word windows of the real-world
     // PDFs' text; an HNSW graph over random noise cannot route to real vectors), loaded
-    // without an index, then an IVFFlat and a quickly built HNSW index for the rebuild to replace.
+    // without an index (a space this small has none yet), then an IVFFlat and a quickly built
+    // HNSW index for the rebuild to replace.
     for (const name of ['libtasn1-manual.pdf', 'shared-mime-info-spec.pdf']) {
       await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'pdf', name) })).wait({ timeoutMs: 30_000 });
     }
     const words = (await sql<{ text: string }>(env, 'SELECT text FROM $schema.chunks ORDER BY id')).flatMap((row) => row.text.split(/\s+/));
-    const initial = (await sql<{ name: string }>(env, `SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING hnsw%'`, [
-      env.LANES_PG_SCHEMA,
-    ]))[0]!.name;
-    await sql(env, `DROP INDEX $schema.${initial}`);
+    assert.deepEqual(await hnswIndexes(env, space.tableName), [], 'no HNSW index below LANES_HNSW_MIN_ROWS');
+    const initial = `${space.tableName}_hnsw`;
     let seed = 7;
     const random = (): number => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -66,7 +72,8 @@ describe('rebuild-index and caches', () => {
       const start = Math.floor(random() * (words.length - 50));
       return [`bulk-${i}`, localEmbedding(words.slice(start, start + 50).join(' '), space.dimensions)] as const;
     });
-    await w.rag.services.documents.writeVectors(space, entries);
+    const db = new Database({ url: DATABASE_URL, schema: env.LANES_PG_SCHEMA! });
+    await new DocumentStore(db).writeVectors(space, entries).finally(() => db.close());
     t.after(() => sql(env, `DELETE FROM $schema.${space.tableName} WHERE content_hash LIKE 'bulk-%'`));
     await sql(env, `CREATE INDEX ${space.tableName}_ivf ON $schema.${space.tableName} USING ivfflat (embedding vector_cosine_ops) WITH (lists = 10)`);
     await sql(env, `CREATE INDEX ${initial} ON $schema.${space.tableName} USING hnsw (embedding vector_cosine_ops) WITH (m = 12, ef_construction = 32)`);
@@ -113,6 +120,26 @@ describe('rebuild-index and caches', () => {
     // Search still works on the new index.
     const afterHits = await w.rag.search(PASSAGE, 3, { record: false });
     assert.equal(afterHits.results[0]?.documentId, ingested.documentId);
+  });
+
+  test('a space below LANES_HNSW_MIN_ROWS has no HNSW index (exact search); batch-embed builds it once the space reaches that size', async () => {
+    const sized = ragTestEnv('index-size', { LANES_HNSW_MIN_ROWS: '40' });
+    const small = await startRagWorker(sized);
+    try {
+      const table = small.rag.spaces.primary.tableName;
+      const first = await (await small.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'sourdough.txt') })).wait({ timeoutMs: 30_000 });
+      assert.deepEqual(await hnswIndexes(sized, table), []);
+      assert.equal((await small.rag.search(PASSAGE, 3, { record: false })).results[0]?.documentId, first.documentId, 'exact search finds it');
+      const pdf = await (await small.worker.client.enqueue(ingest, { path: join(FIXTURES, 'pdf', 'libtasn1-manual.pdf') })).wait({ timeoutMs: 60_000 });
+      assert.ok(first.chunks < 40 && first.chunks + pdf.chunks >= 40, `the PDF takes the space past 40 vectors (${first.chunks} + ${pdf.chunks})`);
+      const built = await hnswIndexes(sized, table);
+      assert.equal(built.length, 1, 'one HNSW index, built once');
+      assert.match(built[0]!.def, /USING hnsw .*m='?16'?.*ef_construction='?64'?/);
+      assert.equal((await small.rag.search(PASSAGE, 3, { record: false })).results[0]?.documentId, first.documentId, 'search through the index finds it');
+    } finally {
+      await small.close();
+      await dropRagState(sized);
+    }
   });
 
   test('cache-warming caches the most frequent recent queries; a corpus change invalidates them', async () => {

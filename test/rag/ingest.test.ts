@@ -106,7 +106,7 @@ describe('ingest', () => {
     assert.ok(chunks.every((row) => row.generation === row.live));
     const orphans = await sql<{ n: number }>(
       env,
-      `SELECT count(*)::int AS n FROM $schema.${w.rag.services.primary.space.tableName} e
+      `SELECT count(*)::int AS n FROM $schema.${w.rag.spaces.primary.tableName} e
         WHERE NOT EXISTS (SELECT 1 FROM $schema.chunks c WHERE c.content_hash = e.content_hash)`,
     );
     assert.equal(orphans[0]!.n, 0, 'no vector without a chunk');

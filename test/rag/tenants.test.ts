@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { ingest, SEARCH_MODES, type SearchHit } from '@lanes/contracts';
+import { definedOnly, ingest, SEARCH_MODES, type SearchHit } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { MIGRATIONS } from '@lanes/tasks';
@@ -60,12 +60,12 @@ describe('tenant-scoped data', () => {
       Array.from({ length: CROWD }, (_, i) => ({ payload: { text: crowdText(i), source: `lamp-log-${i}`, tenant: 'globex' }, options: { tenant: 'globex' } })),
     );
     await Promise.all(crowd.map((handle) => handle.wait({ timeoutMs: 120_000 })));
-    for (const doc of await w.rag.services.corpusDocuments.list()) {
+    for (const doc of await w.reader.documents.list()) {
       const ids = owned.get(doc.tenant ?? '') ?? new Set<string>();
       ids.add(doc.id);
       owned.set(doc.tenant ?? '', ids);
     }
-    dashboard = await startDashboard({ client, documents: w.rag.services.corpusDocuments, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
+    dashboard = await startDashboard({ client, documents: w.reader.documents, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
   });
 
   after(async () => {
@@ -76,7 +76,7 @@ describe('tenant-scoped data', () => {
   });
 
   test('the same source under two tenants (and none) is three documents, each with its own tenant', async () => {
-    const handbooks = (await w.rag.services.corpusDocuments.list({ sources: ['handbook'] })).map((doc) => doc.tenant);
+    const handbooks = (await w.reader.documents.list({ sources: ['handbook'] })).map((doc) => doc.tenant);
     assert.deepEqual(handbooks.sort(), ['acme', 'globex', null]);
     assert.equal(idsOf('acme').size, 1 + ACME_NOTES.length);
     assert.equal(idsOf('globex').size, 1 + CROWD);
@@ -91,7 +91,7 @@ describe('tenant-scoped data', () => {
   test('every search mode returns only the tenant’s chunks; without a tenant only documents of no tenant', async () => {
     for (const mode of SEARCH_MODES) {
       for (const scope of ['acme', 'globex', undefined] as const) {
-        const { results } = await w.rag.search(QUERY, 10, { mode, ...(scope !== undefined && { tenant: scope }) });
+        const { results } = await w.rag.search(QUERY, 10, { mode, ...definedOnly({ tenant: scope }) });
         assertOwn(results, scope, `${mode} search for ${scope ?? 'no tenant'}`);
       }
       // The shared paragraph's text (one vector, three documents) comes back as each tenant's own chunk.
@@ -184,7 +184,7 @@ describe('tenant-scoped data', () => {
       await assert.rejects(w.worker.client.enqueue(ingest, { text: 'x', source: 'x', tenant: bad }), /tenant/);
       await assert.rejects(w.worker.client.search('lighthouse', { tenant: bad }), /tenant/);
     }
-    assert.equal((await w.rag.services.corpusDocuments.list({ sources: ['x'] })).length, 0, 'nothing was ingested');
+    assert.equal((await w.reader.documents.list({ sources: ['x'] })).length, 0, 'nothing was ingested');
   });
 
   test('re-ingest and delete are per tenant and keep the BM25 statistics equal to a recount', async () => {
@@ -204,7 +204,7 @@ describe('tenant-scoped data', () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.deepEqual((JSON.parse(deleted.stdout) as { deleted: Array<{ tenant: string | null }> }).deleted.map((doc) => doc.tenant), ['globex']);
     await assertLexicalStatisticsMatchLiveChunks(env);
-    assert.deepEqual((await w.rag.services.corpusDocuments.list({ sources: ['handbook'] })).map((doc) => doc.tenant).sort(), ['acme', null]);
+    assert.deepEqual((await w.reader.documents.list({ sources: ['handbook'] })).map((doc) => doc.tenant).sort(), ['acme', null]);
     const quokka = await w.rag.search('quokka enclosure feeding rota', 5, { tenant: 'globex', mode: 'lexical' });
     assert.ok(quokka.results.every((hit) => hit.source !== 'handbook'), 'the deleted handbook is gone for globex');
     const shared = await w.rag.search(SHARED, 3, { tenant: 'acme', mode: 'vector' });
@@ -232,7 +232,7 @@ describe('migration 4 on a corpus from before tenants', () => {
     });
     const w = await startRagWorker(env);
     try {
-      assert.deepEqual((await w.rag.services.corpusDocuments.list()).map((doc) => [doc.source, doc.tenant]), [['old.md', null]]);
+      assert.deepEqual((await w.reader.documents.list()).map((doc) => [doc.source, doc.tenant]), [['old.md', null]]);
       await ingestAndWait(w, { text: 'A new note about barnacles on the pier.', source: 'old.md', tenant: 'acme' });
       const rows = await sql<{ tenant: string; chunk_tenant: string; text: string }>(
         env,

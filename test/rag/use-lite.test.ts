@@ -20,8 +20,8 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
     await dropRagState(env);
   });
 
-  test('a worker that has not embedded yet has started no model thread', () => {
-    const provider = w.rag.services.primary.provider;
+  test('a worker that has not embedded yet has started no model thread', async () => {
+    const provider = (await w.rag.embedding()).primary;
     assert.ok(provider instanceof UseLiteEmbeddingProvider);
     assert.equal(provider.threadsStarted, 0);
   });
@@ -33,7 +33,7 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
   });
 
   test('512-d unit vectors, the same on every call, a paraphrase nearer than an unrelated sentence', async () => {
-    const provider = w.rag.services.primary.provider;
+    const provider = (await w.rag.embedding()).primary;
     assert.ok(provider instanceof UseLiteEmbeddingProvider);
     const texts = [
       'How can I make a pipeline fail when any of its commands fails?',
@@ -55,7 +55,7 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
   });
 
   test('an aborted call returns at once and the thread stays usable', async () => {
-    const provider = w.rag.services.primary.provider;
+    const provider = (await w.rag.embedding()).primary;
     const many = Array.from({ length: 64 }, (_, i) => `sentence number ${i} about lighthouses and their lenses`);
     const controller = new AbortController();
     const pending = provider.embedBatch(many, many.map(() => 8), controller.signal);
@@ -72,7 +72,7 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
       bread: 'To bake bread, knead the dough until it is elastic, let it rise for an hour, then bake it in a hot oven.',
     };
     for (const [source, text] of Object.entries(docs)) await (await w.worker.client.enqueue(ingest, { text, source })).wait({ timeoutMs: 60_000 });
-    const { space } = w.rag.services.primary;
+    const space = w.rag.spaces.primary;
     assert.deepEqual([space.provider, space.model, space.dimensions], ['local', USE_LITE_MODEL, 512]);
     const [row] = await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema.${space.tableName}`);
     assert.equal(row!.n, 3);

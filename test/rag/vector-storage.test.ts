@@ -26,7 +26,8 @@ describe('LANES_VECTOR_STORAGE=halfvec', () => {
   test('a space indexed at full precision switches to halfvec with rebuild-index; ingest and search use it', async () => {
     w = await startRagWorker(env);
     await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'sourdough.txt') })).wait({ timeoutMs: 60_000 });
-    const table = w.rag.services.primary.space.tableName;
+    const table = w.rag.spaces.primary.tableName;
+    await (await w.worker.client.enqueue(rebuildIndex, {})).wait({ timeoutMs: 90_000 });
     assert.match((await vectorIndexes(table))[0]!.def, /vector_cosine_ops/);
     await w.close();
 
@@ -46,7 +47,7 @@ describe('LANES_VECTOR_STORAGE=halfvec', () => {
     await searchFinds(w, 'sea urchins scraping algae in tide pools', 'tide-pools.txt');
     // The query expression search uses matches the index (on a table this small the planner
     // would rather sort a scan, so scans are made the last resort for this one plan).
-    const space = w.rag.services.primary.space;
+    const space = w.rag.spaces.primary;
     const expr = vectorExpression(space, 'halfvec');
     const plan = await withPg(async (client) => {
       await client.query('BEGIN');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingest } from '@lanes/contracts';
+import { ingest, definedOnly } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { eventually, REDIS_URL } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
@@ -61,7 +61,7 @@ describe('paths confined where the worker opens them', () => {
     const response = await fetch(`${apiUrl}/api/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ task: 'ingest', data, ...(options !== undefined && { options }) }),
+      body: JSON.stringify({ task: 'ingest', data, ...definedOnly({ options }) }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { definedOnly } from '@lanes/contracts';
 
 const REDIS_SERVER = process.env.LANES_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
 const REDIS_CLI = process.env.LANES_TEST_REDIS_CLI ?? '/usr/bin/redis-cli';
@@ -219,7 +220,7 @@ export class PrivateRedis {
       host: '127.0.0.1',
       port: this.port,
       maxRetriesPerRequest: 3,
-      ...(password !== undefined && { password }),
+      ...definedOnly({ password }),
       ...(tls !== undefined && { tls: { ca: readCa(tls) } }),
     });
     // Tests restart this server on purpose: connection errors in between are expected.

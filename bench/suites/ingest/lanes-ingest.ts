@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ingest, type IngestResult } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { bullPrefix } from '../../lib/ids.ts';
-import { dropPgSchema } from '../../lib/pg-schema.ts';
+import { dropPgSchema, runSql } from '../../lib/pg-schema.ts';
+import { procStatusKb } from '../../lib/proc-status.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { withDeadline } from '../../lib/time.ts';
 import { REPO_ROOT, spawnWorker, type WorkerProcess } from '../../lib/worker-process.ts';
@@ -14,17 +14,6 @@ export interface IngestRun {
   readonly chunks: number;
   /** Peak RSS of each worker process over its life (VmHWM), kB. */
   readonly workerPeakRssKb: number[];
-  /** RSS of each worker once started, before any job, kB. */
-  readonly workerIdleRssKb: number[];
-}
-
-function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? Number.NaN : Number(match[1]);
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /**
@@ -32,7 +21,18 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
  * and schema, ingests `files` and waits until every ingest (extraction, chunking, embedding,
  * storing) finished. Start-up and migrations are not timed.
  */
-export async function lanesIngest(options: { redisUrl: string; databaseUrl: string; id: string }, files: readonly string[], processes: number): Promise<IngestRun> {
+export async function lanesIngest(
+  options: {
+    redisUrl: string;
+    databaseUrl: string;
+    id: string;
+    env?: Readonly<Record<string, string>>;
+    /** SQL run on the migrated schema before the timed ingest (`$schema` is replaced by it). */
+    prepareSql?: string;
+  },
+  files: readonly string[],
+  processes: number,
+): Promise<IngestRun> {
   const prefix = `${options.id}-ing`;
   const schema = `bench_${options.id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_ing`;
   const env = {
@@ -44,13 +44,14 @@ export async function lanesIngest(options: { redisUrl: string; databaseUrl: stri
     LANES_ALLOWED_ROOTS: `${REPO_ROOT}:${tmpdir()}`,
     LANES_REBUILD_INDEX_CRON: 'off',
     LANES_CACHE_WARMING_CRON: 'off',
+    ...options.env,
   };
   const workers: WorkerProcess[] = [];
   const client = new LanesClient({ redisUrl: options.redisUrl, prefix });
   try {
     // One after the other: the first runs the schema migrations alone.
     for (let i = 0; i < processes; i++) workers.push(await spawnWorker(env));
-    const workerIdleRssKb = workers.map((w) => procStatusKb(w.pid, 'VmRSS'));
+    if (options.prepareSql !== undefined) await runSql(options.databaseUrl, options.prepareSql.replaceAll('$schema', `"${schema}"`));
     const startedAt = performance.now();
     const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
     const results: IngestResult[] = [];
@@ -67,7 +68,6 @@ export async function lanesIngest(options: { redisUrl: string; databaseUrl: stri
       pages: results.reduce((sum, r) => sum + r.pages, 0),
       chunks: results.reduce((sum, r) => sum + r.chunks, 0),
       workerPeakRssKb: workers.map((w) => procStatusKb(w.pid, 'VmHWM')),
-      workerIdleRssKb,
     };
   } finally {
     await client.close();

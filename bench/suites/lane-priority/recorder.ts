@@ -1,4 +1,5 @@
 import { deferred, sleep } from '../../lib/time.ts';
+import { absoluteNow } from './bench-tasks.ts';
 import type { PriorityOutcome, PrioritySizes } from './side.ts';
 
 /**
@@ -20,9 +21,14 @@ export class PriorityRecorder {
     this.lowStarted += 1;
   }
 
-  /** Called by the critical handler with the payload it received. */
+  /** Called by the critical handler with the payload it received (`sentAt` from absoluteNow()). */
   criticalStart(index: number, sentAt: number): void {
-    this.#criticalWaits[index] = performance.now() - sentAt;
+    this.criticalWaited(index, absoluteNow() - sentAt);
+  }
+
+  /** A critical job's wait as measured where it started (another process, for the split deployment). */
+  criticalWaited(index: number, waitMs: number): void {
+    this.#criticalWaits[index] = waitMs;
     this.#criticalCount += 1;
     if (this.#criticalCount === this.#criticalWaits.length) this.#criticalStarted.resolve();
   }
@@ -38,7 +44,7 @@ export class PriorityRecorder {
     for (let i = 0; i < sizes.criticals; i++) {
       const delay = startedAt + i * sizes.criticalEveryMs - performance.now();
       if (delay > 0) await sleep(delay);
-      sends.push(send(i, performance.now()));
+      sends.push(send(i, absoluteNow()));
     }
     const sentAt = performance.now();
     const lowDuringSend = this.lowStarted - lowAtStart;

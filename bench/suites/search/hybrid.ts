@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagServices, loadRagConfig, localEmbedding, rebuildHnswIndex } from '@lanes/tasks';
+import { LanesMetrics } from '@lanes/worker-core';
+import { createRagRuntime, Database, DocumentStore, loadRagConfig, localEmbedding, rebuildHnswIndex } from '@lanes/tasks';
 import type { BenchOptions } from '../../lib/types.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { bullPrefix } from '../../lib/ids.ts';
@@ -75,15 +75,17 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
     LOG_LEVEL: 'warn',
   };
   const config = loadRagConfig(env);
-  const services = await createRagServices(config, loadRuntimeConfig(env), { metrics: new LanesMetrics({ defaultMetrics: false }) });
-  const space = services.primary.space;
+  const rag = await createRagRuntime({ env, metrics: new LanesMetrics({ defaultMetrics: false }) });
+  const db = new Database({ url: config.databaseUrl, schema: config.pgSchema });
+  const documents = new DocumentStore(db);
+  const space = rag.spaces.primary;
   const random = prng(2024);
   const nextWord = zipfSampler(random);
   const sample: string[][] = [];
   try {
-    await services.db.withClient(async (client) => {
+    await db.withClient(async (client) => {
       const { rows } = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`, [schema, space.tableName]);
-      for (const { indexname } of rows) await client.query(`DROP INDEX ${services.db.table(indexname)}`);
+      for (const { indexname } of rows) await client.query(`DROP INDEX ${db.table(indexname)}`);
     });
     const loadStarted = performance.now();
     for (let loaded = 0, doc = 0; loaded < chunks; doc++) {
@@ -95,21 +97,21 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
         return { index, text, hash: createHash('sha256').update(text).digest('hex'), tokens: WORDS_PER_CHUNK };
       });
       const source = `synthetic-${doc}`;
-      const result = await services.documents.stage({ source, metadata: {}, contentHash: source, pages: 1, chunks: staged, primary: space, jobId: `bench-${doc}` });
-      await services.documents.writeVectors(space, staged.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
-      await services.documents.finalise(result.documentId, result.generation, space, [space]);
+      const result = await documents.stage({ source, metadata: {}, contentHash: source, pages: 1, chunks: staged, primary: space, jobId: `bench-${doc}` });
+      await documents.writeVectors(space, staged.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
+      await documents.finalise(result.documentId, result.generation, space, [space]);
       loaded += count;
       if (loaded % 20_000 === 0) options.log(`search hybrid: ${loaded} chunks`);
     }
     const loadChunksPerSecond = (chunks * 1000) / (performance.now() - loadStarted);
     options.log(`search hybrid: loaded at ${Math.round(loadChunksPerSecond)} chunks/s; building HNSW`);
-    await rebuildHnswIndex(services.db, space, config.index);
+    await rebuildHnswIndex(db, space, config.index);
     const queries = Array.from({ length: queryCount }, (_, i) => {
       const words = sample[i % sample.length]!;
       const start = Math.floor(random() * (words.length - QUERY_WORDS));
       return words.slice(start, start + QUERY_WORDS).join(' ');
     });
-    for (const [i, query] of queries.slice(0, 10).entries()) await services.search.search(`${query} warmup ${i}`, 10, { record: false });
+    for (const [i, query] of queries.slice(0, 10).entries()) await rag.search(`${query} warmup ${i}`, 10, { record: false });
     const times = { vector: [] as number[], hybrid: [] as number[], lexical: [] as number[] };
     const modes = ['vector', 'hybrid', 'lexical'] as const;
     for (const [i, query] of queries.entries()) {
@@ -117,13 +119,14 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
       for (const offset of [0, 1, 2]) {
         const mode = modes[(i + offset) % modes.length]!;
         const startedAt = performance.now();
-        await services.search.search(query, 10, { record: false, mode });
+        await rag.search(query, 10, { record: false, mode });
         times[mode].push(performance.now() - startedAt);
       }
     }
     return { chunks, queries: queryCount, loadChunksPerSecond, vectorMs: times.vector, hybridMs: times.hybrid, lexicalMs: times.lexical };
   } finally {
-    await services.close();
+    await db.close();
+    await rag.close();
     await deleteKeysByPrefix(options.redisUrl, bullPrefix(prefix)).catch(() => undefined);
     await dropPgSchema(options.databaseUrl, schema).catch((error: unknown) => options.log(`search hybrid: could not drop schema ${schema}: ${String(error)}`));
   }

@@ -16,6 +16,7 @@ import {
   type SearchFilter,
   type SearchMode,
   type SearchResponse,
+  definedOnly,
 } from '@lanes/contracts';
 import {
   buildJobSpec,
@@ -102,7 +103,7 @@ export class LanesClient {
 
   /** An outage becomes DependencyUnavailableError naming Redis, its URL and the cause (not ioredis's retry message). */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#redisUrl, ...(this.#connectionError !== undefined && { lastConnectionError: this.#connectionError }) });
+    return asDependencyError(error, 'redis', { url: this.#redisUrl, ...definedOnly({ lastConnectionError: this.#connectionError }) });
   }
 
   async #reaching<T>(operation: Promise<T>): Promise<T> {
@@ -115,7 +116,7 @@ export class LanesClient {
 
   /** Validates, then enqueues. A bad payload throws InvalidPayloadError and nothing reaches Redis. */
   async enqueue<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, options?: EnqueueOptions): Promise<JobHandle<C>> {
-    const [handle] = await this.enqueueBulk(contract, [{ payload, ...(options !== undefined && { options }) }]);
+    const [handle] = await this.enqueueBulk(contract, [{ payload, ...definedOnly({ options }) }]);
     return handle!;
   }
 
@@ -326,10 +327,7 @@ export class LanesClient {
   async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; tenant?: string; timeoutMs?: number } = {}): Promise<SearchResponse> {
     const handle = await this.enqueue(searchContract, {
       query,
-      ...(options.k !== undefined && { k: options.k }),
-      ...(options.mode !== undefined && { mode: options.mode }),
-      ...(options.filter !== undefined && { filter: options.filter }),
-      ...(options.tenant !== undefined && { tenant: options.tenant }),
+      ...definedOnly({ k: options.k, mode: options.mode, filter: options.filter, tenant: options.tenant }),
     });
     return handle.wait({ timeoutMs: options.timeoutMs ?? 30_000 });
   }

@@ -8,5 +8,6 @@ export { JOB_STATES, type JobRef, type JobState, type JobStatus } from './job-st
 export { ContractRegistry } from './registry.ts';
 export { isSecretKey, REDACTED, redact, redactError, redactString, registerSecret, registerSecretsFrom } from './redact.ts';
 export { batchEmbed, batchEmbedPayload, builtinContracts, cacheWarming, cacheWarmingPayload, DOCUMENT_EXTENSIONS, DOCUMENT_KINDS, HNSW_BOUNDS, ingest, ingestPayload, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, rebuildIndex, rebuildIndexPayload, reconcile, reconcilePayload, search, SEARCH_MODES, searchFilter, searchMode, searchPayload, type BatchEmbedResult, type CacheWarmingResult, type DocumentKind, type IngestResult, type RebuildIndexResult, type ReconcileResult, type SearchFilter, type SearchHit, type SearchMode, type SearchRequest, type SearchResponse, type SearchScores } from './builtin/index.ts';
+export { definedOnly, type DefinedOnly } from './defined.ts';
 export { TENANT_PATTERN, tenantId } from './tenant.ts';
 export { z } from 'zod';

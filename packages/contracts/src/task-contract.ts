@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { InvalidPayloadError, type FieldIssue } from './errors.ts';
 import type { Lane } from './lanes.ts';
+import { definedOnly } from './defined.ts';
 
 export interface RetryPolicy {
   /** Total attempts, first one included. */
@@ -74,8 +75,8 @@ export function defineContract<Result = unknown>() {
       schema: spec.schema,
       retry: Object.freeze(retry),
       timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
-      ...(spec.rateLimit !== undefined && { rateLimit: spec.rateLimit }),
+      ...definedOnly({ concurrency: spec.concurrency }),
+      ...definedOnly({ rateLimit: spec.rateLimit }),
     });
   };
 }
@@ -104,6 +105,7 @@ export const MAX_PAYLOAD_DEPTH = 64;
 
 /** Measured without recursion, so any depth is safe to look at. */
 function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (isFlat(value)) return false;
   const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     if (typeof next.value !== 'object' || next.value === null) continue;
@@ -111,6 +113,16 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
     for (const inner of Object.values(next.value)) pending.push({ value: inner, depth: next.depth + 1 });
   }
   return false;
+}
+
+/** A scalar, or an object or array holding only scalars: most payloads, checked without allocating. */
+function isFlat(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  for (const key in value) {
+    const inner = (value as Record<string, unknown>)[key];
+    if (typeof inner === 'object' && inner !== null) return false;
+  }
+  return true;
 }
 
 /** Validates a payload against its contract; throws InvalidPayloadError naming each bad field. */

@@ -1,5 +1,5 @@
 import express, { type Express, type RequestHandler } from 'express';
-import { builtinContracts, ContractRegistry } from '@lanes/contracts';
+import { builtinContracts, ContractRegistry, definedOnly } from '@lanes/contracts';
 import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { requireToken } from './auth.ts';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board.ts';
@@ -93,7 +93,7 @@ export function createDashboard(options: DashboardOptions): Express {
       readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS,
     }),
   );
-  app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...(options.assertPath !== undefined && { assertPath: options.assertPath }) }));
+  app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...definedOnly({ assertPath: options.assertPath }) }));
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
   app.use(tenantRoutes({ client, documents: options.documents, storeTimeoutMs }));

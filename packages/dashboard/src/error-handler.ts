@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { asDependencyError, DependencyUnavailableError, InvalidPayloadError, LanesError, redactString, UnknownTaskError, type FieldIssue } from '@lanes/contracts';
+import { asDependencyError, DependencyUnavailableError, InvalidPayloadError, LanesError, redactString, UnknownTaskError, type FieldIssue, definedOnly } from '@lanes/contracts';
 import type { Logger } from '@lanes/worker-core';
 import { HttpError, type ErrorBody } from './errors.ts';
 
@@ -48,7 +48,7 @@ export function toHttpError(error: unknown, redisUrl: string): HttpError {
 }
 
 export function sendError(res: Response, error: HttpError): void {
-  const body: ErrorBody = { error: error.message, code: error.code, ...(error.fields !== undefined && { fields: error.fields }) };
+  const body: ErrorBody = { error: error.message, code: error.code, ...definedOnly({ fields: error.fields }) };
   res.status(error.status).set(error.headers).set('cache-control', 'no-store').json(body);
 }
 

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { definedOnly } from '@lanes/contracts';
 
 export const DEFAULT_PREFIX = 'lanes';
 
@@ -73,7 +74,7 @@ export function parseClusterUrl(url: string): ClusterUrl {
   }
   const nodes = rest.split(',').filter((node) => node.trim() !== '').map(parseNode);
   if (nodes.length === 0) throw new TypeError('a cluster URL names at least one host:port');
-  return { nodes, tls, ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
+  return { nodes, tls, ...definedOnly({ username }), ...definedOnly({ password }) };
 }
 
 /**
@@ -114,8 +115,8 @@ function nodeOptions(parsed: ClusterUrl, base: NodeOptions, overrides: RedisOpti
     ...allowed
   } = overrides;
   return {
-    ...(parsed.username !== undefined && { username: parsed.username }),
-    ...(parsed.password !== undefined && { password: parsed.password }),
+    ...definedOnly({ username: parsed.username }),
+    ...definedOnly({ password: parsed.password }),
     ...(parsed.tls && { tls: {} }),
     ...base,
     ...allowed,

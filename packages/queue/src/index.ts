@@ -4,7 +4,7 @@ export { MAX_DELAY_MS, MAX_PRIORITY, enqueueOptionsSchema, parseEnqueueOptions, 
 export { LaneQueues } from './lane-queues.ts';
 export { toJobState, toJobStatus, unknownJobStatus } from './job-status.ts';
 export { cancelChannel } from './cancellation.ts';
-export { DEFAULT_OUTCOME_TTL_MS, MAX_OUTCOME_BYTES, outcomeKey, outcomeStatus, readOutcome, recordOutcome, type JobOutcome } from './outcomes.ts';
+export { DEFAULT_OUTCOME_TTL_MS, MAX_OUTCOME_BYTES, outcomeKey, outcomeStatus, OutcomeRecorder, readOutcome, type JobOutcome } from './outcomes.ts';
 export { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.ts';
 export {
   DEFAULT_TENANT_WINDOW,

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Job, JobsOptions } from 'bullmq';
-import { parsePayload, type AnyTaskContract, type Lane, type PayloadOf } from '@lanes/contracts';
+import { parsePayload, type AnyTaskContract, type Lane, type PayloadOf, definedOnly } from '@lanes/contracts';
 import { DEFAULT_REMOVE_ON_COMPLETE, DEFAULT_REMOVE_ON_FAIL } from './retention.ts';
 import { parseEnqueueOptions, type EnqueueOptions } from './enqueue-options.ts';
 
@@ -55,8 +55,8 @@ export function buildJobSpec<C extends AnyTaskContract>(
     removeOnComplete: DEFAULT_REMOVE_ON_COMPLETE,
     removeOnFail: DEFAULT_REMOVE_ON_FAIL,
     ...(options.delayMs !== undefined && options.delayMs > 0 && { delay: options.delayMs }),
-    ...(options.priority !== undefined && { priority: options.priority }),
-    ...(options.tenant !== undefined && { tenant: options.tenant }),
+    ...definedOnly({ priority: options.priority }),
+    ...definedOnly({ tenant: options.tenant }),
     ...(parent !== undefined && {
       parent: { id: parent.id, queue: parent.queueKey },
       failParentOnFailure: true,

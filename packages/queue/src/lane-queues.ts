@@ -1,6 +1,6 @@
 import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { LANES, type Lane } from '@lanes/contracts';
+import { LANES, type Lane, definedOnly } from '@lanes/contracts';
 
 /** One BullMQ Queue per lane, created lazily, sharing one connection. */
 export class LaneQueues {
@@ -23,7 +23,7 @@ export class LaneQueues {
         connection: this.#connection,
         prefix: this.prefix,
         skipWaitingForReady: true,
-        ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+        ...definedOnly({ telemetry: this.#telemetry }),
       });
       // Failures reach callers as rejected commands; unlistened, BullMQ would also print each
       // failed reconnect to stderr.

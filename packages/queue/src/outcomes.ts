@@ -38,9 +38,56 @@ function serialise(outcome: JobOutcome): string {
   return JSON.stringify({ ...rest, resultOmitted: true });
 }
 
-/** Written by the worker once BullMQ has recorded the job as finished (completed, or failed for good). */
-export async function recordOutcome(redis: Redis, prefix: string, lane: Lane, id: string, outcome: JobOutcome, ttlMs: number): Promise<void> {
-  await redis.set(outcomeKey(prefix, lane, id), serialise(outcome), 'PX', ttlMs);
+/** KEYS: outcome keys; ARGV[1]: ttl ms, ARGV[1 + i]: the record for KEYS[i]. */
+const RECORD_SCRIPT = `
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1]) end
+return #KEYS`;
+
+/**
+ * Written by the worker once BullMQ has recorded the job as finished (completed, or failed for
+ * good). The records of all jobs that finish within one turn of the event loop go in one script
+ * call: one command per job was a fifth of the worker's CPU per no-op job.
+ */
+export class OutcomeRecorder {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttl: string;
+  readonly #onError: (error: unknown, count: number) => void;
+  #keys: string[] = [];
+  #values: string[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(redis: Redis, prefix: string, ttlMs: number, onError: (error: unknown, count: number) => void) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#ttl = String(ttlMs);
+    this.#onError = onError;
+  }
+
+  record(lane: Lane, id: string, outcome: JobOutcome): void {
+    this.#keys.push(outcomeKey(this.#prefix, lane, id));
+    this.#values.push(serialise(outcome));
+    this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
+  }
+
+  /** Resolves once every outcome recorded so far was written (or failed to be). */
+  async flush(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    const keys = this.#keys;
+    const values = this.#values;
+    this.#keys = [];
+    this.#values = [];
+    try {
+      await this.#redis.eval(RECORD_SCRIPT, keys.length, ...keys, this.#ttl, ...values);
+    } catch (error) {
+      this.#onError(error, keys.length);
+    } finally {
+      this.#flushing = this.#keys.length > 0 ? this.#flush() : undefined;
+    }
+  }
 }
 
 /** The outcome of job `id` in `lane`, or in whichever lane has one when `lane` is undefined. */

@@ -21,5 +21,3 @@ export function createLog(options: { quiet: boolean; write?: (line: string) => v
     warn: (message) => write(`[lanes] warning: ${message}`),
   };
 }
-
-export const silentLog: ServicesLog = { action: () => {}, info: () => {}, warn: () => {} };

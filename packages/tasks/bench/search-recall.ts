@@ -19,10 +19,12 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagServices } from '../src/services.ts';
+import { LanesMetrics } from '@lanes/worker-core';
+import { createRagRuntime } from '../src/composition.ts';
 import { loadRagConfig } from '../src/config.ts';
-import { describeFile, extractDocument } from '../src/extract/extract-document.ts';
+import { createDocumentExtractor, describeFile, extractDocument } from '../src/extract/extract-document.ts';
+import { Database } from '../src/store/database.ts';
+import { DocumentStore } from '../src/store/documents.ts';
 import { localEmbedding } from '../src/embed/local-provider.ts';
 import { sha256 } from '../src/hashing.ts';
 import { chunkText, type Chunk } from '../src/chunk/chunker.ts';
@@ -46,8 +48,11 @@ const env = {
   LANES_CACHE_WARMING_CRON: 'off',
 };
 const config = loadRagConfig(env);
-const services = await createRagServices(config, loadRuntimeConfig(env), { metrics: new LanesMetrics({ defaultMetrics: false }) });
-const space = services.primary.space;
+const rag = await createRagRuntime({ env, metrics: new LanesMetrics({ defaultMetrics: false }) });
+const db = new Database({ url: config.databaseUrl, schema: config.pgSchema });
+const store = new DocumentStore(db);
+const extractor = createDocumentExtractor(config.extraction, config.extraction.threads);
+const space = rag.spaces.primary;
 
 let seed = 12345;
 const random = (): number => {
@@ -65,7 +70,7 @@ async function corpusWords(): Promise<string[]> {
   for (const file of files) {
     if (file.endsWith('.pdf')) {
       const input = await describeFile(file, file, config.chunking, config.extraction);
-      const out = await extractDocument(services.extractor, input, config.chunking, config.extraction);
+      const out = await extractDocument(extractor, input, config.chunking, config.extraction);
       for (const chunk of out.chunks) words.push(...chunk.text.split(/\s+/));
     } else words.push(...readFileSync(file, 'utf8').split(/\s+/));
   }
@@ -142,9 +147,9 @@ function percentile(sorted: readonly number[], p: number): number {
 try {
   const words = await corpusWords();
   log(`${words.length} words of real text; loading ${CHUNKS} chunks into ${env.LANES_PG_SCHEMA}`);
-  await services.db.withClient(async (client) => {
+  await db.withClient(async (client) => {
     for (const { indexname } of (await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`, [env.LANES_PG_SCHEMA, space.tableName])).rows) {
-      await client.query(`DROP INDEX ${services.db.table(indexname)}`);
+      await client.query(`DROP INDEX ${db.table(indexname)}`);
     }
   });
   const loadStarted = performance.now();
@@ -153,10 +158,10 @@ try {
   let documents = 0;
   let fromReleaseNotes = 0;
   for (const document of corpusDocuments(words, CHUNKS)) {
-    const staged = await services.documents.stage({ source: document.source, metadata: {}, contentHash: sha256(document.source), pages: 1, chunks: document.chunks, primary: space });
+    const staged = await store.stage({ source: document.source, metadata: {}, contentHash: sha256(document.source), pages: 1, chunks: document.chunks, primary: space });
     const vectors = new Map(document.chunks.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
-    await services.documents.writeVectors(space, [...vectors]);
-    await services.documents.finalise(staged.documentId, staged.generation, space, [space]);
+    await store.writeVectors(space, [...vectors]);
+    await store.finalise(staged.documentId, staged.generation, space, [space]);
     for (const chunk of document.chunks) if (random() < (QUERIES * 4) / CHUNKS) sample.push(chunk.text);
     if (Math.floor((loaded + document.chunks.length) / 10_000) > Math.floor(loaded / 10_000)) log(`${loaded + document.chunks.length} chunks`);
     loaded += document.chunks.length;
@@ -165,17 +170,17 @@ try {
   }
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   log(`loaded in ${loadSeconds.toFixed(1)} s; building HNSW (m=${config.index.m}, ef_construction=${config.index.efConstruction})`);
-  const build = await rebuildHnswIndex(services.db, space, config.index);
+  const build = await rebuildHnswIndex(db, space, config.index);
   log(`index built in ${(build.durationMs / 1000).toFixed(1)} s`);
 
   const queries = Array.from({ length: QUERIES }, (_, i) => sentenceOf(sample[(i * 7919) % sample.length] ?? windowText(words, 12)));
   // Warm-up (connections, plans, the first index pages).
-  for (const query of queries.slice(0, 10)) await services.search.search(`${query} warmup`, 10, { record: false, mode: 'vector' });
+  for (const query of queries.slice(0, 10)) await rag.search(`${query} warmup`, 10, { record: false, mode: 'vector' });
   const exactMs: number[] = [];
   const truth: Array<Set<string>> = [];
   for (const query of queries) {
     const started = performance.now();
-    const exact = await services.search.search(query, 10, { exact: true, mode: 'vector' });
+    const exact = await rag.search(query, 10, { exact: true, mode: 'vector' });
     exactMs.push(performance.now() - started);
     truth.push(new Set(exact.results.map((hit) => `${hit.documentId}:${hit.chunkIndex}`)));
   }
@@ -185,7 +190,7 @@ try {
   let recallSum = 0;
   for (const [i, query] of queries.entries()) {
     const started = performance.now();
-    const ann = await services.search.search(query, 10, { record: false, mode: 'vector' });
+    const ann = await rag.search(query, 10, { record: false, mode: 'vector' });
     annMs.push(performance.now() - started);
     const found = ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length;
     recallSum += truth[i]!.size === 0 ? 1 : found / truth[i]!.size;
@@ -193,7 +198,7 @@ try {
   const cached: number[] = [];
   for (const query of queries.slice(0, 50)) {
     const started = performance.now();
-    await services.search.search(query, 10, { record: false, mode: 'vector' });
+    await rag.search(query, 10, { record: false, mode: 'vector' });
     cached.push(performance.now() - started);
   }
   // Other ef_search settings, same queries (result cache bypassed).
@@ -203,7 +208,7 @@ try {
     let recall = 0;
     for (const [i, query] of queries.entries()) {
       const started = performance.now();
-      const ann = await services.search.search(query, 10, { record: false, mode: 'vector', efSearch });
+      const ann = await rag.search(query, 10, { record: false, mode: 'vector', efSearch });
       ms.push(performance.now() - started);
       recall += truth[i]!.size === 0 ? 1 : ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length / truth[i]!.size;
     }
@@ -216,7 +221,7 @@ try {
     const ms: number[] = [];
     for (const query of queries) {
       const started = performance.now();
-      await services.search.search(query, 10, { record: false, mode });
+      await rag.search(query, 10, { record: false, mode });
       ms.push(performance.now() - started);
     }
     ms.sort((a, b) => a - b);
@@ -245,7 +250,9 @@ try {
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
-  await services.close();
+  await extractor.close();
+  await db.close();
+  await rag.close();
   if (values.keep !== true) {
     const client = new pg.Client({ connectionString: config.databaseUrl });
     await client.connect();

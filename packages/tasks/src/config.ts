@@ -2,20 +2,10 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
-import { LOCAL_MODELS } from './embed/local-models.ts';
+import { DEFAULT_EMBEDDING_PROVIDER, embeddingProviderAdapter, embeddingProviderNames } from './embed/providers.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
-import { VECTOR_STORAGES, type HnswParams } from './store/embedding-spaces.ts';
+import { VECTOR_STORAGES, type IndexPolicy } from './store/embedding-spaces.ts';
 
-export const EMBEDDING_PROVIDERS = ['local', 'openai'] as const;
-export type EmbeddingProviderName = (typeof EMBEDDING_PROVIDERS)[number];
-
-
-/** Native sizes of known OpenAI embedding models; others need EMBEDDING_DIMENSIONS. */
-const OPENAI_NATIVE_DIMENSIONS: Readonly<Record<string, number>> = {
-  'text-embedding-3-small': 1536,
-  'text-embedding-3-large': 3072,
-  'text-embedding-ada-002': 1536,
-};
 
 /** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
 const MAX_DIMENSIONS = 16_000;
@@ -29,7 +19,8 @@ export interface EmbeddingBudgetConfig {
 }
 
 export interface EmbeddingConfig {
-  readonly provider: EmbeddingProviderName;
+  /** A registered provider's name (embed/providers.ts). */
+  readonly provider: string;
   readonly model: string;
   /** Used when the primary model keeps failing; its vectors live in their own space (README). */
   readonly fallbackModel: string | undefined;
@@ -56,7 +47,7 @@ export interface RagConfig {
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
-  readonly index: HnswParams;
+  readonly index: IndexPolicy;
   readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
   readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
@@ -89,34 +80,29 @@ function cron(env: Env, name: string, fallback: string): string | undefined {
 }
 
 function embeddingConfig(env: Env): EmbeddingConfig {
-  const provider = envEnum(env, 'EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, 'local');
-  const localNames = [...LOCAL_MODELS.keys()];
-  const model = envString(env, 'EMBEDDING_MODEL', provider === 'local' ? localNames[0]! : 'text-embedding-3-small');
-  const localModel = LOCAL_MODELS.get(model);
-  if (provider === 'local' && localModel === undefined) {
-    throw new ConfigError('EMBEDDING_MODEL', `must be one of ${localNames.map((name) => `"${name}"`).join(', ')} (or unset) with EMBEDDING_PROVIDER=local, got "${model}"`);
-  }
+  const provider = envEnum(env, 'EMBEDDING_PROVIDER', embeddingProviderNames(), DEFAULT_EMBEDDING_PROVIDER);
+  const adapter = embeddingProviderAdapter(provider)!;
+  const model = envString(env, 'EMBEDDING_MODEL', adapter.defaultModel);
+  const shape = adapter.model(model);
   const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
-  if (fallbackModel !== undefined && provider === 'local') {
-    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', 'has no meaning with EMBEDDING_PROVIDER=local (the local model cannot fail over)');
+  if (fallbackModel !== undefined && !adapter.failsOver) {
+    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `has no meaning with EMBEDDING_PROVIDER=${provider} (its model cannot fail over)`);
   }
   if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
-  const defaultDimensions = localModel?.defaultDimensions ?? OPENAI_NATIVE_DIMENSIONS[model] ?? 1536;
-  const dimensions = envInt(env, 'EMBEDDING_DIMENSIONS', defaultDimensions, { min: 1, max: MAX_DIMENSIONS });
-  if (localModel?.fixedDimensions === true && dimensions !== defaultDimensions) {
-    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be ${defaultDimensions} (or unset) with EMBEDDING_MODEL=${model}, got ${dimensions}`);
+  const dimensions = envInt(env, 'EMBEDDING_DIMENSIONS', shape.defaultDimensions, { min: 1, max: MAX_DIMENSIONS });
+  if (shape.fixedDimensions && dimensions !== shape.defaultDimensions) {
+    throw new ConfigError('EMBEDDING_DIMENSIONS', `must be ${shape.defaultDimensions} (or unset) with EMBEDDING_MODEL=${model}, got ${dimensions}`);
   }
   if (dimensions > MAX_INDEXABLE_DIMENSIONS) {
     throw new ConfigError('EMBEDDING_DIMENSIONS', `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec), got ${dimensions}`);
   }
   const apiKey = envOptional(env, 'OPENAI_API_KEY');
-  if (provider === 'openai' && apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
   const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
   const windowMs = envDurationMs(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
   // RPM/TPM are per minute, as providers publish them; a shorter window scales the bucket down
   // (same rate, smaller burst).
   const perWindow = (perMinute: number): number => Math.max(1, Math.floor((perMinute * windowMs) / 60_000));
-  return {
+  const config: EmbeddingConfig = {
     provider,
     model,
     fallbackModel,
@@ -135,6 +121,8 @@ function embeddingConfig(env: Env): EmbeddingConfig {
     // Half the cores, as for extraction: the event loop and PostgreSQL need the rest.
     localModelThreads: envInt(env, 'LANES_LOCAL_MODEL_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
   };
+  adapter.checkSettings?.(config);
+  return config;
 }
 
 /**
@@ -167,6 +155,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
     index: {
       m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
       efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
+      minRows: envInt(env, 'LANES_HNSW_MIN_ROWS', 10_000, { min: 0 }),
       storage: envEnum(env, 'LANES_VECTOR_STORAGE', VECTOR_STORAGES, 'vector'),
     },
     search: {

@@ -1,6 +1,17 @@
 export { loadRagConfig, type RagConfig, type EmbeddingConfig } from './config.ts';
-export { createRagRuntime, createSearchService, type RagRuntime, type RagRuntimeOptions, type ReadinessCheck, type SearchServiceHandle } from './runtime.ts';
-export { createRagServices, type RagServices } from './services.ts';
+export {
+  createRagReader,
+  createRagRuntime,
+  type ActiveSpaces,
+  type RagOptions,
+  type RagReader,
+  type RagRuntime,
+  type ReadinessCheck,
+  type Search,
+} from './composition.ts';
+export { registerEmbeddingProvider, type EmbeddingProviderAdapter, type ModelShape, type ProviderContext } from './embed/providers.ts';
+export type { Embedding } from './embed/embedding.ts';
+export type { EmbedBatchResult, EmbeddingProvider, ProviderLimits } from './embed/provider.ts';
 export { assertAllowedPath } from './paths.ts';
 export { DocumentRejectedError, EmbeddingRejectedError, EmbeddingUnavailableError } from './errors.ts';
 export { registerSchedules, SCHEDULER_IDS, type ScheduleOptions } from './tasks/schedules.ts';
@@ -9,13 +20,15 @@ export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } 
 export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
 export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
 export { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, type FusionOptions } from './search/fusion.ts';
-export { chunkText, CHUNKER_VERSION, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
+export { chunkText, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
+export { CHUNKER_VERSION } from './chunk/fingerprint.ts';
 export { LOCAL_MODEL, localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
 export { VECTOR_STORAGES, vectorExpression, type VectorStorage } from './store/embedding-spaces.ts';
 export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provider.ts';
 export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
 export { Database } from './store/database.ts';
-export { migrate, MIGRATIONS } from './store/migrations.ts';
+export { assertMigrated, migrate, MIGRATIONS, SCHEMA_VERSION, SchemaNotMigratedError } from './store/migrations.ts';
+export { DocumentStore } from './store/documents.ts';
 export { rebuildHnswIndex } from './store/index-builder.ts';
 export { candidateRules, CANDIDATE_POSTINGS, type CandidateRule } from './store/lexical-search.ts';
 /** The cl100k_base token counter the pipeline budgets and batches with. */

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /**
  * Every Redis key the RAG layer uses, under the queue's hash-tagged prefix (`{lanes}`), so the
  * multi-key commands (MGET, ZUNION, lock scripts) stay within one Redis Cluster slot.
@@ -32,4 +34,15 @@ export function ragKeys(prefix: string): RagKeys {
     documentJobs: `${prefix}:rag:document-jobs`,
     embedUsage: (day) => `${prefix}:rag:embed-usage:${day}`,
   };
+}
+
+/** What every Redis adapter of the RAG layer holds: the connection and the key names. */
+export abstract class RagRedisAdapter {
+  protected readonly redis: Redis;
+  protected readonly keys: RagKeys;
+
+  constructor(redis: Redis, keys: RagKeys) {
+    this.redis = redis;
+    this.keys = keys;
+  }
 }

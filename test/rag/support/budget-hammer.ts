@@ -5,13 +5,14 @@
  */
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
-import { LanesMetrics, loadRuntimeConfig } from '@lanes/worker-core';
-import { createRagServices, loadRagConfig } from '@lanes/tasks';
+import { LanesMetrics } from '@lanes/worker-core';
+import { createRagRuntime } from '@lanes/tasks';
 
 const requests = Number(process.env.REQUESTS ?? 10);
 const concurrency = Number(process.env.CONCURRENCY ?? 4);
 const label = process.env.HAMMER_LABEL ?? String(process.pid);
-const services = await createRagServices(loadRagConfig(process.env), loadRuntimeConfig(process.env), { metrics: new LanesMetrics({ defaultMetrics: false }) });
+const rag = await createRagRuntime({ metrics: new LanesMetrics({ defaultMetrics: false }) });
+const { embedder } = await rag.embedding();
 process.stdout.write('ready\n');
 await new Promise<void>((resolve) => {
   const lines = createInterface({ input: process.stdin });
@@ -30,9 +31,9 @@ await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < texts.length) {
       const text = texts[next++]!;
-      await services.embedder.embed([{ hash: createHash('sha256').update(text).digest('hex'), text }]);
+      await embedder.embed([{ hash: createHash('sha256').update(text).digest('hex'), text }]);
     }
   }),
 );
 process.stdout.write(`${JSON.stringify({ label, requests, ms: Date.now() - started })}\n`);
-await services.close();
+await rag.close();

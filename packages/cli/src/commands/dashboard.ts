@@ -1,8 +1,9 @@
 import { createLogger, LanesMetrics } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { openContext } from '../support/context.ts';
+import { definedOnly } from '@lanes/contracts';
 
 const usage = `Usage: lanes dashboard [--port P] [--host H] [--tasks FILES]
 
@@ -33,17 +34,17 @@ export const dashboardCommand: CliCommand = {
     const env = loadDashboardEnv();
     const logger = createLogger(config.logLevel, { component: 'dashboard' });
     const metrics = new LanesMetrics();
-    const builtins = await loadBuiltins(config, { metrics, logger });
+    const builtins = await openBuiltinReader(config, { metrics, logger });
     const dashboard = await startDashboard({
       port,
       client,
       contracts: registry,
       metrics,
-      ...(values.host !== undefined && { host: values.host }),
+      ...definedOnly({ host: values.host }),
       config,
       logger,
       readOnly: env.readOnly,
-      ...(env.token !== undefined && { token: env.token }),
+      ...definedOnly({ token: env.token }),
       search: builtins.search,
       documents: builtins.documents,
       usage: builtins.usage,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 import { tenantFlag } from '../support/tenant-flag.ts';
 
@@ -26,7 +26,7 @@ export const deleteCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' } });
     if (positionals.length === 0) throw new UsageError('expected at least one SOURCE (see lanes documents)');
     const tenant = tenantFlag(values.tenant) ?? null;
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       // Ingest records files by absolute path; accept the path as typed too.
       const known = new Set((await builtins.documents.list({ tenant })).map((doc) => doc.source));

@@ -1,7 +1,7 @@
 import { loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 import { tenantFlag } from '../support/tenant-flag.ts';
 
@@ -23,7 +23,7 @@ export const documentsCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' } });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see lanes documents --help)`);
     const tenant = tenantFlag(values.tenant);
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
     const documents = await builtins.documents.list(tenant === undefined ? {} : { tenant });
       if (values.json) printJson({ documents });

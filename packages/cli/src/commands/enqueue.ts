@@ -1,7 +1,7 @@
 import type { EnqueueOptions } from '@lanes/queue';
-import { isLane } from '@lanes/contracts';
+import { isLane, definedOnly } from '@lanes/contracts';
 import type { CliCommand } from '../command.ts';
-import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';
+import { optionalPositiveInt, parseCommandArgs, readJsonArgument, UsageError } from '../support/args.ts';
 import { withContext } from '../support/context.ts';
 import { reportJobs } from '../support/jobs-report.ts';
 
@@ -45,10 +45,10 @@ export const enqueueCommand: CliCommand = {
     const payload = await readJsonArgument('--data', values.data);
     const options: EnqueueOptions = {
       ...(values.lane !== undefined && isLane(values.lane) && { lane: values.lane }),
-      ...(values.delay !== undefined && { delayMs: positiveInt('--delay', values.delay, 0) }),
-      ...(values.priority !== undefined && { priority: positiveInt('--priority', values.priority, 1) }),
-      ...(values.key !== undefined && { idempotencyKey: values.key }),
-      ...(values.tenant !== undefined && { tenant: values.tenant }),
+      ...definedOnly({ delayMs: optionalPositiveInt('--delay', values.delay) }),
+      ...definedOnly({ priority: optionalPositiveInt('--priority', values.priority) }),
+      ...definedOnly({ idempotencyKey: values.key }),
+      ...definedOnly({ tenant: values.tenant }),
     };
     return withContext(values.tasks, async ({ client, registry }) => {
       const contract = registry.get(task);
@@ -56,7 +56,7 @@ export const enqueueCommand: CliCommand = {
       return reportJobs(client, [handle], {
         wait: values.wait === true,
         json: values.json === true,
-        ...(values.timeout !== undefined && { timeoutMs: positiveInt('--timeout', values.timeout, 1) }),
+        ...definedOnly({ timeoutMs: optionalPositiveInt('--timeout', values.timeout) }),
       });
     });
   },

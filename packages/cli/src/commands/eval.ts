@@ -3,7 +3,7 @@ import { loadRuntimeConfig } from '@lanes/worker-core';
 import { MAX_SEARCH_K, SEARCH_MODES, searchMode, type SearchMode } from '@lanes/contracts';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
 const usage = `Usage: lanes eval FILE [-k N] [--mode hybrid|vector|lexical] [--json]
@@ -39,11 +39,11 @@ export const evalCommand: CliCommand = {
     const text = await readFile(positionals[0]!, 'utf8').catch(() => {
       throw new UsageError(`FILE: cannot read ${positionals[0]}`);
     });
-    const { parseEvalFile, evaluate } = await import('@lanes/tasks');
+    const { parseEvalFile, evaluate } = await import('@lanes/tasks/runtime');
     const { cases, errors } = parseEvalFile(text);
     if (errors.length > 0) throw new UsageError(`FILE: ${errors.slice(0, 5).join('; ')}`);
     if (cases.length === 0) throw new UsageError('FILE: no cases');
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       const report = await evaluate(cases, async (query, depth, mode) => (await builtins.search({ query, k: depth, mode }, { record: false })).results, { k, modes });
       if (values.json) printJson(report);

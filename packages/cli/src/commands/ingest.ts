@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
-import { ingest } from '@lanes/contracts';
+import { ingest, definedOnly } from '@lanes/contracts';
 import type { CliCommand } from '../command.ts';
-import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
+import { optionalPositiveInt, parseCommandArgs, UsageError } from '../support/args.ts';
 import { withContext } from '../support/context.ts';
 import { expandDocumentPaths } from '../support/document-paths.ts';
 import { reportJobs } from '../support/jobs-report.ts';
@@ -44,7 +44,7 @@ export const ingestCommand: CliCommand = {
         wait: values.wait === true,
         json: values.json === true,
         labels: files.map((path) => relative(process.cwd(), path) || path),
-        ...(values.timeout !== undefined && { timeoutMs: positiveInt('--timeout', values.timeout, 1) }),
+        ...definedOnly({ timeoutMs: optionalPositiveInt('--timeout', values.timeout) }),
       });
     });
   },

@@ -1,6 +1,6 @@
-import { cacheWarming, rebuildIndex, type AnyTaskContract } from '@lanes/contracts';
+import { cacheWarming, rebuildIndex, type AnyTaskContract, definedOnly } from '@lanes/contracts';
 import type { CliCommand } from '../command.ts';
-import { parseCommandArgs, positiveInt } from '../support/args.ts';
+import { optionalPositiveInt, parseCommandArgs } from '../support/args.ts';
 import { withContext } from '../support/context.ts';
 import { reportJobs } from '../support/jobs-report.ts';
 
@@ -26,7 +26,7 @@ Options:
         return reportJobs(client, [handle], {
           wait: values.wait === true,
           json: values.json === true,
-          ...(values.timeout !== undefined && { timeoutMs: positiveInt('--timeout', values.timeout, 1) }),
+          ...definedOnly({ timeoutMs: optionalPositiveInt('--timeout', values.timeout) }),
         });
       });
     },

@@ -1,8 +1,8 @@
 import { loadRuntimeConfig } from '@lanes/worker-core';
-import { searchPayload, type SearchRequest } from '@lanes/contracts';
+import { searchPayload, type SearchRequest, definedOnly } from '@lanes/contracts';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, readJsonArgument, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { openBuiltinReader } from '../support/builtins.ts';
 import { printJson, printLine } from '../support/output.ts';
 
 const usage = `Usage: lanes search QUERY [-k N] [--mode hybrid|vector|lexical] [--filter JSON] [--source PREFIX] [--tenant T] [--json]
@@ -26,8 +26,8 @@ export async function parseSearchRequest(
   values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined; tenant?: string | undefined },
 ): Promise<SearchRequest> {
   const metadata = values.filter === undefined ? undefined : await readJsonArgument('--filter', values.filter);
-  const filter = metadata === undefined && values.source === undefined ? undefined : { ...(metadata !== undefined && { metadata }), ...(values.source !== undefined && { sourcePrefix: values.source }) };
-  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...(values.mode !== undefined && { mode: values.mode }), ...(filter !== undefined && { filter }), ...(values.tenant !== undefined && { tenant: values.tenant }) });
+  const filter = metadata === undefined && values.source === undefined ? undefined : definedOnly({ metadata, sourcePrefix: values.source });
+  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...definedOnly({ mode: values.mode, filter, tenant: values.tenant }) });
   if (!parsed.success) {
     const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source', tenant: '--tenant (tenant)' })[path.join('.')] ?? (path.join('.') || 'QUERY');
     throw new UsageError(parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '));
@@ -49,7 +49,7 @@ export const searchCommand: CliCommand = {
     });
     if (positionals.length === 0) throw new UsageError('expected a QUERY');
     const request = await parseSearchRequest(positionals.join(' '), values);
-    const builtins = await loadBuiltins(loadRuntimeConfig());
+    const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
       const response = await builtins.search(request);
       if (values.json) printJson(response);

@@ -1,8 +1,8 @@
-import { LANES, isLane, type Lane } from '@lanes/contracts';
+import { LANES, isLane, type Lane, definedOnly } from '@lanes/contracts';
 import { createLogger, LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { EXIT_OK, type CliCommand } from '../command.ts';
 import { parseCommandArgs, positiveInt, UsageError } from '../support/args.ts';
-import { loadBuiltins } from '../support/builtins.ts';
+import { loadBuiltinTasks } from '../support/builtins.ts';
 import { loadTaskModules, mergeTasks, taskModulePaths } from '../support/task-modules.ts';
 
 const usage = `Usage: lanes worker [options]
@@ -55,15 +55,15 @@ export const workerCommand: CliCommand = {
     const logger = createLogger(config.logLevel, { component: 'worker' });
     const userTasks = await loadTaskModules(taskModulePaths(values.tasks));
     const metrics = new LanesMetrics();
-    const builtins = values['no-builtins'] ? undefined : await loadBuiltins(config, { metrics, logger, runsJobs: true });
+    const builtins = values['no-builtins'] ? undefined : await loadBuiltinTasks(config, { metrics, logger });
     const worker = new LanesWorker({
       config,
       logger,
       metrics,
       lanes,
       tasks: mergeTasks([...(builtins?.tasks ?? []).map((task) => ({ task, origin: 'the built-in tasks' })), ...userTasks]),
-      ...(concurrency !== undefined && { concurrency }),
-      ...(builtins !== undefined && { readinessChecks: builtins.readinessChecks }),
+      ...definedOnly({ concurrency }),
+      ...definedOnly({ readinessChecks: builtins?.readinessChecks }),
     });
     const stopped = new Promise<void>((resolve) => {
       let signalled = false;

@@ -25,6 +25,11 @@ export function positiveInt(flag: string, raw: string | undefined, fallback: num
   return Number(raw);
 }
 
+/** The flag's positive integer when it was given, else undefined. */
+export function optionalPositiveInt(flag: string, raw: string | undefined): number | undefined {
+  return raw === undefined ? undefined : positiveInt(flag, raw, 1);
+}
+
 /** `--data '{"a":1}'` or `--data @file.json`. */
 export async function readJsonArgument(flag: string, raw: string | undefined): Promise<unknown> {
   if (raw === undefined) throw new UsageError(`${flag} is required`);

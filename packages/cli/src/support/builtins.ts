@@ -1,16 +1,33 @@
 import type { SearchRequest, SearchResponse } from '@lanes/contracts';
-import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks';
+import type { CorpusDocuments, EmbeddingUsage } from '@lanes/tasks/runtime';
 import type { LanesClient } from '@lanes/client';
 import type { LanesMetrics, Logger, RuntimeConfig, TaskDefinition } from '@lanes/worker-core';
+import { definedOnly } from '@lanes/contracts';
 
-/**
- * The built-in RAG runtime as the surfaces use it: tasks for workers, in-process search for the
- * CLI and dashboard, the PostgreSQL readiness check, the path guard for ingest over HTTP.
- * Loaded only by commands that need it, so `lanes enqueue` never opens a database pool.
- */
-export interface BuiltinRuntime {
+// The built-in RAG layer as the surfaces use it, loaded only by the commands that need it (so
+// `lanes enqueue` and a `--no-builtins` worker never load it): the tasks for a worker, which
+// migrates the schema; search and the corpus for the reading commands and the dashboard, which
+// never change the schema.
+
+type ReadinessChecks = ReadonlyArray<{ name: string; check: () => Promise<void> }>;
+
+export interface BuiltinOptions {
+  /** The process's registry, so embedding, search and index metrics join the job metrics. */
+  readonly metrics?: LanesMetrics;
+  readonly logger?: Logger;
+}
+
+export interface BuiltinTasks {
   readonly tasks: readonly TaskDefinition[];
-  readonly readinessChecks: ReadonlyArray<{ name: string; check: () => Promise<void> }>;
+  readonly readinessChecks: ReadinessChecks;
+  /** Upserts the rebuild-index, cache-warming and reconcile job schedulers: idempotent, once per fleet. */
+  registerSchedules(client: LanesClient): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BuiltinReader {
+  readonly readinessChecks: ReadinessChecks;
+  /** LANES_ALLOWED_ROOTS, resolved: where `ingest` paths sent over HTTP must lie. */
   readonly allowedRoots: readonly string[];
   assertPath(path: string, roots: readonly string[]): string;
   /** `record: false` keeps the query out of cache-warming statistics (eval). */
@@ -19,48 +36,38 @@ export interface BuiltinRuntime {
   readonly documents: Pick<CorpusDocuments, 'list' | 'deleteByIds' | 'deleteBySources' | 'tenants'>;
   /** Embedding tokens and cost per day, for the dashboard's chart. */
   readonly usage: Pick<EmbeddingUsage, 'daily'>;
-  /** Upserts the rebuild-index and cache-warming job schedulers: idempotent, once per fleet. */
-  registerSchedules(client: LanesClient): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface BuiltinOptions {
-  /** The process's registry, so embedding, search and index metrics join the job metrics. */
-  readonly metrics?: LanesMetrics;
-  readonly logger?: Logger;
-  /** Commands that run jobs start the extraction threads up front; search and dashboard do not. */
-  readonly runsJobs?: boolean;
+/** The built-in tasks for a worker; migrates the schema. */
+export async function loadBuiltinTasks(config: RuntimeConfig, options: BuiltinOptions = {}): Promise<BuiltinTasks> {
+  const { createRagRuntime } = await import('@lanes/tasks/runtime');
+  const rag = await createRagRuntime({ runtime: config, ...options });
+  return { tasks: rag.tasks, readinessChecks: rag.readinessChecks, registerSchedules: (client) => rag.registerSchedules(client), close: () => rag.close() };
 }
 
-export async function loadBuiltins(config: RuntimeConfig, options: BuiltinOptions = {}): Promise<BuiltinRuntime> {
-  const tasks = await import('@lanes/tasks');
-  const rag = await tasks.createRagRuntime({
-    runtime: config,
-    warmExtraction: options.runsJobs === true,
-    ...(options.metrics !== undefined && { metrics: options.metrics }),
-    ...(options.logger !== undefined && { logger: options.logger }),
-  });
-  const corpus = rag.services.corpusDocuments;
+/** Search and the corpus for the CLI's reading commands and the dashboard; never migrates. */
+export async function openBuiltinReader(config: RuntimeConfig, options: BuiltinOptions = {}): Promise<BuiltinReader> {
+  const { createRagReader, assertAllowedPath } = await import('@lanes/tasks/runtime');
+  const rag = createRagReader({ runtime: config, ...options });
+  const corpus = rag.documents;
   /** Failures say which service is down and where (PostgreSQL's are named by the store already). */
   const named = <T>(operation: Promise<T>): Promise<T> =>
     operation.catch((error: unknown) => {
-      throw rag.services.nameFailure(error);
+      throw rag.nameFailure(error);
     });
   return {
-    tasks: rag.tasks,
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
-    assertPath: tasks.assertAllowedPath,
-    search: ({ query, k, mode, filter, tenant }, options = {}) =>
-      named(rag.search(query, k, { mode, ...(filter !== undefined && { filter }), ...(tenant !== undefined && { tenant }), ...(options.record !== undefined && { record: options.record }) })),
+    assertPath: assertAllowedPath,
+    search: ({ query, k, mode, filter, tenant }, searchOptions = {}) => named(rag.search(query, k, { mode, ...definedOnly({ filter, tenant }), ...searchOptions })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
       tenants: () => named(corpus.tenants()),
       deleteByIds: (ids) => named(corpus.deleteByIds(ids)),
       deleteBySources: (sources, tenant) => named(corpus.deleteBySources(sources, tenant)),
     },
-    usage: { daily: (days) => named(rag.services.usage.daily(days)) },
-    registerSchedules: (client) => rag.registerSchedules(client),
+    usage: { daily: (days) => named(rag.usage.daily(days)) },
     close: () => rag.close(),
   };
 }

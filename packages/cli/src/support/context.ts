@@ -1,4 +1,4 @@
-import { builtinContracts, ContractRegistry } from '@lanes/contracts';
+import { builtinContracts, ContractRegistry, definedOnly } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { createTelemetry, loadRuntimeConfig, type RuntimeConfig } from '@lanes/worker-core';
 import { loadTaskModules, taskModulePaths } from './task-modules.ts';
@@ -16,7 +16,7 @@ export async function openContext(tasksFlag?: string): Promise<CliContext> {
   const userTasks = (await loadTaskModules(taskModulePaths(tasksFlag))).map((loaded) => loaded.task);
   const registry = new ContractRegistry([...builtinContracts, ...userTasks]);
   const telemetry = createTelemetry(config);
-  const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix, ...(telemetry !== undefined && { telemetry }) });
+  const client = new LanesClient({ redisUrl: config.redisUrl, prefix: config.prefix, ...definedOnly({ telemetry }) });
   return { config, client, registry, close: () => client.close() };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 /** Embeds stored chunks of one document and writes their vectors. A child of `ingest`. */
 export const batchEmbedPayload = z
@@ -26,10 +27,4 @@ export interface BatchEmbedResult {
   readonly fallbackEmbedded: number;
 }
 
-export const batchEmbed = defineContract<BatchEmbedResult>()({
-  name: 'batch-embed',
-  lane: 'default',
-  schema: batchEmbedPayload,
-  retry: { attempts: 5, backoffMs: 2000 },
-  timeoutMs: 5 * 60_000,
-});
+export const batchEmbed = defineContract<BatchEmbedResult>()({ name: 'batch-embed', schema: batchEmbedPayload, ...BUILTIN_POLICIES['batch-embed'] });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 export const cacheWarmingPayload = z
   .object({
@@ -13,10 +14,4 @@ export interface CacheWarmingResult {
   readonly alreadyWarm: number;
 }
 
-export const cacheWarming = defineContract<CacheWarmingResult>()({
-  name: 'cache-warming',
-  lane: 'low',
-  schema: cacheWarmingPayload,
-  retry: { attempts: 2, backoffMs: 30_000 },
-  timeoutMs: 10 * 60_000,
-});
+export const cacheWarming = defineContract<CacheWarmingResult>()({ name: 'cache-warming', schema: cacheWarmingPayload, ...BUILTIN_POLICIES['cache-warming'] });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 import { tenantId } from '../tenant.ts';
 
 export const DOCUMENT_KINDS = ['pdf', 'txt', 'md'] as const;
@@ -60,10 +61,4 @@ export interface IngestResult {
   readonly removed: number;
 }
 
-export const ingest = defineContract<IngestResult>()({
-  name: 'ingest',
-  lane: 'default',
-  schema: ingestPayload,
-  retry: { attempts: 3, backoffMs: 2000 },
-  timeoutMs: 15 * 60_000,
-});
+export const ingest = defineContract<IngestResult>()({ name: 'ingest', schema: ingestPayload, ...BUILTIN_POLICIES.ingest });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 /**
  * HNSW build parameters a job (or LANES_HNSW_M / LANES_HNSW_EF_CONSTRUCTION) may ask for.
@@ -34,10 +35,4 @@ export interface RebuildIndexResult {
   readonly skipped: boolean;
 }
 
-export const rebuildIndex = defineContract<RebuildIndexResult>()({
-  name: 'rebuild-index',
-  lane: 'low',
-  schema: rebuildIndexPayload,
-  retry: { attempts: 2, backoffMs: 60_000 },
-  timeoutMs: 60 * 60_000,
-});
+export const rebuildIndex = defineContract<RebuildIndexResult>()({ name: 'rebuild-index', schema: rebuildIndexPayload, ...BUILTIN_POLICIES['rebuild-index'] });

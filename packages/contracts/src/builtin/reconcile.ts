@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 
 export const reconcilePayload = z.object({}).strict();
 
@@ -18,10 +19,4 @@ export interface ReconcileResult {
  * `reconcile` (low lane, scheduled): no document stays half-written. A pending generation whose
  * ingest job failed or is gone is finished or rolled back; one whose job still runs is left alone.
  */
-export const reconcile = defineContract<ReconcileResult>()({
-  name: 'reconcile',
-  lane: 'low',
-  schema: reconcilePayload,
-  retry: { attempts: 2, backoffMs: 30_000 },
-  timeoutMs: 10 * 60_000,
-});
+export const reconcile = defineContract<ReconcileResult>()({ name: 'reconcile', schema: reconcilePayload, ...BUILTIN_POLICIES.reconcile });

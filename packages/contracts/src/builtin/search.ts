@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from '../task-contract.ts';
+import { BUILTIN_POLICIES } from './policies.ts';
 import { tenantId } from '../tenant.ts';
 
 /** `hybrid` fuses the lexical (BM25) and vector rankings; the others use one of them alone. */
@@ -59,13 +60,7 @@ export interface SearchResponse {
 }
 
 /** Search as a job, so the light client can search without a database driver. */
-export const search = defineContract<SearchResponse>()({
-  name: 'search',
-  lane: 'critical',
-  schema: searchPayload,
-  retry: { attempts: 2, backoffMs: 200 },
-  timeoutMs: 30_000,
-});
+export const search = defineContract<SearchResponse>()({ name: 'search', schema: searchPayload, ...BUILTIN_POLICIES.search });
 
 /** A validated search request, as the CLI, the dashboard and the `search` task pass it on. */
 export type SearchRequest = z.output<typeof searchPayload>;

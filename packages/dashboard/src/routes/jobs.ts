@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { builtinContracts, ContractRegistry, LANES, parsePayload, z, type FieldIssue, type JobState } from '@lanes/contracts';
+import { builtinContracts, ContractRegistry, LANES, parsePayload, z, type FieldIssue, type JobState, definedOnly } from '@lanes/contracts';
 import { enqueueOptionsSchema } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import { badRequest, HttpError, notFound } from '../errors.ts';
@@ -114,11 +114,11 @@ export function jobRoutes(options: JobRoutesOptions): Router {
     const q = parsed.data;
     const query: JobQuery = {
       limit: q.limit,
-      ...(q.id !== undefined && { id: q.id }),
-      ...(q.task !== undefined && { task: q.task }),
-      ...(q.state !== undefined && { state: q.state }),
-      ...(q.source !== undefined && { source: q.source }),
-      ...(q.lane !== undefined && { lane: q.lane }),
+      ...definedOnly({ id: q.id }),
+      ...definedOnly({ task: q.task }),
+      ...definedOnly({ state: q.state }),
+      ...definedOnly({ source: q.source }),
+      ...definedOnly({ lane: q.lane }),
     };
     res.set('cache-control', 'no-store').json(await bounded(findJobs(client, query)));
   });

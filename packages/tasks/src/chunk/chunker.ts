@@ -25,21 +25,12 @@ export interface Chunk {
   readonly heading: string | null;
 }
 
-/** Bumped whenever chunk boundaries would change for the same input, so documents re-chunk. */
-// v3 bounded every run before the regexes and the tokenizer; v4 gives the chunks of PDFs their pages;
-// v5 gives chunks their section heading (same boundaries: stored chunks are re-made to get it).
-export const CHUNKER_VERSION = 'chunker-v5';
-
 const MAX_HEADING_CHARS = 200;
 
 /** A heading block's title: `## Install ##` -> `Install`, `Title\n=====` -> `Title`. */
 function headingTitle(block: string): string {
   const first = block.split('\n')[0]!.trim();
   return first.replace(/^#{1,6}\s*/, '').replace(/\s+#+\s*$/, '').trim().slice(0, MAX_HEADING_CHARS);
-}
-
-export function chunkerFingerprint(options: ChunkOptions): string {
-  return `${CHUNKER_VERSION}:${options.maxTokens}:${options.overlapTokens}`;
 }
 
 interface Piece {

@@ -1,9 +1,8 @@
 import { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { isLane, type JobState, type Lane } from '@lanes/contracts';
 import { toJobStatus } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
-import { documentJobField, type RagKeys } from '../redis-keys.ts';
+import type { DocumentJobs, IngestJobRef } from './document-jobs.ts';
 import type { DeleteOutcome, DocumentCatalog, DocumentListFilter, StoredDocument, TenantCorpus } from '../store/document-catalog.ts';
 
 /** `failed`: the document's newest ingest failed (an older version may still be searchable). */
@@ -33,8 +32,8 @@ export interface DeleteBySourceOutcome extends DeleteOutcome {
 
 export interface CorpusDocumentsOptions {
   readonly catalog: DocumentCatalog;
-  readonly redis: Redis;
-  readonly keys: RagKeys;
+  readonly jobs: DocumentJobs;
+  /** Looks the jobs up in their lanes. */
   readonly client: LanesClient;
 }
 
@@ -47,7 +46,7 @@ function stateOf(stored: StoredDocument, job: LastIngestJob | null): DocumentSta
 
 /**
  * The corpus as the CLI and the dashboard show it: stored documents joined with their newest
- * ingest job (the ingest task records `lane:id` per source), and deletion by id or source.
+ * ingest job (DocumentJobs, recorded by the ingest task), and deletion by id or source.
  */
 export class CorpusDocuments {
   readonly #options: CorpusDocumentsOptions;
@@ -59,16 +58,14 @@ export class CorpusDocuments {
   async list(filter: DocumentListFilter = {}): Promise<DocumentView[]> {
     const stored = await this.#options.catalog.list(filter);
     if (stored.length === 0) return [];
-    const refs = await this.#options.redis.hmget(this.#options.keys.documentJobs, ...stored.map((doc) => documentJobField(doc.tenant, doc.source)));
+    const refs = await this.#options.jobs.of(stored);
     const jobs = await Promise.all(refs.map((ref) => this.#lastJob(ref)));
     return stored.map((doc, i) => ({ ...doc, state: stateOf(doc, jobs[i]!), lastJob: jobs[i]! }));
   }
 
-  async #lastJob(ref: string | null): Promise<LastIngestJob | null> {
+  async #lastJob(ref: IngestJobRef | null): Promise<LastIngestJob | null> {
     if (ref === null) return null;
-    const colon = ref.indexOf(':');
-    const lane = ref.slice(0, colon);
-    const id = ref.slice(colon + 1);
+    const { lane, id } = ref;
     if (!isLane(lane)) return null;
     const queue = this.#options.client.queues.get(lane);
     const state = await queue.getJobState(id);
@@ -106,7 +103,6 @@ export class CorpusDocuments {
   }
 
   async #forgetJobs(outcome: DeleteOutcome): Promise<void> {
-    if (outcome.documents.length === 0) return;
-    await this.#options.redis.hdel(this.#options.keys.documentJobs, ...outcome.documents.map((doc) => documentJobField(doc.tenant, doc.source)));
+    await this.#options.jobs.forget(outcome.documents);
   }
 }

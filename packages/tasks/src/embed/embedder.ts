@@ -59,6 +59,15 @@ interface SpaceOutcome {
 
 const POLL_MS = 40;
 
+/** Moves the items whose vector the cache returned (`found`, in item order) into `done`; returns the rest. */
+function keepMissing(items: readonly Sized[], found: ReadonlyArray<Float32Array | undefined>, done: Map<string, Float32Array>): Sized[] {
+  return items.filter((item, i) => {
+    const vector = found[i];
+    if (vector !== undefined) done.set(item.hash, vector);
+    return vector === undefined;
+  });
+}
+
 /**
  * Texts to vectors: cache, then single-flight (one process computes a given text at a time;
  * others wait for its cached result), then the provider in batches within its limits (the
@@ -245,25 +254,13 @@ export class Embedder {
     let waiting = [...items];
     while (waiting.length > 0) {
       await sleep(POLL_MS, signal);
-      const found = await this.#options.cache.getMany(space, waiting.map((item) => item.hash), provider.dimensions);
-      const still: Sized[] = [];
-      waiting.forEach((item, i) => {
-        const vector = found[i];
-        if (vector === undefined) still.push(item);
-        else done.set(item.hash, vector);
-      });
+      const still = keepMissing(waiting, await this.#options.cache.getMany(space, waiting.map((item) => item.hash), provider.dimensions), done);
       if (still.length === 0) return [];
       const locked = await this.#options.cache.isLocked(space, still.map((item) => item.hash));
       const orphaned = still.filter((_, i) => !locked[i]);
       // An owner that released without a result failed (or crashed): compute these ourselves.
       if (orphaned.length > 0) {
-        const again = await this.#options.cache.getMany(space, orphaned.map((item) => item.hash), provider.dimensions);
-        const retry: Sized[] = [];
-        orphaned.forEach((item, i) => {
-          const vector = again[i];
-          if (vector === undefined) retry.push(item);
-          else done.set(item.hash, vector);
-        });
+        const retry = keepMissing(orphaned, await this.#options.cache.getMany(space, orphaned.map((item) => item.hash), provider.dimensions), done);
         // Back to the caller's loop, which locks and computes them (and keeps waiting on the rest).
         if (retry.length > 0) return [...retry, ...still.filter((_, i) => locked[i])];
       }

@@ -1,6 +1,8 @@
-import { hashingModel } from './local-provider.ts';
+import { ConfigError } from '@lanes/contracts';
+import { hashingModel, LOCAL_PROVIDER } from './local-provider.ts';
 import type { EmbeddingMetrics } from './metrics.ts';
 import type { EmbeddingProvider } from './provider.ts';
+import type { EmbeddingProviderAdapter } from './providers.ts';
 import { useLiteModel } from './use-lite-provider.ts';
 
 export interface LocalModelSettings {
@@ -21,4 +23,21 @@ export interface LocalModel {
 }
 
 /** The first is the default. */
-export const LOCAL_MODELS: ReadonlyMap<string, LocalModel> = new Map([hashingModel, useLiteModel].map((model) => [model.name, model]));
+const LOCAL_MODELS: ReadonlyMap<string, LocalModel> = new Map([hashingModel, useLiteModel].map((model) => [model.name, model]));
+
+function localModel(name: string): LocalModel {
+  const model = LOCAL_MODELS.get(name);
+  if (model !== undefined) return model;
+  const names = [...LOCAL_MODELS.keys()].map((known) => `"${known}"`).join(', ');
+  throw new ConfigError('EMBEDDING_MODEL', `must be one of ${names} (or unset) with EMBEDDING_PROVIDER=${LOCAL_PROVIDER}, got "${name}"`);
+}
+
+/** `local`: offline models, no key, free; one model at a time (nothing to fail over to). */
+export const localProvider: EmbeddingProviderAdapter = {
+  name: LOCAL_PROVIDER,
+  defaultModel: hashingModel.name,
+  model: (name) => localModel(name),
+  failsOver: false,
+  usdPerMillionTokens: () => 0,
+  create: async (model, { config, metrics }) => localModel(model).create({ dimensions: config.dimensions, threads: config.localModelThreads, metrics }),
+};

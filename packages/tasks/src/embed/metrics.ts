@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { LanesMetrics } from '@lanes/worker-core';
-import { estimateCostUsd } from './pricing.ts';
+import { estimateCostUsd } from './providers.ts';
 import type { EmbeddingUsage } from './usage.ts';
 
 /** The embedding metric families; the dashboard's overview reads them by these names. */

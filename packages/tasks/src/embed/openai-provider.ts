@@ -5,6 +5,7 @@ import { EmbeddingRejectedError, EmbeddingUnavailableError } from '../errors.ts'
 import type { EmbeddingMetrics } from './metrics.ts';
 import { OPENAI_LIMITS, type EmbedBatchResult, type EmbeddingProvider, type ProviderLimits } from './provider.ts';
 import { backoffMs, classifyFailure, sleep } from './retry-policy.ts';
+import { definedOnly } from '@lanes/contracts';
 
 export interface OpenAIProviderOptions {
   readonly model: string;
@@ -60,7 +61,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     this.#options = options;
     this.#client = new OpenAI({
       apiKey: options.apiKey,
-      ...(options.baseUrl !== undefined && { baseURL: options.baseUrl }),
+      ...definedOnly({ baseURL: options.baseUrl }),
       maxRetries: 0,
       timeout: options.timeoutMs,
     });
@@ -75,7 +76,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
       try {
         const response = await this.#client.embeddings.create(
           { model: this.model, input: [...inputs], ...(acceptsDimensions(this.model) && { dimensions: this.dimensions }) },
-          { ...(signal !== undefined && { signal }) },
+          { ...definedOnly({ signal }) },
         );
         const data = [...response.data].sort((a, b) => a.index - b.index);
         if (data.length !== inputs.length) {

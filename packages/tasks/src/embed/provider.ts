@@ -1,5 +1,3 @@
-import type { EmbeddingProviderName } from '../config.ts';
-
 /** What one provider request may contain (OpenAI's documented limits by default). */
 export interface ProviderLimits {
   readonly maxInputs: number;
@@ -21,7 +19,8 @@ export interface EmbedBatchResult {
  * Vectors from different spaces are never compared or stored together.
  */
 export interface EmbeddingProvider {
-  readonly provider: EmbeddingProviderName;
+  /** The adapter's name (EMBEDDING_PROVIDER). */
+  readonly provider: string;
   readonly model: string;
   readonly dimensions: number;
   readonly limits: ProviderLimits;

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RagKeys } from '../redis-keys.ts';
+import { RagRedisAdapter } from '../redis-keys.ts';
 
 /** Days of usage kept; the dashboard charts fewer. */
 const KEEP_DAYS = 90;
@@ -20,18 +19,10 @@ function dayOf(ms: number): string {
  * Embedding tokens and estimated cost per UTC day, in Redis: every worker adds to the same
  * counters, and they outlive restarts (the Prometheus counters are per process and start at 0).
  */
-export class EmbeddingUsage {
-  readonly #redis: Redis;
-  readonly #keys: RagKeys;
-
-  constructor(redis: Redis, keys: RagKeys) {
-    this.#redis = redis;
-    this.#keys = keys;
-  }
-
+export class EmbeddingUsage extends RagRedisAdapter {
   async record(tokens: number, costUsd: number, now = Date.now()): Promise<void> {
-    const key = this.#keys.embedUsage(dayOf(now));
-    await this.#redis
+    const key = this.keys.embedUsage(dayOf(now));
+    await this.redis
       .multi()
       .hincrby(key, 'tokens', Math.round(tokens))
       .hincrbyfloat(key, 'costUsd', costUsd)
@@ -42,8 +33,8 @@ export class EmbeddingUsage {
   /** The last `days` days, oldest first, days without embedding included as zeros. */
   async daily(days: number, now = Date.now()): Promise<DailyUsage[]> {
     const wanted = Array.from({ length: Math.min(days, KEEP_DAYS) }, (_, i) => dayOf(now - (days - 1 - i) * DAY_MS));
-    const pipeline = this.#redis.pipeline();
-    for (const day of wanted) pipeline.hmget(this.#keys.embedUsage(day), 'tokens', 'costUsd');
+    const pipeline = this.redis.pipeline();
+    for (const day of wanted) pipeline.hmget(this.keys.embedUsage(day), 'tokens', 'costUsd');
     const replies = (await pipeline.exec()) ?? [];
     return wanted.map((day, i) => {
       const [error, values] = replies[i] ?? [null, null];

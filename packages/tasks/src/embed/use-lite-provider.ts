@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import type { LocalModel } from './local-models.ts';
+import { LOCAL_PROVIDER } from './local-provider.ts';
 import type { EmbeddingMetrics } from './metrics.ts';
 import { ModelThreads } from './model-threads.ts';
 import { OPENAI_LIMITS, type EmbedBatchResult, type EmbeddingProvider, type ProviderLimits } from './provider.ts';
@@ -17,7 +18,7 @@ const SLICE = 16;
  * About 15 texts/s per thread here, so unlike the hashing model it goes through the cache.
  */
 export class UseLiteEmbeddingProvider implements EmbeddingProvider {
-  readonly provider = 'local' as const;
+  readonly provider = LOCAL_PROVIDER;
   readonly model = USE_LITE_MODEL;
   readonly dimensions = USE_LITE_DIMENSIONS;
   readonly limits: ProviderLimits = OPENAI_LIMITS;

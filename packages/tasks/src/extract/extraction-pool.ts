@@ -21,6 +21,8 @@ export interface ExtractionPoolOptions {
    */
   readonly reservedForSmall?: number;
   readonly maxHeapMb: number;
+  /** V8's young generation per thread (semi-spaces); V8 sizes it from the heap cap if unset. */
+  readonly maxYoungGenerationMb?: number;
   /**
    * Memory one thread may hold, V8 heap and buffers outside it (decoded PDF streams live in
    * ArrayBuffers the heap cap does not see); a thread over it is killed and its job fails.
@@ -124,15 +126,6 @@ export class ExtractionPool<I, O, P> {
     });
   }
 
-  /**
-   * Starts up to `threads` idle threads now and resolves once they have loaded the module, so
-   * the first job does not pay for loading pdf.js and the tokenizer. Called at worker start-up.
-   */
-  async warm(threads = this.#options.size): Promise<void> {
-    while (!this.#closed && this.#slots.size < Math.min(threads, this.#options.size)) this.#idle(this.#spawn());
-    await Promise.all([...this.#slots].map((slot) => slot.ready));
-  }
-
   #idle(slot: Slot): void {
     slot.worker.unref();
     clearTimeout(slot.idleTimer);
@@ -163,7 +156,10 @@ export class ExtractionPool<I, O, P> {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName },
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.#options.maxHeapMb,
+        ...(this.#options.maxYoungGenerationMb !== undefined && { maxYoungGenerationSizeMb: this.#options.maxYoungGenerationMb }),
+      },
     });
     const ready = new Promise<void>((resolve) => {
       const onReady = (reply: Reply<unknown, unknown>): void => {

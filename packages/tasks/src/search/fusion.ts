@@ -1,5 +1,6 @@
 import type { SearchHit } from '@lanes/contracts';
 import type { RankedChunk } from '../store/vector-search.ts';
+import { definedOnly } from '@lanes/contracts';
 
 /**
  * Reciprocal-rank fusion: a chunk scores sum(weight / (rrfK + rank)) over the lists that hold
@@ -71,7 +72,7 @@ export function fuse(lists: RankedLists, k: number, options: FusionOptions): Sea
     .slice(0, k)
     .map((entry) => ({
       ...toHit(entry.chunk, Math.round(entry.score * 1e6) / 1e6),
-      scores: { ...(entry.vector !== undefined && { vector: entry.vector }), ...(entry.lexical !== undefined && { lexical: entry.lexical }) },
+      scores: { ...definedOnly({ vector: entry.vector }), ...definedOnly({ lexical: entry.lexical }) },
     }));
 }
 

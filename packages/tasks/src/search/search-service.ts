@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse } from '@lanes/contracts';
+import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse, definedOnly } from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
 import type { Embedder } from '../embed/embedder.ts';
@@ -7,7 +7,7 @@ import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
 import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
-import type { EmbeddingSpace, VectorStorage } from '../store/embedding-spaces.ts';
+import type { EmbeddingSpace, SpaceIdentity, VectorStorage } from '../store/embedding-spaces.ts';
 import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
@@ -30,20 +30,28 @@ export interface SearchSpace {
   readonly provider: EmbeddingProvider;
 }
 
-export interface SearchServiceOptions {
-  readonly db: Database;
-  readonly redis: Redis;
-  readonly keys: RagKeys;
+/** What vector search needs besides the database: built on the first query that needs a vector. */
+export interface VectorSearch {
   readonly embedder: Embedder;
   readonly primary: SearchSpace;
   /** Holds vectors of chunks embedded while the primary model was down (see README). */
   readonly fallback: SearchSpace | undefined;
+  /** pgvector >= 0.8 supports iterative index scans. */
+  readonly iterativeScan: boolean;
+}
+
+export interface SearchServiceOptions {
+  readonly db: Database;
+  readonly redis: Redis;
+  readonly keys: RagKeys;
+  /** The configured primary space (part of result cache keys). */
+  readonly space: SpaceIdentity;
+  /** Undefined while the schema has no vector table for the configured model: vector lists are empty then. */
+  readonly vectors: () => Promise<VectorSearch | undefined>;
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
   readonly vectorStorage: VectorStorage;
-  /** pgvector >= 0.8 supports iterative index scans. */
-  readonly iterativeScan: boolean;
   readonly resultCacheTtlSeconds: number;
   /** Hybrid fusion settings (LANES_SEARCH_*, default FUSION_DEFAULTS). */
   readonly fusion?: FusionOptions;
@@ -108,12 +116,12 @@ export class SearchService {
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
     if (options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined) return { query, results: await this.#compute(query, k, options, undefined) };
 
-    const { redis, keys, corpus, stats, resultCacheTtlSeconds, primary } = this.#options;
+    const { redis, keys, corpus, stats, resultCacheTtlSeconds, space } = this.#options;
     if (options.record !== false) {
       await stats.record(query, k, options.tenant).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
     }
     const version = await corpus.current();
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(query, options));
+    const cacheKey = keys.searchResult(version, spaceKey(space), k, requestHash(query, options));
     const cached = await redis.get(cacheKey);
     if (cached !== null) {
       this.#duration.observe({ cache: 'hit' }, (performance.now() - startedAt) / 1000);
@@ -127,17 +135,17 @@ export class SearchService {
 
   /** True when the cached result for this query (of this tenant) is current; else computes and caches it. */
   async warm(query: string, k: number, tenant: string | undefined, signal?: AbortSignal): Promise<boolean> {
-    const { redis, keys, corpus, primary } = this.#options;
+    const { redis, keys, corpus, space } = this.#options;
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
     const scope = tenant === undefined ? {} : { tenant };
-    const cacheKey = keys.searchResult(version, spaceKey(primary.provider), k, requestHash(normalised, scope));
+    const cacheKey = keys.searchResult(version, spaceKey(space), k, requestHash(normalised, scope));
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
       return true;
     }
-    await this.search(normalised, k, { record: false, ...scope, ...(signal !== undefined && { signal }) });
+    await this.search(normalised, k, { record: false, ...scope, ...definedOnly({ signal }) });
     return false;
   }
 
@@ -170,7 +178,10 @@ export class SearchService {
 
   /** `within`: rank only the chunks of these texts (content hashes), exactly. */
   async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, within?: readonly string[]): Promise<RankedChunk[]> {
-    const { embedder, primary, fallback, db, efSearch, vectorStorage, iterativeScan } = this.#options;
+    const vectors = await this.#options.vectors();
+    if (vectors === undefined) return [];
+    const { embedder, primary, fallback, iterativeScan } = vectors;
+    const { db, efSearch, vectorStorage } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -179,7 +190,7 @@ export class SearchService {
     if (vector.provider === primary.provider) {
       spaces.push(primary);
       queryVectors.set(primary.space.id, vector.vector);
-      if (fallback !== undefined && (await this.#fallbackHasVectors(version))) {
+      if (fallback !== undefined && (await this.#fallbackHasVectors(fallback.space, version))) {
         const inFallback = await embedder.embedWith(fallback.provider, [item], options.signal).catch((error: unknown) => {
           this.#options.logger.warn({ err: { message: String(error) } }, 'fallback space skipped: could not embed the query with the fallback model');
           return undefined;
@@ -203,8 +214,7 @@ export class SearchService {
           iterativeScan,
           filter: options.filter,
           tenant: options.tenant,
-          ...(options.exact !== undefined && { exact: options.exact }),
-          ...(within !== undefined && { within }),
+          ...definedOnly({ exact: options.exact, within }),
         }),
       ),
     );
@@ -223,14 +233,12 @@ export class SearchService {
   }
 
   /** Cheap check, cached for a few seconds within one corpus version: the fallback space is usually empty. */
-  async #fallbackHasVectors(version: string | undefined): Promise<boolean> {
-    const fallback = this.#options.fallback;
-    if (fallback === undefined) return false;
+  async #fallbackHasVectors(fallback: EmbeddingSpace, version: string | undefined): Promise<boolean> {
     const now = Date.now();
     const known = this.#fallbackNonEmpty;
     if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000) return known.value;
     const value = await this.#options.db.withClient(async (client) => {
-      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.space.table}) AS present`);
+      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.table}) AS present`);
       return rows[0]!.present;
     });
     this.#fallbackNonEmpty = { value, at: now, version: version ?? '' };

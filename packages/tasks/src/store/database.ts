@@ -11,6 +11,11 @@ export interface DatabaseOptions {
   readonly schema: string;
   readonly maxConnections?: number;
   readonly logger?: Logger;
+  /**
+   * Runs on the first connection before any statement, until it passes once: processes that
+   * only read check here that a worker has migrated the schema.
+   */
+  readonly checkSchema?: (client: DbClient, schema: string) => Promise<void>;
 }
 
 /** Double-quotes an identifier that the config already restricted to [a-z0-9_]. */
@@ -33,11 +38,13 @@ export class Database {
   readonly #logger: Logger | undefined;
   /** Named (password masked) when PostgreSQL cannot be reached. */
   readonly #url: string;
+  #checkSchema: DatabaseOptions['checkSchema'];
 
   constructor(options: DatabaseOptions) {
     this.schema = options.schema;
     this.#logger = options.logger;
     this.#url = options.url;
+    this.#checkSchema = options.checkSchema;
     const searchPath = options.schema === 'public' ? 'public' : `${options.schema},public`;
     this.pool = new pg.Pool({
       connectionString: options.url,
@@ -80,6 +87,10 @@ export class Database {
     };
     client.on('error', onError);
     try {
+      if (this.#checkSchema !== undefined) {
+        await this.#checkSchema(client, this.schema);
+        this.#checkSchema = undefined;
+      }
       if (options.vectorTypes !== false && !this.#typed.has(client)) {
         await pgvector.registerTypes(client);
         this.#typed.add(client);

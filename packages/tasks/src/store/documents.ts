@@ -41,8 +41,6 @@ export interface StageResult {
   readonly generation: number;
   /** One chunk per distinct text that has no vector in the primary space yet. */
   readonly toEmbed: readonly ChunkRef[];
-  /** Chunks of the staged generation whose text lacked a vector (duplicates included). */
-  readonly needingVectors: number;
   readonly total: number;
 }
 
@@ -172,7 +170,7 @@ export class DocumentStore {
         seen.add(row.content_hash);
         toEmbed.push({ id: row.id, hash: row.content_hash });
       }
-      return { documentId: doc.id, generation, toEmbed, needingVectors: missing.rows.length, total: input.chunks.length };
+      return { documentId: doc.id, generation, toEmbed, total: input.chunks.length };
     });
   }
 
@@ -211,8 +209,13 @@ export class DocumentStore {
         `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation <> $2 RETURNING content_hash`,
         [documentId, generation],
       );
-      // Going live updates the lexical statistics in this transaction (triggers, migration 3).
+      // The old generation's statistics went with its rows (delete trigger); the new one's are
+      // added once it is live, set-based, in this transaction (migration 7).
       await client.query(`UPDATE ${db.table('chunks')} SET live = true WHERE document_id = $1 AND generation = $2 AND NOT live`, [documentId, generation]);
+      await client.query(`SELECT ${db.table('lexical_stats_add')}(ARRAY(SELECT id FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2))`, [
+        documentId,
+        generation,
+      ]);
       const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
         documentId,
         generation,
@@ -313,13 +316,6 @@ export class DocumentStore {
       }
     });
     return written;
-  }
-
-  async countRows(space: EmbeddingSpace): Promise<number> {
-    return this.#db.withClient(async (client) => {
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
-      return rows[0]!.n;
-    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { LanesError } from '@lanes/contracts';
 import type { Database, DbClient } from './database.ts';
-import { hnswIndexSql, type EmbeddingSpace, type HnswParams } from './embedding-spaces.ts';
+import { hnswIndexSql, type EmbeddingSpace, type HnswParams, type IndexPolicy } from './embedding-spaces.ts';
 
 export interface BuildProgress {
   readonly phase: string;
@@ -59,7 +59,13 @@ export async function rebuildHnswIndex(
   db: Database,
   space: EmbeddingSpace,
   params: HnswParams,
-  options: { signal?: AbortSignal; onProgress?: (progress: BuildProgress) => void; maintenanceWorkMem?: string } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (progress: BuildProgress) => void;
+    maintenanceWorkMem?: string;
+    /** Build only if the table has no valid vector index (checked under the lock). */
+    onlyIfMissing?: boolean;
+  } = {},
 ): Promise<RebuildOutcome> {
   const startedAt = Date.now();
   return db.withClient(
@@ -69,6 +75,13 @@ export async function rebuildHnswIndex(
       if (locked[0]?.ok !== true) {
         const current = (await vectorIndexes(client, space)).find((index) => index.valid)?.name ?? '';
         return { index: current, rows: 0, durationMs: 0, replaced: [], skipped: true };
+      }
+      if (options.onlyIfMissing === true) {
+        const current = (await vectorIndexes(client, space)).find((index) => index.valid);
+        if (current !== undefined) {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
+          return { index: current.name, rows: 0, durationMs: 0, replaced: [], skipped: true };
+        }
       }
       const { rows: pidRows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const pid = pidRows[0]!.pid;
@@ -114,4 +127,19 @@ export async function rebuildHnswIndex(
     },
     { vectorTypes: false },
   );
+}
+
+/**
+ * Builds the space's first HNSW index once it holds `policy.minRows` vectors (see IndexPolicy):
+ * called after vectors are written, cheap when the index exists (one catalog query) or the
+ * space is still small (a count over fewer than minRows rows). Returns the build, if one ran.
+ */
+export async function indexWhenLarge(db: Database, space: EmbeddingSpace, policy: IndexPolicy, signal?: AbortSignal): Promise<RebuildOutcome | undefined> {
+  const due = await db.withClient(async (client) => {
+    if ((await vectorIndexes(client, space)).some((index) => index.valid)) return false;
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
+    return rows[0]!.n >= policy.minRows;
+  }, { vectorTypes: false });
+  if (!due) return undefined;
+  return rebuildHnswIndex(db, space, policy, { ...(signal !== undefined && { signal }), onlyIfMissing: true });
 }

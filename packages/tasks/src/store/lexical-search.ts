@@ -88,7 +88,7 @@ function scoreExpression(termCount: number): string {
 
 /**
  * BM25 over live chunks, computed in SQL from each chunk's term frequencies and length and
- * the corpus statistics the triggers of migration 3 keep (see bm25.ts for the formula).
+ * the corpus statistics of migration 3 (kept as migration 7 says) (see bm25.ts for the formula).
  * Statistics are global, over every tenant's live chunks: scores of one tenant's chunks shift a
  * little with others' corpora, but the candidate chunks are the tenant's only.
  * The query terms' document frequencies and the corpus size first (IDF is computed here),

@@ -100,23 +100,45 @@ export const MIGRATIONS: readonly Migration[] = [
     // The title of the section a chunk is in (chunker-v5), returned with search hits.
     sql: (s) => `ALTER TABLE ${s}.chunks ADD COLUMN heading text;`,
   },
+  {
+    version: 7,
+    name: 'lexical statistics added by the writers that make chunks live (set-based), not by insert and update triggers',
+    // Inserted chunks are never live, yet the insert trigger copied every staged row (text
+    // included) into a transition table; flipping `live` copied each row twice more. Finalise
+    // and the backfill now add the statistics in the statement that makes rows count
+    // (`lexical_stats_add` below). Deletes keep their trigger: a document deleted by any route,
+    // cascades included, still leaves the statistics right.
+    sql: (s) => `
+      DROP TRIGGER chunks_lexical_insert ON ${s}.chunks;
+      DROP TRIGGER chunks_lexical_update ON ${s}.chunks;
+      DROP FUNCTION ${s}.lexical_stats_on_insert();
+      DROP FUNCTION ${s}.lexical_stats_on_update();
+      CREATE FUNCTION ${s}.lexical_stats_add(chunk_ids bigint[]) RETURNS void LANGUAGE plpgsql AS $fn$
+        ${applyLexicalDelta(s, `SELECT lexemes AS terms, lexical_length AS length, 1 AS sign FROM ${s}.chunks WHERE id = ANY(chunk_ids) AND live AND lexemes IS NOT NULL`, 'RETURN;')}
+      $fn$;
+    `,
+  },
 ];
 
 /**
  * Each chunk carries its terms (distinct, sorted), their frequencies and its length in terms
  * (see lexical/tokenise.ts), and `live`: true exactly while its generation is the document's
  * live one. Corpus statistics for BM25 (document frequency per term, chunk count, total
- * length) count live chunks only and are kept by statement-level triggers on `chunks`, so they
+ * length) count live chunks only and are kept by statement-level triggers on `chunks` (since
+ * migration 7: the delete trigger, and `lexical_stats_add` called where chunks go live), so they
  * change in the transaction that changes what is live, whoever runs it (finalise, a document
  * delete cascading to its chunks, a backfill), and can never drift from what search returns.
  * Rows without terms (written before this migration, until backfilled) count for nothing.
  * Statistics are per schema and independent of any embedding space.
  */
-function lexicalIndexMigration(s: string): string {
-  // One rule for all three triggers: subtract what old rows contributed, add what new rows do.
-  // Terms whose df drops to 0 are deleted by primary key (`emptied`): a semi-join against the
-  // unnested transition rows was planned as a nested loop and took minutes for a few hundred chunks.
-  const applyDelta = (contributions: string): string => `
+/**
+ * The one rule for the statistics, as a PL/pgSQL body: subtract what rows leaving the live set
+ * contributed, add what rows entering it do (`contributions`: terms, length, sign +1/-1). Terms
+ * whose df drops to 0 are deleted by primary key (`emptied`): a semi-join against the unnested
+ * transition rows was planned as a nested loop and took minutes for a few hundred chunks.
+ */
+function applyLexicalDelta(s: string, contributions: string, finish: string): string {
+  return `
     DECLARE
       emptied text[];
     BEGIN
@@ -133,8 +155,12 @@ function lexicalIndexMigration(s: string): string {
       IF emptied IS NOT NULL THEN
         DELETE FROM ${s}.lexical_terms WHERE term = ANY(emptied) AND df <= 0;
       END IF;
-      RETURN NULL;
+      ${finish}
     END`;
+}
+
+function lexicalIndexMigration(s: string): string {
+  const applyDelta = (contributions: string): string => applyLexicalDelta(s, contributions, 'RETURN NULL;');
   const contributing = (rows: string, sign: number): string =>
     `SELECT lexemes AS terms, lexical_length AS length, ${sign} AS sign FROM ${rows} WHERE live AND lexemes IS NOT NULL`;
   return `
@@ -173,6 +199,32 @@ export class MigrationError extends LanesError {
   constructor(message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {
     super('MIGRATION_FAILED', message, context, options);
   }
+}
+
+/** A process that only reads found the schema older than its code: only workers migrate. */
+export class SchemaNotMigratedError extends LanesError {
+  constructor(schema: string, version: number, needed: number) {
+    super(
+      'SCHEMA_NOT_MIGRATED',
+      `PostgreSQL schema "${schema}" is ${version === 0 ? 'not migrated' : `at migration ${version}`}, this version of Lanes needs ${needed}: start a worker with the built-in tasks (\`lanes worker\`), which migrates it, then try again`,
+      { schema, version, needed },
+    );
+  }
+}
+
+/** The newest migration this code knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+/** Throws SchemaNotMigratedError unless the schema has every migration; reads only, so it creates nothing. */
+export async function assertMigrated(client: DbClient, schema: string): Promise<void> {
+  const table = `${ident(schema)}.lanes_migrations`;
+  const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+  let version = 0;
+  if (rows[0]?.present === true) {
+    const applied = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0)::int AS version FROM ${table}`);
+    version = applied.rows[0]?.version ?? 0;
+  }
+  if (version < SCHEMA_VERSION) throw new SchemaNotMigratedError(schema, version, SCHEMA_VERSION);
 }
 
 /** One lock for every schema: CREATE EXTENSION and CREATE SCHEMA race across schemas too. */

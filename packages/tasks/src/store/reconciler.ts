@@ -5,7 +5,7 @@ import type { EmbeddingSpace } from './embedding-spaces.ts';
 
 export interface ReconcileDeps {
   readonly db: Database;
-  readonly documents: DocumentStore;
+  readonly documents: Pick<DocumentStore, 'pendingGenerations' | 'rollback' | 'finalise'>;
   readonly primary: EmbeddingSpace;
   readonly spaces: () => Promise<readonly EmbeddingSpace[]>;
   /** The state of the ingest job that staged a generation ('unknown' once it is gone). */

@@ -1,28 +1,30 @@
 import { batchEmbed } from '@lanes/contracts';
 import { implement, type ParentJob, type TaskDefinition } from '@lanes/worker-core';
+import type { IngestProgress } from '../corpus/ingest-progress.ts';
 import type { EmbeddingProvider } from '../embed/provider.ts';
-import type { RagServices } from '../services.ts';
+import type { VectorSearch } from '../search/search-service.ts';
+import type { Database } from '../store/database.ts';
+import type { DocumentStore } from '../store/documents.ts';
+import type { IndexPolicy } from '../store/embedding-spaces.ts';
+import { indexWhenLarge } from '../store/index-builder.ts';
+
+export interface BatchEmbedDeps {
+  readonly documents: Pick<DocumentStore, 'loadChunks' | 'existingVectors' | 'writeVectors'>;
+  /** The embedder and the spaces its vectors go to, built on the first batch. */
+  readonly vectors: () => Promise<Pick<VectorSearch, 'embedder' | 'primary' | 'fallback'>>;
+  readonly progress: Pick<IngestProgress, 'add'>;
+  /** A small space gets its HNSW index once its vectors reach `index.minRows`. */
+  readonly db: Database;
+  readonly index: IndexPolicy;
+}
 
 /**
  * Adds this child's work to its parent ingest's "chunks embedded" progress. Best effort: a
  * progress write must never fail the embedding it reports on.
  */
-async function reportToParent(services: RagServices, parent: ParentJob, done: number): Promise<void> {
-  const key = services.keys.ingestProgress(parent.id);
-  const [embedded, total, pages] = await services.redis
-    .multi()
-    .hincrby(key, 'embedded', done)
-    .hget(key, 'total')
-    .hget(key, 'pages')
-    .exec()
-    .then((replies) => (replies ?? []).map(([, value]) => Number(value ?? 0)));
-  await parent.progress({
-    stage: 'embedding',
-    chunksEmbedded: Math.min(embedded ?? 0, total ?? 0),
-    chunksTotal: total ?? 0,
-    pagesParsed: pages ?? 0,
-    pagesTotal: pages ?? 0,
-  });
+async function reportToParent(progress: BatchEmbedDeps['progress'], parent: ParentJob, done: number): Promise<void> {
+  const tally = await progress.add(parent.id, done);
+  await parent.progress({ stage: 'embedding', chunksEmbedded: tally.embedded, chunksTotal: tally.total, pagesParsed: tally.pages, pagesTotal: tally.pages });
 }
 
 /**
@@ -30,16 +32,17 @@ async function reportToParent(services: RagServices, parent: ParentJob, done: nu
  * rest (cache → rate budget → provider, failing over to the fallback model), and writes the
  * vectors in bulk into the space of the model that produced them.
  */
-export function createBatchEmbedTask(services: RagServices): TaskDefinition<typeof batchEmbed> {
+export function createBatchEmbedTask(deps: BatchEmbedDeps): TaskDefinition<typeof batchEmbed> {
   return implement(batchEmbed, async (payload, ctx) => {
-    const { documents, embedder, primary, fallback } = services;
+    const { documents, progress } = deps;
+    const { embedder, primary, fallback } = await deps.vectors();
     const rows = await documents.loadChunks(payload.documentId, payload.chunkIds);
     const distinct = new Map(rows.map((row) => [row.hash, row]));
     const stored = await documents.existingVectors(primary.space, [...distinct.keys()]);
     const todo = [...distinct.values()].filter((row) => !stored.has(row.hash));
     const base = { documentId: payload.documentId, generation: payload.generation ?? null, chunks: distinct.size, model: primary.provider.model };
     if (todo.length === 0) {
-      if (ctx.parent !== undefined) await reportToParent(services, ctx.parent, distinct.size).catch(() => undefined);
+      if (ctx.parent !== undefined) await reportToParent(progress, ctx.parent, distinct.size).catch(() => undefined);
       return { ...base, embedded: 0, cacheHits: 0, tokens: 0, fallbackEmbedded: 0 };
     }
 
@@ -55,16 +58,16 @@ export function createBatchEmbedTask(services: RagServices): TaskDefinition<type
     }
     let fallbackEmbedded = 0;
     for (const [provider, entries] of bySpace) {
-      if (provider === primary.provider) {
-        // A primary vector retires any fallback-space copy of the same text.
-        await documents.writeVectors(primary.space, entries, fallback === undefined ? [] : [fallback.space]);
-      } else if (fallback !== undefined && provider === fallback.provider) {
-        await documents.writeVectors(fallback.space, entries);
-        fallbackEmbedded += entries.length;
-      }
+      const space = provider === primary.provider ? primary.space : fallback !== undefined && provider === fallback.provider ? fallback.space : undefined;
+      if (space === undefined) continue;
+      // A primary vector retires any fallback-space copy of the same text.
+      await documents.writeVectors(space, entries, space === primary.space && fallback !== undefined ? [fallback.space] : []);
+      if (space !== primary.space) fallbackEmbedded += entries.length;
+      const built = await indexWhenLarge(deps.db, space, deps.index, ctx.signal);
+      if (built !== undefined && !built.skipped) ctx.logger.info({ table: space.tableName, ...built }, 'the space reached its index size: HNSW index built');
     }
     if (ctx.parent !== undefined) {
-      await reportToParent(services, ctx.parent, distinct.size).catch((error: unknown) =>
+      await reportToParent(progress, ctx.parent, distinct.size).catch((error: unknown) =>
         ctx.logger.debug({ err: { message: String(error) } }, 'could not report progress to the parent ingest'),
       );
     }

@@ -1,11 +1,28 @@
 import { resolve } from 'node:path';
-import { batchEmbed, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
+import { batchEmbed, definedOnly, ingest, type BatchEmbedResult, type IngestResult } from '@lanes/contracts';
 import { child, implement, type TaskContext, type TaskDefinition } from '@lanes/worker-core';
 import { TenantMismatchError } from '../errors.ts';
-import { describeFile, describeText, extractDocument, type DocumentInput } from '../extract/extract-document.ts';
-import { documentJobField } from '../redis-keys.ts';
-import type { RagServices } from '../services.ts';
-import type { StageResult } from '../store/documents.ts';
+import type { RagConfig } from '../config.ts';
+import type { DocumentJobs } from '../corpus/document-jobs.ts';
+import type { IngestProgress } from '../corpus/ingest-progress.ts';
+import { describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput } from '../extract/extract-document.ts';
+import type { CorpusVersion } from '../search/corpus-version.ts';
+import type { DocumentStore, StageResult } from '../store/documents.ts';
+import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
+
+export interface IngestDeps {
+  readonly settings: Pick<RagConfig, 'chunking' | 'extraction' | 'allowedRoots' | 'ingest'>;
+  readonly documents: Pick<DocumentStore, 'findUpToDate' | 'stage' | 'finalise'>;
+  /** Extraction threads, started on the first document. */
+  readonly extractor: DocumentExtractor;
+  /** The configured model's space: "unchanged" means every chunk has a vector here. */
+  readonly primary: EmbeddingSpace;
+  /** Every space with a vector table: finalising collects orphaned vectors in each. */
+  readonly spaces: () => Promise<readonly EmbeddingSpace[]>;
+  readonly corpus: Pick<CorpusVersion, 'bump'>;
+  readonly progress: Pick<IngestProgress, 'start' | 'clear'>;
+  readonly jobs: Pick<DocumentJobs, 'record'>;
+}
 
 /** At most this many progress writes per second: a 2000-page PDF must not flood Redis. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -21,18 +38,18 @@ function throttled(ctx: TaskContext): (value: Record<string, unknown>, force?: b
 }
 
 async function finalise(
-  services: RagServices,
+  deps: IngestDeps,
   source: string,
   documentId: string,
   generation: number,
   embedded: number,
   ctx: TaskContext,
 ): Promise<IngestResult> {
-  const spaces = await services.allSpaces();
-  const outcome = await services.documents.finalise(documentId, generation, services.primary.space, spaces);
-  if (outcome.changed) await services.corpus.bump();
+  const spaces = await deps.spaces();
+  const outcome = await deps.documents.finalise(documentId, generation, deps.primary, spaces);
+  if (outcome.changed) await deps.corpus.bump();
   if (outcome.state === 'superseded') ctx.logger.info({ documentId, generation }, 'a newer version of this document was staged meanwhile; it wins');
-  await services.redis.del(services.keys.ingestProgress(ctx.job.id));
+  await deps.progress.clear(ctx.job.id);
   await ctx.progress({ stage: 'done', chunksTotal: outcome.chunks, chunksEmbedded: embedded, pagesParsed: outcome.pages, pagesTotal: outcome.pages });
   return {
     documentId,
@@ -72,9 +89,9 @@ function childrenFor(staged: StageResult, perChild: number, _ctx: TaskContext): 
  * stage a new generation of chunks → batch-embed children for texts without a vector →
  * (resumed when they complete) swap generations, delete stale chunks and vectors.
  */
-export function createIngestTask(services: RagServices): TaskDefinition<typeof ingest> {
+export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest> {
   return implement(ingest, async (payload, ctx) => {
-    const { config, documents, primary } = services;
+    const { settings: config, documents, primary } = deps;
     const path = payload.path === undefined ? undefined : resolve(payload.path);
     const source = payload.source ?? path ?? '(inline)';
     const tenant = documentTenant(payload.tenant, ctx.job.tenant);
@@ -84,18 +101,18 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
       const first = results[0];
       if (first !== undefined && first.generation !== null) {
         const embedded = results.reduce((sum, result) => sum + result.chunks, 0);
-        return finalise(services, source, first.documentId, first.generation, embedded, ctx);
+        return finalise(deps, source, first.documentId, first.generation, embedded, ctx);
       }
     }
 
     // The corpus view shows each document's newest ingest and whether it failed.
-    await services.redis.hset(services.keys.documentJobs, documentJobField(tenant, source), `${ctx.job.lane}:${ctx.job.id}`);
+    await deps.jobs.record({ tenant, source }, ctx.job.lane, ctx.job.id);
     const input: DocumentInput =
       path !== undefined
         ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
         : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
-    const current = await documents.findUpToDate(tenant, source, input.contentHash, primary.space);
+    const current = await documents.findUpToDate(tenant, source, input.contentHash, primary);
     if (current !== undefined) {
       await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
       return { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 };
@@ -103,33 +120,28 @@ export function createIngestTask(services: RagServices): TaskDefinition<typeof i
 
     const report = throttled(ctx);
     report({ stage: 'extracting', pagesParsed: 0, pagesTotal: null }, true);
-    const extracted = await extractDocument(services.extractor, input, config.chunking, config.extraction, {
+    const extracted = await extractDocument(deps.extractor, input, config.chunking, config.extraction, {
       signal: ctx.signal,
       onProgress: (progress) => report({ ...progress }, progress.stage === 'chunking'),
     });
 
     const staged = await documents.stage({
       source,
-      ...(tenant !== undefined && { tenant }),
+      ...definedOnly({ tenant }),
       metadata: payload.metadata ?? {},
       contentHash: input.contentHash,
       pages: extracted.pages,
       chunks: extracted.chunks,
-      primary: primary.space,
+      primary,
       jobId: ctx.job.id,
     });
     ctx.logger.info(
       { documentId: staged.documentId, generation: staged.generation, pages: extracted.pages, chunks: staged.total, toEmbed: staged.toEmbed.length },
       'document staged',
     );
-    if (staged.toEmbed.length === 0) return finalise(services, source, staged.documentId, staged.generation, 0, ctx);
+    if (staged.toEmbed.length === 0) return finalise(deps, source, staged.documentId, staged.generation, 0, ctx);
 
-    const progressKey = services.keys.ingestProgress(ctx.job.id);
-    await services.redis
-      .multi()
-      .hset(progressKey, { total: staged.toEmbed.length, pages: extracted.pages, embedded: 0 })
-      .expire(progressKey, 24 * 3600)
-      .exec();
+    await deps.progress.start(ctx.job.id, staged.toEmbed.length, extracted.pages);
     await ctx.progress({ stage: 'embedding', chunksTotal: staged.toEmbed.length, chunksEmbedded: 0, pagesParsed: extracted.pages, pagesTotal: extracted.pages });
     return ctx.awaitChildren(childrenFor(staged, config.ingest.chunksPerChild, ctx));
   });

@@ -1,7 +1,19 @@
 import { rebuildIndex } from '@lanes/contracts';
-import { implement, type TaskDefinition } from '@lanes/worker-core';
-import type { RagServices } from '../services.ts';
+import { implement, type LanesMetrics, type TaskDefinition } from '@lanes/worker-core';
+import type { CorpusVersion } from '../search/corpus-version.ts';
+import type { Database } from '../store/database.ts';
+import type { EmbeddingSpace, HnswParams } from '../store/embedding-spaces.ts';
 import { rebuildHnswIndex } from '../store/index-builder.ts';
+
+export interface RebuildIndexDeps {
+  readonly db: Database;
+  /** The active spaces: primary, then fallback. */
+  readonly spaces: readonly EmbeddingSpace[];
+  /** LANES_HNSW_M and LANES_HNSW_EF_CONSTRUCTION, for payloads that do not set them. */
+  readonly index: HnswParams;
+  readonly corpus: Pick<CorpusVersion, 'bump'>;
+  readonly metrics: LanesMetrics;
+}
 
 /**
  * `rebuild-index` (low lane): a fresh HNSW index, built concurrently, for the active spaces
@@ -9,16 +21,15 @@ import { rebuildHnswIndex } from '../store/index-builder.ts';
  * ingest continue meanwhile. Progress from pg_stat_progress_create_index, also exported as
  * the gauge lanes_index_build_progress{index}.
  */
-export function createRebuildIndexTask(services: RagServices): TaskDefinition<typeof rebuildIndex> {
-  const gauge = services.metrics.gauge('lanes_index_build_progress', 'Progress (0..1) of the running vector index build, by embedding table', ['index']);
+export function createRebuildIndexTask(deps: RebuildIndexDeps): TaskDefinition<typeof rebuildIndex> {
+  const gauge = deps.metrics.gauge('lanes_index_build_progress', 'Progress (0..1) of the running vector index build, by embedding table', ['index']);
   return implement(rebuildIndex, async (payload, ctx) => {
-    const { config, primary, fallback, db } = services;
-    const m = payload.m ?? config.index.m;
+    const { index, spaces, db } = deps;
+    const m = payload.m ?? index.m;
     // pgvector needs ef_construction >= 2 * m; a job that raises only m raises it along.
-    const params = { m, efConstruction: Math.max(payload.efConstruction ?? config.index.efConstruction, 2 * m), storage: config.index.storage };
-    const targets = [primary.space, ...(fallback === undefined ? [] : [fallback.space])];
+    const params = { m, efConstruction: Math.max(payload.efConstruction ?? index.efConstruction, 2 * m), storage: index.storage };
     const outcomes = [];
-    for (const space of targets) {
+    for (const space of spaces) {
       let lastReport = 0;
       const outcome = await rebuildHnswIndex(db, space, params, {
         signal: ctx.signal,
@@ -34,7 +45,7 @@ export function createRebuildIndexTask(services: RagServices): TaskDefinition<ty
       ctx.logger.info({ table: space.tableName, ...outcome }, outcome.skipped ? 'index rebuild skipped: another is running' : 'index rebuilt');
     }
     // ANN results may shift slightly with a new graph: cached results are recomputed.
-    await services.corpus.bump();
+    await deps.corpus.bump();
     const main = outcomes[0]!;
     return {
       index: main.index,

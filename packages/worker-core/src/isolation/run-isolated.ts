@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { LanesError, PermanentError } from '@lanes/contracts';
+import { LanesError, PermanentError, definedOnly } from '@lanes/contracts';
 
 export interface IsolationOptions {
   readonly signal?: AbortSignal;
@@ -33,7 +33,7 @@ export function runIsolated<Input, Output>(moduleUrl: URL | string, exportName: 
       eval: true,
       workerData: { moduleUrl: String(moduleUrl), exportName, input },
       resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
-      ...(transferList !== undefined && { transferList }),
+      ...definedOnly({ transferList }),
     });
     let settled = false;
     const finish = (action: () => void): void => {

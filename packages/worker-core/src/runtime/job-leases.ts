@@ -1,3 +1,10 @@
+import { LockLostError } from './errors.ts';
+
+/** What a lost lease stops: the attempt holding it. */
+export interface Stoppable {
+  abort(reason: Error): void;
+}
+
 /**
  * The worker's own view of each running job's lock. BullMQ renews locks in the background and
  * reports only the renewals that succeed; a renewal sent into a network partition never
@@ -9,7 +16,7 @@
 export class JobLeases {
   readonly #lockDurationMs: number;
   readonly #marginMs: number;
-  readonly #held = new Map<string, { renewedAt: number; onLost: () => void }>();
+  readonly #held = new Map<string, { renewedAt: number; attempt: Stoppable }>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(lockDurationMs: number) {
@@ -21,17 +28,19 @@ export class JobLeases {
     return this.#lockDurationMs;
   }
 
-  /** Starts watching a job whose lock was just taken; returns the function that stops watching. */
-  hold(jobId: string, onLost: () => void): () => void {
-    this.#held.set(jobId, { renewedAt: Date.now(), onLost });
+  /** Starts watching a job whose lock was just taken: `attempt` is stopped with LockLostError if the lock is lost. */
+  hold(jobId: string, attempt: Stoppable): void {
+    this.#held.set(jobId, { renewedAt: Date.now(), attempt });
     this.#timer ??= setInterval(() => this.#check(), Math.max(100, Math.round(this.#marginMs / 2))).unref();
-    return () => {
-      this.#held.delete(jobId);
-      if (this.#held.size === 0 && this.#timer !== undefined) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
-    };
+  }
+
+  /** Stops watching the job (its attempt ended). */
+  release(jobId: string): void {
+    this.#held.delete(jobId);
+    if (this.#held.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   /** BullMQ's `locksRenewed`: these jobs' locks now run for another lock duration. */
@@ -48,7 +57,7 @@ export class JobLeases {
     for (const [id, lease] of this.#held) {
       if (lease.renewedAt >= deadline) continue;
       this.#held.delete(id);
-      lease.onLost();
+      lease.attempt.abort(new LockLostError(id, this.#lockDurationMs));
     }
   }
 }

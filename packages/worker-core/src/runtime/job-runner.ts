@@ -5,9 +5,10 @@ import { buildJobSpec, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
 import type { LanesMetrics } from '../observability/metrics.ts';
+import { AttemptStop } from './attempt-stop.ts';
 import { CHILDREN_KEY, childRefsOf, collectChildResults, payloadOf, type ChildRef } from './children.ts';
 import { DrainDeadlineError, JobCancelledError, LockLostError, SuspendForChildren } from './errors.ts';
-import type { JobLeases } from './job-leases.ts';
+import type { JobLeases, Stoppable } from './job-leases.ts';
 import { continueOutage, describeDuration, outageDelayMs, outageOf, withOutage, type OutagePolicy } from './outage.ts';
 import type { TaskCatalog } from './task-catalog.ts';
 import type { TenantLimit } from './tenant-limit.ts';
@@ -20,7 +21,7 @@ export interface JobRunnerDeps {
   readonly logger: Logger;
   readonly metrics: LanesMetrics;
   /** In-flight attempts by job id, so drain can abort them at the deadline. */
-  readonly inFlight: Map<string, AbortController>;
+  readonly inFlight: Map<string, Stoppable>;
   readonly outage: OutagePolicy;
   /** The lane's lock watch: an attempt whose lock is lost stops. */
   readonly leases: JobLeases;
@@ -76,13 +77,6 @@ function parentOf(job: Job, client: LanesClient): ParentJob | undefined {
   };
 }
 
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 /**
  * Runs one attempt of one job: gates (concurrency, rate), validation, the handler with its
  * deadline and cancellation, and children. Translates outcomes into what BullMQ expects; an
@@ -92,10 +86,12 @@ export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #lane: Lane;
   readonly #instruments = new Map<string, TaskInstruments>();
+  readonly #active: { inc(): void; dec(): void };
 
   constructor(lane: Lane, deps: JobRunnerDeps) {
     this.#lane = lane;
     this.#deps = deps;
+    this.#active = deps.metrics.active.labels({ lane });
   }
 
   /**
@@ -127,7 +123,7 @@ export class JobRunner {
     const { catalog } = this.#deps;
     if (!catalog.tryClaim(task)) return this.#postpone(job, token, gateDelayMs());
     try {
-      const rateWait = await catalog.rateWait(task);
+      const rateWait = task.rateLimit === undefined ? 0 : await catalog.rateWait(task);
       if (rateWait > 0) return await this.#postpone(job, token, rateWait);
       const tenant = tenantOf(job);
       if (tenant === undefined) return await this.#attempt(task, job, token);
@@ -235,7 +231,7 @@ export class JobRunner {
     const logger = this.#lazyLogger(task, job);
     const instruments = this.#instrumentsFor(task.name);
     const startedAt = performance.now();
-    metrics.lastJobTimestamp.set(Date.now() / 1000);
+    metrics.jobTaken();
 
     let payload: unknown;
     try {
@@ -245,14 +241,14 @@ export class JobRunner {
       throw error;
     }
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
-    inFlight.set(jobId, controller);
-    const release = leases.hold(jobId, () => controller.abort(new LockLostError(jobId, leases.lockDurationMs)));
-    const active = metrics.active.labels({ lane: this.#lane });
+    const stop = new AttemptStop();
+    const timer = setTimeout(() => stop.abort(new TaskTimeoutError(task.name, task.timeoutMs)), task.timeoutMs);
+    inFlight.set(jobId, stop);
+    leases.hold(jobId, stop);
+    const active = this.#active;
     active.inc();
     try {
-      const result = await this.#invoke(task, job, token, payload, controller.signal, logger);
+      const result = await this.#invoke(task, job, token, payload, stop, logger);
       instruments.completed.inc();
       instruments.duration.observe((performance.now() - startedAt) / 1000);
       return result;
@@ -260,21 +256,19 @@ export class JobRunner {
       throw await this.#translateFailure(job, token, error, logger(), instruments, startedAt);
     } finally {
       clearTimeout(timer);
-      release();
+      leases.release(jobId);
       inFlight.delete(jobId);
       active.dec();
     }
   }
 
   /** Calls the handler, resuming it with its children's results when it had suspended for them. */
-  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, signal: AbortSignal, logger: () => Logger): Promise<unknown> {
-    const aborted = abortPromise(signal);
-    aborted.catch(() => undefined);
+  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, stop: AttemptStop, logger: () => Logger): Promise<unknown> {
     for (;;) {
       const refs = childRefsOf(job.data);
       const childResults = refs === undefined ? undefined : await this.#settledChildren(job, token, refs);
       try {
-        return await Promise.race([task.handler(payload, this.#context(task, job, signal, logger, childResults)), aborted]);
+        return await stop.cutOff(task.handler(payload, this.#context(task, job, stop, logger, childResults)));
       } catch (error) {
         if (!(error instanceof SuspendForChildren)) throw error;
         if (token !== undefined && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
@@ -289,13 +283,16 @@ export class JobRunner {
     return collectChildResults(job, this.#deps.client.prefix, refs);
   }
 
-  #context(task: TaskDefinition, job: Job, signal: AbortSignal, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
+  #context(task: TaskDefinition, job: Job, stop: AttemptStop, logger: () => Logger, childResults: unknown[] | undefined): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
     return {
       job: { id: job.id ?? '', task: task.name, lane, attempt: job.attemptsMade + 1, tenant: tenantOf(job) },
       parent: parentOf(job, client),
-      signal,
+      // Made on first use: most handlers never look at it.
+      get signal() {
+        return stop.signal;
+      },
       get logger() {
         return logger();
       },

@@ -1,8 +1,8 @@
 import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
-import { asDependencyError, LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, recordOutcome, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
+import { asDependencyError, LANES, type Lane, definedOnly } from '@lanes/contracts';
+import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, OutcomeRecorder, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -12,7 +12,7 @@ import { startProbeServer, type ProbeResult, type Probes } from '../observabilit
 import { createTelemetry } from '../observability/tracing.ts';
 import { RepeatedErrorLog } from '../observability/repeated-errors.ts';
 import { DrainDeadlineError, JobCancelledError } from './errors.ts';
-import { JobLeases } from './job-leases.ts';
+import { JobLeases, type Stoppable } from './job-leases.ts';
 import { JobRunner } from './job-runner.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import { TenantLimit } from './tenant-limit.ts';
@@ -42,6 +42,13 @@ export interface DrainReport {
   readonly handedBack: number;
 }
 
+/** Waits for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function resolveConcurrency(value: LanesWorkerOptions['concurrency']): LaneConcurrency {
   if (typeof value === 'number') return { critical: value, default: value, low: value };
   return { ...DEFAULT_CONCURRENCY, ...value };
@@ -60,7 +67,7 @@ export class LanesWorker {
   readonly #concurrency: LaneConcurrency;
   readonly #producer: Redis;
   readonly #workers = new Map<Lane, { worker: Worker; connection: Redis; admission: TenantAdmission }>();
-  readonly #inFlight = new Map<string, AbortController>();
+  readonly #inFlight = new Map<string, Stoppable>();
   readonly #stopping = new AbortController();
   readonly #telemetry: Telemetry | undefined;
   #subscriber: Redis | undefined;
@@ -70,6 +77,7 @@ export class LanesWorker {
   /** Connection errors repeat several times a second while Redis is down: one line per window. */
   #errorLog: RepeatedErrorLog;
   #producerError: Error | undefined;
+  readonly #outcomes: OutcomeRecorder;
   readonly #tenantJobs: TenantJobCounts;
 
   constructor(options: LanesWorkerOptions) {
@@ -82,13 +90,16 @@ export class LanesWorker {
     this.client = new LanesClient({
       redisUrl: options.config.redisUrl,
       prefix: options.config.prefix,
-      ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+      ...definedOnly({ telemetry: this.#telemetry }),
     });
     this.#producer = createProducerConnection(options.config.redisUrl);
     // What the producer last reported while down: the cause behind ioredis's generic "max retries".
     this.#producer.on('error', (error: Error) => (this.#producerError = error));
     this.#producer.on('ready', () => (this.#producerError = undefined));
     this.#errorLog = new RepeatedErrorLog(this.logger);
+    this.#outcomes = new OutcomeRecorder(this.#producer, this.client.prefix, options.config.outcomeTtlMs, (error, count) =>
+      this.logger.debug({ jobs: count, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcomes'),
+    );
     this.#tenantJobs = new TenantJobCounts(this.#producer, this.client.prefix, (error) =>
       this.#errorLog.report('warn', { err: { message: this.#describe(error) } }, 'could not record tenant job counts'),
     );
@@ -124,7 +135,7 @@ export class LanesWorker {
         maxStalledCount: config.maxStalledCount,
         // Per-minute completed/failed counts in Redis: cross-process throughput for the dashboard.
         metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-        ...(this.#telemetry !== undefined && { telemetry: this.#telemetry }),
+        ...definedOnly({ telemetry: this.#telemetry }),
         autorun: false,
       });
       worker.on('stalled', (jobId) => {
@@ -159,7 +170,7 @@ export class LanesWorker {
 
   /** A Redis outage as DependencyUnavailableError naming Redis, its URL and the cause. */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...(this.#producerError !== undefined && { lastConnectionError: this.#producerError }) });
+    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...definedOnly({ lastConnectionError: this.#producerError }) });
   }
 
   /** An error's message for the log. */
@@ -170,10 +181,7 @@ export class LanesWorker {
 
   /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
   #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
-    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
-    recordOutcome(this.#producer, this.client.prefix, lane, job.id ?? '', outcome, this.#options.config.outcomeTtlMs).catch((error: unknown) =>
-      this.logger.debug({ jobId: job.id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
-    );
+    this.#outcomes.record(lane, job.id ?? '', { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() });
   }
 
   async #subscribeToCancellations(): Promise<void> {
@@ -288,11 +296,13 @@ export class LanesWorker {
         controller.abort(new DrainDeadlineError(jobId));
         handedBack += 1;
       }
-      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      await within(closing, 5000);
       // Bounded too: with Redis down even a forced close can wait on its connection.
-      await Promise.race([Promise.all([...this.#workers.values()].map(({ worker }) => worker.close(true))), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      await within(Promise.all([...this.#workers.values()].map(({ worker }) => worker.close(true))), 5000);
     }
     await Promise.all([...this.#workers.values()].map(({ connection }) => closeConnection(connection)));
+    // Bounded: with Redis down the last outcomes are lost, not waited for.
+    await within(this.#outcomes.flush(), 2000);
     await this.client.close();
     await this.#tenantJobs.stop();
     await closeConnection(this.#producer);

@@ -9,6 +9,7 @@ import {
   type PayloadOf,
   type ResultOf,
   type TaskContract,
+  definedOnly,
 } from '@lanes/contracts';
 import type { EnqueueOptions } from '@lanes/queue';
 import type { Logger } from '../observability/logger.ts';
@@ -22,7 +23,7 @@ export interface ChildRequest {
 }
 
 export function child<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, key: string, options?: EnqueueOptions): ChildRequest {
-  return { contract, payload, key, ...(options !== undefined && { options }) };
+  return { contract, payload, key, ...definedOnly({ options }) };
 }
 
 export interface JobInfo {
