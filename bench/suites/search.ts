@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { BenchOptions, BenchRow, SuiteResult } from '../lib/types.ts';
 import { percentile, ratio, round } from '../lib/stats.ts';
-import { createSchema, dropSchema, load } from './search/dataset.ts';
+import { createSchema, dropSchema, load, TABLE } from './search/dataset.ts';
 import { buildWithWriter, INDEX, type BuildOutcome } from './search/index-build.ts';
 import { recallAtK, runQueries, usesIndex, type QueryRun } from './search/queries.ts';
 import { measureHybrid, type HybridRun } from './search/hybrid.ts';
@@ -36,6 +36,34 @@ interface ScaleResult {
   readonly concurrent: BuildOutcome;
   readonly indexUsed: boolean;
   readonly indexBytes: number;
+  readonly halfvec: HalfvecRun;
+}
+
+/** The same data and queries with the HNSW index at half precision (LANES_VECTOR_STORAGE=halfvec). */
+interface HalfvecRun {
+  readonly run: QueryRun;
+  readonly recall: number;
+  readonly buildMs: number;
+  readonly indexBytes: number;
+  readonly indexUsed: boolean;
+}
+
+const HALFVEC_INDEX = 'chunks_embedding_hnsw_halfvec';
+
+async function measureHalfvec(client: pg.Client, queries: readonly string[], exact: QueryRun, settings: SearchSettings): Promise<HalfvecRun> {
+  await client.query(`SET maintenance_work_mem = '${settings.maintenanceWorkMem}'`);
+  const startedAt = performance.now();
+  await client.query(
+    `CREATE INDEX ${HALFVEC_INDEX} ON ${TABLE} USING hnsw ((embedding::halfvec(${DIMENSIONS})) halfvec_cosine_ops) ` +
+      `WITH (m = ${Math.trunc(settings.m)}, ef_construction = ${Math.trunc(settings.efConstruction)})`,
+  );
+  const buildMs = performance.now() - startedAt;
+  await client.query('RESET maintenance_work_mem');
+  const size = await client.query<{ bytes: string }>(`SELECT pg_relation_size('${HALFVEC_INDEX}') AS bytes`);
+  const indexUsed = await usesIndex(client, queries[0]!, true);
+  await runQueries(client, queries.slice(0, 20), K, { exact: false, efSearch: settings.efSearch, halfvec: true });
+  const run = await runQueries(client, queries, K, { exact: false, efSearch: settings.efSearch, halfvec: true });
+  return { run, recall: recallAtK(run.ids, exact.ids, K), buildMs, indexBytes: Number(size.rows[0]?.bytes ?? 0), indexUsed };
 }
 
 function scales(options: BenchOptions): Scale[] {
@@ -89,7 +117,16 @@ async function runScale(options: BenchOptions, scale: Scale, settings: SearchSet
     options.log(`${tag}: CREATE INDEX CONCURRENTLY with a writer`);
     const concurrent = await buildWithWriter(connect, space, nextId, settings, true);
     options.log(`${tag}: built in ${(concurrent.buildMs / 1000).toFixed(1)} s, writer got ${concurrent.rowsWrittenDuringBuild} rows in, longest stall ${Math.round(concurrent.maxWriteStallMs)} ms`);
-    return { scale, loadRowsPerSecond, exact, hnsw, hnswDefaultEf, recall, recallDefaultEf, plain, concurrent, indexUsed, indexBytes: Number(size.rows[0]?.bytes ?? 0) };
+
+    await admin.query(`DROP INDEX ${INDEX}`);
+    // Without the writers' rows (repeats of a few vectors, which crowd the neighbours of some
+    // queries), so the exact answer measured first is the truth for halfvec too.
+    await admin.query(`DELETE FROM ${TABLE} WHERE id > ${scale.rows}`);
+    await admin.query(`VACUUM ${TABLE}`);
+    options.log(`${tag}: halfvec index (half precision), then the same queries`);
+    const halfvec = await measureHalfvec(admin, queries, exact, settings);
+    options.log(`${tag}: halfvec built in ${(halfvec.buildMs / 1000).toFixed(1)} s, p95 ${percentile(halfvec.run.latenciesMs, 95).toFixed(2)} ms, recall@${K} ${halfvec.recall.toFixed(3)}`);
+    return { scale, loadRowsPerSecond, exact, hnsw, hnswDefaultEf, recall, recallDefaultEf, plain, concurrent, indexUsed, indexBytes: Number(size.rows[0]?.bytes ?? 0), halfvec };
   } finally {
     await dropSchema(admin, schema).catch((error: unknown) => options.log(`${tag}: could not drop schema ${schema}: ${String(error)}`));
     await admin.end();
@@ -155,6 +192,24 @@ function rowsFor(result: ScaleResult, settings: SearchSettings): BenchRow[] {
       met: null,
       note: `longest insert stall ${Math.round(result.concurrent.maxWriteStallMs)} ms vs ${Math.round(result.plain.maxWriteStallMs)} ms (a writer offering 10 rows every 50 ms)`,
     },
+    ...halfvecRows(result, n),
+  ];
+}
+
+function halfvecRows(result: ScaleResult, n: string): BenchRow[] {
+  const half = result.halfvec;
+  const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  const latency = (q: number): BenchRow => {
+    const lanes = round(percentile(half.run.latenciesMs, q));
+    const baseline = round(percentile(result.hnsw.latenciesMs, q));
+    return { metric: `halfvec search p${q}, ${n} chunks`, unit: 'ms', lanes, baseline, baselineName: 'vector (full precision)', ratio: ratio(lanes, baseline), target: '', met: null };
+  };
+  const recall = round(half.recall);
+  const vectorRecall = round(result.recall);
+  return [
+    latency(50),
+    { ...latency(95), note: `LANES_VECTOR_STORAGE=halfvec: HNSW over embedding::halfvec, index ${mib(half.indexBytes)} MiB vs ${mib(result.indexBytes)} MiB, built in ${round(half.buildMs / 1000)} s (no writer)${half.indexUsed ? '' : '; WARNING: planner did not use the index'}` },
+    { metric: `halfvec recall@${K}, ${n} chunks`, unit: '', lanes: recall, baseline: vectorRecall, baselineName: 'vector (full precision)', ratio: ratio(recall, vectorRecall), target: '', met: null },
   ];
 }
 
@@ -173,7 +228,8 @@ function hybridRows(run: HybridRun, withTargets: boolean): BenchRow[] {
       ratio: ratio(lanes, baseline),
       target: target ? `< ${TARGET_HYBRID_P95_MS} ms` : '',
       met: target ? lanes !== null && lanes < TARGET_HYBRID_P95_MS : null,
-      ...(target && { note: `through the search service (BM25 in SQL + HNSW, fused; result cache misses); ${run.queries} queries of 8 words; load ${round(run.loadChunksPerSecond)} chunks/s` }),
+      others: [{ name: 'lexical only', value: p(run.lexicalMs, q) }],
+      ...(target && { note: `through the search service (BM25 in SQL, its candidates ranked by vector similarity, fused; result cache misses); ${run.queries} queries of 8 words; load ${round(run.loadChunksPerSecond)} chunks/s` }),
     };
   };
   return [row(50, false), row(95, withTargets)];
@@ -209,7 +265,7 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     notes: [
       `${DIMENSIONS}-dim unit vectors around ${results.map((r) => `${r.scale.clusters} centres (${label(r.scale.rows)})`).join(', ')}, loaded with multi-row unnest inserts into a schema of the run's own; queries drawn from the same distribution. ` +
         `Latency is the round trip of \`ORDER BY embedding <=> q LIMIT ${K}\` from Node; exact = the same query with index scans off. Settings from ${settings.source}.`,
-      `Hybrid: ${label(hybrid.chunks)} chunks of 80 Zipf-distributed words from a fixed 20k-word vocabulary (seeded), staged and finalised through the app's document store with local-embedder vectors, searched through the app's search service (hybrid = BM25 and HNSW lists fused) against vector-only on the same queries, in alternating order.`,
+      `Hybrid: ${label(hybrid.chunks)} chunks of 80 Zipf-distributed words from a fixed 20k-word vocabulary (seeded), staged and finalised through the app's document store with local-embedder vectors, searched through the app's search service (hybrid = BM25 list fused with its candidates' vector similarity ranks, when the weights keep vector-only chunks out of the top k) against vector-only and lexical-only on the same queries, in rotating order.`,
       ...(options.large ? [] : ['1M chunks is optional: `pnpm bench --only search --large` (long: expect several minutes per index build on 2 cores).']),
     ],
     durationMs: Date.now() - startedAt,

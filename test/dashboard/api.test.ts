@@ -30,7 +30,7 @@ describe('dashboard HTTP API', () => {
       allowedRoots: [root],
       search: async (request) => {
         searches.push(request);
-        return { query: request.query, results: [{ documentId: 'd1', source: 'doc.md', chunkIndex: 0, score: 0.9, page: null, scores: { vector: 0.9 }, text: 'hello' }] };
+        return { query: request.query, results: [{ documentId: 'd1', source: 'doc.md', chunkIndex: 0, score: 0.9, page: null, heading: 'hello', scores: { vector: 0.9 }, text: 'hello' }] };
       },
       readinessChecks: [{ name: 'postgres', check: async () => undefined }],
     });
@@ -165,7 +165,7 @@ describe('dashboard HTTP API', () => {
     const res = await call(`${d.url}/api/search?q=hello&k=3`);
     assert.equal(res.status, 200);
     assert.equal(res.body.query, 'hello');
-    assert.deepEqual(Object.keys(res.body.results[0]).sort(), ['chunkIndex', 'documentId', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(Object.keys(res.body.results[0]).sort(), ['chunkIndex', 'documentId', 'heading', 'page', 'score', 'scores', 'source', 'text']);
     assert.deepEqual(searches.at(-1), { query: 'hello', k: 3, mode: 'hybrid' });
 
     const filtered = await call(`${d.url}/api/search?q=hello&mode=lexical&filter=${encodeURIComponent('{"lang":"en"}')}&source=docs/`);

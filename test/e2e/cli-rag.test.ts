@@ -46,7 +46,7 @@ describe('lanes CLI over the built-in RAG tasks', () => {
     assert.equal(body.query, 'why three lanes and separate worker slots');
     assert.ok(body.results.length > 0 && body.results.length <= 3);
     assert.match(body.results[0]!.source, /lanes-architecture\.md$/);
-    assert.deepEqual(Object.keys(body.results[0]!).sort(), ['chunkIndex', 'documentId', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(Object.keys(body.results[0]!).sort(), ['chunkIndex', 'documentId', 'heading', 'page', 'score', 'scores', 'source', 'text']);
     const scores = body.results.map((hit) => hit.score);
     assert.deepEqual([...scores].sort((a, b) => b - a), scores);
   });

@@ -57,6 +57,22 @@ describe('tenants', () => {
     for (const handle of late) assert.equal(await handle.wait({ timeoutMs: 10_000 }), `b${late.indexOf(handle)}`);
   });
 
+  test("the issue's case: 20 jobs of one tenant enqueued after 3000 of another start before a tenth of the 3000 are done (default window)", async () => {
+    const prefix = uniquePrefix('tenants-3000');
+    const client = clientFor(prefix);
+    started.length = 0;
+    await client.enqueueBulk(tenantWork, Array.from({ length: 3000 }, (_, i) => ({ payload: { label: `a${i}` }, options: { tenant: 'acme' } })));
+    await client.enqueueBulk(tenantWork, Array.from({ length: 20 }, (_, i) => ({ payload: { label: `b${i}` }, options: { tenant: 'globex' } })));
+    const worker = await startWorker(prefix, { tasks: [tenantWork], lanes: ['default'], concurrency: 16 });
+    workers.push(worker);
+    await eventually(async () => (started.length === 3020 ? true : undefined), 180_000, 'all 3020 jobs to run');
+    const lastGlobex = Math.max(...Array.from({ length: 20 }, (_, i) => started.indexOf(`b${i}`)));
+    // Started bounds done: fewer than 300 of acme's jobs had even started when globex's last one did.
+    const acmeBefore = started.slice(0, lastGlobex).filter((label) => label.startsWith('a')).length;
+    assert.ok(acmeBefore < 300, `${acmeBefore} of acme's jobs started before globex's last one`);
+    assert.equal(new Set(started).size, 3020, 'every job ran exactly once');
+  });
+
   test('an uncongested lane takes tenant jobs straight away; a held job can be cancelled', async () => {
     const prefix = uniquePrefix('tenants-idle');
     const client = clientFor(prefix);

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CANDIDATE_POSTINGS, candidateRules, fuse, parseEvalFile, scoreRanking } from '@lanes/tasks';
+import { CANDIDATE_POSTINGS, candidateRules, fuse, FUSION_DEFAULTS, lexicalOnlyDepth, parseEvalFile, scoreRanking } from '@lanes/tasks';
 
 const hit = (source: string, text: string) => ({ source, text });
 
@@ -30,7 +30,7 @@ describe('retrieval metrics and fusion', () => {
   });
 
   test('reciprocal-rank fusion sums weighted 1 / (rrfK + rank) and keeps both parts of the score', () => {
-    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, page: null, score, text: '' });
+    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, heading: null, score, text: '' });
     const lexical = [chunk(1, 9), chunk(2, 5)];
     const vector = [chunk(2, 0.9), chunk(3, 0.8)];
     const fused = fuse({ lexical, vector }, 3, { depth: 10, rrfK: 60, lexicalWeight: 1, vectorWeight: 1 });
@@ -53,5 +53,34 @@ describe('retrieval metrics and fusion', () => {
     assert.deepEqual(rules[0], { match: 'all', terms: ['w', 'x', 'y', 'z', 'v'].slice(0, together) });
     assert.deepEqual(rules.at(-1), { match: 'any', terms: ['w'] });
     assert.equal(rules.length, together);
+  });
+
+  test('lexical-only depth: the fused top k from a list cut there equals the one from the whole lists, and no vector-only chunk gets in', () => {
+    assert.equal(lexicalOnlyDepth(10, FUSION_DEFAULTS), 16);
+    assert.equal(lexicalOnlyDepth(10, { ...FUSION_DEFAULTS, rrfK: 60, vectorWeight: 1 }), undefined, 'equal weights: a vector-only chunk can rank');
+    assert.equal(lexicalOnlyDepth(10, { ...FUSION_DEFAULTS, lexicalWeight: 0 }), undefined);
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const chunk = (id: number, score: number) => ({ documentId: String(id), source: `${id}.txt`, chunkIndex: 0, hash: `h${id}`, page: null, heading: null, score, text: '' });
+    let checked = 0;
+    for (let round = 0; round < 300; round++) {
+      const options = { depth: 60, rrfK: Math.floor(random() * 20), lexicalWeight: 1, vectorWeight: random() * 0.3 };
+      const k = 1 + Math.floor(random() * 15);
+      const depth = lexicalOnlyDepth(k, options);
+      if (depth === undefined) continue;
+      // 60 lexical chunks; the vector list draws from them and from 40 chunks of its own.
+      const lexical = Array.from({ length: 60 }, (_, i) => chunk(i, 60 - i));
+      const pool = Array.from({ length: 100 }, (_, i) => i).sort(() => random() - 0.5);
+      const vector = pool.slice(0, 60).map((id, rank) => chunk(id, 1 - rank / 100));
+      const ids = (hits: ReturnType<typeof fuse>): string[] => hits.map((hit) => hit.documentId);
+      const whole = fuse({ lexical, vector }, k, options);
+      assert.deepEqual(ids(fuse({ lexical: lexical.slice(0, depth), vector }, k, options)), ids(whole), `round ${round}`);
+      assert.ok(whole.every((hit) => Number(hit.documentId) < 60), 'only lexical candidates in the top k');
+      checked++;
+    }
+    assert.ok(checked > 100, `${checked} rounds had a bound`);
   });
 });

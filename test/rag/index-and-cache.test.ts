@@ -177,7 +177,7 @@ describe('rebuild-index and caches', () => {
     assert.equal(response.query, 'tide pool inhabitants');
     assert.ok(response.results.length > 0 && response.results.length <= 2);
     const hit = response.results[0]!;
-    assert.deepEqual(Object.keys(hit).sort(), ['chunkIndex', 'documentId', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(Object.keys(hit).sort(), ['chunkIndex', 'documentId', 'heading', 'page', 'score', 'scores', 'source', 'text']);
     const lexical = await w.worker.client.search('tide pool inhabitants', { k: 2, mode: 'lexical', filter: { sourcePrefix: hit.source } });
     assert.ok(lexical.results.length > 0 && lexical.results.every((r) => r.source === hit.source && Object.keys(r.scores).join() === 'lexical'));
   });

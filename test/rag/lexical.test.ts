@@ -74,6 +74,29 @@ describe('lexical index (BM25 in PostgreSQL)', () => {
     }
   });
 
+  test('hybrid: the vector part ranks the lexical candidates by their exact similarity, and fills up when the lexical list is short', async () => {
+    const query = 'decode DER bytes into an element';
+    const hybrid = (await w.rag.search(query, 10, { mode: 'hybrid', record: false })).results;
+    const lexical = (await w.rag.search(query, 50, { mode: 'lexical', record: false })).results;
+    const id = (hit: { documentId: string; chunkIndex: number }): string => `${hit.documentId}:${hit.chunkIndex}`;
+    assert.equal(hybrid.length, 10);
+    assert.ok(hybrid.every((hit) => lexical.some((l) => id(l) === id(hit)) && hit.scores.lexical !== undefined), 'the top 10 are lexical candidates');
+    const exact = new Map((await w.rag.search(query, 100, { mode: 'vector', record: false, exact: true })).results.map((hit) => [id(hit), hit.scores.vector!]));
+    const lowest = Math.min(...exact.values());
+    for (const hit of hybrid) {
+      const similarity = exact.get(id(hit));
+      if (similarity !== undefined) assert.equal(hit.scores.vector, similarity, `${id(hit)}: the similarity of its own vector`);
+      else assert.ok(hit.scores.vector !== undefined && hit.scores.vector <= lowest, `${id(hit)} is not among the 100 nearest`);
+    }
+
+    // One chunk holds the term: vector-only chunks fill the other places.
+    await run({ text: 'The quetzalcoatlus was a pterosaur of the late Cretaceous.', source: 'rare.txt' });
+    const short = (await w.rag.search('quetzalcoatlus', 10, { mode: 'hybrid', record: false })).results;
+    assert.equal(short.length, 10);
+    assert.ok(short[0]!.scores.lexical !== undefined);
+    assert.ok(short.some((hit) => hit.scores.lexical === undefined && hit.scores.vector !== undefined));
+  });
+
   test('identifiers and operators are found by name', async () => {
     const top = async (query: string): Promise<string> => (await w.rag.search(query, 1, { mode: 'lexical', record: false })).results[0]!.text;
     assert.match(await top('asn1_read_value'), /Returns the value of one element inside a structure/);

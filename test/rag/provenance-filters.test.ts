@@ -65,6 +65,27 @@ describe('page provenance and filters', () => {
     assert.equal((await w.rag.search('plain text has no pages', 1, { mode: 'lexical', record: false })).results[0]!.page, null);
   });
 
+  test('chunks of a markdown document know their section heading, and hits carry it in every mode', async () => {
+    const long = Array.from({ length: 80 }, (_, i) => `Sentence ${i} about the flux capacitor calibration.`).join(' ');
+    const text = `Intro text before any heading, about nothing.\n\n# Guide\n\n## Installing the widget ##\n\nRun the installer and answer its questions about quuxification.\n\nCalibration\n===========\n\n${long}\n\n### \n\nEmpty heading above keeps the section.`;
+    await run({ text, source: 'guide.md' });
+    const chunks = await sql<{ heading: string | null; text: string }>(
+      env,
+      "SELECT c.heading, c.text FROM $schema.chunks c JOIN $schema.documents d ON d.id = c.document_id WHERE d.source = 'guide.md' AND c.live ORDER BY c.chunk_index",
+    );
+    assert.equal(chunks[0]!.heading, null, 'text before the first heading has none');
+    const install = chunks.find((chunk) => chunk.text.includes('quuxification'))!;
+    assert.equal(install.heading, 'Installing the widget', 'the last heading before the body, without its # marks');
+    const calibration = chunks.filter((chunk) => chunk.text.includes('flux capacitor'));
+    assert.ok(calibration.length >= 2, 'the long section is cut into several chunks');
+    assert.ok(calibration.every((chunk) => chunk.heading === 'Calibration'), 'every piece of a long section keeps its heading (setext style)');
+    assert.equal(chunks.at(-1)!.heading, 'Calibration');
+    for (const mode of ['hybrid', 'lexical', 'vector'] as const) {
+      const hit = (await w.rag.search('quuxification installer questions', 3, { mode, record: false })).results.find((h) => h.source === 'guide.md' && h.text.includes('quuxification'));
+      assert.equal(hit?.heading, 'Installing the widget', mode);
+    }
+  });
+
   test('filters on metadata (containment) and source prefix still return k results, vector and lexical', async () => {
     // Many near neighbours of the query in one team's documents, a few far ones in the other's.
     const near = 'Kelp forest otters float on their backs and crack sea urchins on stones.';

@@ -10,10 +10,10 @@ export interface QueryRun {
  * Runs each query once, sequentially on one connection, timing the round trip. `exact` turns
  * index scans off so PostgreSQL computes every distance (the ground truth).
  */
-export async function runQueries(client: pg.Client, queries: readonly string[], k: number, mode: { exact: boolean; efSearch: number }): Promise<QueryRun> {
+export async function runQueries(client: pg.Client, queries: readonly string[], k: number, mode: { exact: boolean; efSearch: number; halfvec?: boolean }): Promise<QueryRun> {
   await client.query(`SET hnsw.ef_search = ${Math.trunc(mode.efSearch)}`);
   await client.query(`SET enable_indexscan = ${mode.exact ? 'off' : 'on'}`);
-  const sql = `SELECT id FROM ${TABLE} ORDER BY embedding <=> $1::vector LIMIT ${Math.trunc(k)}`;
+  const sql = `SELECT id FROM ${TABLE} ORDER BY ${orderBy(mode.halfvec === true)} LIMIT ${Math.trunc(k)}`;
   const latenciesMs: number[] = [];
   const ids: number[][] = [];
   try {
@@ -29,6 +29,11 @@ export async function runQueries(client: pg.Client, queries: readonly string[], 
   return { latenciesMs, ids };
 }
 
+/** The distance the index orders by: half precision is the app's LANES_VECTOR_STORAGE=halfvec index expression. */
+export function orderBy(halfvec: boolean): string {
+  return halfvec ? 'embedding::halfvec(384) <=> $1::halfvec(384)' : 'embedding <=> $1::vector';
+}
+
 /** Mean over queries of |approximate ∩ exact| / k. */
 export function recallAtK(approximate: readonly number[][], exact: readonly number[][], k: number): number {
   let sum = 0;
@@ -40,7 +45,7 @@ export function recallAtK(approximate: readonly number[][], exact: readonly numb
 }
 
 /** Whether the planner uses the HNSW index for the query shape above (guards the measurement). */
-export async function usesIndex(client: pg.Client, query: string): Promise<boolean> {
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT id FROM ${TABLE} ORDER BY embedding <=> $1::vector LIMIT 10`, [query]);
+export async function usesIndex(client: pg.Client, query: string, halfvec = false): Promise<boolean> {
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT id FROM ${TABLE} ORDER BY ${orderBy(halfvec)} LIMIT 10`, [query]);
   return rows.some((row) => /Index Scan using .*hnsw/i.test(row['QUERY PLAN']));
 }

@@ -1,26 +1,6 @@
 import { DependencyUnavailableError } from './dependency-faults.ts';
-import {
-  ConfigError,
-  CutOverOutrunError,
-  DocumentRejectedError,
-  EmbeddingRejectedError,
-  EmbeddingUnavailableError,
-  ExtractionCrashedError,
-  ExtractionMemoryError,
-  ExtractionTimeoutError,
-  InvalidMigrationError,
-  InvalidOptionsError,
-  InvalidPayloadError,
-  IsolateCrashedError,
-  JobCancelledError,
-  LanesError,
-  PathNotAllowedError,
-  PermanentError,
-  TaskTimeoutError,
-  TenantMismatchError,
-  UnknownSpaceError,
-  UnknownTaskError,
-} from './errors.ts';
+import * as errorClasses from './errors.ts';
+import { LanesError } from './errors.ts';
 
 /** A Lanes error as it crosses a thread or process boundary (structured-cloneable, JSON). */
 export interface SerializedError {
@@ -29,32 +9,20 @@ export interface SerializedError {
   readonly context: Readonly<Record<string, unknown>>;
 }
 
-/** The classes rebuilt by code: each declares its code once, as `static code`. */
-const REBUILT_CLASSES = [
-  ConfigError,
-  CutOverOutrunError,
-  DependencyUnavailableError,
-  DocumentRejectedError,
-  EmbeddingRejectedError,
-  EmbeddingUnavailableError,
-  ExtractionCrashedError,
-  ExtractionMemoryError,
-  ExtractionTimeoutError,
-  InvalidMigrationError,
-  InvalidOptionsError,
-  InvalidPayloadError,
-  IsolateCrashedError,
-  JobCancelledError,
-  PathNotAllowedError,
-  PermanentError,
-  TaskTimeoutError,
-  TenantMismatchError,
-  UnknownSpaceError,
-  UnknownTaskError,
-] as const;
+/** An error class that declares its code once, as `static code`. */
+export interface CodedErrorClass {
+  readonly code: string;
+  readonly name: string;
+  readonly prototype: LanesError;
+}
 
-/** Error code → class, for every error that may end a job or leave a thread. */
-export const ERROR_CLASSES: ReadonlyMap<string, (typeof REBUILT_CLASSES)[number]> = new Map(REBUILT_CLASSES.map((type) => [type.code, type]));
+function isCodedErrorClass(value: unknown): value is CodedErrorClass {
+  return typeof value === 'function' && value.prototype instanceof LanesError && typeof (value as { code?: unknown }).code === 'string';
+}
+
+/** Error code → class, for every error that may end a job or leave a thread: each class of errors.ts with a code. */
+const candidates: readonly unknown[] = [...Object.values(errorClasses), DependencyUnavailableError];
+export const ERROR_CLASSES: ReadonlyMap<string, CodedErrorClass> = new Map(candidates.filter(isCodedErrorClass).map((type) => [type.code, type]));
 
 /** Any thrown value as `{ code, message, context }`; what is no Lanes error gets `fallbackCode`. */
 export function serializeError(error: unknown, fallbackCode: string): SerializedError {

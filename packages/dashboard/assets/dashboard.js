@@ -348,7 +348,7 @@ $('search-form').addEventListener('submit', async (event) => {
       const source = document.createElement('b');
       source.textContent = (rank + 1) + '. ' + hit.source;
       meta.appendChild(source);
-      for (const text of ['chunk #' + hit.chunkIndex, hit.page === null || hit.page === undefined ? null : 'page ' + hit.page, scoreText(hit)]) {
+      for (const text of ['chunk #' + hit.chunkIndex, hit.page === null || hit.page === undefined ? null : 'page ' + hit.page, hit.heading ? '§ ' + hit.heading : null, scoreText(hit)]) {
         if (text === null) continue;
         const span = document.createElement('span');
         span.textContent = text;

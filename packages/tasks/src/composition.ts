@@ -215,6 +215,7 @@ function searchService(f: Foundation, live: LiveSpaces): SearchService {
     corpus: f.corpus,
     stats: new QueryStats(f.redis, f.keys, f.config.cacheWarming.windowHours),
     efSearch: f.config.search.efSearch,
+    vectorStorage: f.config.index.storage,
     resultCacheTtlSeconds: f.config.search.resultCacheTtlSeconds,
     fusion: f.config.search.fusion,
     metrics: f.metrics,

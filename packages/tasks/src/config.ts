@@ -4,7 +4,7 @@ import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } f
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProviderAdapter, embeddingProviderNames, type ModelShape } from './embed/providers.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
-import type { IndexPolicy, SpaceIdentity } from './store/embedding-spaces.ts';
+import { VECTOR_STORAGES, type IndexPolicy, type SpaceIdentity } from './store/embedding-spaces.ts';
 
 
 /** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
@@ -189,6 +189,7 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       m: envInt(env, 'LANES_HNSW_M', 16, HNSW_BOUNDS.m),
       efConstruction: envInt(env, 'LANES_HNSW_EF_CONSTRUCTION', 64, HNSW_BOUNDS.efConstruction),
       minRows: envInt(env, 'LANES_HNSW_MIN_ROWS', 10_000, { min: 0 }),
+      storage: envEnum(env, 'LANES_VECTOR_STORAGE', VECTOR_STORAGES, 'vector'),
     },
     search: {
       efSearch: envInt(env, 'LANES_HNSW_EF_SEARCH', 100, { min: 1, max: 1000 }),

@@ -20,10 +20,11 @@ export { SearchService, InvalidQueryError, normaliseQuery, type SearchOptions } 
 export { tokenise, stem, termBag, queryTerms, TOKENISER_VERSION, type TermBag } from './lexical/tokenise.ts';
 export { BM25_DEFAULTS, type Bm25Parameters } from './lexical/bm25.ts';
 export { evaluate, parseEvalFile, scoreRanking, evalCase, type EvalCase, type EvalMetrics, type EvalReport, type EvalSearch } from './search/evaluation.ts';
-export { fuse, FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
+export { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, type FusionOptions } from './search/fusion.ts';
 export { chunkText, type Chunk, type ChunkOptions } from './chunk/chunker.ts';
 export { CHUNKER_VERSION } from './chunk/fingerprint.ts';
 export { LOCAL_MODEL, localEmbedding, LocalEmbeddingProvider } from './embed/local-provider.ts';
+export { VECTOR_STORAGES, vectorExpression, type VectorStorage } from './store/embedding-spaces.ts';
 export { USE_LITE_MODEL, UseLiteEmbeddingProvider } from './embed/use-lite-provider.ts';
 export { Embedder, type EmbedItem, type EmbedOutcome } from './embed/embedder.ts';
 export { Database } from './store/database.ts';

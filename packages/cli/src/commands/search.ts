@@ -17,7 +17,7 @@ Options:
   --filter JSON     only documents whose metadata contains this object, e.g. '{"lang":"en"}'
   --source PREFIX   only documents whose source starts with PREFIX
   --tenant T        only tenant T's documents (without it: only documents of no tenant)
-  --json            print { "query", "results": [{ "documentId", "source", "chunkIndex", "score", "page", "scores", "text" }] }
+  --json            print { "query", "results": [{ "documentId", "source", "chunkIndex", "score", "page", "heading", "scores", "text" }] }
 `;
 
 /** Validated through the search contract's schema, so every surface accepts the same input. */
@@ -57,7 +57,8 @@ export const searchCommand: CliCommand = {
         if (response.results.length === 0) printLine('no results');
         for (const [rank, hit] of response.results.entries()) {
           const page = hit.page === null ? '' : `  p. ${hit.page}`;
-          printLine(`${rank + 1}. ${hit.source} #${hit.chunkIndex}${page}  score ${hit.score.toFixed(4)}`);
+          const heading = hit.heading === null ? '' : `  § ${hit.heading}`;
+          printLine(`${rank + 1}. ${hit.source} #${hit.chunkIndex}${page}${heading}  score ${hit.score.toFixed(4)}`);
           printLine(`   ${hit.text.replace(/\s+/g, ' ').slice(0, 200)}`);
         }
       }

@@ -48,6 +48,8 @@ export interface SearchHit {
   readonly score: number;
   /** 1-based first page of the chunk for paged documents (PDF), else null. */
   readonly page: number | null;
+  /** The title of the chunk's section (its last markdown heading) where the document has one, else null. */
+  readonly heading: string | null;
   readonly scores: SearchScores;
   readonly text: string;
 }

@@ -21,8 +21,17 @@ export interface Chunk {
    * document (tokenizing is most of the cost of chunking).
    */
   readonly tokens: number;
+  /** The title of the section the chunk is in (the last markdown heading before its body), else null. */
+  readonly heading: string | null;
 }
 
+const MAX_HEADING_CHARS = 200;
+
+/** A heading block's title: `## Install ##` -> `Install`, `Title\n=====` -> `Title`. */
+function headingTitle(block: string): string {
+  const first = block.split('\n')[0]!.trim();
+  return first.replace(/^#{1,6}\s*/, '').replace(/\s+#+\s*$/, '').trim().slice(0, MAX_HEADING_CHARS);
+}
 
 interface Piece {
   readonly text: string;
@@ -143,6 +152,11 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
   let current: Piece[] = [];
   let currentTokens = 0;
   let hasBody = false;
+  // The title of the last heading read, and the one of the chunk being built: the last heading
+  // before its body (so `# Guide` then `## Install` gives `Install`); a chunk cut from a long
+  // section keeps the section's.
+  let section: string | null = null;
+  let heading: string | null = null;
 
   // A chunk of headings only (a document ending in a heading) is kept: still searchable text.
   const emit = (): void => {
@@ -152,7 +166,7 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
       .trim();
     // A space before the next sentence merges into its first token; a blank line is one token.
     const tokens = current.reduce((sum, piece, i) => sum + piece.tokens + (i > 0 && (piece.joiner ?? '\n\n') === '\n\n' ? SEPARATOR_TOKENS : 0), 0);
-    if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens });
+    if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens, heading });
   };
 
   for (const piece of pieces) {
@@ -162,6 +176,8 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
       currentTokens = 0;
       hasBody = false;
     }
+    if (piece.heading) section = headingTitle(piece.text) || section;
+    if (!hasBody) heading = section;
     const added = piece.tokens + (current.length > 0 ? SEPARATOR_TOKENS : 0);
     if (!piece.heading && currentTokens + added > options.maxTokens && current.length > 0) {
       const tail = hasBody ? overlapTail(current, options.overlapTokens) : [];

@@ -25,6 +25,26 @@ export interface FusionOptions {
  */
 export const FUSION_DEFAULTS: FusionOptions = { depth: 50, rrfK: 5, vectorWeight: 0.1, lexicalWeight: 1 };
 
+/**
+ * When the fused top k can only be lexical candidates: a chunk the lexical list lacks scores
+ * at most vectorWeight / (rrfK + 1), and the lexical top k score at least
+ * lexicalWeight / (rrfK + k) each. If the first is below the second, no vector-only chunk
+ * reaches the top k (once the lexical list has k entries), and a chunk below lexical rank d
+ * can't either when lexicalWeight / (rrfK + d + 1) + vectorWeight / (rrfK + 1) is below it
+ * too. Returns that d (the lexical depth that gives the same top k as any deeper list), or
+ * undefined when the weights allow vector-only chunks into the top k. With the defaults
+ * (rrfK 5, weights 1 and 0.1) and k = 10: 16, not 50.
+ */
+export function lexicalOnlyDepth(k: number, options: FusionOptions): number | undefined {
+  const { rrfK, lexicalWeight, vectorWeight, depth } = options;
+  const margin = lexicalWeight / (rrfK + k) - vectorWeight / (rrfK + 1);
+  if (lexicalWeight <= 0 || margin <= 0) return undefined;
+  // Smallest d with lexicalWeight / (rrfK + d + 1) < margin, plus one so that floating point
+  // never cuts off a rank exactly at the bound (it would tie).
+  const d = Math.floor(lexicalWeight / margin - rrfK) + 1;
+  return Math.min(Math.max(depth, k), Math.max(k, d));
+}
+
 export interface RankedLists {
   readonly vector: readonly RankedChunk[];
   readonly lexical: readonly RankedChunk[];
@@ -64,6 +84,7 @@ export function toHit(chunk: RankedChunk, score: number, part?: 'vector' | 'lexi
     chunkIndex: chunk.chunkIndex,
     score,
     page: chunk.page,
+    heading: chunk.heading,
     scores: part === undefined ? {} : { [part]: chunk.score },
     text: chunk.text,
   };

@@ -7,14 +7,14 @@ import { spaceKey, type EmbeddingProvider } from '../embed/provider.ts';
 import { sha256 } from '../hashing.ts';
 import type { RagKeys } from '../redis-keys.ts';
 import type { Database } from '../store/database.ts';
-import type { EmbeddingSpace, SpaceIdentity } from '../store/embedding-spaces.ts';
+import type { EmbeddingSpace, SpaceIdentity, VectorStorage } from '../store/embedding-spaces.ts';
 import type { SpaceHandle } from '../migration/live-spaces.ts';
 import { BM25_DEFAULTS, type Bm25Parameters } from '../lexical/bm25.ts';
 import { queryTerms } from '../lexical/tokenise.ts';
 import { searchLexical } from '../store/lexical-search.ts';
 import { searchSpace, type RankedChunk } from '../store/vector-search.ts';
 import type { CorpusVersion } from './corpus-version.ts';
-import { fuse, FUSION_DEFAULTS, toHit, type FusionOptions } from './fusion.ts';
+import { fuse, FUSION_DEFAULTS, lexicalOnlyDepth, toHit, type FusionOptions } from './fusion.ts';
 import type { QueryStats } from './query-stats.ts';
 
 export class InvalidQueryError extends LanesError {
@@ -60,6 +60,7 @@ export interface SearchServiceOptions {
   readonly corpus: CorpusVersion;
   readonly stats: QueryStats;
   readonly efSearch: number;
+  readonly vectorStorage: VectorStorage;
   readonly resultCacheTtlSeconds: number;
   /** Hybrid fusion settings (LANES_SEARCH_*, default FUSION_DEFAULTS). */
   readonly fusion?: FusionOptions;
@@ -167,6 +168,16 @@ export class SearchService {
     if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
     const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
     const depth = Math.max(fusion.depth, k);
+    const lexicalDepth = lexicalOnlyDepth(k, { ...fusion, depth });
+    if (lexicalDepth !== undefined) {
+      // The top k can only be lexical candidates (see lexicalOnlyDepth): the vector list only
+      // reorders them, so it ranks just those by exact similarity instead of searching the
+      // whole index, unless the lexical list is too short to fill k.
+      const lexical = await this.#lexicalList(query, lexicalDepth, options);
+      const within = lexical.length >= k ? lexical.map((chunk) => chunk.hash) : undefined;
+      const vector = fusion.vectorWeight > 0 ? await this.#vectorList(query, depth, options, version, within) : [];
+      return fuse({ lexical, vector }, k, { ...fusion, depth });
+    }
     const [lexical, vector] = await Promise.all([
       fusion.lexicalWeight > 0 ? this.#lexicalList(query, depth, options) : [],
       fusion.vectorWeight > 0 ? this.#vectorList(query, depth, options, version) : [],
@@ -178,12 +189,13 @@ export class SearchService {
     return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, tenant: options.tenant, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
   }
 
-  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<RankedChunk[]> {
+  /** `within`: rank only the chunks of these texts (content hashes), exactly. */
+  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, within?: readonly string[]): Promise<RankedChunk[]> {
     // An explicitly chosen space is searched alone: its own model embeds the query.
     const vectors = await this.#options.spaces.vectors(version, options.space);
     if (vectors === undefined) return [];
     const { embedder, primary, fallback, iterativeScan } = vectors;
-    const { db, efSearch } = this.#options;
+    const { db, efSearch, vectorStorage } = this.#options;
     const item = { hash: sha256(query), text: query };
     const spaces: SearchSpace[] = [];
     const queryVectors = new Map<number, Float32Array>();
@@ -212,10 +224,11 @@ export class SearchService {
         searchSpace(db, entry.space, queryVectors.get(entry.space.id)!, {
           k,
           efSearch: options.efSearch ?? efSearch,
+          storage: vectorStorage,
           iterativeScan,
           filter: options.filter,
           tenant: options.tenant,
-          ...definedOnly({ exact: options.exact }),
+          ...definedOnly({ exact: options.exact, within }),
         }),
       ),
     );

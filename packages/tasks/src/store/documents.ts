@@ -12,6 +12,8 @@ export interface StagedChunk {
   readonly tokens: number;
   /** First and last 1-based page, for paged documents. */
   readonly pages?: { readonly first: number; readonly last: number } | null;
+  /** The title of its section, where the document has headings. */
+  readonly heading?: string | null;
   /** Its term bag when already made (by the extraction thread); else made here. */
   readonly lexical?: LexicalColumns;
 }
@@ -339,10 +341,10 @@ async function insertChunks(db: Database, client: DbClient, documentId: string, 
   for (let start = 0; start < chunks.length; start += 1000) {
     const slice = chunks.slice(start, start + 1000);
     await client.query(
-      `INSERT INTO ${db.table('chunks')} (document_id, tenant, generation, chunk_index, text, content_hash, token_count, page_start, page_end, lexemes, term_freqs, lexical_length)
-       SELECT $1, (SELECT tenant FROM ${db.table('documents')} WHERE id = $1), $2, u.chunk_index, u.text, u.content_hash, u.token_count, u.page_start, u.page_end, u.lexemes::text[], u.term_freqs::int[], u.lexical_length
-         FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[])
-              AS u(chunk_index, text, content_hash, token_count, page_start, page_end, lexemes, term_freqs, lexical_length)
+      `INSERT INTO ${db.table('chunks')} (document_id, tenant, generation, chunk_index, text, content_hash, token_count, page_start, page_end, heading, lexemes, term_freqs, lexical_length)
+       SELECT $1, (SELECT tenant FROM ${db.table('documents')} WHERE id = $1), $2, u.chunk_index, u.text, u.content_hash, u.token_count, u.page_start, u.page_end, u.heading, u.lexemes::text[], u.term_freqs::int[], u.lexical_length
+         FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[])
+              AS u(chunk_index, text, content_hash, token_count, page_start, page_end, heading, lexemes, term_freqs, lexical_length)
        ON CONFLICT (document_id, generation, chunk_index) DO NOTHING`,
       [
         documentId,
@@ -353,6 +355,7 @@ async function insertChunks(db: Database, client: DbClient, documentId: string, 
         slice.map((c) => c.tokens),
         slice.map((c) => c.pages?.first ?? null),
         slice.map((c) => c.pages?.last ?? null),
+        slice.map((c) => c.heading ?? null),
         ...termBagColumns(slice.map((c) => c.lexical ?? lexicalColumns(c.text))),
       ],
     );

@@ -18,9 +18,18 @@ export interface SpaceIdentity {
   readonly dimensions: number;
 }
 
+/**
+ * Precision of the HNSW index (LANES_VECTOR_STORAGE): `halfvec` indexes the vectors as 16-bit
+ * floats, half the index's memory, and allows up to 4000 dimensions; the table keeps the full
+ * vectors either way, so switching needs only a rebuild-index, no re-embedding.
+ */
+export const VECTOR_STORAGES = ['vector', 'halfvec'] as const;
+export type VectorStorage = (typeof VECTOR_STORAGES)[number];
+
 export interface HnswParams {
   readonly m: number;
   readonly efConstruction: number;
+  readonly storage: VectorStorage;
 }
 
 /**
@@ -44,14 +53,14 @@ export function spaceTableName(space: SpaceIdentity): string {
 }
 
 /** The indexed expression and the matching query expression for a parameter placeholder. */
-export function vectorExpression(space: Pick<EmbeddingSpace, 'dimensions'>): { column: string; opclass: string; cast: string } {
-  if (space.dimensions <= MAX_FULL_PRECISION_INDEX) return { column: 'embedding', opclass: 'vector_cosine_ops', cast: `vector(${space.dimensions})` };
+export function vectorExpression(space: Pick<EmbeddingSpace, 'dimensions'>, storage: VectorStorage): { column: string; opclass: string; cast: string } {
+  if (storage === 'vector' && space.dimensions <= MAX_FULL_PRECISION_INDEX) return { column: 'embedding', opclass: 'vector_cosine_ops', cast: `vector(${space.dimensions})` };
   const half = `halfvec(${space.dimensions})`;
   return { column: `(embedding::${half})`, opclass: 'halfvec_cosine_ops', cast: half };
 }
 
 export function hnswIndexSql(space: EmbeddingSpace, indexName: string, params: HnswParams, concurrently: boolean): string {
-  const expr = vectorExpression(space);
+  const expr = vectorExpression(space, params.storage);
   return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS "${indexName}" ON ${space.table}
     USING hnsw (${expr.column} ${expr.opclass}) WITH (m = ${params.m}, ef_construction = ${params.efConstruction})`;
 }

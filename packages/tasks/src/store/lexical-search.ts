@@ -9,8 +9,10 @@ interface LexicalRow {
   readonly document_id: string;
   readonly source: string;
   readonly chunk_index: number;
+  readonly content_hash: string;
   readonly text: string;
   readonly page_start: number | null;
+  readonly heading: string | null;
   readonly score: number;
 }
 
@@ -120,9 +122,9 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
       const tenant = tenantCondition('tenant', options.tenant, params);
       const filter = filterClause(options.filter, params);
       ({ rows } = await client.query<LexicalRow>(
-        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.text, s.page_start, s.score
-           FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.text, c.page_start, ${scoreExpression(corpus.terms.length)} AS score
-                                    FROM (SELECT id, document_id, chunk_index, text, page_start, lexemes, term_freqs,
+        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.heading, s.score
+           FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.content_hash, c.text, c.page_start, c.heading, ${scoreExpression(corpus.terms.length)} AS score
+                                    FROM (SELECT id, document_id, chunk_index, content_hash, text, page_start, heading, lexemes, term_freqs,
                                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
                                             FROM ${db.table('chunks')}
                                            WHERE live AND ${tenant} AND lexemes ${rule.match === 'any' ? '&&' : '@>'} $7::text[]

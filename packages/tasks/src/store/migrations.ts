@@ -129,6 +129,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'chunk section headings',
+    // The title of the section a chunk is in (chunker-v5), returned with search hits.
+    sql: (s) => `ALTER TABLE ${s}.chunks ADD COLUMN heading text;`,
+  },
+  {
     version: 7,
     name: 'lexical statistics added by the writers that make chunks live (set-based), not by insert and update triggers',
     // Inserted chunks are never live, yet the insert trigger copied every staged row (text

@@ -28,7 +28,7 @@ export function createRebuildIndexTask(deps: RebuildIndexDeps): TaskDefinition<t
     const spaces = await deps.spaces();
     const m = payload.m ?? index.m;
     // pgvector needs ef_construction >= 2 * m; a job that raises only m raises it along.
-    const params = { m, efConstruction: Math.max(payload.efConstruction ?? index.efConstruction, 2 * m) };
+    const params = { m, efConstruction: Math.max(payload.efConstruction ?? index.efConstruction, 2 * m), storage: index.storage };
     const outcomes = [];
     for (const space of spaces) {
       let lastReport = 0;
