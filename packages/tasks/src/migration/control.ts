@@ -47,7 +47,7 @@ export interface MigrationStatus {
 export interface EmbeddingMigrationsOptions {
   readonly db: Database;
   readonly store: EmbeddingMigrationStore;
-  readonly spaces: Pick<LiveSpaces, 'current'>;
+  readonly spaces: Pick<LiveSpaces, 'read'>;
   readonly corpus: CorpusVersion;
   readonly client: LanesClient;
   readonly index: IndexPolicy;
@@ -184,7 +184,7 @@ export class EmbeddingMigrations {
   }
 
   async #inUse(): Promise<SpacesInUse> {
-    const inUse = await this.#options.spaces.current();
+    const inUse = await this.#options.spaces.read();
     if (inUse === undefined) throw new InvalidMigrationError('no embedding space exists yet: start a worker first (it creates the configured one)');
     return inUse;
   }

@@ -61,16 +61,21 @@ export class LiveSpaces {
   async current(version?: string): Promise<SpacesInUse | undefined> {
     const now = version ?? (await this.#options.corpus.current());
     if (this.#cached?.version === now) return this.#cached.value;
-    const [settings, configured] = await Promise.all([this.#options.store.settings(), this.#options.configured()]);
-    let value: SpacesInUse | undefined;
-    if (settings === undefined) value = configured.primary === undefined ? undefined : { live: configured.primary, fallback: configured.fallback, shadow: undefined };
-    else {
-      const live = await this.space(settings.liveSpaceId);
-      const shadow = settings.shadowSpaceId === null ? undefined : await this.space(settings.shadowSpaceId);
-      value = { live, shadow, fallback: live.id === configured.primary?.id ? configured.fallback : undefined };
-    }
+    const value = await this.read();
     this.#cached = { version: now, value };
     return value;
+  }
+
+  /**
+   * As persisted right now, past the cache: what migration control reports and decides on. (A
+   * switch commits before it bumps the corpus version, so in between the cache is behind.)
+   */
+  async read(): Promise<SpacesInUse | undefined> {
+    const [settings, configured] = await Promise.all([this.#options.store.settings(), this.#options.configured()]);
+    if (settings === undefined) return configured.primary === undefined ? undefined : { live: configured.primary, fallback: configured.fallback, shadow: undefined };
+    const live = await this.space(settings.liveSpaceId);
+    const shadow = settings.shadowSpaceId === null ? undefined : await this.space(settings.shadowSpaceId);
+    return { live, shadow, fallback: live.id === configured.primary?.id ? configured.fallback : undefined };
   }
 
   /** The live space and the shadow one: where every new vector goes. */
