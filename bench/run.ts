@@ -55,7 +55,16 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`suite ${name}: FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
     }
   }
-  const report: BenchReport = { machine, args: [...argv], quick: args.quick, large: args.large, durationMs: Date.now() - startedAt, loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 }, suites, errors };
+  const report: BenchReport = {
+    machine,
+    args: [...argv],
+    quick: args.quick,
+    large: args.large,
+    durationMs: Date.now() - startedAt,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
+    suites,
+    errors,
+  };
   const written = writeReport(args.outDir, report);
   log(`wrote ${written.json} and ${written.markdown}`);
   return errors.length > 0 ? 1 : 0;

@@ -12,7 +12,11 @@ if (errors.length > 0) throw new Error(errors.join('; '));
 const service = createRagReader();
 try {
   const run = async (mode: SearchMode, options: Pick<SearchOptions, 'fusion' | 'bm25'>): Promise<string> => {
-    const report = await evaluate(cases, async (query, k) => (await service.search(query, k, { mode, record: false, ...options })).results, { k: 10, modes: [mode] });
+    const report = await evaluate(
+      cases,
+      async (query, k) => (await service.search(query, k, { mode, record: false, ...options })).results,
+      { k: 10, modes: [mode] },
+    );
     const m = report.modes[mode]!;
     return `mrr ${m['mrr@10'].toFixed(3)} hit@1 ${m['hit@1'].toFixed(3)} hit@10 ${m['hit@k'].toFixed(3)} ndcg ${m['ndcg@10'].toFixed(3)}`;
   };
@@ -21,7 +25,10 @@ try {
   }
   for (const vectorWeight of [0, 0.05, 0.1, 0.2, 0.3, 0.5, 1]) {
     for (const rrfK of [2, 5, 10, 20, 60]) {
-      for (const depth of [50]) console.log(`hybrid vectorWeight ${vectorWeight} rrfK ${rrfK} depth ${depth}: ${await run('hybrid', { fusion: { ...FUSION_DEFAULTS, vectorWeight, rrfK, depth } })}`);
+      for (const depth of [50])
+        console.log(
+          `hybrid vectorWeight ${vectorWeight} rrfK ${rrfK} depth ${depth}: ${await run('hybrid', { fusion: { ...FUSION_DEFAULTS, vectorWeight, rrfK, depth } })}`,
+        );
     }
   }
 } finally {

@@ -23,7 +23,11 @@ function log(message) {
 }
 
 function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { stdio: options.quiet ? 'pipe' : 'inherit', cwd: root, env: options.env ?? process.env });
+  const result = spawnSync(cmd, args, {
+    stdio: options.quiet ? 'pipe' : 'inherit',
+    cwd: root,
+    env: options.env ?? process.env,
+  });
   if (result.status !== 0) {
     if (options.quiet) process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
     throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
@@ -43,8 +47,11 @@ function ensureTools() {
   if (wanted.length > 0) {
     log(`installing ${wanted.join(' and ')} into .lanes/tools`);
     mkdirSync(toolsDir, { recursive: true });
-    if (!existsSync(join(toolsDir, 'package.json'))) writeFileSync(join(toolsDir, 'package.json'), '{"private":true}\n');
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', toolsDir, ...wanted], { quiet: true });
+    if (!existsSync(join(toolsDir, 'package.json')))
+      writeFileSync(join(toolsDir, 'package.json'), '{"private":true}\n');
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', toolsDir, ...wanted], {
+      quiet: true,
+    });
   }
   const nodeBin = hostNodeIsModern() ? process.execPath : join(toolsBin, 'node');
   const env = {
@@ -62,7 +69,10 @@ function manifests() {
     if (existsSync(join(full, 'package.json'))) return [full];
     return readdirSync(full).map((name) => join(full, name));
   });
-  return [root, ...workspaceDirs].map((dir) => join(dir, 'package.json')).filter((file) => existsSync(file)).sort();
+  return [root, ...workspaceDirs]
+    .map((dir) => join(dir, 'package.json'))
+    .filter((file) => existsSync(file))
+    .sort();
 }
 
 /** `pnpm install` only when the lockfile or a manifest changed since the last successful install. */
@@ -75,7 +85,9 @@ function ensureDependencies(tools) {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   log('installing dependencies with pnpm');
   const frozen = existsSync(lockfile) && process.env.CI ? ['--frozen-lockfile'] : [];
-  run(tools.pnpmBin, ['install', '--reporter=silent', '--config.confirmModulesPurge=false', ...frozen], { env: tools.env });
+  run(tools.pnpmBin, ['install', '--reporter=silent', '--config.confirmModulesPurge=false', ...frozen], {
+    env: tools.env,
+  });
   writeFileSync(stampFile, stamp);
 }
 
@@ -113,7 +125,8 @@ try {
   const tools = ensureTools();
   ensureDependencies(tools);
   if (entry.services) ensureServices(tools);
-  if (entry.script !== undefined) handOver(tools.nodeBin, [resolve(root, entry.script), ...rest], { cwd: root, env: tools.env });
+  if (entry.script !== undefined)
+    handOver(tools.nodeBin, [resolve(root, entry.script), ...rest], { cwd: root, env: tools.env });
 } catch (error) {
   log(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -29,7 +29,13 @@ const metrics = new LanesMetrics();
 // The worker's tasks first: they migrate the schema the reader then finds.
 const builtins = await loadBuiltinTasks(config, { metrics, logger });
 const rag = await openBuiltinReader(config, { metrics, logger });
-const worker = new LanesWorker({ config, logger, metrics, tasks: builtins.tasks, readinessChecks: builtins.readinessChecks });
+const worker = new LanesWorker({
+  config,
+  logger,
+  metrics,
+  tasks: builtins.tasks,
+  readinessChecks: builtins.readinessChecks,
+});
 await worker.start();
 const dashboardOptions = {
   client: worker.client,
@@ -44,7 +50,11 @@ const dashboardOptions = {
   ...definedOnly({ token: process.env.LANES_DASHBOARD_TOKEN }),
 };
 // Port 3000 unless taken (another demo, another app): then any free port; the URL is printed.
-const dashboard = await startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: Number(values.port ?? 3000) }).catch((error: NodeJS.ErrnoException) => {
+const dashboard = await startDashboard({
+  ...dashboardOptions,
+  host: '127.0.0.1',
+  port: Number(values.port ?? 3000),
+}).catch((error: NodeJS.ErrnoException) => {
   if (error.code !== 'EADDRINUSE') throw error;
   return startDashboard({ ...dashboardOptions, host: '127.0.0.1', port: 0 });
 });
@@ -62,7 +72,10 @@ process.on('SIGTERM', () => void shutdown(0));
 try {
   const { files } = await expandDocumentPaths([join(root, 'samples')]);
   say(`Lanes demo: ingesting ${files.length} sample documents from samples/`);
-  const handles = await worker.client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
+  const handles = await worker.client.enqueueBulk(
+    ingest,
+    files.map((path) => ({ payload: { path } })),
+  );
   const names = new Map(handles.map((handle, i) => [handle.id, files[i]!.slice(root.length + 1)]));
   const reported = new Map<string, string>();
   for (;;) {
@@ -87,7 +100,9 @@ try {
   say(`\nSearch: "${SAMPLE_QUERY}"`);
   const response = await rag.search({ query: SAMPLE_QUERY, k: 3, mode: 'hybrid' });
   for (const [rank, hit] of response.results.entries()) {
-    say(`  ${rank + 1}. ${hit.source} #${hit.chunkIndex} (score ${hit.score.toFixed(3)}): ${hit.text.replace(/\s+/g, ' ').slice(0, 140)}...`);
+    say(
+      `  ${rank + 1}. ${hit.source} #${hit.chunkIndex} (score ${hit.score.toFixed(3)}): ${hit.text.replace(/\s+/g, ' ').slice(0, 140)}...`,
+    );
   }
   say(`\nDashboard: ${dashboard.url}/admin/queues   (overview: ${dashboard.url}/)`);
   if (values.once) await shutdown(0);

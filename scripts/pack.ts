@@ -18,7 +18,10 @@ for (const pkg of publishablePackages()) {
   const licence = join(pkg.dir, 'LICENSE');
   copyFileSync(join(ROOT, 'LICENSE'), licence);
   try {
-    const result = spawnSync('pnpm', ['pack', '--pack-destination', destination], { cwd: pkg.dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    const result = spawnSync('pnpm', ['pack', '--pack-destination', destination], {
+      cwd: pkg.dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (result.status !== 0) throw new Error(`pnpm pack of ${pkg.name} exited with ${result.status ?? result.signal}`);
   } finally {
     rmSync(licence);

@@ -15,7 +15,11 @@ export function publishablePackages(): PublishablePackage[] {
   return readdirSync(join(ROOT, 'packages'))
     .map((entry) => join(ROOT, 'packages', entry))
     .flatMap((dir) => {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean };
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+        private?: boolean;
+      };
       return manifest.private === true ? [] : [{ name: manifest.name, version: manifest.version, dir }];
     });
 }
@@ -39,7 +43,10 @@ export function buildPackages(): void {
   const packages = publishablePackages();
   for (const pkg of packages) rmSync(join(pkg.dir, 'dist'), { recursive: true, force: true });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tsc, '-b', join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error(`tsc -b exited with ${result.status ?? result.signal}`);
   for (const pkg of packages) rewriteDeclarationSpecifiers(join(pkg.dir, 'dist'));
 }

@@ -21,13 +21,23 @@ const TEST_TOOLS = ['chromium', 'prometheus', 'qpdf', 'poppler-utils'];
 try {
   ensurePackages(TEST_TOOLS, createLog({ quiet: true }), 'the browser, metrics and document tests');
 } catch (error) {
-  process.stderr.write(`[lanes test] warning: ${error instanceof Error ? error.message : String(error)}; tests needing them will skip\n`);
+  process.stderr.write(
+    `[lanes test] warning: ${error instanceof Error ? error.message : String(error)}; tests needing them will skip\n`,
+  );
 }
 
-const lint = step('lint (biome)', process.execPath, [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '.']);
+const lint = step('lint and format (biome)', process.execPath, [
+  join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'),
+  'check',
+  '.',
+]);
 if (lint !== 0) process.exit(lint);
 
-const typecheck = step('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+const typecheck = step('typecheck (tsc --noEmit)', process.execPath, [
+  join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+  '-p',
+  'tsconfig.json',
+]);
 if (typecheck !== 0) process.exit(typecheck);
 
 const files = globSync('test/**/*.test.ts', { cwd: root })

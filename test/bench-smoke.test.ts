@@ -51,19 +51,28 @@ test('bench --quick writes the JSON report and the Markdown table with figures',
     assert.ok(report.machine.cores > 0);
     assert.equal(report.machine.node, process.versions.node);
     assert.ok(report.machine.bullmq !== null && report.machine.redis !== null);
-    assert.deepEqual(report.suites.map((s) => s.suite), ['overhead', 'lane-priority']);
+    assert.deepEqual(
+      report.suites.map((s) => s.suite),
+      ['overhead', 'lane-priority'],
+    );
     for (const suite of report.suites) {
       assert.ok(suite.rows.length > 0, `${suite.suite} has rows`);
       for (const row of suite.rows) {
         for (const field of ['lanes', 'baseline', 'ratio'] as const) {
-          assert.ok(typeof row[field] === 'number' && Number.isFinite(row[field]) && row[field] >= 0, `${suite.suite} / ${row.metric}: ${field} is a number (${row[field]})`);
+          assert.ok(
+            typeof row[field] === 'number' && Number.isFinite(row[field]) && row[field] >= 0,
+            `${suite.suite} / ${row.metric}: ${field} is a number (${row[field]})`,
+          );
         }
       }
     }
 
     const markdown = readFileSync(mdPath, 'utf8');
     assert.match(markdown, /\| Suite \| Metric \| Lanes \| Baseline/);
-    assert.match(markdown, /\| overhead \| processing throughput \| [\d,.]+ jobs\/s \| [\d,.]+ jobs\/s \(raw BullMQ\) \| [\d.]+ \|/);
+    assert.match(
+      markdown,
+      /\| overhead \| processing throughput \| [\d,.]+ jobs\/s \| [\d,.]+ jobs\/s \(raw BullMQ\) \| [\d.]+ \|/,
+    );
     assert.match(markdown, /\| lane-priority \| critical wait p95 \| [\d,.]+ ms \|/);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -34,7 +34,21 @@ const ALLOWED_METRICS = new Set([
   ...HISTOGRAMS.flatMap((name) => [`${name}_bucket`, `${name}_sum`, `${name}_count`]),
 ]);
 
-const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** Metric names an expression selects: identifiers that are not functions, keywords, labels or strings. */
 export function metricNames(expr: string): string[] {
@@ -56,9 +70,7 @@ export function metricNames(expr: string): string[] {
 
 /** Grafana template variables replaced by values PromQL accepts, for syntax checks. */
 function withoutGrafanaVariables(expr: string): string {
-  return expr
-    .replace(/\$__rate_interval|\$__interval|\$__range/g, '5m')
-    .replace(/\$\{?[A-Za-z_]+\}?/g, '.*');
+  return expr.replace(/\$__rate_interval|\$__interval|\$__range/g, '5m').replace(/\$\{?[A-Za-z_]+\}?/g, '.*');
 }
 
 interface Panel {
@@ -140,19 +152,29 @@ function envValue(text: string, name: string): string {
 
 test('metricNames reads the metric names of PromQL expressions', () => {
   assert.deepEqual(
-    metricNames('histogram_quantile(0.95, sum by (le, task) (rate(lanes_job_duration_seconds_bucket{lane=~"$lane"}[$__rate_interval])))'),
+    metricNames(
+      'histogram_quantile(0.95, sum by (le, task) (rate(lanes_job_duration_seconds_bucket{lane=~"$lane"}[$__rate_interval])))',
+    ),
     ['lanes_job_duration_seconds_bucket'],
   );
   assert.deepEqual(metricNames('sum(rate(up[5m])) by (job) > 1e3 unless on (job) absent(foo)'), ['up', 'foo']);
-  assert.deepEqual(metricNames('time() - max(lanes_worker_last_job_timestamp_seconds) offset 5m'), ['lanes_worker_last_job_timestamp_seconds']);
+  assert.deepEqual(metricNames('time() - max(lanes_worker_last_job_timestamp_seconds) offset 5m'), [
+    'lanes_worker_last_job_timestamp_seconds',
+  ]);
 });
 
 test('Grafana dashboard: valid JSON whose queries name only Lanes metrics', () => {
-  const dashboard = JSON.parse(read('deploy/grafana/lanes-dashboard.json')) as { title?: string; uid?: string; panels?: Panel[] };
+  const dashboard = JSON.parse(read('deploy/grafana/lanes-dashboard.json')) as {
+    title?: string;
+    uid?: string;
+    panels?: Panel[];
+  };
   assert.ok(dashboard.title, 'dashboard has a title');
   assert.ok(dashboard.uid, 'dashboard has a uid');
   const panels = allPanels(dashboard.panels ?? []);
-  const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title ?? '?', expr: target.expr ?? '' })));
+  const queries = panels.flatMap((panel) =>
+    (panel.targets ?? []).map((target) => ({ panel: panel.title ?? '?', expr: target.expr ?? '' })),
+  );
   assert.ok(queries.length >= 10, `expected at least 10 queries, found ${queries.length}`);
 
   const ids = panels.map((panel) => panel.id);
@@ -169,9 +191,18 @@ test('Grafana dashboard: valid JSON whose queries name only Lanes metrics', () =
     }
   }
   // The panels the deployment brief asks for, by the metric each needs.
-  for (const needed of ['lanes_lane_backlog', 'lanes_jobs_total', 'lanes_job_duration_seconds', 'lanes_active_jobs', 'lanes_stalled_jobs_total',
-    'lanes_embedding_cache_hits_total', 'lanes_embedding_tokens_total', 'lanes_embedding_cost_usd_total', 'lanes_search_duration_seconds',
-    'lanes_index_build_progress']) {
+  for (const needed of [
+    'lanes_lane_backlog',
+    'lanes_jobs_total',
+    'lanes_job_duration_seconds',
+    'lanes_active_jobs',
+    'lanes_stalled_jobs_total',
+    'lanes_embedding_cache_hits_total',
+    'lanes_embedding_tokens_total',
+    'lanes_embedding_cost_usd_total',
+    'lanes_search_duration_seconds',
+    'lanes_index_build_progress',
+  ]) {
     assert.ok(used.has(needed), `no panel shows ${needed}`);
   }
 });
@@ -182,13 +213,20 @@ test('Grafana dashboard and KEDA queries are valid PromQL (promtool)', (t) => {
     return;
   }
   const dashboard = JSON.parse(read('deploy/grafana/lanes-dashboard.json')) as { panels?: Panel[] };
-  const exprs = allPanels(dashboard.panels ?? []).flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ''));
-  const keda = [...read('deploy/k8s/worker-scaledobject.yaml').matchAll(/^\s*query:\s*(.+)$/gm)].map((m) => (m[1] ?? '').trim());
+  const exprs = allPanels(dashboard.panels ?? []).flatMap((panel) =>
+    (panel.targets ?? []).map((target) => target.expr ?? ''),
+  );
+  const keda = [...read('deploy/k8s/worker-scaledobject.yaml').matchAll(/^\s*query:\s*(.+)$/gm)].map((m) =>
+    (m[1] ?? '').trim(),
+  );
   assert.ok(keda.length > 0, 'the ScaledObject has prometheus queries');
   const dir = mkdtempSync(join(tmpdir(), 'lanes-deploy-'));
   try {
     const rules = [...exprs, ...keda]
-      .map((expr, i) => `      - record: lanes_check:query_${i}\n        expr: ${JSON.stringify(withoutGrafanaVariables(expr))}`)
+      .map(
+        (expr, i) =>
+          `      - record: lanes_check:query_${i}\n        expr: ${JSON.stringify(withoutGrafanaVariables(expr))}`,
+      )
       .join('\n');
     const file = join(dir, 'queries.yml');
     writeFileSync(file, `groups:\n  - name: queries\n    rules:\n${rules}\n`);
@@ -206,7 +244,10 @@ test('KEDA ScaledObject scales the worker Deployment on lanes_lane_backlog', () 
   const queries = [...scaled.matchAll(/^\s*query:\s*(.+)$/gm)].map((m) => m[1] ?? '');
   assert.ok(queries.length > 0);
   for (const query of queries) {
-    assert.ok(metricNames(query).every((name) => name === 'lanes_lane_backlog'), query);
+    assert.ok(
+      metricNames(query).every((name) => name === 'lanes_lane_backlog'),
+      query,
+    );
     // A queue-level gauge reported by every process: summing it raw would scale with the replica count.
     assert.doesNotMatch(query, /^sum\s*\(\s*lanes_lane_backlog/, `dedup the per-process copies first: ${query}`);
   }
@@ -226,7 +267,14 @@ test('alerts.yml: the expected alerts exist and name only Lanes metrics', () => 
   const yaml = read('deploy/prometheus/alerts.yml');
   const rules = ruleExpressions(yaml);
   const names = rules.map((rule) => rule.name);
-  for (const alert of ['LanesBacklogGrowing', 'LanesJobFailureRateHigh', 'LanesStalledJobs', 'LanesNoWorkerTakingJobs', 'LanesEmbeddingCostHigh', 'LanesIndexBuildStuck']) {
+  for (const alert of [
+    'LanesBacklogGrowing',
+    'LanesJobFailureRateHigh',
+    'LanesStalledJobs',
+    'LanesNoWorkerTakingJobs',
+    'LanesEmbeddingCostHigh',
+    'LanesIndexBuildStuck',
+  ]) {
     assert.ok(names.includes(alert), `alert ${alert} missing`);
   }
   for (const { name, expr } of rules) {
@@ -305,8 +353,10 @@ test('k8s worker: grace period outlasts preStop + drain deadline; probes on :946
   const preStopSeconds = Number(preStop[1]);
   assert.ok(preStopSeconds >= 1 && preStopSeconds <= 15, 'the preStop sleep is a few seconds');
   // The preStop hook runs inside the grace period, before SIGTERM.
-  assert.ok(grace > drainSeconds + preStopSeconds,
-    `terminationGracePeriodSeconds ${grace} must exceed preStop ${preStopSeconds}s + drain ${drainSeconds}s`);
+  assert.ok(
+    grace > drainSeconds + preStopSeconds,
+    `terminationGracePeriodSeconds ${grace} must exceed preStop ${preStopSeconds}s + drain ${drainSeconds}s`,
+  );
 
   assert.match(worker, /containerPort:\s*9464/);
   assert.match(worker, /"--metrics-port",\s*"9464"/);
@@ -321,7 +371,14 @@ test('k8s: kustomization lists existing files, no manifest names a namespace, th
   const section = /^resources:\s*\n((?:\s+-\s+.+\n)+)/m.exec(kustomization);
   assert.ok(section, 'kustomization has resources');
   const resources = [...(section[1] ?? '').matchAll(/-\s+(\S+)/g)].map((m) => m[1] ?? '');
-  for (const kind of ['worker-deployment.yaml', 'worker-scaledobject.yaml', 'dashboard-deployment.yaml', 'dashboard-service.yaml', 'configmap.yaml', 'pdb.yaml']) {
+  for (const kind of [
+    'worker-deployment.yaml',
+    'worker-scaledobject.yaml',
+    'dashboard-deployment.yaml',
+    'dashboard-service.yaml',
+    'configmap.yaml',
+    'pdb.yaml',
+  ]) {
     assert.ok(resources.includes(kind), `${kind} not in kustomization`);
   }
   assert.ok(!resources.includes('secret.example.yaml'));
@@ -332,7 +389,8 @@ test('k8s: kustomization lists existing files, no manifest names a namespace, th
   assert.doesNotMatch(kustomization, /^namespace:/m);
   assert.match(read('deploy/k8s/pdb.yaml'), /kind:\s*PodDisruptionBudget/);
   const secret = read('deploy/k8s/secret.example.yaml');
-  for (const key of ['REDIS_URL', 'DATABASE_URL', 'LANES_DASHBOARD_TOKEN']) assert.match(secret, new RegExp(`^\\s+${key}:`, 'm'));
+  for (const key of ['REDIS_URL', 'DATABASE_URL', 'LANES_DASHBOARD_TOKEN'])
+    assert.match(secret, new RegExp(`^\\s+${key}:`, 'm'));
 });
 
 test('docker-compose: worker stop_grace_period outlasts the drain deadline; queue Redis is AOF + noeviction', () => {
@@ -343,7 +401,10 @@ test('docker-compose: worker stop_grace_period outlasts the drain deadline; queu
   assert.ok(drain, 'worker sets LANES_DRAIN_TIMEOUT_MS');
   const grace = /stop_grace_period:\s*(\S+)/.exec(worker);
   assert.ok(grace, 'worker sets stop_grace_period');
-  assert.ok(seconds(grace[1] ?? '') > Number(drain[1]) / 1000, `stop_grace_period ${grace[1]} must exceed ${drain[1]} ms`);
+  assert.ok(
+    seconds(grace[1] ?? '') > Number(drain[1]) / 1000,
+    `stop_grace_period ${grace[1]} must exceed ${drain[1]} ms`,
+  );
   assert.match(worker, /dockerfile:\s*deploy\/docker\/worker\.Dockerfile/);
   assert.match(worker, /replicas:\s*2/);
   assert.match(compose, /--appendonly",\s*"yes"/);
@@ -374,7 +435,9 @@ test('Dockerfiles: node:24 base, non-root USER in the final stage, HEALTHCHECK; 
 });
 
 test('.dockerignore keeps node_modules, .lanes, .git and bench results out of the build context', () => {
-  const lines = read('.dockerignore').split('\n').map((line) => line.trim());
+  const lines = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim());
   for (const pattern of ['**/node_modules', '.lanes', '.git', 'bench/results']) {
     assert.ok(lines.includes(pattern), `.dockerignore lacks ${pattern}`);
   }

@@ -17,11 +17,18 @@ interface ChildOptions {
 }
 
 /** Runs `lanes services ...` in a child process, so its stdout can be checked for exactly what it prints. */
-function services(args: readonly string[], options: ChildOptions = {}): { code: number | null; stdout: string; stderr: string; ms: number } {
+function services(
+  args: readonly string[],
+  options: ChildOptions = {},
+): { code: number | null; stdout: string; stderr: string; ms: number } {
   const { commandFile = join(cliSource, 'commands', 'services.ts'), ...spawnOptions } = options;
   const script = `const { servicesCommand } = await import(${JSON.stringify(pathToFileURL(commandFile).href)}); process.exitCode = await servicesCommand.run(${JSON.stringify(args)});`;
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15 * 60_000, ...spawnOptions });
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 15 * 60_000,
+    ...spawnOptions,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
 }
 
@@ -34,7 +41,14 @@ test('services up brings Redis and PostgreSQL+pgvector up, status --json reports
   assert.equal(status.code, 0, status.stderr);
   const doc = JSON.parse(status.stdout) as {
     redis: { url: string; reachable: boolean; managedBy: string | null; version: string | null };
-    postgres: { url: string; reachable: boolean; managedBy: string | null; version: string | null; vector: string | null; error: string | null };
+    postgres: {
+      url: string;
+      reachable: boolean;
+      managedBy: string | null;
+      version: string | null;
+      vector: string | null;
+      error: string | null;
+    };
   };
   assert.equal(doc.redis.reachable, true, `redis: ${JSON.stringify(doc.redis)}`);
   assert.equal(doc.postgres.reachable, true, `postgres: ${JSON.stringify(doc.postgres)}`);
@@ -81,14 +95,29 @@ test('services keeps its state in .lanes/services of the workspace root above th
   mkdirSync(join(pnpmWorkspace, 'src'), { recursive: true });
   writeFileSync(join(pnpmWorkspace, 'pnpm-workspace.yaml'), 'packages: []\n');
   const plain = join(scratch, 'plain', 'sub');
-  for (const root of [npmWorkspace, pnpmWorkspace, plain]) mkdirSync(join(root, '.lanes', 'services', 'redis'), { recursive: true });
+  for (const root of [npmWorkspace, pnpmWorkspace, plain])
+    mkdirSync(join(root, '.lanes', 'services', 'redis'), { recursive: true });
   mkdirSync(join(npmWorkspace, 'elsewhere', 'redis'), { recursive: true });
 
-  assert.equal(reportedRedisDir(join(npmWorkspace, 'packages', 'web')), join(npmWorkspace, '.lanes', 'services', 'redis'));
+  assert.equal(
+    reportedRedisDir(join(npmWorkspace, 'packages', 'web')),
+    join(npmWorkspace, '.lanes', 'services', 'redis'),
+  );
   assert.equal(reportedRedisDir(join(pnpmWorkspace, 'src')), join(pnpmWorkspace, '.lanes', 'services', 'redis'));
-  assert.equal(reportedRedisDir(plain), join(plain, '.lanes', 'services', 'redis'), 'no workspace above: the working directory');
-  assert.equal(reportedRedisDir(join(npmWorkspace, 'packages'), { LANES_SERVICES_DIR: 'elsewhere' }), join(npmWorkspace, 'elsewhere', 'redis'), 'relative to the project');
-  assert.equal(reportedRedisDir(plain, { LANES_SERVICES_DIR: join(npmWorkspace, 'elsewhere') }), join(npmWorkspace, 'elsewhere', 'redis'));
+  assert.equal(
+    reportedRedisDir(plain),
+    join(plain, '.lanes', 'services', 'redis'),
+    'no workspace above: the working directory',
+  );
+  assert.equal(
+    reportedRedisDir(join(npmWorkspace, 'packages'), { LANES_SERVICES_DIR: 'elsewhere' }),
+    join(npmWorkspace, 'elsewhere', 'redis'),
+    'relative to the project',
+  );
+  assert.equal(
+    reportedRedisDir(plain, { LANES_SERVICES_DIR: join(npmWorkspace, 'elsewhere') }),
+    join(npmWorkspace, 'elsewhere', 'redis'),
+  );
 });
 
 /** A loopback port nothing listens on: one the kernel just handed out and we closed again. */
@@ -143,6 +172,13 @@ test('lanes services where @lanes/services is not installed says how to get it a
   const result = services(['status', '--json'], { commandFile: join(alone, 'commands', 'services.ts'), cwd: alone });
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
-  assert.equal(result.stderr, 'lanes services needs the @lanes/services package: npm install --save-dev @lanes/services\n');
-  assert.equal(services(['--help'], { commandFile: join(alone, 'commands', 'services.ts') }).code, 0, 'help needs no package');
+  assert.equal(
+    result.stderr,
+    'lanes services needs the @lanes/services package: npm install --save-dev @lanes/services\n',
+  );
+  assert.equal(
+    services(['--help'], { commandFile: join(alone, 'commands', 'services.ts') }).code,
+    0,
+    'help needs no package',
+  );
 });

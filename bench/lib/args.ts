@@ -29,7 +29,9 @@ export function parseArgs(argv: readonly string[], root: string): BenchArgs {
   let outDir = join(root, 'bench', 'results');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
@@ -39,9 +41,13 @@ export function parseArgs(argv: readonly string[], root: string): BenchArgs {
     else if (flag === '--quick') quick = true;
     else if (flag === '--large') large = true;
     else if (flag === '--only') {
-      const names = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const names = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       const unknown = names.filter((n) => !isSuite(n));
-      if (unknown.length > 0) throw new UsageError(`--only: unknown suite ${unknown.join(', ')} (known: ${SUITE_NAMES.join(', ')})`);
+      if (unknown.length > 0)
+        throw new UsageError(`--only: unknown suite ${unknown.join(', ')} (known: ${SUITE_NAMES.join(', ')})`);
       only = names.filter(isSuite);
     } else if (flag === '--out') {
       const dir = value();

@@ -24,7 +24,8 @@ export function buildPdf(pages: ReadonlyArray<readonly string[]>): Buffer {
     const contentId = pageId + 1;
     pageIds.push(pageId);
     const stream = pageStream(lines);
-    objects[pageId] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`;
+    objects[pageId] =
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`;
     objects[contentId] = `<< /Length ${Buffer.byteLength(stream, 'latin1')} >>\nstream\n${stream}\nendstream`;
   });
   objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';

@@ -33,7 +33,8 @@ function rowLine(suite: string, row: BenchRow): string {
   const others = (row.others ?? []).map((o) => `${o.name}: ${num(o.value)}`);
   const notes = [...others, ...(row.note !== undefined ? [row.note] : [])].join('; ');
   const unit = row.unit === '' ? '' : ` ${row.unit}`;
-  const baseline = row.baseline === null && row.baselineName === '' ? '' : `${num(row.baseline)}${unit} (${row.baselineName})`;
+  const baseline =
+    row.baseline === null && row.baselineName === '' ? '' : `${num(row.baseline)}${unit} (${row.baselineName})`;
   return `| ${cell(suite)} | ${cell(row.metric)} | ${num(row.lanes)}${unit} | ${cell(baseline)} | ${num(row.ratio)} | ${cell(row.target)} | ${met(row)} | ${cell(notes)} |`;
 }
 

@@ -28,6 +28,7 @@ export function round(value: number | null | undefined): number | null {
 }
 
 export function ratio(lanes: number | null, baseline: number | null): number | null {
-  if (lanes === null || baseline === null || !Number.isFinite(lanes) || !Number.isFinite(baseline) || baseline === 0) return null;
+  if (lanes === null || baseline === null || !Number.isFinite(lanes) || !Number.isFinite(baseline) || baseline === 0)
+    return null;
   return Number((lanes / baseline).toFixed(3));
 }

@@ -1,6 +1,27 @@
 import { prng } from './prng.ts';
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'shi', 'po', 've', 'dan', 'tor', 'quel', 'bri', 'os', 'um', 'fen', 'gra', 'zi', 'hal', 'yor'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'ta',
+  'shi',
+  'po',
+  've',
+  'dan',
+  'tor',
+  'quel',
+  'bri',
+  'os',
+  'um',
+  'fen',
+  'gra',
+  'zi',
+  'hal',
+  'yor',
+];
 
 /** Deterministic prose-like text of distinct words: every document different, no cache hits by accident. */
 export function syntheticDocument(seed: number, words: number): string {

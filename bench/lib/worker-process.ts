@@ -18,12 +18,20 @@ export interface WorkerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnWorker(env: Record<string, string>, args: readonly string[] = [], readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+export function spawnWorker(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+  readyTimeoutMs = 60_000,
+): Promise<WorkerProcess> {
   return spawnUntilStarted([CLI, 'worker', ...args], env, readyTimeoutMs);
 }
 
 /** Any process that logs "worker started" once it serves (a baseline written against a queue library directly). */
-export async function spawnUntilStarted(argv: readonly string[], env: Record<string, string>, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+export async function spawnUntilStarted(
+  argv: readonly string[],
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info' },
@@ -40,7 +48,9 @@ export async function spawnUntilStarted(argv: readonly string[], env: Record<str
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${output.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited with ${code} before it was ready: ${output.slice(-2000)}`)),
+    );
   });
   const handle: WorkerProcess = {
     child,

@@ -31,8 +31,24 @@ interface Sizes {
 
 function sizes(quick: boolean): Sizes {
   return quick
-    ? { requestsPerSecond: 20, batchSize: 8, requests: 30, workerProcesses: 1, wordsPerDocument: 600, cacheSamples: 20, misses: 3 }
-    : { requestsPerSecond: 20, batchSize: 8, requests: 400, workerProcesses: 2, wordsPerDocument: 2000, cacheSamples: 300, misses: 10 };
+    ? {
+        requestsPerSecond: 20,
+        batchSize: 8,
+        requests: 30,
+        workerProcesses: 1,
+        wordsPerDocument: 600,
+        cacheSamples: 20,
+        misses: 3,
+      }
+    : {
+        requestsPerSecond: 20,
+        batchSize: 8,
+        requests: 400,
+        workerProcesses: 2,
+        wordsPerDocument: 2000,
+        cacheSamples: 300,
+        misses: 10,
+      };
 }
 
 /** Documents whose chunks (64 tokens, 8 overlapping) need about `requests` provider requests. */
@@ -45,13 +61,20 @@ function corpus(size: Sizes, runId: string): Array<{ payload: { text: string; so
   }));
 }
 
-async function lanesRun(options: BenchOptions, size: Sizes, server: FakeOpenAIServer, env: Record<string, string>): Promise<{ stats: RequestStats; documents: number; chunks: number }> {
+async function lanesRun(
+  options: BenchOptions,
+  size: Sizes,
+  server: FakeOpenAIServer,
+  env: Record<string, string>,
+): Promise<{ stats: RequestStats; documents: number; chunks: number }> {
   const workers: WorkerProcess[] = [];
   const client = new LanesClient({ redisUrl: options.redisUrl, prefix: env.LANES_PREFIX! });
   try {
     for (let i = 0; i < size.workerProcesses; i++) workers.push(await spawnWorker(env));
     const docs = corpus(size, options.runId);
-    options.log(`embedding: ${docs.length} documents through ${size.workerProcesses} worker processes, provider limit ${size.requestsPerSecond} requests/s`);
+    options.log(
+      `embedding: ${docs.length} documents through ${size.workerProcesses} worker processes, provider limit ${size.requestsPerSecond} requests/s`,
+    );
     server.reset();
     const handles = await client.enqueueBulk(ingest, docs);
     // One wait at a time: the jobs run in parallel on the workers regardless.
@@ -62,7 +85,11 @@ async function lanesRun(options: BenchOptions, size: Sizes, server: FakeOpenAISe
     };
     const results = await withDeadline(waitAll(), 300_000, 'embedding ingest');
     const limit = { requests: size.requestsPerSecond, perMs: 1000 };
-    return { stats: requestStats(server.requests, limit), documents: docs.length, chunks: results.reduce((sum, r) => sum + r.chunks, 0) };
+    return {
+      stats: requestStats(server.requests, limit),
+      documents: docs.length,
+      chunks: results.reduce((sum, r) => sum + r.chunks, 0),
+    };
   } finally {
     await client.close();
     await Promise.all(workers.map((w) => w.stop()));
@@ -86,16 +113,27 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   let naiveFailed: number;
   let cache: CacheLatency;
   try {
-    const env = embeddingEnv({ ...options, prefix, schema, serverUrl: server.url, requestsPerSecond: size.requestsPerSecond, batchSize: size.batchSize });
+    const env = embeddingEnv({
+      ...options,
+      prefix,
+      schema,
+      serverUrl: server.url,
+      requestsPerSecond: size.requestsPerSecond,
+      batchSize: size.batchSize,
+    });
     lanes = await lanesRun(options, size, server, env);
-    options.log(`embedding: Lanes ${lanes.stats.accepted} requests in ${(lanes.stats.windowMs / 1000).toFixed(1)} s = ${lanes.stats.fractionOfLimit.toFixed(3)} of the limit, ${lanes.stats.rejected429} 429s`);
+    options.log(
+      `embedding: Lanes ${lanes.stats.accepted} requests in ${(lanes.stats.windowMs / 1000).toFixed(1)} s = ${lanes.stats.fractionOfLimit.toFixed(3)} of the limit, ${lanes.stats.rejected429} 429s`,
+    );
 
     server.setRateLimit({ requests: size.requestsPerSecond, perMs: 1000 });
     server.reset();
     const concurrency = size.workerProcesses * 8;
     naiveFailed = (await naiveEmbedding(server.url, lanes.stats.accepted, size.batchSize, concurrency)).failed;
     naive = requestStats(server.requests, { requests: size.requestsPerSecond, perMs: 1000 });
-    options.log(`embedding: retry-on-429 client ${naive.accepted} requests = ${naive.fractionOfLimit.toFixed(3)} of the limit, ${naive.rejected429} 429s`);
+    options.log(
+      `embedding: retry-on-429 client ${naive.accepted} requests = ${naive.fractionOfLimit.toFixed(3)} of the limit, ${naive.rejected429} 429s`,
+    );
 
     server.setRateLimit({ requests: size.requestsPerSecond, perMs: 1000 });
     cache = await measureCacheLatency(env, size.cacheSamples, size.misses);

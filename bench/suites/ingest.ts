@@ -54,15 +54,29 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   let largestAlone: ExtractionRun;
   let idle: IdleRss;
   try {
-    options.log('ingest: idle RSS of fresh worker processes (plain BullMQ, lanes --no-builtins, lanes with the built-ins)');
+    options.log(
+      'ingest: idle RSS of fresh worker processes (plain BullMQ, lanes --no-builtins, lanes with the built-ins)',
+    );
     idle = await measureIdleRss({ ...options, id: `${options.runId}-idle` });
     options.log(`ingest: ${files.length} PDFs (${corpus.files.map((f) => f.name).join(', ')})`);
     for (let rep = 0; rep < size.reps; rep++) {
       extraction.push(await extractAlone(files));
       one.push(await lanesIngest({ ...options, id: `${options.runId}-i1-${rep}` }, files, 1));
       two.push(await lanesIngest({ ...options, id: `${options.runId}-i2-${rep}` }, files, 2));
-      noLexical.push(await lanesIngest({ ...options, id: `${options.runId}-inl-${rep}`, prepareSql: WITHOUT_LEXICAL_MAINTENANCE }, files, 1));
-      indexed.push(await lanesIngest({ ...options, id: `${options.runId}-ihn-${rep}`, env: { LANES_HNSW_MIN_ROWS: '0' } }, files, 1));
+      noLexical.push(
+        await lanesIngest(
+          { ...options, id: `${options.runId}-inl-${rep}`, prepareSql: WITHOUT_LEXICAL_MAINTENANCE },
+          files,
+          1,
+        ),
+      );
+      indexed.push(
+        await lanesIngest(
+          { ...options, id: `${options.runId}-ihn-${rep}`, env: { LANES_HNSW_MIN_ROWS: '0' } },
+          files,
+          1,
+        ),
+      );
       options.log(
         `ingest: rep ${rep + 1}/${size.reps}: pdf-parse alone ${Math.round(extraction[rep]!.parseMs)} ms, ` +
           `Lanes 1 process ${Math.round(one[rep]!.wallMs)} ms, 2 processes ${Math.round(two[rep]!.wallMs)} ms, ` +
@@ -85,7 +99,8 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   const noLexicalS = round(median(noLexical.map((r) => r.wallMs)) / 1000);
   const indexedS = round(median(indexed.map((r) => r.wallMs)) / 1000);
   const lexicalRatio = ratio(oneS, noLexicalS);
-  const perSecond = (count: number, s: number | null): number | null => (s === null || s === 0 ? null : round(count / s));
+  const perSecond = (count: number, s: number | null): number | null =>
+    s === null || s === 0 ? null : round(count / s);
   const timeRatio = ratio(oneS, extractS);
   const worker = largestRun.workerPeakRssKb[0] ?? Number.NaN;
   const rows: BenchRow[] = [

@@ -32,8 +32,16 @@ type Factory = (options: SideFactoryOptions) => OverheadSide;
 const SIDES: ReadonlyArray<{ key: string; label: string; factory: Factory }> = [
   { key: 'lanes', label: 'Lanes', factory: lanesSide },
   { key: 'bullmq', label: 'raw BullMQ', factory: (o) => bullmqSide(o, 'lanes-defaults') },
-  { key: 'bullmq-opts', label: 'raw BullMQ with Lanes job options', factory: (o) => bullmqSide(o, 'lanes-job-options') },
-  { key: 'bullmq-rm', label: 'raw BullMQ, removeOnComplete: true', factory: (o) => bullmqSide(o, 'remove-on-complete') },
+  {
+    key: 'bullmq-opts',
+    label: 'raw BullMQ with Lanes job options',
+    factory: (o) => bullmqSide(o, 'lanes-job-options'),
+  },
+  {
+    key: 'bullmq-rm',
+    label: 'raw BullMQ, removeOnComplete: true',
+    factory: (o) => bullmqSide(o, 'remove-on-complete'),
+  },
   { key: 'bee', label: 'bee-queue', factory: beeSide },
 ];
 
@@ -46,7 +54,13 @@ interface Sample {
 }
 
 /** One repetition of one side, on keys of its own, always cleaned up. */
-async function measureOnce(factory: Factory, options: BenchOptions, prefix: string, size: Sizes, jobs: number): Promise<Omit<Sample, 'foreignCores' | 'retakes'>> {
+async function measureOnce(
+  factory: Factory,
+  options: BenchOptions,
+  prefix: string,
+  size: Sizes,
+  jobs: number,
+): Promise<Omit<Sample, 'foreignCores' | 'retakes'>> {
   const side = factory({ redisUrl: options.redisUrl, prefix });
   try {
     const enqueue = await side.enqueue(jobs, size.chunk);
@@ -58,14 +72,25 @@ async function measureOnce(factory: Factory, options: BenchOptions, prefix: stri
 }
 
 /** Waits for a quiet machine, measures, and retakes a sample that other processes disturbed. */
-async function measure(factory: Factory, options: BenchOptions, key: string, size: Sizes, jobs: number, watch: CpuWatch, cores: number): Promise<Sample> {
+async function measure(
+  factory: Factory,
+  options: BenchOptions,
+  key: string,
+  size: Sizes,
+  jobs: number,
+  watch: CpuWatch,
+  cores: number,
+): Promise<Sample> {
   for (let retakes = 0; ; retakes++) {
     if (!options.quick) await watch.waitForQuiet(cores, MAX_FOREIGN_CORES, 5_000);
     const from = watch.snapshot();
     const sample = await measureOnce(factory, options, `${options.runId}-oh-${key}-${retakes}`, size, jobs);
     const foreignCores = CpuWatch.foreignCores(from, watch.snapshot(), cores);
-    if (foreignCores === null || foreignCores <= MAX_FOREIGN_CORES || retakes >= (options.quick ? 0 : MAX_RETAKES)) return { ...sample, foreignCores, retakes };
-    options.log(`overhead: ${key} disturbed (${foreignCores.toFixed(2)} cores used by other processes), measuring again`);
+    if (foreignCores === null || foreignCores <= MAX_FOREIGN_CORES || retakes >= (options.quick ? 0 : MAX_RETAKES))
+      return { ...sample, foreignCores, retakes };
+    options.log(
+      `overhead: ${key} disturbed (${foreignCores.toFixed(2)} cores used by other processes), measuring again`,
+    );
   }
 }
 
@@ -74,7 +99,12 @@ function medianOf(samples: Map<string, Sample[]>, key: string, pick: (s: Sample)
   return list.length === 0 ? null : round(median(list.map(pick)));
 }
 
-function throughputRow(metric: string, samples: Map<string, Sample[]>, pick: (s: Sample) => number, note: string): BenchRow {
+function throughputRow(
+  metric: string,
+  samples: Map<string, Sample[]>,
+  pick: (s: Sample) => number,
+  note: string,
+): BenchRow {
   const lanes = medianOf(samples, 'lanes', pick);
   const baseline = medianOf(samples, 'bullmq', pick);
   const r = ratio(lanes, baseline);
@@ -87,12 +117,20 @@ function throughputRow(metric: string, samples: Map<string, Sample[]>, pick: (s:
     ratio: r,
     target: `ratio >= ${TARGET}`,
     met: r === null ? null : r >= TARGET,
-    others: SIDES.filter((s) => s.key !== 'lanes' && s.key !== 'bullmq').map((s) => ({ name: s.label, value: medianOf(samples, s.key, pick) })),
+    others: SIDES.filter((s) => s.key !== 'lanes' && s.key !== 'bullmq').map((s) => ({
+      name: s.label,
+      value: medianOf(samples, s.key, pick),
+    })),
     note,
   };
 }
 
-function cpuRow(metric: string, samples: Map<string, Sample[]>, pick: (s: Sample) => number, withTarget: boolean): BenchRow {
+function cpuRow(
+  metric: string,
+  samples: Map<string, Sample[]>,
+  pick: (s: Sample) => number,
+  withTarget: boolean,
+): BenchRow {
   const lanes = medianOf(samples, 'lanes', pick);
   const baseline = medianOf(samples, 'bullmq', pick);
   const r = ratio(lanes, baseline);
@@ -105,7 +143,10 @@ function cpuRow(metric: string, samples: Map<string, Sample[]>, pick: (s: Sample
     ratio: r,
     target: withTarget ? `ratio <= ${CPU_TARGET}` : '',
     met: withTarget && r !== null ? r <= CPU_TARGET : null,
-    others: SIDES.filter((s) => s.key !== 'lanes' && s.key !== 'bullmq').map((s) => ({ name: s.label, value: medianOf(samples, s.key, pick) })),
+    others: SIDES.filter((s) => s.key !== 'lanes' && s.key !== 'bullmq').map((s) => ({
+      name: s.label,
+      value: medianOf(samples, s.key, pick),
+    })),
     note: 'CPU time of the Node process (user + system) per job; lower is better',
   };
 }
@@ -124,7 +165,8 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
   const samples = new Map<string, Sample[]>(SIDES.map((side) => [side.key, []]));
   if (size.warmupJobs > 0) {
     options.log(`overhead: warm-up, ${size.warmupJobs} jobs per side`);
-    for (const side of SIDES) await measureOnce(side.factory, options, `${options.runId}-oh-w-${side.key}`, size, size.warmupJobs);
+    for (const side of SIDES)
+      await measureOnce(side.factory, options, `${options.runId}-oh-w-${side.key}`, size, size.warmupJobs);
   }
   for (let rep = 0; rep < size.reps; rep++) {
     const order = SIDES.map((_, i) => SIDES[(i + rep) % SIDES.length]!);
@@ -156,9 +198,19 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
     suite: 'overhead',
     title: 'Framework overhead (no-op jobs, one process)',
     rows: [
-      throughputRow('processing throughput', samples, (s) => s.process.perSecond, `concurrency ${size.concurrency}, ${reps}`),
+      throughputRow(
+        'processing throughput',
+        samples,
+        (s) => s.process.perSecond,
+        `concurrency ${size.concurrency}, ${reps}`,
+      ),
       cpuRow('processing CPU per job', samples, (s) => s.process.cpuMicrosPerJob, true),
-      throughputRow('bulk enqueue throughput', samples, (s) => s.enqueue.perSecond, `bulk adds of ${size.chunk}, ${reps}`),
+      throughputRow(
+        'bulk enqueue throughput',
+        samples,
+        (s) => s.enqueue.perSecond,
+        `bulk adds of ${size.chunk}, ${reps}`,
+      ),
       cpuRow('bulk enqueue CPU per job', samples, (s) => s.enqueue.cpuMicrosPerJob, false),
     ],
     params: { ...size, samples: raw },

@@ -50,7 +50,12 @@ interface HalfvecRun {
 
 const HALFVEC_INDEX = 'chunks_embedding_hnsw_halfvec';
 
-async function measureHalfvec(client: pg.Client, queries: readonly string[], exact: QueryRun, settings: SearchSettings): Promise<HalfvecRun> {
+async function measureHalfvec(
+  client: pg.Client,
+  queries: readonly string[],
+  exact: QueryRun,
+  settings: SearchSettings,
+): Promise<HalfvecRun> {
   await client.query(`SET maintenance_work_mem = '${settings.maintenanceWorkMem}'`);
   const startedAt = performance.now();
   await client.query(
@@ -63,7 +68,13 @@ async function measureHalfvec(client: pg.Client, queries: readonly string[], exa
   const indexUsed = await usesIndex(client, queries[0]!, true);
   await runQueries(client, queries.slice(0, 20), K, { exact: false, efSearch: settings.efSearch, halfvec: true });
   const run = await runQueries(client, queries, K, { exact: false, efSearch: settings.efSearch, halfvec: true });
-  return { run, recall: recallAtK(run.ids, exact.ids, K), buildMs, indexBytes: Number(size.rows[0]?.bytes ?? 0), indexUsed };
+  return {
+    run,
+    recall: recallAtK(run.ids, exact.ids, K),
+    buildMs,
+    indexBytes: Number(size.rows[0]?.bytes ?? 0),
+    indexUsed,
+  };
 }
 
 function scales(options: BenchOptions): Scale[] {
@@ -80,7 +91,11 @@ function label(rows: number): string {
 async function runScale(options: BenchOptions, scale: Scale, settings: SearchSettings): Promise<ScaleResult> {
   const schema = `bench_${options.runId.toLowerCase()}_${label(scale.rows).toLowerCase()}`;
   const connect = async (): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema},public`, application_name: 'lanes-bench' });
+    const client = new pg.Client({
+      connectionString: options.databaseUrl,
+      options: `-c search_path=${schema},public`,
+      application_name: 'lanes-bench',
+    });
     await client.connect();
     return client;
   };
@@ -90,7 +105,9 @@ async function runScale(options: BenchOptions, scale: Scale, settings: SearchSet
     const space = clusteredSpace({ dimensions: DIMENSIONS, clusters: scale.clusters, spread: 0.05, seed: 42 });
     await createSchema(admin, schema, DIMENSIONS);
     options.log(`${tag}: loading ${scale.rows} vectors of ${DIMENSIONS} dims`);
-    const loadRowsPerSecond = await load(admin, space, 1, scale.rows, 1000, (done) => options.log(`${tag}: ${done} rows`));
+    const loadRowsPerSecond = await load(admin, space, 1, scale.rows, 1000, (done) =>
+      options.log(`${tag}: ${done} rows`),
+    );
     await admin.query('ANALYZE chunks');
     const queries = Array.from({ length: scale.queries }, () => vectorLiteral(space.next()));
     const nextId = { value: scale.rows + 1 };
@@ -99,9 +116,13 @@ async function runScale(options: BenchOptions, scale: Scale, settings: SearchSet
     await runQueries(admin, queries.slice(0, 5), K, { exact: true, efSearch: settings.efSearch });
     const exact = await runQueries(admin, queries, K, { exact: true, efSearch: settings.efSearch });
 
-    options.log(`${tag}: plain CREATE INDEX (m=${settings.m}, ef_construction=${settings.efConstruction}) with a writer`);
+    options.log(
+      `${tag}: plain CREATE INDEX (m=${settings.m}, ef_construction=${settings.efConstruction}) with a writer`,
+    );
     const plain = await buildWithWriter(connect, space, nextId, settings, false);
-    options.log(`${tag}: built in ${(plain.buildMs / 1000).toFixed(1)} s, writer got ${plain.rowsWrittenDuringBuild} rows in, longest stall ${Math.round(plain.maxWriteStallMs)} ms`);
+    options.log(
+      `${tag}: built in ${(plain.buildMs / 1000).toFixed(1)} s, writer got ${plain.rowsWrittenDuringBuild} rows in, longest stall ${Math.round(plain.maxWriteStallMs)} ms`,
+    );
     const indexUsed = await usesIndex(admin, queries[0]!);
     const size = await admin.query<{ bytes: string }>(`SELECT pg_relation_size('${INDEX}') AS bytes`);
     await runQueries(admin, queries.slice(0, 20), K, { exact: false, efSearch: settings.efSearch });
@@ -111,12 +132,16 @@ async function runScale(options: BenchOptions, scale: Scale, settings: SearchSet
     // they are drawn from the same space and can only displace true neighbours marginally).
     const recall = recallAtK(hnsw.ids, exact.ids, K);
     const recallDefaultEf = recallAtK(hnswDefaultEf.ids, exact.ids, K);
-    options.log(`${tag}: HNSW p95 ${percentile(hnsw.latenciesMs, 95).toFixed(2)} ms, recall@${K} ${recall.toFixed(3)}; exact p95 ${percentile(exact.latenciesMs, 95).toFixed(1)} ms`);
+    options.log(
+      `${tag}: HNSW p95 ${percentile(hnsw.latenciesMs, 95).toFixed(2)} ms, recall@${K} ${recall.toFixed(3)}; exact p95 ${percentile(exact.latenciesMs, 95).toFixed(1)} ms`,
+    );
 
     await admin.query(`DROP INDEX ${INDEX}`);
     options.log(`${tag}: CREATE INDEX CONCURRENTLY with a writer`);
     const concurrent = await buildWithWriter(connect, space, nextId, settings, true);
-    options.log(`${tag}: built in ${(concurrent.buildMs / 1000).toFixed(1)} s, writer got ${concurrent.rowsWrittenDuringBuild} rows in, longest stall ${Math.round(concurrent.maxWriteStallMs)} ms`);
+    options.log(
+      `${tag}: built in ${(concurrent.buildMs / 1000).toFixed(1)} s, writer got ${concurrent.rowsWrittenDuringBuild} rows in, longest stall ${Math.round(concurrent.maxWriteStallMs)} ms`,
+    );
 
     await admin.query(`DROP INDEX ${INDEX}`);
     // Without the writers' rows (repeats of a few vectors, which crowd the neighbours of some
@@ -125,10 +150,27 @@ async function runScale(options: BenchOptions, scale: Scale, settings: SearchSet
     await admin.query(`VACUUM ${TABLE}`);
     options.log(`${tag}: halfvec index (half precision), then the same queries`);
     const halfvec = await measureHalfvec(admin, queries, exact, settings);
-    options.log(`${tag}: halfvec built in ${(halfvec.buildMs / 1000).toFixed(1)} s, p95 ${percentile(halfvec.run.latenciesMs, 95).toFixed(2)} ms, recall@${K} ${halfvec.recall.toFixed(3)}`);
-    return { scale, loadRowsPerSecond, exact, hnsw, hnswDefaultEf, recall, recallDefaultEf, plain, concurrent, indexUsed, indexBytes: Number(size.rows[0]?.bytes ?? 0), halfvec };
+    options.log(
+      `${tag}: halfvec built in ${(halfvec.buildMs / 1000).toFixed(1)} s, p95 ${percentile(halfvec.run.latenciesMs, 95).toFixed(2)} ms, recall@${K} ${halfvec.recall.toFixed(3)}`,
+    );
+    return {
+      scale,
+      loadRowsPerSecond,
+      exact,
+      hnsw,
+      hnswDefaultEf,
+      recall,
+      recallDefaultEf,
+      plain,
+      concurrent,
+      indexUsed,
+      indexBytes: Number(size.rows[0]?.bytes ?? 0),
+      halfvec,
+    };
   } finally {
-    await dropSchema(admin, schema).catch((error: unknown) => options.log(`${tag}: could not drop schema ${schema}: ${String(error)}`));
+    await dropSchema(admin, schema).catch((error: unknown) =>
+      options.log(`${tag}: could not drop schema ${schema}: ${String(error)}`),
+    );
     await admin.end();
   }
 }
@@ -146,7 +188,17 @@ function rowsFor(result: ScaleResult, settings: SearchSettings): BenchRow[] {
   const concurrentBuild = round(result.concurrent.buildMs / 1000);
   const plainBuild = round(result.plain.buildMs / 1000);
   return [
-    { metric: `search p50, ${n} chunks`, unit: 'ms', lanes: hnswP50, baseline: exactP50, baselineName: 'exact scan', ratio: ratio(hnswP50, exactP50), target: '', met: null, others: [{ name: `ef_search ${PGVECTOR_DEFAULT_EF_SEARCH}`, value: p(result.hnswDefaultEf, 50) }] },
+    {
+      metric: `search p50, ${n} chunks`,
+      unit: 'ms',
+      lanes: hnswP50,
+      baseline: exactP50,
+      baselineName: 'exact scan',
+      ratio: ratio(hnswP50, exactP50),
+      target: '',
+      met: null,
+      others: [{ name: `ef_search ${PGVECTOR_DEFAULT_EF_SEARCH}`, value: p(result.hnswDefaultEf, 50) }],
+    },
     {
       metric: `search p95, ${n} chunks`,
       unit: 'ms',
@@ -202,14 +254,35 @@ function halfvecRows(result: ScaleResult, n: string): BenchRow[] {
   const latency = (q: number): BenchRow => {
     const lanes = round(percentile(half.run.latenciesMs, q));
     const baseline = round(percentile(result.hnsw.latenciesMs, q));
-    return { metric: `halfvec search p${q}, ${n} chunks`, unit: 'ms', lanes, baseline, baselineName: 'vector (full precision)', ratio: ratio(lanes, baseline), target: '', met: null };
+    return {
+      metric: `halfvec search p${q}, ${n} chunks`,
+      unit: 'ms',
+      lanes,
+      baseline,
+      baselineName: 'vector (full precision)',
+      ratio: ratio(lanes, baseline),
+      target: '',
+      met: null,
+    };
   };
   const recall = round(half.recall);
   const vectorRecall = round(result.recall);
   return [
     latency(50),
-    { ...latency(95), note: `LANES_VECTOR_STORAGE=halfvec: HNSW over embedding::halfvec, index ${mib(half.indexBytes)} MiB vs ${mib(result.indexBytes)} MiB, built in ${round(half.buildMs / 1000)} s (no writer)${half.indexUsed ? '' : '; WARNING: planner did not use the index'}` },
-    { metric: `halfvec recall@${K}, ${n} chunks`, unit: '', lanes: recall, baseline: vectorRecall, baselineName: 'vector (full precision)', ratio: ratio(recall, vectorRecall), target: '', met: null },
+    {
+      ...latency(95),
+      note: `LANES_VECTOR_STORAGE=halfvec: HNSW over embedding::halfvec, index ${mib(half.indexBytes)} MiB vs ${mib(result.indexBytes)} MiB, built in ${round(half.buildMs / 1000)} s (no writer)${half.indexUsed ? '' : '; WARNING: planner did not use the index'}`,
+    },
+    {
+      metric: `halfvec recall@${K}, ${n} chunks`,
+      unit: '',
+      lanes: recall,
+      baseline: vectorRecall,
+      baselineName: 'vector (full precision)',
+      ratio: ratio(recall, vectorRecall),
+      target: '',
+      met: null,
+    },
   ];
 }
 
@@ -229,7 +302,9 @@ function hybridRows(run: HybridRun, withTargets: boolean): BenchRow[] {
       target: target ? `< ${TARGET_HYBRID_P95_MS} ms` : '',
       met: target ? lanes !== null && lanes < TARGET_HYBRID_P95_MS : null,
       others: [{ name: 'lexical only', value: p(run.lexicalMs, q) }],
-      ...(target && { note: `through the search service (BM25 in SQL, its candidates ranked by vector similarity, fused; result cache misses); ${run.queries} queries of 8 words; load ${round(run.loadChunksPerSecond)} chunks/s` }),
+      ...(target && {
+        note: `through the search service (BM25 in SQL, its candidates ranked by vector similarity, fused; result cache misses); ${run.queries} queries of 8 words; load ${round(run.loadChunksPerSecond)} chunks/s`,
+      }),
     };
   };
   return [row(50, false), row(95, withTargets)];
@@ -259,14 +334,29 @@ export async function run(options: BenchOptions): Promise<SuiteResult> {
       dimensions: DIMENSIONS,
       k: K,
       settings,
-      hybrid: { chunks: hybrid.chunks, queries: hybrid.queries, loadChunksPerSecond: round(hybrid.loadChunksPerSecond) },
-      scales: results.map((r) => ({ ...r.scale, loadRowsPerSecond: round(r.loadRowsPerSecond), plain: r.plain, concurrent: r.concurrent, indexBytes: r.indexBytes, indexUsed: r.indexUsed })),
+      hybrid: {
+        chunks: hybrid.chunks,
+        queries: hybrid.queries,
+        loadChunksPerSecond: round(hybrid.loadChunksPerSecond),
+      },
+      scales: results.map((r) => ({
+        ...r.scale,
+        loadRowsPerSecond: round(r.loadRowsPerSecond),
+        plain: r.plain,
+        concurrent: r.concurrent,
+        indexBytes: r.indexBytes,
+        indexUsed: r.indexUsed,
+      })),
     },
     notes: [
       `${DIMENSIONS}-dim unit vectors around ${results.map((r) => `${r.scale.clusters} centres (${label(r.scale.rows)})`).join(', ')}, loaded with multi-row unnest inserts into a schema of the run's own; queries drawn from the same distribution. ` +
         `Latency is the round trip of \`ORDER BY embedding <=> q LIMIT ${K}\` from Node; exact = the same query with index scans off. Settings from ${settings.source}.`,
       `Hybrid: ${label(hybrid.chunks)} chunks of 80 Zipf-distributed words from a fixed 20k-word vocabulary (seeded), staged and finalised through the app's document store with local-embedder vectors, searched through the app's search service (hybrid = BM25 list fused with its candidates' vector similarity ranks, when the weights keep vector-only chunks out of the top k) against vector-only and lexical-only on the same queries, in rotating order.`,
-      ...(options.large ? [] : ['1M chunks is optional: `pnpm bench --only search --large` (long: expect several minutes per index build on 2 cores).']),
+      ...(options.large
+        ? []
+        : [
+            '1M chunks is optional: `pnpm bench --only search --large` (long: expect several minutes per index build on 2 cores).',
+          ]),
     ],
     durationMs: Date.now() - startedAt,
   };

@@ -13,7 +13,12 @@ import { JobLeases } from '../../packages/worker-core/src/runtime/job-leases.ts'
 
 const iterations = Number(process.argv[2] ?? 200_000);
 
-const noop = defineTask({ name: 'bench-noop', lane: 'default', schema: z.object({ i: z.number().int() }), handler: async () => null });
+const noop = defineTask({
+  name: 'bench-noop',
+  lane: 'default',
+  schema: z.object({ i: z.number().int() }),
+  handler: async () => null,
+});
 const metrics = new LanesMetrics({ defaultMetrics: false });
 const logger = createLogger('warn');
 const runner = new JobRunner('default', {
@@ -23,9 +28,16 @@ const runner = new JobRunner('default', {
   metrics,
   inFlight: new Map(),
   outage: DEFAULT_OUTAGE_POLICY,
-  stopping: new AbortController().signal, leases: new JobLeases(30_000),
+  stopping: new AbortController().signal,
+  leases: new JobLeases(30_000),
 });
-const job = { id: 'job-1', name: 'bench-noop', data: { i: 1 }, attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job;
+const job = {
+  id: 'job-1',
+  name: 'bench-noop',
+  data: { i: 1 },
+  attemptsMade: 0,
+  opts: { attempts: 3 },
+} as unknown as Job;
 
 /** CPU ns of this process since `from` (user + system), per iteration: steadier than wall time on a shared machine. */
 function cpuNsPerIteration(from: NodeJS.CpuUsage): number {
@@ -57,36 +69,54 @@ const parts: Array<[string, number]> = [
   ['parsePayload (zod safeParse of {i})', timeSync(() => parsePayload(noop, { i: 1 }))],
   ['setTimeout + clearTimeout (attempt deadline)', timeSync(() => clearTimeout(setTimeout(() => undefined, 300_000)))],
   ['new AbortController + signal', timeSync(() => new AbortController().signal)],
-  ['abortPromise (new Promise + abort listener)', timeSync(() => {
-    const c = new AbortController();
-    const p = new Promise((_, reject) => c.signal.addEventListener('abort', () => reject(c.signal.reason), { once: true }));
-    p.catch(() => undefined);
-  })],
-  ['Promise.race([handler(), aborted])', await timeAsync(() => {
-    const aborted = new Promise<never>(() => undefined);
-    return Promise.race([noop.handler({ i: 1 }, {} as never), aborted]);
-  })],
+  [
+    'abortPromise (new Promise + abort listener)',
+    timeSync(() => {
+      const c = new AbortController();
+      const p = new Promise((_, reject) =>
+        c.signal.addEventListener('abort', () => reject(c.signal.reason), { once: true }),
+      );
+      p.catch(() => undefined);
+    }),
+  ],
+  [
+    'Promise.race([handler(), aborted])',
+    await timeAsync(() => {
+      const aborted = new Promise<never>(() => undefined);
+      return Promise.race([noop.handler({ i: 1 }, {} as never), aborted]);
+    }),
+  ],
   ['histogram.observe (duration)', timeSync(() => duration.observe(0.0001))],
   ['counter.inc (completed)', timeSync(() => completed.inc())],
-  ['gauge labels + inc + dec (active)', timeSync(() => {
-    const active = metrics.active.labels({ lane: 'default' });
-    active.inc();
-    active.dec();
-  })],
+  [
+    'gauge labels + inc + dec (active)',
+    timeSync(() => {
+      const active = metrics.active.labels({ lane: 'default' });
+      active.inc();
+      active.dec();
+    }),
+  ],
   ['metrics.jobTaken (last job timestamp, Date.now)', timeSync(() => metrics.jobTaken())],
   ['performance.now x2', timeSync(() => performance.now() + performance.now())],
-  ['inFlight Map set + delete', timeSync(() => {
-    const m = new Map<string, number>();
-    m.set('job-1', 1);
-    m.delete('job-1');
-  })],
+  [
+    'inFlight Map set + delete',
+    timeSync(() => {
+      const m = new Map<string, number>();
+      m.set('job-1', 1);
+      m.delete('job-1');
+    }),
+  ],
 ];
 
-const out = (label: string, ns: number): void => void process.stdout.write(`${(ns / 1000).toFixed(2).padStart(8)} µs  ${label}\n`);
+const out = (label: string, ns: number): void =>
+  void process.stdout.write(`${(ns / 1000).toFixed(2).padStart(8)} µs  ${label}\n`);
 process.stdout.write(`iterations: ${iterations}\n`);
 out('handler called directly', direct);
 out('JobRunner.run', full);
 out('=> runtime cost per job (minus the direct call)', full - direct);
 process.stdout.write('ingredients, each alone:\n');
 for (const [label, ns] of parts) out(label, ns);
-out('sum of ingredients', parts.reduce((sum, [, ns]) => sum + ns, 0));
+out(
+  'sum of ingredients',
+  parts.reduce((sum, [, ns]) => sum + ns, 0),
+);

@@ -24,10 +24,15 @@ const prof = async <T>(on: boolean, body: () => Promise<T>): Promise<T> => {
 };
 for (let round = 0; round < 2; round++) {
   const prefix = `prof-${randomUUID().slice(0, 8)}`;
-  const side = which === 'lanes' ? lanesSide({ redisUrl, prefix }) : bullmqSide({ redisUrl, prefix }, which === 'bullmq-opts' ? 'lanes-job-options' : 'lanes-defaults');
+  const side =
+    which === 'lanes'
+      ? lanesSide({ redisUrl, prefix })
+      : bullmqSide({ redisUrl, prefix }, which === 'bullmq-opts' ? 'lanes-job-options' : 'lanes-defaults');
   const e = await prof(round === 1 && phase === 'enqueue', () => side.enqueue(jobs, 1000));
   const p = await prof(round === 1 && phase === 'process', () => side.process(jobs, 50, 120000));
   await side.dispose();
-  process.stdout.write(`${which} round ${round}: enqueue ${Math.round(e.perSecond)}/s ${e.cpuMicrosPerJob.toFixed(1)} µs/job; process ${Math.round(p.perSecond)}/s ${p.cpuMicrosPerJob.toFixed(1)} µs/job\n`);
+  process.stdout.write(
+    `${which} round ${round}: enqueue ${Math.round(e.perSecond)}/s ${e.cpuMicrosPerJob.toFixed(1)} µs/job; process ${Math.round(p.perSecond)}/s ${p.cpuMicrosPerJob.toFixed(1)} µs/job\n`,
+  );
 }
 process.exit(0);

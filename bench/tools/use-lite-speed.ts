@@ -18,7 +18,10 @@ for (const name of (await readdir(docs)).filter((file) => file.endsWith('.txt'))
   chunks.push(...chunkText(await readFile(join(docs, name), 'utf8'), { maxTokens: 400, overlapTokens: 60 }));
 }
 // Spread over every manual, not the first one's opening.
-const sample = Array.from({ length: Math.min(count, chunks.length) }, (_, i) => chunks[Math.floor((i * chunks.length) / Math.min(count, chunks.length))]!);
+const sample = Array.from(
+  { length: Math.min(count, chunks.length) },
+  (_, i) => chunks[Math.floor((i * chunks.length) / Math.min(count, chunks.length))]!,
+);
 const metrics = new EmbeddingMetrics(new LanesMetrics({ defaultMetrics: false }));
 for (const threads of threadCounts) {
   const provider = new UseLiteEmbeddingProvider(threads, metrics);
@@ -26,12 +29,20 @@ for (const threads of threadCounts) {
     const loadStart = performance.now();
     // One slice of 16 texts per thread, so every thread has loaded the model before timing.
     const warmUp = Array.from({ length: 16 * threads }, (_, i) => `warm up ${i}`);
-    await provider.embedBatch(warmUp, warmUp.map(() => 3), undefined);
+    await provider.embedBatch(
+      warmUp,
+      warmUp.map(() => 3),
+      undefined,
+    );
     const firstMs = performance.now() - loadStart;
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const started = performance.now();
-    await provider.embedBatch(sample.map((chunk) => chunk.text), sample.map((chunk) => chunk.tokens), undefined);
+    await provider.embedBatch(
+      sample.map((chunk) => chunk.text),
+      sample.map((chunk) => chunk.tokens),
+      undefined,
+    );
     const seconds = (performance.now() - started) / 1000;
     delay.disable();
     const tokens = sample.reduce((sum, chunk) => sum + chunk.tokens, 0);

@@ -9,12 +9,18 @@ export const APP_TEMPLATE = join(import.meta.dirname, 'app-template');
 
 /** typescript and @types/node at the versions the repo itself builds with. */
 export function repoToolSpecs(): string[] {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
   return ['typescript', '@types/node'].map((name) => `${name}@${manifest.devDependencies[name]}`);
 }
 
 export async function npmInstall(dir: string, specs: readonly string[]): Promise<void> {
-  await mustRun('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { cwd: dir, env: userEnv([]), timeoutMs: 240_000 });
+  await mustRun('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], {
+    cwd: dir,
+    env: userEnv([]),
+    timeoutMs: 240_000,
+  });
 }
 
 export async function createApp(dir: string, registryUrl: string): Promise<void> {

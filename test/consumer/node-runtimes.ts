@@ -20,7 +20,11 @@ export async function nodeBinDir(wanted: number): Promise<string> {
   if (!existsSync(join(bin, 'node'))) {
     mkdirSync(prefix, { recursive: true });
     if (!existsSync(join(prefix, 'package.json'))) writeFileSync(join(prefix, 'package.json'), '{"private":true}\n');
-    await mustRun('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, `node@${wanted}`], { cwd: prefix, env: userEnv([]), timeoutMs: 180_000 });
+    await mustRun(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, `node@${wanted}`],
+      { cwd: prefix, env: userEnv([]), timeoutMs: 180_000 },
+    );
   }
   const found = major(join(bin, 'node'));
   if (found !== wanted) throw new Error(`${join(bin, 'node')} is Node ${found}, expected ${wanted}`);

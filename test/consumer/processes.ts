@@ -14,7 +14,12 @@ process.on('exit', () => {
 });
 
 function spawnGroup(cmd: string, args: readonly string[], options: RunOptions): Child {
-  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   liveGroups.add(child);
   child.once('close', () => liveGroups.delete(child));
   return child;
@@ -40,7 +45,12 @@ export interface RunOptions {
 export function userEnv(pathFirst: readonly string[], extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_user_agent$)|LANES_|INIT_CWD$|NODE_OPTIONS$)/i.test(key)) env[key] = value;
+    if (
+      !/^(npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_user_agent$)|LANES_|INIT_CWD$|NODE_OPTIONS$)/i.test(
+        key,
+      )
+    )
+      env[key] = value;
   }
   env.PATH = [...pathFirst, process.env.PATH ?? ''].join(delimiter);
   return { ...env, ...extra };
@@ -66,7 +76,10 @@ export function run(cmd: string, args: readonly string[], options: RunOptions): 
 /** Like run, but a non-zero exit throws with the command's output. */
 export async function mustRun(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const result = await run(cmd, args, options);
-  if (result.code !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${options.cwd}) exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} (in ${options.cwd}) exited ${result.code}:\n${result.stderr}${result.stdout}`,
+    );
   return result;
 }
 

@@ -55,7 +55,8 @@ async function createUser(url: string): Promise<string> {
     body: JSON.stringify({ name: 'lanes-ci', password: 'lanes-ci-password' }),
   });
   const body = (await response.json()) as { token?: string };
-  if (!response.ok || body.token === undefined) throw new Error(`verdaccio refused to create a user: ${response.status} ${JSON.stringify(body)}`);
+  if (!response.ok || body.token === undefined)
+    throw new Error(`verdaccio refused to create a user: ${response.status} ${JSON.stringify(body)}`);
   return body.token;
 }
 
@@ -63,7 +64,11 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   writeFileSync(join(dir, 'config.yaml'), config(dir));
-  const server = start(process.execPath, [VERDACCIO_BIN, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { cwd: dir, env: userEnv([]) });
+  const server = start(
+    process.execPath,
+    [VERDACCIO_BIN, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`],
+    { cwd: dir, env: userEnv([]) },
+  );
   try {
     await waitUntilUp(url, server);
     const token = await createUser(url);
@@ -73,7 +78,11 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
     return {
       url,
       async publish(tarball) {
-        await mustRun('npm', ['publish', tarball, '--registry', url, '--userconfig', npmrc, '--access', 'public', '--loglevel=error'], { cwd: dir, env: userEnv([]) });
+        await mustRun(
+          'npm',
+          ['publish', tarball, '--registry', url, '--userconfig', npmrc, '--access', 'public', '--loglevel=error'],
+          { cwd: dir, env: userEnv([]) },
+        );
       },
       async stop() {
         await server.stop(5_000);

@@ -30,7 +30,21 @@ describe('dashboard HTTP API', () => {
       allowedRoots: [root],
       search: async (request) => {
         searches.push(request);
-        return { query: request.query, results: [{ documentId: 'd1', source: 'doc.md', chunkIndex: 0, score: 0.9, page: null, heading: 'hello', scores: { vector: 0.9 }, text: 'hello' }] };
+        return {
+          query: request.query,
+          results: [
+            {
+              documentId: 'd1',
+              source: 'doc.md',
+              chunkIndex: 0,
+              score: 0.9,
+              page: null,
+              heading: 'hello',
+              scores: { vector: 0.9 },
+              text: 'hello',
+            },
+          ],
+        };
       },
       readinessChecks: [{ name: 'postgres', check: async () => undefined }],
     });
@@ -42,7 +56,11 @@ describe('dashboard HTTP API', () => {
   });
 
   test('POST /api/jobs enqueues and answers 202 with the job ref; GET /api/jobs/:id has the status shape', async () => {
-    const res = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'some text', source: 'notes.txt' }, options: { priority: 3 } });
+    const res = await postJson(`${d.url}/api/jobs`, {
+      task: 'ingest',
+      data: { text: 'some text', source: 'notes.txt' },
+      options: { priority: 3 },
+    });
     assert.equal(res.status, 202);
     assert.deepEqual(Object.keys(res.body).sort(), ['id', 'queue', 'task']);
     assert.equal(res.body.task, 'ingest');
@@ -58,7 +76,11 @@ describe('dashboard HTTP API', () => {
   });
 
   test('options.lane sends a job to another lane', async () => {
-    const res = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'x', source: 'urgent.txt' }, options: { lane: 'critical' } });
+    const res = await postJson(`${d.url}/api/jobs`, {
+      task: 'ingest',
+      data: { text: 'x', source: 'urgent.txt' },
+      options: { lane: 'critical' },
+    });
     assert.equal(res.status, 202);
     assert.equal(res.body.queue, 'critical');
   });
@@ -66,9 +88,15 @@ describe('dashboard HTTP API', () => {
   test('a bad payload is 400 naming each invalid field', async () => {
     const missing = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: {} });
     assert.equal(missing.status, 400);
-    assert.ok(missing.body.fields.some((f: { field: string }) => f.field === 'data.path'), JSON.stringify(missing.body));
+    assert.ok(
+      missing.body.fields.some((f: { field: string }) => f.field === 'data.path'),
+      JSON.stringify(missing.body),
+    );
 
-    const typed = await postJson(`${d.url}/api/jobs`, { task: 'rebuild-index', data: { m: 'sixteen', efConstruction: 2 } });
+    const typed = await postJson(`${d.url}/api/jobs`, {
+      task: 'rebuild-index',
+      data: { m: 'sixteen', efConstruction: 2 },
+    });
     assert.equal(typed.status, 400);
     const fields = typed.body.fields.map((f: { field: string }) => f.field).sort();
     assert.deepEqual(fields, ['data.efConstruction', 'data.m']);
@@ -84,7 +112,12 @@ describe('dashboard HTTP API', () => {
   });
 
   test('wrong JSON types and unknown keys in the envelope are 400 naming the fields', async () => {
-    const res = await postJson(`${d.url}/api/jobs`, { task: 42, data: {}, options: { priority: 'high', lane: 'fast' }, colour: 'red' });
+    const res = await postJson(`${d.url}/api/jobs`, {
+      task: 42,
+      data: {},
+      options: { priority: 'high', lane: 'fast' },
+      colour: 'red',
+    });
     assert.equal(res.status, 400);
     const fields = res.body.fields.map((f: { field: string }) => f.field).sort();
     assert.deepEqual(fields, ['colour', 'options.lane', 'options.priority', 'task']);
@@ -99,7 +132,11 @@ describe('dashboard HTTP API', () => {
   });
 
   test('a body that is not JSON is 415', async () => {
-    const res = await call(`${d.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"task":"ingest"}' });
+    const res = await call(`${d.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"task":"ingest"}',
+    });
     assert.equal(res.status, 415);
   });
 
@@ -130,7 +167,10 @@ describe('dashboard HTTP API', () => {
   });
 
   test('secrets in job data are redacted in the status output', async () => {
-    const res = await postJson(`${d.url}/api/jobs`, { task: 'call-webhook', data: { source: 'hook', apiKey: 'sk-live-0123456789abcdefghij' } });
+    const res = await postJson(`${d.url}/api/jobs`, {
+      task: 'call-webhook',
+      data: { source: 'hook', apiKey: 'sk-live-0123456789abcdefghij' },
+    });
     assert.equal(res.status, 202);
     const status = await call(`${d.url}/api/jobs/${res.body.id}`);
     assert.equal(status.body.data.apiKey, '[redacted]');
@@ -138,12 +178,18 @@ describe('dashboard HTTP API', () => {
   });
 
   test('GET /api/jobs finds jobs by source, task, state and id; bad filters are 400', async () => {
-    const a = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 't', source: 'reports/q3-summary.pdf' } });
+    const a = await postJson(`${d.url}/api/jobs`, {
+      task: 'ingest',
+      data: { text: 't', source: 'reports/q3-summary.pdf' },
+    });
     await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 't', source: 'reports/q4-summary.pdf' } });
 
     const bySource = await call(`${d.url}/api/jobs?source=Q3-SUMMARY`);
     assert.equal(bySource.status, 200);
-    assert.deepEqual(bySource.body.jobs.map((j: { id: string }) => j.id), [a.body.id]);
+    assert.deepEqual(
+      bySource.body.jobs.map((j: { id: string }) => j.id),
+      [a.body.id],
+    );
     assert.equal(bySource.body.complete, true);
 
     const byTask = await call(`${d.url}/api/jobs?task=ingest&state=waiting&source=reports/&limit=10`);
@@ -165,12 +211,28 @@ describe('dashboard HTTP API', () => {
     const res = await call(`${d.url}/api/search?q=hello&k=3`);
     assert.equal(res.status, 200);
     assert.equal(res.body.query, 'hello');
-    assert.deepEqual(Object.keys(res.body.results[0]).sort(), ['chunkIndex', 'documentId', 'heading', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(Object.keys(res.body.results[0]).sort(), [
+      'chunkIndex',
+      'documentId',
+      'heading',
+      'page',
+      'score',
+      'scores',
+      'source',
+      'text',
+    ]);
     assert.deepEqual(searches.at(-1), { query: 'hello', k: 3, mode: 'hybrid' });
 
-    const filtered = await call(`${d.url}/api/search?q=hello&mode=lexical&filter=${encodeURIComponent('{"lang":"en"}')}&source=docs/`);
+    const filtered = await call(
+      `${d.url}/api/search?q=hello&mode=lexical&filter=${encodeURIComponent('{"lang":"en"}')}&source=docs/`,
+    );
     assert.equal(filtered.status, 200);
-    assert.deepEqual(searches.at(-1), { query: 'hello', k: 10, mode: 'lexical', filter: { metadata: { lang: 'en' }, sourcePrefix: 'docs/' } });
+    assert.deepEqual(searches.at(-1), {
+      query: 'hello',
+      k: 10,
+      mode: 'lexical',
+      filter: { metadata: { lang: 'en' }, sourcePrefix: 'docs/' },
+    });
 
     for (const [query, field] of [
       ['q=%20%20', 'q'],
@@ -196,15 +258,26 @@ describe('dashboard HTTP API', () => {
   test('GET /api/overview reports depths, throughput and failure rate', async () => {
     // Three webhook jobs on the low lane: two complete, one fails.
     for (const data of [{ source: 'a' }, { source: 'b' }, { source: 'c', fail: 'endpoint said 500' }]) {
-      assert.equal((await postJson(`${d.url}/api/jobs`, { task: 'call-webhook', data, options: { lane: 'critical', delayMs: 0 } })).status, 202);
+      assert.equal(
+        (await postJson(`${d.url}/api/jobs`, { task: 'call-webhook', data, options: { lane: 'critical', delayMs: 0 } }))
+          .status,
+        202,
+      );
     }
-    await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'later', source: 'later.txt' }, options: { delayMs: 60_000 } });
+    await postJson(`${d.url}/api/jobs`, {
+      task: 'ingest',
+      data: { text: 'later', source: 'later.txt' },
+      options: { delayMs: 60_000 },
+    });
     await processJobs(d.client, 'critical', 4); // 3 webhooks + the critical ingest of an earlier test
 
     const res = await call(`${d.url}/api/overview`);
     assert.equal(res.status, 200);
     const o = res.body;
-    assert.deepEqual(o.lanes.map((l: { lane: string }) => l.lane), ['critical', 'default', 'low']);
+    assert.deepEqual(
+      o.lanes.map((l: { lane: string }) => l.lane),
+      ['critical', 'default', 'low'],
+    );
     const def = o.lanes.find((l: { lane: string }) => l.lane === 'default');
     assert.equal(def.delayed, 1);
     assert.equal(def.backlog, def.waiting + def.prioritized + def.delayed);
@@ -239,7 +312,13 @@ describe('dashboard HTTP API', () => {
 describe('dashboard readiness when a dependency is down', () => {
   test('/readyz is 503 naming the failing check, without its credentials', async () => {
     const d = await startTestDashboard('ready', {
-      readinessChecks: [{ name: 'postgres', check: async () => Promise.reject(new Error('connect ECONNREFUSED postgres://lanes:hunter2@127.0.0.1:5999/lanes')) }],
+      readinessChecks: [
+        {
+          name: 'postgres',
+          check: async () =>
+            Promise.reject(new Error('connect ECONNREFUSED postgres://lanes:hunter2@127.0.0.1:5999/lanes')),
+        },
+      ],
       readinessTimeoutMs: 500,
     });
     try {
@@ -249,7 +328,10 @@ describe('dashboard readiness when a dependency is down', () => {
       assert.match(res.body.checks.postgres, /ECONNREFUSED/);
       assert.doesNotMatch(res.body.checks.postgres, /hunter2/);
 
-      const hung = await startTestDashboard('hung', { readinessChecks: [{ name: 'slow', check: () => new Promise(() => undefined) }], readinessTimeoutMs: 200 });
+      const hung = await startTestDashboard('hung', {
+        readinessChecks: [{ name: 'slow', check: () => new Promise(() => undefined) }],
+        readinessTimeoutMs: 200,
+      });
       try {
         const started = Date.now();
         const slow = await call(`${hung.url}/readyz`);
@@ -285,7 +367,14 @@ describe('dashboard when Redis is unreachable', () => {
       for (const [path, init] of [
         ['/api/jobs/some-id', {}],
         ['/api/overview', {}],
-        ['/api/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'ingest', data: { text: 't', source: 's' } }) }],
+        [
+          '/api/jobs',
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ task: 'ingest', data: { text: 't', source: 's' } }),
+          },
+        ],
       ] as const) {
         const started = Date.now();
         const res = await call(`${d.url}${path}`, init);

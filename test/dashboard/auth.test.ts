@@ -6,7 +6,9 @@ import { call, postJson, startTestDashboard, type TestDashboard } from './harnes
 
 const TOKEN = 'tok-0f3a9c1e7b2d4c6a8e';
 const bearer = { authorization: `Bearer ${TOKEN}` };
-const basic = (password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` });
+const basic = (password: string): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+});
 
 describe('dashboard token auth', () => {
   let d: TestDashboard;
@@ -18,7 +20,15 @@ describe('dashboard token auth', () => {
   });
 
   test('without the token every API route is 401', async () => {
-    for (const path of ['/api/overview', '/api/jobs', '/api/jobs/some-id', '/api/search?q=x', '/metrics', '/', '/api/not-a-route']) {
+    for (const path of [
+      '/api/overview',
+      '/api/jobs',
+      '/api/jobs/some-id',
+      '/api/search?q=x',
+      '/metrics',
+      '/',
+      '/api/not-a-route',
+    ]) {
       const res = await call(`${d.url}${path}`);
       assert.equal(res.status, 401, path);
       assert.equal(res.body.code, 'UNAUTHORIZED', path);
@@ -30,11 +40,21 @@ describe('dashboard token auth', () => {
     const res = await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 't', source: 's' } });
     assert.equal(res.status, 401);
     const depths = await readAllLaneDepths((lane) => d.client.queues.get(lane));
-    assert.equal(depths.reduce((sum, depth) => sum + depth.backlog, 0), 0);
+    assert.equal(
+      depths.reduce((sum, depth) => sum + depth.backlog, 0),
+      0,
+    );
   });
 
   test('a wrong or malformed token is 401', async () => {
-    for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer', TOKEN, `Token ${TOKEN}`, basic('wrong').authorization]) {
+    for (const authorization of [
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      'Bearer',
+      TOKEN,
+      `Token ${TOKEN}`,
+      basic('wrong').authorization,
+    ]) {
       assert.equal((await call(`${d.url}/api/overview`, { headers: { authorization } })).status, 401, authorization);
     }
   });

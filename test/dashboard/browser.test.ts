@@ -9,7 +9,14 @@ import { builtinContracts, ContractRegistry, defineContract, z } from '@lanes/co
 import { call, postJson, processJobs, startTestDashboard, type TestDashboard } from './harness.ts';
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 const TOKEN = 'browser-token-5d1e2f';
 const REASON = 'disk on fire: cannot read scans/invoice-0042.pdf';
 const SCREENSHOT_BOARD = '/tmp/lanes-dashboard-bull-board.png';
@@ -24,25 +31,41 @@ const scanInvoice = defineContract()({
   retry: { attempts: 1 },
 });
 
-describe('dashboard in a headless browser', { skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false }, () => {
+describe('dashboard in a headless browser', {
+  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+}, () => {
   let d: TestDashboard;
   let browser: Browser;
   let page: Page;
   let failedId: string;
 
   before(async () => {
-    d = await startTestDashboard('browser', { token: TOKEN, contracts: new ContractRegistry([...builtinContracts, scanInvoice]) });
+    d = await startTestDashboard('browser', {
+      token: TOKEN,
+      contracts: new ContractRegistry([...builtinContracts, scanInvoice]),
+    });
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const failed = await postJson(`${d.url}/api/jobs`, { task: 'scan-invoice', data: { source: 'scans/invoice-0042.pdf', fail: REASON } }, auth);
+    const failed = await postJson(
+      `${d.url}/api/jobs`,
+      { task: 'scan-invoice', data: { source: 'scans/invoice-0042.pdf', fail: REASON } },
+      auth,
+    );
     assert.equal(failed.status, 202);
     failedId = failed.body.id;
     await postJson(`${d.url}/api/jobs`, { task: 'scan-invoice', data: { source: 'scans/invoice-0043.pdf' } }, auth);
     await processJobs(d.client, 'default', 2);
-    await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'queued', source: 'notes/queued.md' }, options: { lane: 'low' } }, auth);
+    await postJson(
+      `${d.url}/api/jobs`,
+      { task: 'ingest', data: { text: 'queued', source: 'notes/queued.md' }, options: { lane: 'low' } },
+      auth,
+    );
     assert.equal((await call(`${d.url}/api/jobs/${failedId}`, { headers: auth })).body.state, 'failed');
 
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
-    const context = await browser.newContext({ httpCredentials: { username: 'lanes', password: TOKEN }, viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: 'lanes', password: TOKEN },
+      viewport: { width: 1280, height: 900 },
+    });
     page = await context.newPage();
   });
 
@@ -55,7 +78,10 @@ describe('dashboard in a headless browser', { skip: chromiumPath === undefined ?
     const response = await page.goto(`${d.url}/admin/queues`);
     assert.equal(response?.status(), 200);
     for (const lane of ['critical', 'default', 'low']) {
-      await page.getByRole('link', { name: new RegExp(`^${lane}`) }).first().waitFor({ timeout: 10_000 });
+      await page
+        .getByRole('link', { name: new RegExp(`^${lane}`) })
+        .first()
+        .waitFor({ timeout: 10_000 });
     }
     const text = await page.locator('body').innerText();
     for (const lane of ['critical', 'default', 'low']) assert.match(text, new RegExp(`\\b${lane}\\b`));
@@ -71,7 +97,10 @@ describe('dashboard in a headless browser', { skip: chromiumPath === undefined ?
     await page.goto(`${d.url}/`);
     await page.locator('#lanes tbody tr').nth(2).waitFor({ timeout: 10_000 });
     const lanes = await page.locator('#lanes tbody tr').allInnerTexts();
-    assert.deepEqual(lanes.map((row) => row.split('\t')[0]), ['critical', 'default', 'low']);
+    assert.deepEqual(
+      lanes.map((row) => row.split('\t')[0]),
+      ['critical', 'default', 'low'],
+    );
     const low = lanes[2]!.split('\t');
     assert.equal(low[4], '1', `low backlog is 1: ${lanes[2]}`);
     assert.equal(await page.locator('#c-failure').innerText(), '50.0 %');

@@ -22,12 +22,25 @@ export function testPrefix(label: string): string {
   return `t-dash-${label}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function startTestDashboard(label: string, options: Omit<StartDashboardOptions, 'client' | 'config'> = {}): Promise<TestDashboard> {
+export async function startTestDashboard(
+  label: string,
+  options: Omit<StartDashboardOptions, 'client' | 'config'> = {},
+): Promise<TestDashboard> {
   const prefix = testPrefix(label);
   const client = new LanesClient({ redisUrl: REDIS_URL, prefix });
   const metrics = options.metrics ?? new LanesMetrics();
-  const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent', { component: 'dashboard-test' });
-  const running = await startDashboard({ logger, ...options, metrics, client, config: { redisUrl: REDIS_URL, prefix }, port: 0, host: '127.0.0.1' });
+  const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent', {
+    component: 'dashboard-test',
+  });
+  const running = await startDashboard({
+    logger,
+    ...options,
+    metrics,
+    client,
+    config: { redisUrl: REDIS_URL, prefix },
+    port: 0,
+    host: '127.0.0.1',
+  });
   return {
     ...running,
     client,
@@ -44,9 +57,12 @@ export async function startTestDashboard(label: string, options: Omit<StartDashb
   };
 }
 
-/** fetch() plus the parsed JSON body. */
+/** A route's answer with its parsed JSON body. */
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON a route answers, field by field
-export async function call(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any }> {
+export type RouteReply = { status: number; headers: Headers; body: any };
+
+/** fetch() plus the parsed JSON body. */
+export async function call(url: string, init: RequestInit = {}): Promise<RouteReply> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = text;
@@ -58,9 +74,12 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
   return { status: res.status, headers: res.headers, body };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: as call()
-export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
-  return call(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<RouteReply> {
+  return call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 /**
@@ -68,7 +87,12 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
  * throw that message, the rest complete. Resolves once `count` jobs have finished. With
  * `collectMetrics`, it records BullMQ's per-minute metrics as a worker with that option does.
  */
-export async function processJobs(client: LanesClient, lane: Lane, count: number, options: { collectMetrics?: boolean } = {}): Promise<void> {
+export async function processJobs(
+  client: LanesClient,
+  lane: Lane,
+  count: number,
+  options: { collectMetrics?: boolean } = {},
+): Promise<void> {
   const connection = createBlockingConnection(REDIS_URL);
   let finished = 0;
   let done!: () => void;
@@ -80,7 +104,11 @@ export async function processJobs(client: LanesClient, lane: Lane, count: number
       if (fail !== undefined) throw new Error(fail);
       return { ok: true };
     },
-    { connection, prefix: client.prefix, ...(options.collectMetrics === true && { metrics: { maxDataPoints: MetricsTime.ONE_WEEK } }) },
+    {
+      connection,
+      prefix: client.prefix,
+      ...(options.collectMetrics === true && { metrics: { maxDataPoints: MetricsTime.ONE_WEEK } }),
+    },
   );
   const onFinish = (): void => {
     finished += 1;

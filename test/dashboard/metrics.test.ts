@@ -33,10 +33,18 @@ describe('dashboard /metrics', () => {
     const metrics = d.metrics;
     metrics.jobs.inc({ task: 'ingest', lane: 'default', outcome: 'completed' }, 8);
     metrics.jobs.inc({ task: 'ingest', lane: 'default', outcome: 'failed' }, 2);
-    metrics.counter('lanes_embedding_cache_hits_total', 'Embedding cache hits', ['provider', 'model']).inc({ provider: 'local', model: 'hash-384' }, 30);
-    metrics.counter('lanes_embedding_cache_misses_total', 'Embedding cache misses', ['provider', 'model']).inc({ provider: 'local', model: 'hash-384' }, 10);
-    metrics.counter('lanes_embedding_tokens_total', 'Embedding tokens', ['provider', 'model']).inc({ provider: 'local', model: 'hash-384' }, 1234);
-    metrics.counter('lanes_embedding_cost_usd_total', 'Estimated embedding cost', ['provider', 'model']).inc({ provider: 'local', model: 'hash-384' }, 0.0025);
+    metrics
+      .counter('lanes_embedding_cache_hits_total', 'Embedding cache hits', ['provider', 'model'])
+      .inc({ provider: 'local', model: 'hash-384' }, 30);
+    metrics
+      .counter('lanes_embedding_cache_misses_total', 'Embedding cache misses', ['provider', 'model'])
+      .inc({ provider: 'local', model: 'hash-384' }, 10);
+    metrics
+      .counter('lanes_embedding_tokens_total', 'Embedding tokens', ['provider', 'model'])
+      .inc({ provider: 'local', model: 'hash-384' }, 1234);
+    metrics
+      .counter('lanes_embedding_cost_usd_total', 'Estimated embedding cost', ['provider', 'model'])
+      .inc({ provider: 'local', model: 'hash-384' }, 0.0025);
   });
   after(async () => {
     await d?.stop();
@@ -45,7 +53,11 @@ describe('dashboard /metrics', () => {
   test('lane depth gauges are refreshed from Redis on scrape', async () => {
     await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'a', source: 'a' } });
     await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'b', source: 'b' }, options: { priority: 2 } });
-    await postJson(`${d.url}/api/jobs`, { task: 'ingest', data: { text: 'c', source: 'c' }, options: { delayMs: 60_000 } });
+    await postJson(`${d.url}/api/jobs`, {
+      task: 'ingest',
+      data: { text: 'c', source: 'c' },
+      options: { delayMs: 60_000 },
+    });
     const text = (await call(`${d.url}/metrics`)).body as string;
     assert.equal(sampleValue(text, 'lanes_lane_backlog{lane="default"}'), 3);
     assert.equal(sampleValue(text, 'lanes_lane_backlog{lane="critical"}'), 0);
@@ -57,7 +69,10 @@ describe('dashboard /metrics', () => {
     await call(`${d.url}/api/jobs/abc-123`);
     await call(`${d.url}/api/jobs/def-456`);
     const text = (await call(`${d.url}/metrics`)).body as string;
-    assert.match(text, /lanes_dashboard_http_request_duration_seconds_count\{method="GET",route="\/api\/jobs\/:id",status="404"\} 2/);
+    assert.match(
+      text,
+      /lanes_dashboard_http_request_duration_seconds_count\{method="GET",route="\/api\/jobs\/:id",status="404"\} 2/,
+    );
     const routes = labelValues(text, 'route');
     for (const route of routes) assert.doesNotMatch(route, /abc-123|def-456/);
     assert.doesNotMatch(text, /abc-123|def-456/);
@@ -75,7 +90,9 @@ describe('dashboard /metrics', () => {
   test('the exposition passes promtool check metrics', async (t) => {
     const promtool = findPromtool();
     if (promtool === undefined) {
-      t.skip('promtool not found: install Debian\'s "prometheus" package (apt-get install -y prometheus) to run this check');
+      t.skip(
+        'promtool not found: install Debian\'s "prometheus" package (apt-get install -y prometheus) to run this check',
+      );
       return;
     }
     await call(`${d.url}/api/overview`);
@@ -104,7 +121,11 @@ describe('overview throughput from BullMQ worker metrics', () => {
   test('with worker metrics enabled the overview reads them', async () => {
     const d = await startTestDashboard('bullmetrics');
     try {
-      for (const data of [{ text: 'a', source: 'a' }, { text: 'b', source: 'b' }, { text: 'c', source: 'c' }]) {
+      for (const data of [
+        { text: 'a', source: 'a' },
+        { text: 'b', source: 'b' },
+        { text: 'c', source: 'c' },
+      ]) {
         await postJson(`${d.url}/api/jobs`, { task: 'ingest', data, options: { lane: 'low' } });
       }
       await processJobs(d.client, 'low', 3, { collectMetrics: true });

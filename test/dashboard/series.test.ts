@@ -6,11 +6,23 @@ import { after, before, describe, test } from 'node:test';
 import { builtinContracts, ContractRegistry, defineContract, z } from '@lanes/contracts';
 import { call, processJobs, startTestDashboard, type TestDashboard } from './harness.ts';
 
-const mark = defineContract()({ name: 'mark', lane: 'default', schema: z.object({ fail: z.string().optional() }), retry: { attempts: 1 } });
+const mark = defineContract()({
+  name: 'mark',
+  lane: 'default',
+  schema: z.object({ fail: z.string().optional() }),
+  retry: { attempts: 1 },
+});
 
 describe('overview series', () => {
   let d: TestDashboard;
-  const usage = { daily: async (days: number) => Array.from({ length: days }, (_, i) => ({ day: `2026-11-${String(i + 1).padStart(2, '0')}`, tokens: i * 100, costUsd: i / 1000 })) };
+  const usage = {
+    daily: async (days: number) =>
+      Array.from({ length: days }, (_, i) => ({
+        day: `2026-11-${String(i + 1).padStart(2, '0')}`,
+        tokens: i * 100,
+        costUsd: i / 1000,
+      })),
+  };
 
   before(async () => {
     d = await startTestDashboard('series', { contracts: new ContractRegistry([...builtinContracts, mark]), usage });
@@ -43,8 +55,14 @@ describe('overview series', () => {
     const s = (await call(`${d.url}/api/overview/series?range=day`)).body;
     assert.equal(s.stepSeconds, 900);
     assert.equal(s.t.length, 96);
-    assert.equal(s.lanes.default.completed.reduce((a: number, b: number) => a + b, 0), 3);
-    assert.equal(s.lanes.default.failed.reduce((a: number, b: number) => a + b, 0), 2);
+    assert.equal(
+      s.lanes.default.completed.reduce((a: number, b: number) => a + b, 0),
+      3,
+    );
+    assert.equal(
+      s.lanes.default.failed.reduce((a: number, b: number) => a + b, 0),
+      2,
+    );
     const bad = await call(`${d.url}/api/overview/series?range=week`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.fields[0].field, 'range');

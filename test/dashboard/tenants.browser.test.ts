@@ -15,15 +15,31 @@ import { setTenantWindow } from '@lanes/queue';
 import { ingest } from '@lanes/contracts';
 import { createLogger } from '@lanes/worker-core';
 import { startDashboard, type RunningDashboard, type TenantsView } from '@lanes/dashboard';
-import { dropRagState, ingestAndWait, ragTestEnv, startRagWorker, type RagWorker, type TestEnv } from '../rag/helpers.ts';
+import {
+  dropRagState,
+  ingestAndWait,
+  ragTestEnv,
+  startRagWorker,
+  type RagWorker,
+  type TestEnv,
+} from '../rag/helpers.ts';
 import { REDIS_URL } from '../support/env.ts';
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
 const SHOTS = process.env.LANES_SCREENSHOTS_DIR ?? join(tmpdir(), 'lanes-screenshots');
 
-describe('the tenants view in a headless browser', { skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false }, () => {
+describe('the tenants view in a headless browser', {
+  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+}, () => {
   let env: TestEnv;
   let w: RagWorker;
   let dashboard: RunningDashboard;
@@ -35,15 +51,40 @@ describe('the tenants view in a headless browser', { skip: chromiumPath === unde
     // No worker serves the low lane: the jobs held there stay held for the view to show.
     w = await startRagWorker(env, { lanes: ['critical', 'default'] });
     const client = w.worker.client;
-    for (const n of [1, 2]) await (await client.enqueue(ingest, { text: `Acme memo ${n} about the zeppelin hangar.`, source: `memo-${n}` }, { tenant: 'acme' })).wait({ timeoutMs: 60_000 });
-    await (await client.enqueue(ingest, { text: 'Globex notes on the quokka enclosure.', source: 'notes' }, { tenant: 'globex' })).wait({ timeoutMs: 60_000 });
+    for (const n of [1, 2])
+      await (
+        await client.enqueue(
+          ingest,
+          { text: `Acme memo ${n} about the zeppelin hangar.`, source: `memo-${n}` },
+          { tenant: 'acme' },
+        )
+      ).wait({ timeoutMs: 60_000 });
+    await (
+      await client.enqueue(
+        ingest,
+        { text: 'Globex notes on the quokka enclosure.', source: 'notes' },
+        { tenant: 'globex' },
+      )
+    ).wait({ timeoutMs: 60_000 });
     await ingestAndWait(w, { text: 'A shared note of no tenant.', source: 'shared' });
     // A congested low lane (window 1): globex's first job goes to the lane, the next two are held.
     const redis = new Redis(REDIS_URL);
     await setTenantWindow(redis, client.prefix, 1);
     redis.disconnect();
-    await client.enqueueBulk(ingest, [1, 2, 3].map((n) => ({ payload: { text: `later ${n}`, source: `later-${n}` }, options: { tenant: 'globex', lane: 'low' as const } })));
-    dashboard = await startDashboard({ client, port: 0, host: '127.0.0.1', logger: createLogger('silent'), documents: w.reader.documents });
+    await client.enqueueBulk(
+      ingest,
+      [1, 2, 3].map((n) => ({
+        payload: { text: `later ${n}`, source: `later-${n}` },
+        options: { tenant: 'globex', lane: 'low' as const },
+      })),
+    );
+    dashboard = await startDashboard({
+      client,
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+      documents: w.reader.documents,
+    });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
   });
 
@@ -65,11 +106,19 @@ describe('the tenants view in a headless browser', { skip: chromiumPath === unde
     const row = (tenant: string | null) => view!.tenants.find((entry) => entry.tenant === tenant);
     assert.equal(view!.corpus, true);
     assert.deepEqual(
-      { documents: row('acme')?.documents, completed: row('acme')?.jobs.completed, failed: row('acme')?.jobs.failed, held: row('acme')?.held },
+      {
+        documents: row('acme')?.documents,
+        completed: row('acme')?.jobs.completed,
+        failed: row('acme')?.jobs.failed,
+        held: row('acme')?.held,
+      },
       { documents: 2, completed: 2, failed: 0, held: { critical: 0, default: 0, low: 0 } },
     );
     assert.ok(row('acme')!.chunks >= 2);
-    assert.deepEqual({ documents: row('globex')?.documents, held: row('globex')?.held }, { documents: 1, held: { critical: 0, default: 0, low: 2 } });
+    assert.deepEqual(
+      { documents: row('globex')?.documents, held: row('globex')?.held },
+      { documents: 1, held: { critical: 0, default: 0, low: 2 } },
+    );
     assert.equal(row('globex')?.jobs.completed, 1);
     assert.equal(row(null)?.documents, 1, 'documents of no tenant are a row of their own');
     assert.equal(view!.tenants[0]?.tenant, 'globex', 'tenants with held jobs first');
@@ -82,7 +131,8 @@ describe('the tenants view in a headless browser', { skip: chromiumPath === unde
     await page.goto(`${dashboard.url}/`);
     const acme = page.locator('#tenant-rows tbody tr[data-tenant="acme"]');
     await acme.waitFor({ timeout: 10_000 });
-    const cells = async (locator: typeof acme): Promise<string[]> => (await locator.locator('td').allInnerTexts()).map((text) => text.trim());
+    const cells = async (locator: typeof acme): Promise<string[]> =>
+      (await locator.locator('td').allInnerTexts()).map((text) => text.trim());
     // Tenant, documents, chunks, held critical/default/low, completed, failed.
     const acmeCells = await cells(acme);
     assert.deepEqual([acmeCells[0], acmeCells[1], ...acmeCells.slice(3)], ['acme', '2', '0', '0', '0', '2', '0']);

@@ -19,7 +19,14 @@ import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import { startTestDashboard } from './harness.ts';
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
 const SHOTS = process.env.LANES_SCREENSHOTS_DIR ?? join(tmpdir(), 'lanes-screenshots');
 
@@ -42,12 +49,21 @@ async function pixelsOfColour(page: Page, selector: string, rgb: readonly [numbe
     if (canvas === null) return 0;
     const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
     let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) < 40 && Math.abs(data[i + 1]! - g) < 40 && Math.abs(data[i + 2]! - b) < 40 && data[i + 3]! > 128) n++;
+    for (let i = 0; i < data.length; i += 4)
+      if (
+        Math.abs(data[i]! - r) < 40 &&
+        Math.abs(data[i + 1]! - g) < 40 &&
+        Math.abs(data[i + 2]! - b) < 40 &&
+        data[i + 3]! > 128
+      )
+        n++;
     return n;
   }, rgb);
 }
 
-describe('dashboard views in a headless browser', { skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false }, () => {
+describe('dashboard views in a headless browser', {
+  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+}, () => {
   let env: TestEnv;
   let w: RagWorker;
   let dashboard: RunningDashboard;
@@ -62,13 +78,23 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     // Backlog history: the dashboard's own sampler, run for the last minutes while delayed work piles up.
     const now = Date.now();
     for (let minute = 5; minute >= 1; minute--) {
-      await client.enqueue(ingest, { text: `scheduled note ${minute}`, source: `notes/later-${minute}.md` }, { lane: 'low', delayMs: 3600_000 });
+      await client.enqueue(
+        ingest,
+        { text: `scheduled note ${minute}`, source: `notes/later-${minute}.md` },
+        { lane: 'low', delayMs: 3600_000 },
+      );
       await sampleBacklog(client, now - minute * 60_000);
     }
-    const results = await Promise.all(DOCUMENTS.map(async (path) => (await client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 }) as Promise<IngestResult>));
+    const results = await Promise.all(
+      DOCUMENTS.map(
+        async (path) => (await client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 }) as Promise<IngestResult>,
+      ),
+    );
     assert.ok(results.every((result) => result.chunks > 0));
     // One failure, so the failures series has something to draw.
-    await (await client.enqueue(ingest, { path: join(REPO_ROOT, 'package.json') })).wait({ timeoutMs: 30_000 }).catch(() => undefined);
+    await (await client.enqueue(ingest, { path: join(REPO_ROOT, 'package.json') }))
+      .wait({ timeoutMs: 30_000 })
+      .catch(() => undefined);
 
     dashboard = await startDashboard({
       client,
@@ -105,7 +131,10 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     }
     // Strokes in the lanes' colours: low's backlog (green), default's completions (blue), the embedding bars (blue).
     assert.ok((await pixelsOfColour(page, '#chart-backlog', [6, 118, 71])) > 50, 'the low lane backlog line is drawn');
-    assert.ok((await pixelsOfColour(page, '#chart-throughput', [53, 88, 214])) > 20, "the default lane's completions are drawn");
+    assert.ok(
+      (await pixelsOfColour(page, '#chart-throughput', [53, 88, 214])) > 20,
+      "the default lane's completions are drawn",
+    );
     assert.ok((await pixelsOfColour(page, '#chart-embeddings', [53, 88, 214])) > 50, 'the tokens bar is drawn');
     assert.match(await page.locator('#series-note').innerText(), /BullMQ's per-minute metrics/);
     // The embedding space panel: the configured model is live, no migration yet.
@@ -113,11 +142,17 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     assert.match(await page.locator('#m-latest').innerText(), /none/);
     assert.deepEqual(errors, [], 'no script errors (CSP blocks nothing the page needs)');
     await page.locator('#overview').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(SHOTS, 'dashboard-overview.png'), clip: { x: 0, y: 0, width: 1280, height: 1000 } });
+    await page.screenshot({
+      path: join(SHOTS, 'dashboard-overview.png'),
+      clip: { x: 0, y: 0, width: 1280, height: 1000 },
+    });
   });
 
   test('the corpus view lists the documents with their state and last job', async () => {
-    await page.locator('#documents tbody tr').nth(DOCUMENTS.length - 1).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#documents tbody tr')
+      .nth(DOCUMENTS.length - 1)
+      .waitFor({ timeout: 10_000 });
     const rows = await page.locator('#documents tbody tr').allInnerTexts();
     assert.equal(rows.length, DOCUMENTS.length);
     const pdf = rows.find((row) => row.includes('libtasn1-manual.pdf'))!;
@@ -134,7 +169,9 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     const first = await page.locator('#hits .hit').first().innerText();
     assert.match(first, /^1\. .*sourdough\.txt/);
     assert.match(first, /score \d\.\d{4}/);
-    const marked = (await page.locator('#hits .hit').first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase());
+    const marked = (await page.locator('#hits .hit').first().locator('mark').allInnerTexts()).map((text) =>
+      text.toLowerCase(),
+    );
     assert.ok(marked.includes('sourdough') || marked.includes('starter'), `marked: ${marked.join(', ')}`);
     assert.match(await page.locator('#search-status').innerText(), /result\(s\) in \d+ ms, mode vector/);
 
@@ -145,7 +182,10 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     await page.locator('#search-status', { hasText: 'mode hybrid' }).waitFor({ timeout: 10_000 });
     assert.match(await page.locator('#hits .hit').first().innerText(), /libtasn1-manual\.pdf/);
     const words = (await page.locator('#hits mark').allInnerTexts()).map((text) => text.toLowerCase());
-    assert.ok(words.length > 0 && words.every((word) => ['der', 'encoding', 'of', 'asn', 'structures'].includes(word)), `whole query words only: ${[...new Set(words)].join(', ')}`);
+    assert.ok(
+      words.length > 0 && words.every((word) => ['der', 'encoding', 'of', 'asn', 'structures'].includes(word)),
+      `whole query words only: ${[...new Set(words)].join(', ')}`,
+    );
     await page.locator('#search').screenshot({ path: join(SHOTS, 'dashboard-search.png') });
   });
 
@@ -154,7 +194,9 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached', timeout: 10_000 });
     assert.match(await page.locator('#corpus-note').innerText(), /Deleted .*sourdough\.txt/);
-    const listed = (await (await fetch(`${dashboard.url}/api/documents`)).json()) as { documents: Array<{ source: string }> };
+    const listed = (await (await fetch(`${dashboard.url}/api/documents`)).json()) as {
+      documents: Array<{ source: string }>;
+    };
     assert.equal(listed.documents.length, DOCUMENTS.length - 1);
     assert.ok(listed.documents.every((doc) => !doc.source.endsWith('sourdough.txt')));
     const search = await w.rag.search('sourdough starter feeding', 5);
@@ -162,7 +204,9 @@ describe('dashboard views in a headless browser', { skip: chromiumPath === undef
   });
 });
 
-describe('running ingests refresh in the browser without reloading', { skip: chromiumPath === undefined ? 'Chromium not found' : false }, () => {
+describe('running ingests refresh in the browser without reloading', {
+  skip: chromiumPath === undefined ? 'Chromium not found' : false,
+}, () => {
   test('an active ingest shows a progress bar that follows the job', { timeout: 60_000 }, async () => {
     const d = await startTestDashboard('ingests');
     const connection = createBlockingConnection(REDIS_URL);
@@ -175,7 +219,13 @@ describe('running ingests refresh in the browser without reloading', { skip: chr
         'default',
         async (job) => {
           reportProgress = (value) => job.updateProgress(value);
-          await job.updateProgress({ stage: 'embedding', pagesParsed: 120, pagesTotal: 120, chunksTotal: 40, chunksEmbedded: 0 });
+          await job.updateProgress({
+            stage: 'embedding',
+            pagesParsed: 120,
+            pagesTotal: 120,
+            chunksTotal: 40,
+            chunksEmbedded: 0,
+          });
           resolve();
           await released;
           return { ok: true };
@@ -193,9 +243,16 @@ describe('running ingests refresh in the browser without reloading', { skip: chr
       const row = page.locator('#ingests tbody tr', { hasText: 'manuals/big-manual.pdf' });
       await row.waitFor({ timeout: 10_000 });
       assert.match(await row.innerText(), /embedding pages 120\/120 chunks 0\/40/);
-      const width = () => row.locator('.bar > div').evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
+      const width = () =>
+        row.locator('.bar > div').evaluate((el) => (el as unknown as { style: { width: string } }).style.width);
       assert.equal(await width(), '30%');
-      await reportProgress({ stage: 'embedding', pagesParsed: 120, pagesTotal: 120, chunksTotal: 40, chunksEmbedded: 20 });
+      await reportProgress({
+        stage: 'embedding',
+        pagesParsed: 120,
+        pagesTotal: 120,
+        chunksTotal: 40,
+        chunksEmbedded: 20,
+      });
       await row.locator('text=chunks 20/40').waitFor({ timeout: 10_000 });
       assert.equal(await width(), '65%');
       release();

@@ -15,11 +15,18 @@ const SCRIPT = '/usr/bin/script';
 const shellQuote = (arg: string): string => `'${arg.replaceAll("'", `'\\''`)}'`;
 
 /** Runs the CLI on a pseudo-terminal of its own; returns everything the terminal received. */
-function runOnTerminal(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runOnTerminal(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   // A wide terminal, so the bars' lines are not cut at 80 columns.
   const command = `stty cols 160 rows 40; exec ${[process.execPath, CLI, ...args].map(shellQuote).join(' ')}`;
   return new Promise((resolve) => {
-    const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], { cwd: REPO_ROOT, env: { ...env, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { ...env, TERM: 'xterm' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -29,13 +36,21 @@ function runOnTerminal(args: readonly string[], env: Record<string, string>): Pr
 
 describe('progress while waiting', { skip: existsSync(SCRIPT) ? false : 'util-linux script not found' }, () => {
   const env = ragTestEnv('progress', { LOG_LEVEL: 'info' });
-  const worker = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let workerLog = '';
   worker.stderr.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
   const exited = new Promise((resolve) => worker.on('exit', resolve));
 
   before(async () => {
-    await eventually(async () => (workerLog.includes('worker started') ? true : undefined), 30_000, 'the worker to start');
+    await eventually(
+      async () => (workerLog.includes('worker started') ? true : undefined),
+      30_000,
+      'the worker to start',
+    );
   });
   after(async () => {
     worker.kill('SIGTERM');
@@ -43,14 +58,22 @@ describe('progress while waiting', { skip: existsSync(SCRIPT) ? false : 'util-li
     await dropRagState(env);
   });
 
-  test('on a terminal: a bar per document that reaches 100 %, with pages and chunks, then the results', { timeout: 120_000 }, async () => {
+  test('on a terminal: a bar per document that reaches 100 %, with pages and chunks, then the results', {
+    timeout: 120_000,
+  }, async () => {
     const pdfs = ['libtasn1-manual.pdf', 'shared-mime-info-spec.pdf'].map((name) => join(FIXTURES, 'pdf', name));
     const run = await runOnTerminal(['ingest', ...pdfs, '--wait'], env);
     assert.equal(run.code, 0, run.output.slice(-3000));
     assert.match(run.output, /\u001b\[/, 'the bars are redrawn in place with terminal escapes');
     assert.match(run.output, /░/, 'a bar was drawn');
-    assert.match(run.output, /█{24} 100% \| test\/fixtures\/pdf\/libtasn1-manual\.pdf \| done pages 36\/36 chunks \d+\/\d+/);
-    assert.match(run.output, /█{24} 100% \| test\/fixtures\/pdf\/shared-mime-info-spec\.pdf \| done pages 17\/17 chunks \d+\/\d+/);
+    assert.match(
+      run.output,
+      /█{24} 100% \| test\/fixtures\/pdf\/libtasn1-manual\.pdf \| done pages 36\/36 chunks \d+\/\d+/,
+    );
+    assert.match(
+      run.output,
+      /█{24} 100% \| test\/fixtures\/pdf\/shared-mime-info-spec\.pdf \| done pages 17\/17 chunks \d+\/\d+/,
+    );
     assert.match(run.output, /ingest completed/);
   });
 
@@ -66,20 +89,43 @@ describe('progress while waiting', { skip: existsSync(SCRIPT) ? false : 'util-li
   });
 
   test('with --json, on a terminal too: nothing but the one JSON document', { timeout: 60_000 }, async () => {
-    const piped = await runCli(['ingest', join(REPO_ROOT, 'samples', 'operations-runbook.md'), '--wait', '--json'], env);
+    const piped = await runCli(
+      ['ingest', join(REPO_ROOT, 'samples', 'operations-runbook.md'), '--wait', '--json'],
+      env,
+    );
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stderr, '');
     assert.equal((JSON.parse(piped.stdout) as { jobs: Array<{ state: string }> }).jobs[0]!.state, 'completed');
-    const tty = await runOnTerminal(['ingest', join(REPO_ROOT, 'samples', 'embedding-costs.txt'), '--wait', '--json'], env);
+    const tty = await runOnTerminal(
+      ['ingest', join(REPO_ROOT, 'samples', 'embedding-costs.txt'), '--wait', '--json'],
+      env,
+    );
     assert.equal(tty.code, 0, tty.output);
     assert.doesNotMatch(tty.output, /\u001b\[/);
     assert.equal((JSON.parse(tty.output) as { jobs: Array<{ state: string }> }).jobs[0]!.state, 'completed');
   });
 
   test('--wait --timeout that expires says so on stderr and exits 1', { timeout: 30_000 }, async () => {
-    const run = await runCli(['enqueue', 'ingest', '--data', '{"text":"later","source":"notes/later.md"}', '--delay', '600000', '--wait', '--timeout', '500', '--json'], env);
+    const run = await runCli(
+      [
+        'enqueue',
+        'ingest',
+        '--data',
+        '{"text":"later","source":"notes/later.md"}',
+        '--delay',
+        '600000',
+        '--wait',
+        '--timeout',
+        '500',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^lanes: timed out after 500 ms waiting for job \S+ \(ingest \S+\), which is still delayed\n$/);
+    assert.match(
+      run.stderr,
+      /^lanes: timed out after 500 ms waiting for job \S+ \(ingest \S+\), which is still delayed\n$/,
+    );
     assert.equal((JSON.parse(run.stdout) as { jobs: Array<{ state: string }> }).jobs[0]!.state, 'delayed');
   });
 });

@@ -11,13 +11,21 @@ import { CLI, runCli } from '../support/workers.ts';
 /** The user's path through the CLI: a worker with the built-ins, ingest, search, status. */
 describe('lanes CLI over the built-in RAG tasks', () => {
   const env = ragTestEnv('cli', { LANES_REBUILD_INDEX_CRON: '0 4 * * *', LOG_LEVEL: 'info' });
-  const worker = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let workerLog = '';
   worker.stderr.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
 
   before(async () => {
-    await eventually(async () => (workerLog.includes('worker started') ? true : undefined), 30_000, 'the worker to start');
+    await eventually(
+      async () => (workerLog.includes('worker started') ? true : undefined),
+      30_000,
+      'the worker to start',
+    );
   });
   after(async () => {
     worker.kill('SIGTERM');
@@ -26,9 +34,27 @@ describe('lanes CLI over the built-in RAG tasks', () => {
   });
 
   test('ingest --wait --json reports each job completed with its result', async () => {
-    const run = await runCli(['ingest', join(REPO_ROOT, 'samples', 'lanes-architecture.md'), join(REPO_ROOT, 'samples', 'operations-runbook.md'), '--wait', '--json'], env);
+    const run = await runCli(
+      [
+        'ingest',
+        join(REPO_ROOT, 'samples', 'lanes-architecture.md'),
+        join(REPO_ROOT, 'samples', 'operations-runbook.md'),
+        '--wait',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
-    const body = JSON.parse(run.stdout) as { jobs: Array<{ id: string; task: string; queue: string; state: string; result: { chunks: number }; failedReason: string | null }> };
+    const body = JSON.parse(run.stdout) as {
+      jobs: Array<{
+        id: string;
+        task: string;
+        queue: string;
+        state: string;
+        result: { chunks: number };
+        failedReason: string | null;
+      }>;
+    };
     assert.equal(body.jobs.length, 2);
     for (const job of body.jobs) {
       assert.equal(job.task, 'ingest');
@@ -40,20 +66,41 @@ describe('lanes CLI over the built-in RAG tasks', () => {
   });
 
   test('search --json answers in the CONTRACT shape, best first', async () => {
-    const run = await runCli(['search', 'why', 'three', 'lanes', 'and', 'separate', 'worker', 'slots', '-k', '3', '--json'], env);
+    const run = await runCli(
+      ['search', 'why', 'three', 'lanes', 'and', 'separate', 'worker', 'slots', '-k', '3', '--json'],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
-    const body = JSON.parse(run.stdout) as { query: string; results: Array<{ documentId: string; source: string; chunkIndex: number; score: number; text: string }> };
+    const body = JSON.parse(run.stdout) as {
+      query: string;
+      results: Array<{ documentId: string; source: string; chunkIndex: number; score: number; text: string }>;
+    };
     assert.equal(body.query, 'why three lanes and separate worker slots');
     assert.ok(body.results.length > 0 && body.results.length <= 3);
     assert.match(body.results[0]!.source, /lanes-architecture\.md$/);
-    assert.deepEqual(Object.keys(body.results[0]!).sort(), ['chunkIndex', 'documentId', 'heading', 'page', 'score', 'scores', 'source', 'text']);
+    assert.deepEqual(Object.keys(body.results[0]!).sort(), [
+      'chunkIndex',
+      'documentId',
+      'heading',
+      'page',
+      'score',
+      'scores',
+      'source',
+      'text',
+    ]);
     const scores = body.results.map((hit) => hit.score);
-    assert.deepEqual([...scores].sort((a, b) => b - a), scores);
+    assert.deepEqual(
+      [...scores].sort((a, b) => b - a),
+      scores,
+    );
   });
 
   test('search --mode and --source choose the ranking and the documents; bad input exits 2 naming the field', async () => {
     for (const mode of ['lexical', 'vector', 'hybrid']) {
-      const run = await runCli(['search', 'worker', 'slots', '--mode', mode, '--source', join(REPO_ROOT, 'samples', 'operations'), '--json'], env);
+      const run = await runCli(
+        ['search', 'worker', 'slots', '--mode', mode, '--source', join(REPO_ROOT, 'samples', 'operations'), '--json'],
+        env,
+      );
       assert.equal(run.code, 0, run.stderr);
       const body = JSON.parse(run.stdout) as { results: Array<{ source: string; scores: Record<string, number> }> };
       assert.ok(body.results.length > 0, mode);
@@ -77,13 +124,26 @@ describe('lanes CLI over the built-in RAG tasks', () => {
     const dir = await mkdtemp(join(tmpdir(), 'lanes-eval-'));
     try {
       const file = join(dir, 'cases.jsonl');
-      await writeFile(file, [
-        JSON.stringify({ query: 'why three lanes and separate worker slots', expect: [{ source: 'lanes-architecture.md' }] }),
-        JSON.stringify({ query: 'no such passage anywhere', expect: [{ source: 'lanes-architecture.md', text: 'a phrase the samples do not contain' }] }),
-      ].join('\n'));
+      await writeFile(
+        file,
+        [
+          JSON.stringify({
+            query: 'why three lanes and separate worker slots',
+            expect: [{ source: 'lanes-architecture.md' }],
+          }),
+          JSON.stringify({
+            query: 'no such passage anywhere',
+            expect: [{ source: 'lanes-architecture.md', text: 'a phrase the samples do not contain' }],
+          }),
+        ].join('\n'),
+      );
       const run = await runCli(['eval', file, '-k', '5', '--json'], env);
       assert.equal(run.code, 0, run.stderr);
-      const report = JSON.parse(run.stdout) as { k: number; queries: number; modes: Record<string, Record<string, number>> };
+      const report = JSON.parse(run.stdout) as {
+        k: number;
+        queries: number;
+        modes: Record<string, Record<string, number>>;
+      };
       assert.equal(report.queries, 2);
       assert.deepEqual(Object.keys(report.modes).sort(), ['hybrid', 'lexical', 'vector']);
       for (const metrics of Object.values(report.modes)) {
@@ -122,7 +182,10 @@ describe('lanes CLI over the built-in RAG tasks', () => {
     const low = new Queue('low', { connection, prefix: `{${env.LANES_PREFIX}}` });
     try {
       const schedulers = await low.getJobSchedulers();
-      assert.deepEqual(schedulers.map((s) => s.pattern), ['0 4 * * *']);
+      assert.deepEqual(
+        schedulers.map((s) => s.pattern),
+        ['0 4 * * *'],
+      );
     } finally {
       await low.close();
       connection.disconnect();

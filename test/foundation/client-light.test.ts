@@ -8,7 +8,16 @@ import { LanesClient } from '@lanes/client';
 import { REDIS_URL, REPO_ROOT, uniquePrefix } from '../support/env.ts';
 import { echo } from '../support/sample-tasks.ts';
 
-const WORKER_SIDE = ['pg', 'pgvector', 'openai', 'pdf-parse', '@bull-board/express', '@bull-board/api', 'express', 'prom-client'];
+const WORKER_SIDE = [
+  'pg',
+  'pgvector',
+  'openai',
+  'pdf-parse',
+  '@bull-board/express',
+  '@bull-board/api',
+  'express',
+  'prom-client',
+];
 
 /**
  * Node's lookup: the nearest node_modules/<name> from `fromDir` upwards, real path. pnpm's
@@ -35,7 +44,9 @@ function dependencyClosure(packageDir: string, seen = new Map<string, string>())
     peerDependencies?: Record<string, string>;
     peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   };
-  const requiredPeers = Object.keys(manifest.peerDependencies ?? {}).filter((name) => manifest.peerDependenciesMeta?.[name]?.optional !== true);
+  const requiredPeers = Object.keys(manifest.peerDependencies ?? {}).filter(
+    (name) => manifest.peerDependenciesMeta?.[name]?.optional !== true,
+  );
   const names = [...Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }), ...requiredPeers];
   for (const name of names) {
     const dir = locate(packageDir, name);

@@ -36,7 +36,11 @@ const urgent = defineTask({
 describe('the critical lane', () => {
   let worker: LanesWorker;
   before(async () => {
-    worker = await startWorker(uniquePrefix('critical'), { tasks: [heldLow, urgent], lanes: ['critical', 'low'], concurrency: { critical: 1, low: 1 } });
+    worker = await startWorker(uniquePrefix('critical'), {
+      tasks: [heldLow, urgent],
+      lanes: ['critical', 'low'],
+      concurrency: { critical: 1, low: 1 },
+    });
   });
   after(async () => {
     openGate();
@@ -44,7 +48,10 @@ describe('the critical lane', () => {
   });
 
   test('a critical job added while the low lane is saturated starts before the next low job', async () => {
-    const lows = await worker.client.enqueueBulk(heldLow, [0, 1, 2].map((n) => ({ payload: { n } })));
+    const lows = await worker.client.enqueueBulk(
+      heldLow,
+      [0, 1, 2].map((n) => ({ payload: { n } })),
+    );
     await eventually(async () => (started.length > 0 ? true : undefined), 10_000, 'the first low job to start');
     const critical = await worker.client.enqueue(urgent, {});
     assert.equal(await critical.wait({ timeoutMs: 10_000 }), 'done');
@@ -73,7 +80,7 @@ describe('an attempt stop', () => {
     assert.match(String(stop.signal.reason), /cancelled/);
   });
 
-  test('a signal read before the stop is aborted by it; the handler\'s own result wins when it settles first', async () => {
+  test("a signal read before the stop is aborted by it; the handler's own result wins when it settles first", async () => {
     const stop = new AttemptStop();
     const { signal } = stop;
     assert.equal(await stop.cutOff(Promise.resolve(7)), 7);

@@ -12,7 +12,10 @@ import { REDIS_URL } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => assert.fail('expected a rejection'), (error: unknown) => error);
+  return promise.then(
+    () => assert.fail('expected a rejection'),
+    (error: unknown) => error,
+  );
 }
 
 test('real driver errors are classified by dependency and kind', async () => {
@@ -23,7 +26,11 @@ test('real driver errors are classified by dependency and kind', async () => {
   down.on('error', () => undefined);
   const redisDown = await rejection(down.ping());
   down.disconnect();
-  assert.deepEqual(infrastructureFault(redisDown), { dependency: 'redis', kind: 'connection', reason: (redisDown as Error).message });
+  assert.deepEqual(infrastructureFault(redisDown), {
+    dependency: 'redis',
+    kind: 'connection',
+    reason: (redisDown as Error).message,
+  });
 
   // A wrong command is the caller's fault, not an outage.
   const redis = new Redis(REDIS_URL);
@@ -39,18 +46,26 @@ test('real driver errors are classified by dependency and kind', async () => {
   }
 
   // PostgreSQL unreachable: a bare ECONNREFUSED, an outage only where PostgreSQL is named.
-  const client = new pg.Client({ host: '127.0.0.1', port: closed, user: 'x', database: 'x', connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: closed,
+    user: 'x',
+    database: 'x',
+    connectionTimeoutMillis: 2000,
+  });
   const pgDown = await rejection(client.connect());
   assert.equal(infrastructureFault(pgDown), undefined, 'whose socket it was is unknown without a hint');
   assert.equal(infrastructureFault(pgDown, 'postgres')?.dependency, 'postgres');
   assert.equal(infrastructureFault(pgDown, 'postgres')?.kind, 'connection');
 
   // A reset from any other peer (an HTTP API) is not mistaken for a database outage.
-  const reset = await rejection(new Promise((resolve, reject) => {
-    const socket = connect(closed, '127.0.0.1');
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  }));
+  const reset = await rejection(
+    new Promise((resolve, reject) => {
+      const socket = connect(closed, '127.0.0.1');
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    }),
+  );
   assert.equal(infrastructureFault(reset), undefined);
 
   // Wrapped once, the fault travels as a typed error, and through causes.

@@ -13,7 +13,10 @@ describe('enqueue', () => {
     await assert.rejects(
       // @ts-expect-error: the wrong type also fails to compile
       client.enqueue(echo, { message: 42 }),
-      (error: unknown) => error instanceof InvalidPayloadError && error.issues.some((issue) => issue.field === 'message') && /message/.test(error.message),
+      (error: unknown) =>
+        error instanceof InvalidPayloadError &&
+        error.issues.some((issue) => issue.field === 'message') &&
+        /message/.test(error.message),
     );
     await assert.rejects(
       // @ts-expect-error: a missing field fails to compile too
@@ -50,7 +53,10 @@ describe('enqueue', () => {
       (error: unknown) => error instanceof InvalidPayloadError && error.issues[0]?.field === 'count',
     );
     assert.equal(await lane.getWaitingCount(), before);
-    const handles = await client.enqueueBulk(echo, [{ payload: { message: 'a' } }, { payload: { message: 'b' }, options: { delayMs: 60_000 } }]);
+    const handles = await client.enqueueBulk(echo, [
+      { payload: { message: 'a' } },
+      { payload: { message: 'b' }, options: { delayMs: 60_000 } },
+    ]);
     assert.equal(handles.length, 2);
     assert.equal((await client.status(handles[1]!.id)).state, 'delayed');
   });

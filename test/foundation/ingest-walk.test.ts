@@ -56,7 +56,11 @@ describe('ingest: walking folders', () => {
 
   test('node_modules, dot-entries, .gitignore rules (nested too) and links leading out are skipped and counted', async () => {
     const walked = await expandDocumentPaths([project]);
-    assert.deepEqual(walked.files, [join(project, 'README.md'), join(project, 'docs', 'guide.md'), join(project, 'docs', 'notes.txt')]);
+    assert.deepEqual(walked.files, [
+      join(project, 'README.md'),
+      join(project, 'docs', 'guide.md'),
+      join(project, 'docs', 'notes.txt'),
+    ]);
     // Files: server.log.txt, draft.tmp.md, .env.md, docs/linked-out.md. Folders: node_modules, .git, .github, docs/build, outside-dir.
     assert.equal(walked.skippedFiles, 4);
     assert.equal(walked.skippedFolders, 5);
@@ -64,9 +68,13 @@ describe('ingest: walking folders', () => {
 
   test('every extension the worker reads is walked for, .text and .markdown included (one list in the ingest contract)', async () => {
     const kinds = join(base, 'kinds');
-    for (const name of ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD', 'g.docx']) await file(join(kinds, name));
+    for (const name of ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD', 'g.docx'])
+      await file(join(kinds, name));
     const walked = await expandDocumentPaths([kinds]);
-    assert.deepEqual(walked.files, ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD'].map((name) => join(kinds, name)));
+    assert.deepEqual(
+      walked.files,
+      ['a.pdf', 'b.txt', 'c.text', 'd.md', 'e.markdown', 'f.MD'].map((name) => join(kinds, name)),
+    );
   });
 
   test('a file named on the command line is taken even where a walk would skip it', async () => {

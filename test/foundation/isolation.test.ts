@@ -26,10 +26,13 @@ test('an abort kills the thread at once', async () => {
 });
 
 test('a runaway allocation hits the heap cap and fails readably; the process goes on', async () => {
-  await assert.rejects(runIsolated(WORK, 'hog', {}, { maxHeapMb: 64 }), (error: unknown) => error instanceof IsolateCrashedError && /memory/.test(error.message));
+  await assert.rejects(
+    runIsolated(WORK, 'hog', {}, { maxHeapMb: 64 }),
+    (error: unknown) => error instanceof IsolateCrashedError && /memory/.test(error.message),
+  );
   assert.equal(await runIsolated(WORK, 'spin', { ms: 1 }).then((loops) => typeof loops), 'number');
 });
 
-test("a thrown error keeps its message", async () => {
+test('a thrown error keeps its message', async () => {
   await assert.rejects(runIsolated(WORK, 'fail', { message: 'bad page 7' }), /bad page 7/);
 });

@@ -29,7 +29,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
  * Runs a real `lanes worker` with the module trace preloaded; `whileRunning` runs once it has
  * started, then SIGTERM. Returns the modules its main thread loaded.
  */
-async function tracedWorker(label: string, args: readonly string[], env: Record<string, string>, whileRunning: () => Promise<void>): Promise<string[]> {
+async function tracedWorker(
+  label: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  whileRunning: () => Promise<void>,
+): Promise<string[]> {
   const trace = join(dir, `${label}.txt`);
   const child = spawn(process.execPath, ['--import', TRACE_HOOK, CLI, 'worker', ...args], {
     cwd: REPO_ROOT,
@@ -41,7 +46,11 @@ async function tracedWorker(label: string, args: readonly string[], env: Record<
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await eventually(async () => (output.includes('worker started') ? true : undefined), 60_000, `the ${label} worker to start`);
+    await eventually(
+      async () => (output.includes('worker started') ? true : undefined),
+      60_000,
+      `the ${label} worker to start`,
+    );
     await whileRunning();
   } finally {
     child.kill('SIGTERM');
@@ -59,11 +68,19 @@ describe('a worker loads the RAG machinery only when it needs it', () => {
     const prefix = uniquePrefix('lazy-nob');
     const client = new LanesClient({ redisUrl: REDIS_URL, prefix });
     try {
-      const modules = await tracedWorker('no-builtins', ['--no-builtins', '--tasks', SAMPLE_TASKS], { REDIS_URL, LANES_PREFIX: prefix }, async () => {
-        const result = await (await client.enqueue(echo, { message: 'hi' })).wait({ timeoutMs: 20_000 });
-        assert.equal(result.echoed, 'hi');
-      });
-      assert.ok(modules.some((url) => url.includes('sample-tasks.ts')), 'the trace saw the task module');
+      const modules = await tracedWorker(
+        'no-builtins',
+        ['--no-builtins', '--tasks', SAMPLE_TASKS],
+        { REDIS_URL, LANES_PREFIX: prefix },
+        async () => {
+          const result = await (await client.enqueue(echo, { message: 'hi' })).wait({ timeoutMs: 20_000 });
+          assert.equal(result.echoed, 'hi');
+        },
+      );
+      assert.ok(
+        modules.some((url) => url.includes('sample-tasks.ts')),
+        'the trace saw the task module',
+      );
       assert.deepEqual(loadedMachinery(modules, Object.keys(RAG_MACHINERY)), []);
     } finally {
       await client.close();
@@ -73,14 +90,27 @@ describe('a worker loads the RAG machinery only when it needs it', () => {
   test('a worker with the built-ins starts without PDF parsing, tokenizer, models or SDKs, and loads the tokenizer with its first embedding', async () => {
     const env = ragTestEnv('lazy');
     const idle = await tracedWorker('builtins-idle', [], env, async () => undefined);
-    assert.ok(loadedMachinery(idle, ['pg driver', '@lanes/tasks']).length === 2, 'the built-ins are there (the schema was migrated)');
-    assert.deepEqual(loadedMachinery(idle, ['pdf-parse / pdf.js', 'gpt-tokenizer', 'embedding models (@energetic-ai, TensorFlow.js)', 'openai SDK']), []);
+    assert.ok(
+      loadedMachinery(idle, ['pg driver', '@lanes/tasks']).length === 2,
+      'the built-ins are there (the schema was migrated)',
+    );
+    assert.deepEqual(
+      loadedMachinery(idle, [
+        'pdf-parse / pdf.js',
+        'gpt-tokenizer',
+        'embedding models (@energetic-ai, TensorFlow.js)',
+        'openai SDK',
+      ]),
+      [],
+    );
 
     const { ingest } = await import('@lanes/contracts');
     const client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
     try {
       const busy = await tracedWorker('builtins-busy', [], env, async () => {
-        const result = await (await client.enqueue(ingest, { text: 'Lazy workers load the tokenizer on first use.', source: 'lazy.txt' })).wait({ timeoutMs: 60_000 });
+        const result = await (
+          await client.enqueue(ingest, { text: 'Lazy workers load the tokenizer on first use.', source: 'lazy.txt' })
+        ).wait({ timeoutMs: 60_000 });
         assert.equal(result.chunks, 1);
       });
       // Extraction and chunking run in threads; the embedder, in this thread, counts tokens.

@@ -38,12 +38,20 @@ describe('worker probes and metrics', () => {
     await worker.client.enqueue(echo, { message: 'taken by the fetch in flight' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await worker.client.enqueue(echo, { message: 'stuck' });
-    const status = await eventually(async () => {
-      const res = await fetch(`${base}/healthz`);
-      return res.status === 503 ? res.status : undefined;
-    }, 10_000, '/healthz to report the wedged worker');
+    const status = await eventually(
+      async () => {
+        const res = await fetch(`${base}/healthz`);
+        return res.status === 503 ? res.status : undefined;
+      },
+      10_000,
+      '/healthz to report the wedged worker',
+    );
     assert.equal(status, 503);
     worker.resume();
-    await eventually(async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : undefined), 10_000, 'recovery');
+    await eventually(
+      async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : undefined),
+      10_000,
+      'recovery',
+    );
   });
 });

@@ -6,7 +6,11 @@ import { runCli, spawnWorker, startWorker } from '../support/workers.ts';
 import { criticalPing, lowWork, slow } from '../support/sample-tasks.ts';
 
 async function waitForState(client: LanesClient, id: string, state: string): Promise<void> {
-  await eventually(async () => ((await client.status(id)).state === state ? true : undefined), 20_000, `job ${id} to be ${state}`);
+  await eventually(
+    async () => ((await client.status(id)).state === state ? true : undefined),
+    20_000,
+    `job ${id} to be ${state}`,
+  );
 }
 
 describe('worker processes', () => {
@@ -40,7 +44,11 @@ describe('worker processes', () => {
     await waitForState(client, handle.id, 'active');
     first.process.kill('SIGTERM');
     assert.equal((await first.exited).code, 0);
-    assert.equal((await client.status(handle.id)).state, 'waiting', 'handed back at once, without waiting for the lock to expire');
+    assert.equal(
+      (await client.status(handle.id)).state,
+      'waiting',
+      'handed back at once, without waiting for the lock to expire',
+    );
     const second = await startWorker(prefix);
     try {
       assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { slept: 4000, attempt: 1 });
@@ -71,11 +79,17 @@ describe('worker processes', () => {
   test('critical work is not stuck behind a backlog of low work', async () => {
     const prefix = uniquePrefix('lanes');
     const client = clientFor(prefix);
-    await client.enqueueBulk(lowWork, Array.from({ length: 400 }, () => ({ payload: { ms: 25 } })));
+    await client.enqueueBulk(
+      lowWork,
+      Array.from({ length: 400 }, () => ({ payload: { ms: 25 } })),
+    );
     const worker = await startWorker(prefix, { concurrency: { critical: 2, default: 2, low: 2 } });
     try {
       await eventually(async () => ((await client.queues.get('low').getActiveCount()) > 0 ? true : undefined));
-      const pings = await client.enqueueBulk(criticalPing, Array.from({ length: 5 }, () => ({ payload: { sentAt: Date.now() } })));
+      const pings = await client.enqueueBulk(
+        criticalPing,
+        Array.from({ length: 5 }, () => ({ payload: { sentAt: Date.now() } })),
+      );
       await Promise.all(pings.map((ping) => ping.wait({ timeoutMs: 10_000 })));
       // 400 jobs x 25 ms over 2 slots is 5 s of low work; the critical ones did not wait for it.
       const lowLeft = await client.queues.get('low').getWaitingCount();

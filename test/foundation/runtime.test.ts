@@ -8,7 +8,18 @@ import type { LanesWorker } from '@lanes/worker-core';
 import { eventually, REDIS_URL, sleep, uniquePrefix } from '../support/env.ts';
 import { spawnWorker, startWorker } from '../support/workers.ts';
 import { DocumentRejectedError, InvalidPayloadError, JobCancelledError } from '@lanes/contracts';
-import { closeCounters, flaky, limited, mixedChildren, overrun, rejectDocument, slow, square, stepwise, sumOfSquares } from '../support/sample-tasks.ts';
+import {
+  closeCounters,
+  flaky,
+  limited,
+  mixedChildren,
+  overrun,
+  rejectDocument,
+  slow,
+  square,
+  stepwise,
+  sumOfSquares,
+} from '../support/sample-tasks.ts';
 
 describe('worker runtime', () => {
   let worker: LanesWorker;
@@ -62,7 +73,7 @@ describe('worker runtime', () => {
     assert.equal(progress.parentLane, 'default');
   });
 
-  test('awaitChildren returns each child\'s result, typed from its contract, in the order given', async () => {
+  test("awaitChildren returns each child's result, typed from its contract, in the order given", async () => {
     const handle = await worker.client.enqueue(mixedChildren, { n: 3, message: 'hi' });
     assert.deepEqual(await handle.wait({ timeoutMs: 10_000 }), { squared: 9, echoed: 'hi', sum: 12 });
   });
@@ -100,11 +111,15 @@ describe('worker runtime', () => {
   test('once retention removed the failed job, a wait still gets its error by code from the outcome record', async () => {
     const handle = await worker.client.enqueue(rejectDocument, { source: 'gone.pdf', reason: 'is empty' });
     await assert.rejects(handle.wait({ timeoutMs: 10_000 }), JobFailedError);
-    const kept = async (): Promise<true | undefined> => ((await readOutcome(redis(), worker.client.prefix, handle.id))?.outcome.failure === undefined ? undefined : true);
+    const kept = async (): Promise<true | undefined> =>
+      (await readOutcome(redis(), worker.client.prefix, handle.id))?.outcome.failure === undefined ? undefined : true;
     await eventually(kept, 5000, 'the outcome record with the failure');
     await (await worker.client.locate(handle.id))!.job.remove();
     await assert.rejects(handle.wait({ timeoutMs: 5000 }), (error: unknown) => {
-      assert.ok(error instanceof JobFailedError && error.failure instanceof DocumentRejectedError, `got ${String(error)}`);
+      assert.ok(
+        error instanceof JobFailedError && error.failure instanceof DocumentRejectedError,
+        `got ${String(error)}`,
+      );
       assert.deepEqual(error.failure.context, { source: 'gone.pdf', reason: 'is empty' });
       return true;
     });
@@ -114,13 +129,19 @@ describe('worker runtime', () => {
     // Added past the client's own validation, as a producer outside Lanes might.
     const job = await worker.client.queues.get('default').add('echo', { message: 42 });
     await assert.rejects(worker.client.wait(job.id!, { timeoutMs: 10_000 }), (error: unknown) => {
-      assert.ok(error instanceof JobFailedError && error.failure instanceof InvalidPayloadError, `got ${String(error)}`);
-      assert.deepEqual(error.failure.issues.map((issue) => issue.field), ['message']);
+      assert.ok(
+        error instanceof JobFailedError && error.failure instanceof InvalidPayloadError,
+        `got ${String(error)}`,
+      );
+      assert.deepEqual(
+        error.failure.issues.map((issue) => issue.field),
+        ['message'],
+      );
       return true;
     });
   });
 
-  test('a job that is nobody\'s child has no ctx.parent', async () => {
+  test("a job that is nobody's child has no ctx.parent", async () => {
     const handle = await worker.client.enqueue(square, { n: 3 });
     assert.equal(await handle.wait({ timeoutMs: 10_000 }), 9);
     assert.equal((await worker.client.status(handle.id)).progress, 0);
@@ -128,14 +149,21 @@ describe('worker runtime', () => {
 
   test('cancel aborts a running job, which fails without retry', async () => {
     const handle = await worker.client.enqueue(slow, { ms: 20_000 });
-    for (let i = 0; i < 100 && (await worker.client.status(handle.id)).state !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await worker.client.status(handle.id)).state !== 'active'; i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(await worker.client.cancel(handle.id), 'signalled');
-    await assert.rejects(handle.wait({ timeoutMs: 5000 }), (error: unknown) => error instanceof JobFailedError && error.failure instanceof JobCancelledError);
+    await assert.rejects(
+      handle.wait({ timeoutMs: 5000 }),
+      (error: unknown) => error instanceof JobFailedError && error.failure instanceof JobCancelledError,
+    );
     assert.equal((await worker.client.status(handle.id)).attemptsMade, 1);
   });
 
   test('per-task concurrency and shared rate limits hold', async () => {
-    const handles = await worker.client.enqueueBulk(limited, Array.from({ length: 8 }, (_, i) => ({ payload: { i } })));
+    const handles = await worker.client.enqueueBulk(
+      limited,
+      Array.from({ length: 8 }, (_, i) => ({ payload: { i } })),
+    );
     const results = (await Promise.all(handles.map((h) => h.wait({ timeoutMs: 15_000 })))) as Array<{ at: number }>;
     const times = results.map((r) => r.at).sort((a, b) => a - b);
     // 5 per second: the 8 starts cannot all fall within one second.
@@ -144,7 +172,9 @@ describe('worker runtime', () => {
 });
 
 describe('steps across a worker crash', () => {
-  test('a worker killed in the middle of a step: the job resumes there, completed steps and children not repeated', { timeout: 60_000 }, async () => {
+  test('a worker killed in the middle of a step: the job resumes there, completed steps and children not repeated', {
+    timeout: 60_000,
+  }, async () => {
     const prefix = uniquePrefix('steps-crash');
     const key = `steps:${randomUUID()}`;
     const redis = new Redis(REDIS_URL);
@@ -154,7 +184,11 @@ describe('steps across a worker crash', () => {
     try {
       const handle = await client.enqueue(stepwise, { key, holdMs: 60_000 });
       // In step `last` (after `first` and the children), held there: kill the worker.
-      await eventually(async () => ((await redis.hget(key, 'last')) === '1' ? true : undefined), 20_000, 'the job to reach its last step');
+      await eventually(
+        async () => ((await redis.hget(key, 'last')) === '1' ? true : undefined),
+        20_000,
+        'the job to reach its last step',
+      );
       first.process.kill('SIGKILL');
       await first.exited;
       second = spawnWorker(prefix);
@@ -164,7 +198,11 @@ describe('steps across a worker crash', () => {
     } finally {
       second?.process.kill('SIGTERM');
       // A worker that does not drain in time must not hold the test process open.
-      if (second !== undefined && (await Promise.race([second.exited.then(() => true), sleep(15_000).then(() => false)])) === false) second.process.kill('SIGKILL');
+      if (
+        second !== undefined &&
+        (await Promise.race([second.exited.then(() => true), sleep(15_000).then(() => false)])) === false
+      )
+        second.process.kill('SIGKILL');
       await client.close();
       await redis.del(key);
       redis.disconnect();

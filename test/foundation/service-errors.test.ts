@@ -35,7 +35,10 @@ describe('errors name the service and its redacted URL', () => {
   });
 
   test('the client: enqueue and status fail with DependencyUnavailableError naming Redis, not ioredis retry wording', async () => {
-    const client = new LanesClient({ redisUrl: `redis://:hunter2@127.0.0.1:${redisPort}`, prefix: uniquePrefix('down') });
+    const client = new LanesClient({
+      redisUrl: `redis://:hunter2@127.0.0.1:${redisPort}`,
+      prefix: uniquePrefix('down'),
+    });
     try {
       for (const attempt of [() => client.enqueue(ingest, { text: 't', source: 's' }), () => client.status('x')]) {
         await assert.rejects(attempt(), (error: unknown) => {
@@ -52,12 +55,24 @@ describe('errors name the service and its redacted URL', () => {
   });
 
   test('the CLI: one line naming Redis for enqueue, naming PostgreSQL for documents; exit 1; no password', async () => {
-    const enqueue = await runCli(['enqueue', 'ingest', '--data', '{"text":"t","source":"s"}'], { REDIS_URL: `redis://:hunter2@127.0.0.1:${redisPort}` });
+    const enqueue = await runCli(['enqueue', 'ingest', '--data', '{"text":"t","source":"s"}'], {
+      REDIS_URL: `redis://:hunter2@127.0.0.1:${redisPort}`,
+    });
     assert.equal(enqueue.code, 1);
-    assert.equal(enqueue.stderr, `lanes: cannot reach Redis at redis://:***@127.0.0.1:${redisPort} (connection refused)\n`);
-    const documents = await runCli(['documents'], { DATABASE_URL: `postgres://lanes:hunter2@127.0.0.1:${pgPort}/lanes` });
+    assert.equal(
+      enqueue.stderr,
+      `lanes: cannot reach Redis at redis://:***@127.0.0.1:${redisPort} (connection refused)\n`,
+    );
+    const documents = await runCli(['documents'], {
+      DATABASE_URL: `postgres://lanes:hunter2@127.0.0.1:${pgPort}/lanes`,
+    });
     assert.equal(documents.code, 1);
-    assert.match(documents.stderr, new RegExp(`^lanes: cannot reach PostgreSQL at postgres://lanes:\\*\\*\\*@127\\.0\\.0\\.1:${pgPort}/lanes \\(connection refused\\)\\n$`));
+    assert.match(
+      documents.stderr,
+      new RegExp(
+        `^lanes: cannot reach PostgreSQL at postgres://lanes:\\*\\*\\*@127\\.0\\.0\\.1:${pgPort}/lanes \\(connection refused\\)\\n$`,
+      ),
+    );
   });
 
   describe('the dashboard with PostgreSQL down and Redis up', () => {
@@ -91,7 +106,10 @@ describe('errors name the service and its redacted URL', () => {
       assert.equal(ready.status, 503);
       const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
       assert.equal(checks.redis, 'ok');
-      assert.equal(checks.postgres, `cannot reach PostgreSQL at postgres://lanes:***@127.0.0.1:${pgPort}/lanes (connection refused)`);
+      assert.equal(
+        checks.postgres,
+        `cannot reach PostgreSQL at postgres://lanes:***@127.0.0.1:${pgPort}/lanes (connection refused)`,
+      );
       const search = await fetch(`${dashboard.url}/api/search?q=hello`);
       assert.equal(search.status, 503);
       const body = (await search.json()) as { error: string; code: string };
@@ -101,11 +119,19 @@ describe('errors name the service and its redacted URL', () => {
   });
 
   test('the dashboard with Redis down: API answers 503 naming Redis and its URL', async () => {
-    const dashboard = await startDashboard({ port: 0, host: '127.0.0.1', config: { redisUrl: `redis://:hunter2@127.0.0.1:${redisPort}`, prefix: 'down' }, logger: createLogger('silent') });
+    const dashboard = await startDashboard({
+      port: 0,
+      host: '127.0.0.1',
+      config: { redisUrl: `redis://:hunter2@127.0.0.1:${redisPort}`, prefix: 'down' },
+      logger: createLogger('silent'),
+    });
     try {
       const res = await fetch(`${dashboard.url}/api/jobs/some-id`);
       assert.equal(res.status, 503);
-      assert.equal(((await res.json()) as { error: string }).error, `cannot reach Redis at redis://:***@127.0.0.1:${redisPort} (connection refused)`);
+      assert.equal(
+        ((await res.json()) as { error: string }).error,
+        `cannot reach Redis at redis://:***@127.0.0.1:${redisPort} (connection refused)`,
+      );
     } finally {
       await dashboard.close();
     }
@@ -136,11 +162,18 @@ describe('repeated errors are collapsed in the log', () => {
     log.close();
   });
 
-  test('a worker with Redis down logs one line per lane naming Redis, not one per reconnect', { timeout: 30_000 }, async () => {
+  test('a worker with Redis down logs one line per lane naming Redis, not one per reconnect', {
+    timeout: 30_000,
+  }, async () => {
     const port = await closedPort();
     const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', SAMPLE_TASKS], {
       cwd: REPO_ROOT,
-      env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, LANES_PREFIX: uniquePrefix('flood'), LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        LANES_PREFIX: uniquePrefix('flood'),
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -156,14 +189,23 @@ describe('repeated errors are collapsed in the log', () => {
     const named = new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(connection refused\\)`);
     for (const line of errors) assert.match(line, named);
     assert.doesNotMatch(log, /max retries per request/i);
-    if (code !== null) assert.match(lines.at(-1)!, new RegExp(`^lanes: ${named.source}$`), 'a worker that gives up says why');
+    if (code !== null)
+      assert.match(lines.at(-1)!, new RegExp(`^lanes: ${named.source}$`), 'a worker that gives up says why');
   });
 
-  test('a running worker whose Redis goes away logs the outage once per lane, not once per reconnect, and still stops on SIGTERM', { timeout: 90_000 }, async () => {
+  test('a running worker whose Redis goes away logs the outage once per lane, not once per reconnect, and still stops on SIGTERM', {
+    timeout: 90_000,
+  }, async () => {
     const redis = await PrivateRedis.start({ label: 'outage' });
     const child = spawn(process.execPath, [CLI, 'worker', '--no-builtins', '--tasks', SAMPLE_TASKS], {
       cwd: REPO_ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, LANES_PREFIX: uniquePrefix('outage'), LOG_LEVEL: 'info', LANES_DRAIN_TIMEOUT_MS: '1000' },
+      env: {
+        ...process.env,
+        REDIS_URL: redis.url,
+        LANES_PREFIX: uniquePrefix('outage'),
+        LOG_LEVEL: 'info',
+        LANES_DRAIN_TIMEOUT_MS: '1000',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -171,18 +213,26 @@ describe('repeated errors are collapsed in the log', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const deadline = Date.now() + 30_000;
-      while (!log.includes('worker started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (!log.includes('worker started') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       assert.match(log, /worker started/);
       await redis.stop('SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 6000));
       const errors = log.split('\n').filter((line) => line.includes('"worker error"'));
       // Before: about seven lines a second per lane (360 in 51 s were seen); now the first of each.
-      assert.ok(errors.length >= 1 && errors.length <= 6, `${errors.length} error lines in 6 s of outage:\n${errors.slice(0, 10).join('\n')}`);
-      for (const line of errors) assert.match(line, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connection (refused|closed|reset)\)/);
+      assert.ok(
+        errors.length >= 1 && errors.length <= 6,
+        `${errors.length} error lines in 6 s of outage:\n${errors.slice(0, 10).join('\n')}`,
+      );
+      for (const line of errors)
+        assert.match(line, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connection (refused|closed|reset)\)/);
       // Told to stop during the outage, it drains within its deadline and exits (it used to wait
       // forever on QUIT commands queued for a Redis that was gone).
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 40_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise((resolve) => setTimeout(() => resolve('still running'), 40_000)),
+      ]);
       assert.equal(code, 0, log.slice(-1500));
       assert.match(log, /"worker stopped"/);
     } finally {

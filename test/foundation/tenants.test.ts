@@ -43,11 +43,21 @@ describe('tenants', () => {
     started.length = 0;
     // Workers set the window; none runs yet, so producers use the same value from Redis.
     await setTenantWindow(redis, client.prefix, 2);
-    await client.enqueueBulk(tenantWork, Array.from({ length: 60 }, (_, i) => ({ payload: { label: `a${i}` }, options: { tenant: 'acme' } })));
-    const late = await client.enqueueBulk(tenantWork, Array.from({ length: 4 }, (_, i) => ({ payload: { label: `b${i}` }, options: { tenant: 'globex' } })));
+    await client.enqueueBulk(
+      tenantWork,
+      Array.from({ length: 60 }, (_, i) => ({ payload: { label: `a${i}` }, options: { tenant: 'acme' } })),
+    );
+    const late = await client.enqueueBulk(
+      tenantWork,
+      Array.from({ length: 4 }, (_, i) => ({ payload: { label: `b${i}` }, options: { tenant: 'globex' } })),
+    );
     // Held while acme's backlog fills the lane: reported as waiting, not delayed.
     assert.equal((await client.status(late[3]!.id)).state, 'waiting');
-    const worker = await startWorker(prefix, { tasks: [tenantWork], lanes: ['default'], concurrency: 1 }, { LANES_TENANT_WINDOW: '2' });
+    const worker = await startWorker(
+      prefix,
+      { tasks: [tenantWork], lanes: ['default'], concurrency: 1 },
+      { LANES_TENANT_WINDOW: '2' },
+    );
     workers.push(worker);
     await eventually(async () => (started.length === 64 ? true : undefined), 60_000, 'all 64 jobs to run');
     const lastGlobex = Math.max(...['b0', 'b1', 'b2', 'b3'].map((label) => started.indexOf(label)));
@@ -61,8 +71,14 @@ describe('tenants', () => {
     const prefix = uniquePrefix('tenants-3000');
     const client = clientFor(prefix);
     started.length = 0;
-    await client.enqueueBulk(tenantWork, Array.from({ length: 3000 }, (_, i) => ({ payload: { label: `a${i}` }, options: { tenant: 'acme' } })));
-    await client.enqueueBulk(tenantWork, Array.from({ length: 20 }, (_, i) => ({ payload: { label: `b${i}` }, options: { tenant: 'globex' } })));
+    await client.enqueueBulk(
+      tenantWork,
+      Array.from({ length: 3000 }, (_, i) => ({ payload: { label: `a${i}` }, options: { tenant: 'acme' } })),
+    );
+    await client.enqueueBulk(
+      tenantWork,
+      Array.from({ length: 20 }, (_, i) => ({ payload: { label: `b${i}` }, options: { tenant: 'globex' } })),
+    );
     const worker = await startWorker(prefix, { tasks: [tenantWork], lanes: ['default'], concurrency: 16 });
     workers.push(worker);
     await eventually(async () => (started.length === 3020 ? true : undefined), 180_000, 'all 3020 jobs to run');
@@ -124,9 +140,14 @@ describe('tenants', () => {
     assert.equal(peak.get('acme'), 1, 'acme never ran two jobs at once, on either worker');
     assert.equal(peak.get('globex'), 1);
     assert.ok(overlapped, "globex's jobs ran while acme's were running: the cap is per tenant");
-    const counted = await Promise.all([first, second].map(async (worker) => (await worker.metrics.tenantJobs.get()).values));
+    const counted = await Promise.all(
+      [first, second].map(async (worker) => (await worker.metrics.tenantJobs.get()).values),
+    );
     const completed = (tenant: string): number =>
-      counted.flat().filter((v) => v.labels.tenant === tenant && v.labels.outcome === 'completed').reduce((sum, v) => sum + v.value, 0);
+      counted
+        .flat()
+        .filter((v) => v.labels.tenant === tenant && v.labels.outcome === 'completed')
+        .reduce((sum, v) => sum + v.value, 0);
     assert.equal(completed('acme'), 4);
     assert.equal(completed('globex'), 2);
   });
@@ -135,7 +156,10 @@ describe('tenants', () => {
     const client = clientFor(uniquePrefix('tenants-bad'));
     await assert.rejects(client.enqueue(tenantWork, { label: 'x' }, { tenant: '' }), /options\.tenant/);
     await assert.rejects(client.enqueue(tenantWork, { label: 'x' }, { tenant: 'a b' }), /options\.tenant/);
-    const cli = await runCli(['enqueue', 'echo', '--data', '{"message":"hi"}', '--tenant', 'a b', '--tasks', SAMPLE_TASKS], { LANES_PREFIX: uniquePrefix('tenants-cli') });
+    const cli = await runCli(
+      ['enqueue', 'echo', '--data', '{"message":"hi"}', '--tenant', 'a b', '--tasks', SAMPLE_TASKS],
+      { LANES_PREFIX: uniquePrefix('tenants-cli') },
+    );
     assert.equal(cli.code, 2, cli.stderr);
     assert.match(cli.stderr, /options\.tenant/);
   });

@@ -14,7 +14,10 @@ import { slow } from '../support/sample-tasks.ts';
 const HOST_NODE = '/usr/bin/node';
 const SHIM = join(REPO_ROOT, 'packages', 'cli', 'bin', 'lanes.mjs');
 
-const bootstrap: Launcher = (cliArgs) => ({ command: process.execPath, args: [join(REPO_ROOT, 'scripts', 'bootstrap.mjs'), 'lanes', ...cliArgs] });
+const bootstrap: Launcher = (cliArgs) => ({
+  command: process.execPath,
+  args: [join(REPO_ROOT, 'scripts', 'bootstrap.mjs'), 'lanes', ...cliArgs],
+});
 /** The shim on the host's Node: below 22 it starts the CLI on the project's Node 24 as a child. */
 const shimOnHostNode: Launcher = (cliArgs) => ({ command: HOST_NODE, args: [SHIM, ...cliArgs] });
 const pnpmLanes: Launcher = (cliArgs) => ({ command: 'pnpm', args: ['lanes', ...cliArgs] });
@@ -32,19 +35,34 @@ describe('wrappers', () => {
   const clients: LanesClient[] = [];
   after(() => Promise.all(clients.map((c) => c.close())));
 
-  async function drainsOnSigterm(launcher: Launcher, label: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async function drainsOnSigterm(
+    launcher: Launcher,
+    label: string,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const prefix = uniquePrefix(`wrap-${label}`);
     const client = new LanesClient({ redisUrl: REDIS_URL, prefix });
     clients.push(client);
     const worker = spawnWorker(prefix, [], {}, launcher);
     const handle = await client.enqueue(slow, { ms: 1500 });
-    await eventually(async () => ((await client.status(handle.id)).state === 'active' ? true : undefined), 60_000, `job ${handle.id} to start`);
+    await eventually(
+      async () => ((await client.status(handle.id)).state === 'active' ? true : undefined),
+      60_000,
+      `job ${handle.id} to start`,
+    );
     worker.process.kill('SIGTERM');
     const exit = await worker.exited;
     // The job in flight finished: the worker got the signal and drained instead of being orphaned or killed.
-    await eventually(async () => ((await client.status(handle.id)).state === 'completed' ? true : undefined), 20_000, 'the job in flight to complete');
+    await eventually(
+      async () => ((await client.status(handle.id)).state === 'completed' ? true : undefined),
+      20_000,
+      'the job in flight to complete',
+    );
     const queue = client.queues.get('default');
-    await eventually(async () => ((await queue.getWorkers()).length === 0 ? true : undefined), 20_000, 'no worker left connected');
+    await eventually(
+      async () => ((await queue.getWorkers()).length === 0 ? true : undefined),
+      20_000,
+      'no worker left connected',
+    );
     return exit;
   }
 
@@ -54,7 +72,12 @@ describe('wrappers', () => {
   });
 
   const major = hostNodeMajor();
-  test('SIGTERM to the bin shim on an older host Node drains the worker it started and exits 0', { skip: major === undefined || major >= 22 ? `the host Node (${HOST_NODE}) is ${major ?? 'missing'}: the shim runs the CLI in-process` : false }, async () => {
+  test('SIGTERM to the bin shim on an older host Node drains the worker it started and exits 0', {
+    skip:
+      major === undefined || major >= 22
+        ? `the host Node (${HOST_NODE}) is ${major ?? 'missing'}: the shim runs the CLI in-process`
+        : false,
+  }, async () => {
     const exit = await drainsOnSigterm(shimOnHostNode, 'shim');
     assert.deepEqual(exit, { code: 0, signal: null });
   });
@@ -83,7 +106,10 @@ describe('--tasks modules', () => {
   const noTasks = join(dir, 'no-tasks.mjs');
   writeFileSync(noTasks, 'export const notATask = 42;\n');
   const again = join(dir, 'again.ts');
-  writeFileSync(again, `import { defineTask } from '@lanes/worker-core';\nimport { z } from '@lanes/contracts';\nexport const slowAgain = defineTask({ name: 'slow', lane: 'low', schema: z.object({}), handler: async () => 1 });\n`);
+  writeFileSync(
+    again,
+    `import { defineTask } from '@lanes/worker-core';\nimport { z } from '@lanes/contracts';\nexport const slowAgain = defineTask({ name: 'slow', lane: 'low', schema: z.object({}), handler: async () => 1 });\n`,
+  );
 
   test('a module that does not exist: exit 2 naming the file', async () => {
     const missing = join(dir, 'missing.js');

@@ -16,7 +16,10 @@ describe('chunking', () => {
       chunks.map((chunk) => chunk.text),
       ['# Guide\n\nIntro text.', '## Install\n\nRun the installer.', '## Configure\n\nEdit the file.'],
     );
-    assert.deepEqual(chunks.map((chunk) => chunk.index), [0, 1, 2]);
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.index),
+      [0, 1, 2],
+    );
   });
 
   test('long sections split at sentence ends within the token bound, with overlap', () => {
@@ -26,7 +29,10 @@ describe('chunking', () => {
     for (const chunk of chunks) {
       assert.ok(chunk.tokens <= options.maxTokens + 2, `chunk of ${chunk.tokens} tokens`);
       const exact = countTokens(chunk.text);
-      assert.ok(Math.abs(chunk.tokens - exact) <= Math.max(2, exact * 0.05), `estimate ${chunk.tokens} vs exact ${exact}`);
+      assert.ok(
+        Math.abs(chunk.tokens - exact) <= Math.max(2, exact * 0.05),
+        `estimate ${chunk.tokens} vs exact ${exact}`,
+      );
       assert.match(chunk.text, /\.$/, 'ends at a sentence end');
     }
     // The first sentence of each later chunk repeats the end of the previous chunk.
@@ -52,7 +58,10 @@ describe('chunking', () => {
   test('a 1 MiB run without whitespace (a base64 blob) is chunked at once, without indexing the blob', () => {
     const blob = Buffer.alloc(768 << 10, 7).toString('base64');
     const started = performance.now();
-    const chunks = chunkText(`# An embedded image\n\n![img](data:image/png;base64,${blob})\n\nCaption after the image.`, { maxTokens: 400, overlapTokens: 60 });
+    const chunks = chunkText(
+      `# An embedded image\n\n![img](data:image/png;base64,${blob})\n\nCaption after the image.`,
+      { maxTokens: 400, overlapTokens: 60 },
+    );
     const elapsed = performance.now() - started;
     assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`);
     assert.ok(chunks.every((chunk) => chunk.tokens <= 400 + 2));
@@ -71,7 +80,10 @@ describe('chunking', () => {
   test('hashes are stable across line-ending and trailing-space noise; empty text has no chunks', () => {
     const a = chunkText('# T\n\nSame words here.\n', options);
     const b = chunkText('# T  \r\n\r\n\r\n\r\nSame words here.', options);
-    assert.deepEqual(a.map((chunk) => chunk.hash), b.map((chunk) => chunk.hash));
+    assert.deepEqual(
+      a.map((chunk) => chunk.hash),
+      b.map((chunk) => chunk.hash),
+    );
     assert.deepEqual(chunkText(' \n\n\t ', options), []);
   });
 

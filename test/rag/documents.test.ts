@@ -14,7 +14,8 @@ import { runCli } from '../support/workers.ts';
 import type { DocumentView } from '@lanes/tasks';
 import { dropRagState, FIXTURES, ragTestEnv, sql, startRagWorker, type RagWorker, type TestEnv } from './helpers.ts';
 
-const SHARED = 'Both handbooks end with the same paragraph about lighthouse keepers trimming the lamp wicks every evening at dusk.';
+const SHARED =
+  'Both handbooks end with the same paragraph about lighthouse keepers trimming the lamp wicks every evening at dusk.';
 const FERNS = `Ferns reproduce with spores rather than seeds, and the spores ripen in sori under each frond.\n\n${SHARED}`;
 const COMETS = `Comets grow a tail of dust and ionised gas that always points away from the sun.\n\n${SHARED}`;
 
@@ -25,8 +26,10 @@ describe('documents: listing and deletion', () => {
   let dashboard: RunningDashboard;
   const paths = { ferns: '', comets: '' };
 
-  const vectorTable = async (): Promise<string> => (await sql<{ table_name: string }>(env, 'SELECT table_name FROM $schema.embedding_spaces'))[0]!.table_name;
-  const vectorCount = async (): Promise<number> => (await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema."${await vectorTable()}"`))[0]!.n;
+  const vectorTable = async (): Promise<string> =>
+    (await sql<{ table_name: string }>(env, 'SELECT table_name FROM $schema.embedding_spaces'))[0]!.table_name;
+  const vectorCount = async (): Promise<number> =>
+    (await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema."${await vectorTable()}"`))[0]!.n;
 
   before(async () => {
     env = ragTestEnv('docs');
@@ -36,7 +39,8 @@ describe('documents: listing and deletion', () => {
     paths.comets = join(dir, 'comets.md');
     await writeFile(paths.ferns, FERNS);
     await writeFile(paths.comets, COMETS);
-    for (const path of [paths.ferns, paths.comets]) await (await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 });
+    for (const path of [paths.ferns, paths.comets])
+      await (await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 });
     dashboard = await startDashboard({
       client: w.worker.client,
       documents: w.reader.documents,
@@ -56,10 +60,13 @@ describe('documents: listing and deletion', () => {
   test('lanes documents --json lists each document in the contract shape, with its last ingest job', async () => {
     const run = await runCli(['documents', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
-    const { documents } = JSON.parse(run.stdout) as { documents: Array<Record<string, unknown> & { lastJob: { state: string; id: string } | null }> };
+    const { documents } = JSON.parse(run.stdout) as {
+      documents: Array<Record<string, unknown> & { lastJob: { state: string; id: string } | null }>;
+    };
     assert.deepEqual(documents.map((doc) => doc.source).sort(), [paths.comets, paths.ferns]);
     for (const doc of documents) {
-      for (const key of ['id', 'source', 'tenant', 'state', 'pages', 'chunks', 'updatedAt']) assert.ok(key in doc, `${key} in ${JSON.stringify(doc)}`);
+      for (const key of ['id', 'source', 'tenant', 'state', 'pages', 'chunks', 'updatedAt'])
+        assert.ok(key in doc, `${key} in ${JSON.stringify(doc)}`);
       assert.equal(doc.state, 'ready');
       assert.equal(doc.tenant, null);
       assert.equal(doc.pages, 1);
@@ -94,26 +101,50 @@ describe('documents: listing and deletion', () => {
     const run = await runCli(['delete', paths.ferns, '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const body = JSON.parse(run.stdout) as { deleted: Array<{ source: string; chunks: number }>; vectors: number };
-    assert.deepEqual(body.deleted.map((doc) => doc.source), [paths.ferns]);
+    assert.deepEqual(
+      body.deleted.map((doc) => doc.source),
+      [paths.ferns],
+    );
     assert.ok(body.deleted[0]!.chunks >= 1);
     assert.ok(body.vectors >= 1, 'the ferns-only text lost its vector');
 
-    assert.deepEqual((await sql<{ source: string }>(env, 'SELECT source FROM $schema.documents')).map((row) => row.source), [paths.comets]);
-    const orphans = await sql(env, 'SELECT 1 FROM $schema.chunks c WHERE NOT EXISTS (SELECT 1 FROM $schema.documents d WHERE d.id = c.document_id)');
+    assert.deepEqual(
+      (await sql<{ source: string }>(env, 'SELECT source FROM $schema.documents')).map((row) => row.source),
+      [paths.comets],
+    );
+    const orphans = await sql(
+      env,
+      'SELECT 1 FROM $schema.chunks c WHERE NOT EXISTS (SELECT 1 FROM $schema.documents d WHERE d.id = c.document_id)',
+    );
     assert.equal(orphans.length, 0);
     assert.equal(await vectorCount(), before - body.vectors);
     // Every remaining chunk still has its vector: the shared paragraph's was kept.
     const table = await vectorTable();
-    const missing = await sql(env, `SELECT 1 FROM $schema.chunks c WHERE NOT EXISTS (SELECT 1 FROM $schema."${table}" e WHERE e.content_hash = c.content_hash)`);
+    const missing = await sql(
+      env,
+      `SELECT 1 FROM $schema.chunks c WHERE NOT EXISTS (SELECT 1 FROM $schema."${table}" e WHERE e.content_hash = c.content_hash)`,
+    );
     assert.equal(missing.length, 0);
 
     const hitAfter = await w.rag.search('spores ripen in sori under each frond', 3);
-    assert.ok(hitAfter.results.every((hit) => hit.source !== paths.ferns), JSON.stringify(hitAfter.results));
+    assert.ok(
+      hitAfter.results.every((hit) => hit.source !== paths.ferns),
+      JSON.stringify(hitAfter.results),
+    );
   });
 
   test('DELETE /api/documents/:id answers 204, then 404; a read-only dashboard refuses with 403', async () => {
-    const [doc] = (await (await fetch(`${dashboard.url}/api/documents`)).json() as { documents: Array<{ id: string }> }).documents;
-    const readOnly = await startDashboard({ client: w.worker.client, documents: w.reader.documents, readOnly: true, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
+    const [doc] = (
+      (await (await fetch(`${dashboard.url}/api/documents`)).json()) as { documents: Array<{ id: string }> }
+    ).documents;
+    const readOnly = await startDashboard({
+      client: w.worker.client,
+      documents: w.reader.documents,
+      readOnly: true,
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+    });
     try {
       const refused = await fetch(`${readOnly.url}/api/documents/${doc!.id}`, { method: 'DELETE' });
       assert.equal(refused.status, 403);
@@ -129,7 +160,9 @@ describe('documents: listing and deletion', () => {
     assert.equal(await vectorCount(), 0);
   });
 
-  test('a document whose newest ingest failed is listed as failed, with the reason, while its last good version stays', { timeout: 60_000 }, async () => {
+  test('a document whose newest ingest failed is listed as failed, with the reason, while its last good version stays', {
+    timeout: 60_000,
+  }, async () => {
     const path = join(dir, 'manual.pdf');
     await copyFile(join(FIXTURES, 'pdf', 'libtasn1-manual.pdf'), path);
     await (await w.worker.client.enqueue(ingest, { path })).wait({ timeoutMs: 60_000 });

@@ -20,7 +20,9 @@ describe('embeddings', () => {
   const opened: RagRuntime[] = [];
 
   /** One process's embedding stack, as the worker builds it, with its own metrics registry. */
-  const services = async (extra: TestEnv = {}): Promise<{ rag: RagRuntime; embedder: Embedder; metrics: LanesMetrics }> => {
+  const services = async (
+    extra: TestEnv = {},
+  ): Promise<{ rag: RagRuntime; embedder: Embedder; metrics: LanesMetrics }> => {
     const metrics = new LanesMetrics({ defaultMetrics: false });
     const rag = await createRagRuntime({ env: { ...env, ...extra }, metrics });
     opened.push(rag);
@@ -78,7 +80,10 @@ describe('embeddings', () => {
     const many = Array.from({ length: 2500 }, (_, i) => item(`short text number ${i}`));
     await s.embedder.embed(many);
     assert.equal(server.countStatus(400), 0);
-    assert.deepEqual(server.requests.map((r) => r.inputs), [2048, 452]);
+    assert.deepEqual(
+      server.requests.map((r) => r.inputs),
+      [2048, 452],
+    );
 
     server.reset();
     // 40 inputs of ~8000 tokens: 320k tokens, more than one request may carry.
@@ -167,7 +172,8 @@ describe('embedding spaces end to end', () => {
       const text = 'Kelp forests shelter sea otters, which eat urchins and so protect the kelp.';
       const first = await (await w.worker.client.enqueue(ingest, { text, source: 'kelp' })).wait({ timeoutMs: 30_000 });
       assert.equal(first.chunks, 1);
-      const count = async (table: string): Promise<number> => (await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema.${table}`))[0]!.n;
+      const count = async (table: string): Promise<number> =>
+        (await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema.${table}`))[0]!.n;
       assert.equal(await count(primaryTable), 0);
       assert.equal(await count(fallbackTable), 1);
       // The primary is still down: the query is embedded by the fallback and searched in its space.
@@ -176,7 +182,11 @@ describe('embedding spaces end to end', () => {
 
       server.clearFaults();
       const after = await w.rag.search('otters protect kelp by eating urchins', 3);
-      assert.equal(after.results[0]?.source, 'kelp', 'found through the fallback space while the primary query works again');
+      assert.equal(
+        after.results[0]?.source,
+        'kelp',
+        'found through the fallback space while the primary query works again',
+      );
 
       server.reset();
       const again = await (await w.worker.client.enqueue(ingest, { text, source: 'kelp' })).wait({ timeoutMs: 30_000 });
@@ -208,11 +218,16 @@ describe('embedding spaces end to end', () => {
         `SELECT atttypmod AS dims FROM pg_attribute WHERE attrelid = '$schema.${tableB}'::regclass AND attname = 'embedding'`,
       );
       assert.equal(columns[0]!.dims, 128);
-      const again = await (await b.worker.client.enqueue(ingest, { text, source: 'lighthouse' })).wait({ timeoutMs: 30_000 });
+      const again = await (await b.worker.client.enqueue(ingest, { text, source: 'lighthouse' })).wait({
+        timeoutMs: 30_000,
+      });
       assert.equal(again.embedded, 1, 'the new space had no vector for it');
       const hits = await b.rag.search('Fresnel lens beam', 1);
       assert.equal(hits.results[0]?.source, 'lighthouse');
-      const docs = await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema.documents WHERE source = 'lighthouse'`);
+      const docs = await sql<{ n: number }>(
+        env,
+        `SELECT count(*)::int AS n FROM $schema.documents WHERE source = 'lighthouse'`,
+      );
       assert.equal(docs[0]!.n, 1);
     } finally {
       await b.close();

@@ -9,7 +9,15 @@ import { createDocumentExtractor, describeFile, extractDocument, type DocumentEx
 import { FIXTURES } from './helpers.ts';
 
 const CHUNKING = { maxTokens: 400, overlapTokens: 60 };
-const LIMITS = { maxBytes: 100 * 1024 * 1024, maxPages: 10_000, maxHeapMb: 256, timeoutMs: 120_000, maxMemoryMb: 1024, maxTextChars: 50_000_000, pagesPerSlice: 5 };
+const LIMITS = {
+  maxBytes: 100 * 1024 * 1024,
+  maxPages: 10_000,
+  maxHeapMb: 256,
+  timeoutMs: 120_000,
+  maxMemoryMb: 1024,
+  maxTextChars: 50_000_000,
+  pagesPerSlice: 5,
+};
 const MANUAL = join(FIXTURES, 'pdf', 'libtasn1-manual.pdf');
 
 describe('extraction in worker threads', () => {
@@ -26,11 +34,16 @@ describe('extraction in worker threads', () => {
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const progress: number[] = [];
-    const output = await extractDocument(pool(), input, CHUNKING, LIMITS, { onProgress: (p) => p.stage === 'extracting' && progress.push(p.pagesParsed) });
+    const output = await extractDocument(pool(), input, CHUNKING, LIMITS, {
+      onProgress: (p) => p.stage === 'extracting' && progress.push(p.pagesParsed),
+    });
     lag.disable();
     assert.equal(output.pages, 36);
     assert.ok(output.chunks.length > 20);
-    assert.ok(output.chunks.some((chunk) => /asn1_der_coding/.test(chunk.text)), 'the manual text is there');
+    assert.ok(
+      output.chunks.some((chunk) => /asn1_der_coding/.test(chunk.text)),
+      'the manual text is there',
+    );
     assert.deepEqual(progress, [1, 6, 11, 16, 21, 26, 31, 36]);
     const maxLagMs = lag.max / 1e6;
     assert.ok(maxLagMs < 250, `event loop blocked for ${maxLagMs.toFixed(0)} ms during extraction`);
@@ -42,7 +55,10 @@ describe('extraction in worker threads', () => {
     const started = Date.now();
     setTimeout(() => controller.abort(new Error('job cancelled')), 100);
     const extractor = pool();
-    await assert.rejects(extractDocument(extractor, input, CHUNKING, LIMITS, { signal: controller.signal }), /job cancelled/);
+    await assert.rejects(
+      extractDocument(extractor, input, CHUNKING, LIMITS, { signal: controller.signal }),
+      /job cancelled/,
+    );
     assert.ok(Date.now() - started < 1000);
     // The killed thread is replaced: the pool keeps working.
     const again = await extractDocument(extractor, input, CHUNKING, LIMITS);
@@ -73,7 +89,10 @@ describe('extraction in worker threads', () => {
 
   test('a page limit refuses oversized PDFs before parsing them', async () => {
     const input = await describeFile(MANUAL, 'manual', CHUNKING, LIMITS);
-    await assert.rejects(extractDocument(pool(), input, CHUNKING, { ...LIMITS, maxPages: 10 }), /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/);
+    await assert.rejects(
+      extractDocument(pool(), input, CHUNKING, { ...LIMITS, maxPages: 10 }),
+      /has 36 pages, more than the limit of 10 \(LANES_MAX_PDF_PAGES\)/,
+    );
   });
 
   test('a DocumentRejectedError thrown in the thread arrives as one, with its code and context', async () => {
@@ -85,7 +104,10 @@ describe('extraction in worker threads', () => {
       await assert.rejects(extractDocument(pool(), input, CHUNKING, LIMITS), (error: unknown) => {
         assert.ok(error instanceof DocumentRejectedError, `got ${String(error)}`);
         assert.equal(error.code, 'DOCUMENT_REJECTED');
-        assert.deepEqual(error.context, { source: 'binary.txt', reason: 'looks like binary data, not text (contains NUL bytes)' });
+        assert.deepEqual(error.context, {
+          source: 'binary.txt',
+          reason: 'looks like binary data, not text (contains NUL bytes)',
+        });
         assert.equal(error.reason, 'looks like binary data, not text (contains NUL bytes)');
         assert.equal(error.message, 'cannot ingest binary.txt: looks like binary data, not text (contains NUL bytes)');
         return true;

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { DEFAULT_DATABASE_URL, definedOnly, ingest, type IngestResult, type Lane, type PayloadOf } from '@lanes/contracts';
+import {
+  DEFAULT_DATABASE_URL,
+  definedOnly,
+  ingest,
+  type IngestResult,
+  type Lane,
+  type PayloadOf,
+} from '@lanes/contracts';
 import { LanesMetrics, LanesWorker, loadRuntimeConfig } from '@lanes/worker-core';
 import { createRagReader, createRagRuntime, type RagReader, type RagRuntime } from '@lanes/tasks';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
@@ -65,7 +72,13 @@ export async function ingestAndWait(w: RagWorker, payload: PayloadOf<typeof inge
 export async function startRagWorker(env: TestEnv, options: { lanes?: readonly Lane[] } = {}): Promise<RagWorker> {
   const metrics = new LanesMetrics({ defaultMetrics: false });
   const rag = await createRagRuntime({ env, metrics });
-  const worker = new LanesWorker({ config: loadRuntimeConfig(env), tasks: rag.tasks, readinessChecks: rag.readinessChecks, metrics, ...definedOnly({ lanes: options.lanes }) });
+  const worker = new LanesWorker({
+    config: loadRuntimeConfig(env),
+    tasks: rag.tasks,
+    readinessChecks: rag.readinessChecks,
+    metrics,
+    ...definedOnly({ lanes: options.lanes }),
+  });
   await worker.start();
   const reader = createRagReader({ env, metrics });
   return {
@@ -92,8 +105,14 @@ export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<
 }
 
 /** Rows of a query in the test's schema (`$schema` in the SQL is replaced by it). */
-export async function sql<T extends pg.QueryResultRow>(env: TestEnv, text: string, params: unknown[] = []): Promise<T[]> {
-  return withPg(async (client) => (await client.query<T>(text.replaceAll('$schema', `"${env.LANES_PG_SCHEMA}"`), params)).rows);
+export async function sql<T extends pg.QueryResultRow>(
+  env: TestEnv,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  return withPg(
+    async (client) => (await client.query<T>(text.replaceAll('$schema', `"${env.LANES_PG_SCHEMA}"`), params)).rows,
+  );
 }
 
 /** Drops the test's schema and Redis keys. */
@@ -113,19 +132,33 @@ export async function dropRagState(env: TestEnv): Promise<void> {
 }
 
 /** Reads one counter's total (summed over labels, or for the given labels) from a registry. */
-export async function counterValue(metrics: LanesMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function counterValue(
+  metrics: LanesMetrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = metrics.registry.getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
   return values
-    .filter((value) => Object.entries(labels).every(([key, wanted]) => String((value.labels as Record<string, unknown>)[key]) === wanted))
+    .filter((value) =>
+      Object.entries(labels).every(
+        ([key, wanted]) => String((value.labels as Record<string, unknown>)[key]) === wanted,
+      ),
+    )
     .reduce((sum, value) => sum + value.value, 0);
 }
 
 /** The BM25 statistics the triggers keep, against a recount from the live chunks themselves. */
 export async function assertLexicalStatisticsMatchLiveChunks(env: TestEnv): Promise<{ chunks: number; terms: number }> {
-  const [corpus] = await sql<{ chunk_count: string; total_length: string }>(env, 'SELECT chunk_count, total_length FROM $schema.lexical_corpus');
-  const [live] = await sql<{ n: string; total: string | null }>(env, 'SELECT count(*) AS n, sum(lexical_length) AS total FROM $schema.chunks WHERE live');
+  const [corpus] = await sql<{ chunk_count: string; total_length: string }>(
+    env,
+    'SELECT chunk_count, total_length FROM $schema.lexical_corpus',
+  );
+  const [live] = await sql<{ n: string; total: string | null }>(
+    env,
+    'SELECT count(*) AS n, sum(lexical_length) AS total FROM $schema.chunks WHERE live',
+  );
   assert.equal(corpus!.chunk_count, live!.n);
   assert.equal(corpus!.total_length, live!.total ?? '0');
   const drift = await sql(

@@ -9,9 +9,21 @@ import { ingest, type IngestResult, type PayloadOf } from '@lanes/contracts';
 import { JobFailedError } from '@lanes/client';
 import { REDIS_URL } from '../support/env.ts';
 import { FakeOpenAIServer } from '../support/fake-openai-server.ts';
-import { dropRagState, FIXTURES, ingestAndWait, openaiEnv, ragTestEnv, type RagWorker, sql, startRagWorker, type TestEnv } from './helpers.ts';
+import {
+  dropRagState,
+  FIXTURES,
+  ingestAndWait,
+  openaiEnv,
+  ragTestEnv,
+  type RagWorker,
+  sql,
+  startRagWorker,
+  type TestEnv,
+} from './helpers.ts';
 
-const DOCS = ['hnsw-indexes.md', 'sourdough.txt', 'redis-persistence.md', 'tide-pools.txt'].map((name) => join(FIXTURES, 'docs', name));
+const DOCS = ['hnsw-indexes.md', 'sourdough.txt', 'redis-persistence.md', 'tide-pools.txt'].map((name) =>
+  join(FIXTURES, 'docs', name),
+);
 const PDFS = ['libtasn1-manual.pdf', 'shared-mime-info-spec.pdf'].map((name) => join(FIXTURES, 'pdf', name));
 
 describe('ingest', () => {
@@ -81,7 +93,10 @@ describe('ingest', () => {
 
   test('a changed document re-embeds only its changed chunks and leaves no stale chunks or vectors', async () => {
     const path = join(workDir, 'handbook.md');
-    const sections = Array.from({ length: 10 }, (_, i) => `## Section ${i}\n\nSection ${i} explains procedure number ${i} in detail.`);
+    const sections = Array.from(
+      { length: 10 },
+      (_, i) => `## Section ${i}\n\nSection ${i} explains procedure number ${i} in detail.`,
+    );
     await writeFile(path, sections.join('\n\n'));
     const v1 = await run({ path });
     assert.equal(v1.chunks, 10);
@@ -114,14 +129,24 @@ describe('ingest', () => {
     const hits = await w.rag.search('disaster recovery drills', 3);
     assert.match(hits.results[0]!.text, /disaster recovery drills/);
     const stale = await w.rag.search('Section 7 explains procedure number 7 in detail', 10);
-    assert.ok(stale.results.every((hit) => !hit.text.includes('procedure number 7')), 'deleted text is not found any more');
+    assert.ok(
+      stale.results.every((hit) => !hit.text.includes('procedure number 7')),
+      'deleted text is not found any more',
+    );
   });
 
   test('inline text with metadata is ingested under its source name', async () => {
-    const result = await run({ text: 'Lanes moves embedding work onto a low lane at night.', source: 'note:ops-1', metadata: { team: 'ops' } });
+    const result = await run({
+      text: 'Lanes moves embedding work onto a low lane at night.',
+      source: 'note:ops-1',
+      metadata: { team: 'ops' },
+    });
     assert.equal(result.source, 'note:ops-1');
     assert.equal(result.chunks, 1);
-    const rows = await sql<{ metadata: { team: string } }>(env, `SELECT metadata FROM $schema.documents WHERE source = 'note:ops-1'`);
+    const rows = await sql<{ metadata: { team: string } }>(
+      env,
+      `SELECT metadata FROM $schema.documents WHERE source = 'note:ops-1'`,
+    );
     assert.deepEqual(rows[0]!.metadata, { team: 'ops' });
   });
 
@@ -163,7 +188,9 @@ describe('ingest', () => {
       ['bad/report.docx', /unsupported document type/],
       ['bad/does-not-exist.txt', /not found/],
     ];
-    const handles = await Promise.all(cases.map(([file]) => w.worker.client.enqueue(ingest, { path: join(FIXTURES, file) })));
+    const handles = await Promise.all(
+      cases.map(([file]) => w.worker.client.enqueue(ingest, { path: join(FIXTURES, file) })),
+    );
     for (const [i, handle] of handles.entries()) {
       const [file, reason] = cases[i]!;
       await assert.rejects(handle.wait({ timeoutMs: 30_000 }), (error: unknown) => {
@@ -176,15 +203,25 @@ describe('ingest', () => {
       assert.equal(status.attemptsMade, 1, `${file} was not retried`);
       assert.match(status.failedReason ?? '', reason);
     }
-    const good = await run({ text: 'The worker is still healthy after all those bad files.', source: 'after-bad-files' });
+    const good = await run({
+      text: 'The worker is still healthy after all those bad files.',
+      source: 'after-bad-files',
+    });
     assert.equal(good.chunks, 1);
   });
 
   test('a document larger than the size cap is refused without reading it', async () => {
-    const capped = await startRagWorker({ ...env, LANES_PREFIX: `${env.LANES_PREFIX}-cap`, LANES_MAX_DOCUMENT_BYTES: '1000' });
+    const capped = await startRagWorker({
+      ...env,
+      LANES_PREFIX: `${env.LANES_PREFIX}-cap`,
+      LANES_MAX_DOCUMENT_BYTES: '1000',
+    });
     try {
       const handle = await capped.worker.client.enqueue(ingest, { path: PDFS[1]! });
-      await assert.rejects(handle.wait({ timeoutMs: 20_000 }), /more than the limit of 1000 \(LANES_MAX_DOCUMENT_BYTES\)/);
+      await assert.rejects(
+        handle.wait({ timeoutMs: 20_000 }),
+        /more than the limit of 1000 \(LANES_MAX_DOCUMENT_BYTES\)/,
+      );
     } finally {
       await capped.close();
     }

@@ -31,14 +31,20 @@ describe('model threads (where use-lite runs)', () => {
 
   test('an error thrown by the model fails that call only; the thread serves the next', async () => {
     const threads = pool<{ message: string }, never>('fail');
-    await assert.rejects(threads.run({ message: 'bad input' }), (error: unknown) => error instanceof EmbeddingUnavailableError && /bad input/.test(error.message));
+    await assert.rejects(
+      threads.run({ message: 'bad input' }),
+      (error: unknown) => error instanceof EmbeddingUnavailableError && /bad input/.test(error.message),
+    );
     await assert.rejects(threads.run({ message: 'again' }), /again/);
     assert.equal(threads.started, 1);
   });
 
   test('a thread that dies fails its call as unavailable, and the next call gets a new thread', async () => {
     const threads = pool<{ code: number }, never>('exitThread');
-    await assert.rejects(threads.run({ code: 7 }), (error: unknown) => error instanceof EmbeddingUnavailableError && /exited with code 7/.test(error.message));
+    await assert.rejects(
+      threads.run({ code: 7 }),
+      (error: unknown) => error instanceof EmbeddingUnavailableError && /exited with code 7/.test(error.message),
+    );
     assert.equal(threads.started, 0);
     await assert.rejects(threads.run({ code: 8 }), /code 8/);
   });

@@ -58,7 +58,14 @@ describe('embedding rate budget', () => {
 
   before(async () => {
     await server.start();
-    env = ragTestEnv('budget', openaiEnv(server, { LANES_EMBED_RPM: '270', LANES_EMBED_BUDGET_WINDOW_MS: '2000', LANES_EMBED_MAX_ATTEMPTS: '10' }));
+    env = ragTestEnv(
+      'budget',
+      openaiEnv(server, {
+        LANES_EMBED_RPM: '270',
+        LANES_EMBED_BUDGET_WINDOW_MS: '2000',
+        LANES_EMBED_MAX_ATTEMPTS: '10',
+      }),
+    );
   });
 
   after(async () => {
@@ -85,7 +92,10 @@ describe('embedding rate budget', () => {
   test('control: with a budget larger than the provider allows, the same load meets 429s (then retries)', async () => {
     server.reset();
     server.setRateLimit(LIMIT);
-    await race({ ...env, LANES_PREFIX: `${env.LANES_PREFIX}-loose`, LANES_EMBED_RPM: '6000', LANES_EMBED_MAX_ATTEMPTS: '20' }, 8);
+    await race(
+      { ...env, LANES_PREFIX: `${env.LANES_PREFIX}-loose`, LANES_EMBED_RPM: '6000', LANES_EMBED_MAX_ATTEMPTS: '20' },
+      8,
+    );
     assert.equal(server.calls(), 16, 'every text was embedded eventually');
     assert.ok(server.countStatus(429) > 0, 'without a shared budget the provider pushes back');
   });

@@ -19,10 +19,22 @@ describe('readers (CLI search, documents, delete, eval; the dashboard) never mig
     try {
       const evalFile = join(dir, 'questions.jsonl');
       await writeFile(evalFile, `${JSON.stringify({ query: 'otters', expect: [{ source: 'otters.txt' }] })}\n`);
-      for (const args of [['search', 'otters', '--mode', 'lexical'], ['search', 'otters'], ['documents'], ['delete', 'otters.txt'], ['eval', evalFile]]) {
+      for (const args of [
+        ['search', 'otters', '--mode', 'lexical'],
+        ['search', 'otters'],
+        ['documents'],
+        ['delete', 'otters.txt'],
+        ['eval', evalFile],
+      ]) {
         const run = await runCli(args, env);
         assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
-        assert.match(run.stderr, new RegExp(`schema "${env.LANES_PG_SCHEMA}" is not migrated.*start a worker with the built-in tasks \\(\`lanes worker\`\\)`), args.join(' '));
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `schema "${env.LANES_PG_SCHEMA}" is not migrated.*start a worker with the built-in tasks \\(\`lanes worker\`\\)`,
+          ),
+          args.join(' '),
+        );
         assert.equal(await schemaExists(env.LANES_PG_SCHEMA!), false, `${args.join(' ')} created the schema`);
       }
     } finally {
@@ -42,17 +54,27 @@ describe('readers (CLI search, documents, delete, eval; the dashboard) never mig
         assert.deepEqual(error.context, { schema: env.LANES_PG_SCHEMA, version: 1, needed: SCHEMA_VERSION });
         return true;
       });
-      const tables = await sql<{ n: number }>(env, 'SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1', [env.LANES_PG_SCHEMA]);
+      const tables = await sql<{ n: number }>(env, 'SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1', [
+        env.LANES_PG_SCHEMA,
+      ]);
       assert.equal(tables[0]!.n, 1, 'only the table the test made');
       await sql(env, 'DROP SCHEMA $schema CASCADE');
 
       const w = await startRagWorker(env);
       try {
-        await (await w.worker.client.enqueue((await import('@lanes/contracts')).ingest, { text: 'Sea otters float on their backs.', source: 'otters.txt' })).wait({ timeoutMs: 30_000 });
+        await (
+          await w.worker.client.enqueue((await import('@lanes/contracts')).ingest, {
+            text: 'Sea otters float on their backs.',
+            source: 'otters.txt',
+          })
+        ).wait({ timeoutMs: 30_000 });
         // The same reader: the check passes once, after a worker migrated the schema.
         const hits = await reader.search('otters float', 3);
         assert.equal(hits.results[0]?.source, 'otters.txt');
-        assert.deepEqual((await reader.documents.list()).map((doc) => doc.source), ['otters.txt']);
+        assert.deepEqual(
+          (await reader.documents.list()).map((doc) => doc.source),
+          ['otters.txt'],
+        );
       } finally {
         await w.close();
       }

@@ -15,9 +15,20 @@ import { startDashboard, type RunningDashboard } from '@lanes/dashboard';
 import { MIGRATIONS } from '@lanes/tasks';
 import { REDIS_URL } from '../support/env.ts';
 import { runCli } from '../support/workers.ts';
-import { assertLexicalStatisticsMatchLiveChunks, dropRagState, ingestAndWait, ragTestEnv, sql, startRagWorker, withPg, type RagWorker, type TestEnv } from './helpers.ts';
+import {
+  assertLexicalStatisticsMatchLiveChunks,
+  dropRagState,
+  ingestAndWait,
+  ragTestEnv,
+  sql,
+  startRagWorker,
+  withPg,
+  type RagWorker,
+  type TestEnv,
+} from './helpers.ts';
 
-const SHARED = 'Every handbook closes with the same paragraph: lighthouse keepers trim the lamp wicks each evening at dusk.';
+const SHARED =
+  'Every handbook closes with the same paragraph: lighthouse keepers trim the lamp wicks each evening at dusk.';
 const HANDBOOK = {
   acme: `The acme handbook covers the zeppelin hangar and its mooring mast.\n\n${SHARED}`,
   globex: `The globex handbook covers the quokka enclosure and its feeding rota.\n\n${SHARED}`,
@@ -25,8 +36,12 @@ const HANDBOOK = {
 } as const;
 /** Globex's many documents nearer to the query than acme's: a filter applied after the index scan would leave acme short of k. */
 const CROWD = 40;
-const crowdText = (i: number): string => `Lighthouse lamp wicks are trimmed at dusk by the keepers, note ${i} of the globex lamp room log.`;
-const ACME_NOTES = Array.from({ length: 5 }, (_, i) => `Acme harbour memo ${i}: the tide tables list the lighthouse among ${i + 3} beacons.`);
+const crowdText = (i: number): string =>
+  `Lighthouse lamp wicks are trimmed at dusk by the keepers, note ${i} of the globex lamp room log.`;
+const ACME_NOTES = Array.from(
+  { length: 5 },
+  (_, i) => `Acme harbour memo ${i}: the tide tables list the lighthouse among ${i + 3} beacons.`,
+);
 const QUERY = 'lighthouse lamp wicks dusk';
 
 type Scope = 'acme' | 'globex' | undefined;
@@ -42,7 +57,11 @@ describe('tenant-scoped data', () => {
   const idsOf = (scope: Scope): Set<string> => owned.get(scope ?? '') ?? new Set();
   const assertOwn = (hits: readonly SearchHit[], scope: Scope, what: string): void => {
     assert.ok(hits.length > 0, `${what}: some results`);
-    for (const hit of hits) assert.ok(idsOf(scope).has(hit.documentId), `${what}: ${hit.source} #${hit.chunkIndex} (document ${hit.documentId}) belongs to ${scope ?? 'no tenant'}`);
+    for (const hit of hits)
+      assert.ok(
+        idsOf(scope).has(hit.documentId),
+        `${what}: ${hit.source} #${hit.chunkIndex} (document ${hit.documentId}) belongs to ${scope ?? 'no tenant'}`,
+      );
   };
 
   before(async () => {
@@ -52,12 +71,17 @@ describe('tenant-scoped data', () => {
     const client = w.worker.client;
     // Three ways in: the payload's tenant, the job's tenant (options.tenant) alone, and none.
     await ingestAndWait(w, { text: HANDBOOK.acme, source: 'handbook', tenant: 'acme' });
-    await (await client.enqueue(ingest, { text: HANDBOOK.globex, source: 'handbook' }, { tenant: 'globex' })).wait({ timeoutMs: 60_000 });
+    await (await client.enqueue(ingest, { text: HANDBOOK.globex, source: 'handbook' }, { tenant: 'globex' })).wait({
+      timeoutMs: 60_000,
+    });
     await ingestAndWait(w, { text: HANDBOOK.none, source: 'handbook' });
     for (const [i, text] of ACME_NOTES.entries()) await ingestAndWait(w, { text, source: `memo-${i}`, tenant: 'acme' });
     const crowd = await client.enqueueBulk(
       ingest,
-      Array.from({ length: CROWD }, (_, i) => ({ payload: { text: crowdText(i), source: `lamp-log-${i}`, tenant: 'globex' }, options: { tenant: 'globex' } })),
+      Array.from({ length: CROWD }, (_, i) => ({
+        payload: { text: crowdText(i), source: `lamp-log-${i}`, tenant: 'globex' },
+        options: { tenant: 'globex' },
+      })),
     );
     await Promise.all(crowd.map((handle) => handle.wait({ timeoutMs: 120_000 })));
     for (const doc of await w.reader.documents.list()) {
@@ -65,7 +89,13 @@ describe('tenant-scoped data', () => {
       ids.add(doc.id);
       owned.set(doc.tenant ?? '', ids);
     }
-    dashboard = await startDashboard({ client, documents: w.reader.documents, port: 0, host: '127.0.0.1', logger: createLogger('silent') });
+    dashboard = await startDashboard({
+      client,
+      documents: w.reader.documents,
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger('silent'),
+    });
   });
 
   after(async () => {
@@ -81,10 +111,14 @@ describe('tenant-scoped data', () => {
     assert.equal(idsOf('acme').size, 1 + ACME_NOTES.length);
     assert.equal(idsOf('globex').size, 1 + CROWD);
     assert.equal(idsOf(undefined).size, 1);
-    const mismatch = await (await w.worker.client.enqueue(ingest, { text: 'x y z', source: 'odd', tenant: 'acme' }, { tenant: 'globex' })).wait({ timeoutMs: 30_000 }).then(
-      () => assert.fail('an ingest whose payload and job name different tenants must fail'),
-      (error: Error) => error,
-    );
+    const mismatch = await (
+      await w.worker.client.enqueue(ingest, { text: 'x y z', source: 'odd', tenant: 'acme' }, { tenant: 'globex' })
+    )
+      .wait({ timeoutMs: 30_000 })
+      .then(
+        () => assert.fail('an ingest whose payload and job name different tenants must fail'),
+        (error: Error) => error,
+      );
     assert.match(mismatch.message, /tenant/);
   });
 
@@ -96,16 +130,26 @@ describe('tenant-scoped data', () => {
       }
       // The shared paragraph's text (one vector, three documents) comes back as each tenant's own chunk.
       const acme = await w.rag.search(SHARED, 3, { mode, tenant: 'acme' });
-      assert.ok(acme.results.some((hit) => hit.source === 'handbook' && hit.text.includes('lighthouse keepers')), `${mode}: acme finds its copy of the shared paragraph`);
+      assert.ok(
+        acme.results.some((hit) => hit.source === 'handbook' && hit.text.includes('lighthouse keepers')),
+        `${mode}: acme finds its copy of the shared paragraph`,
+      );
       const zeppelin = await w.rag.search('zeppelin hangar mooring mast', 10, { mode, tenant: 'globex' });
-      assert.ok(zeppelin.results.every((hit) => !hit.text.includes('zeppelin')), `${mode}: globex never sees acme's words`);
+      assert.ok(
+        zeppelin.results.every((hit) => !hit.text.includes('zeppelin')),
+        `${mode}: globex never sees acme's words`,
+      );
     }
   });
 
   test('a tenant search fills k although another tenant’s texts are nearer (the tenant is filtered inside the index scan)', async () => {
     for (const mode of ['vector', 'lexical'] as const) {
       const { results } = await w.rag.search(QUERY, 6, { mode, tenant: 'acme' });
-      assert.equal(results.length, 6, `${mode}: all of acme's 6 documents, though ${CROWD} globex texts rank above them`);
+      assert.equal(
+        results.length,
+        6,
+        `${mode}: all of acme's 6 documents, though ${CROWD} globex texts rank above them`,
+      );
       assertOwn(results, 'acme', mode);
     }
   });
@@ -132,13 +176,19 @@ describe('tenant-scoped data', () => {
 
   test('the client (search job), HTTP and CLI searches are scoped the same way', async () => {
     assertOwn((await w.worker.client.search(QUERY, { tenant: 'acme', k: 5 })).results, 'acme', 'client search');
-    const http = (await (await fetch(`${dashboard.url}/api/search?${new URLSearchParams({ q: QUERY, tenant: 'globex', mode: 'lexical' })}`)).json()) as { results: SearchHit[] };
+    const http = (await (
+      await fetch(`${dashboard.url}/api/search?${new URLSearchParams({ q: QUERY, tenant: 'globex', mode: 'lexical' })}`)
+    ).json()) as { results: SearchHit[] };
     assertOwn(http.results, 'globex', 'GET /api/search?tenant=globex');
     const cli = await runCli(['search', QUERY, '--tenant', 'acme', '--mode', 'vector', '--json'], env);
     assert.equal(cli.code, 0, cli.stderr);
     assertOwn((JSON.parse(cli.stdout) as { results: SearchHit[] }).results, 'acme', 'lanes search --tenant acme');
     const untenanted = await runCli(['search', QUERY, '--json'], env);
-    assertOwn((JSON.parse(untenanted.stdout) as { results: SearchHit[] }).results, undefined, 'lanes search without --tenant');
+    assertOwn(
+      (JSON.parse(untenanted.stdout) as { results: SearchHit[] }).results,
+      undefined,
+      'lanes search without --tenant',
+    );
   });
 
   test('lanes documents --tenant and GET /api/documents?tenant= list only that tenant’s documents; without, every document', async () => {
@@ -147,7 +197,9 @@ describe('tenant-scoped data', () => {
     const listed = (JSON.parse(cli.stdout) as { documents: Array<{ id: string; tenant: string | null }> }).documents;
     assert.deepEqual(new Set(listed.map((doc) => doc.id)), idsOf('acme'));
     assert.ok(listed.every((doc) => doc.tenant === 'acme'));
-    const http = (await (await fetch(`${dashboard.url}/api/documents?tenant=globex`)).json()) as { documents: Array<{ id: string }> };
+    const http = (await (await fetch(`${dashboard.url}/api/documents?tenant=globex`)).json()) as {
+      documents: Array<{ id: string }>;
+    };
     assert.deepEqual(new Set(http.documents.map((doc) => doc.id)), idsOf('globex'));
     const all = (await (await fetch(`${dashboard.url}/api/documents`)).json()) as { documents: unknown[] };
     assert.equal(all.documents.length, idsOf('acme').size + idsOf('globex').size + idsOf(undefined).size);
@@ -159,20 +211,28 @@ describe('tenant-scoped data', () => {
     const malformed = ['', 'a b', 'x/y', 'a@b', 'é', 'a'.repeat(129)];
     for (const bad of malformed) {
       // The CLI for two of them (each run is a process); the schema is the same one for all.
-      for (const args of bad !== '' && bad !== 'a@b' ? [] : [
-        ['search', 'lighthouse', '--tenant', bad],
-        ['documents', '--tenant', bad],
-        ['delete', 'handbook', '--tenant', bad],
-        ['ingest', file, '--tenant', bad],
-      ]) {
+      for (const args of bad !== '' && bad !== 'a@b'
+        ? []
+        : [
+            ['search', 'lighthouse', '--tenant', bad],
+            ['documents', '--tenant', bad],
+            ['delete', 'handbook', '--tenant', bad],
+            ['ingest', file, '--tenant', bad],
+          ]) {
         const run = await runCli(args, env);
         assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
         assert.match(run.stderr, /tenant/, args.join(' '));
       }
-      for (const path of [`/api/search?${new URLSearchParams({ q: 'lighthouse', tenant: bad })}`, `/api/documents?${new URLSearchParams({ tenant: bad })}`]) {
+      for (const path of [
+        `/api/search?${new URLSearchParams({ q: 'lighthouse', tenant: bad })}`,
+        `/api/documents?${new URLSearchParams({ tenant: bad })}`,
+      ]) {
         const res = await fetch(`${dashboard.url}${path}`);
         assert.equal(res.status, 400, path);
-        assert.ok(((await res.json()) as { fields: Array<{ field: string }> }).fields.some((issue) => issue.field === 'tenant'), path);
+        assert.ok(
+          ((await res.json()) as { fields: Array<{ field: string }> }).fields.some((issue) => issue.field === 'tenant'),
+          path,
+        );
       }
       const post = await fetch(`${dashboard.url}/api/jobs`, {
         method: 'POST',
@@ -190,9 +250,16 @@ describe('tenant-scoped data', () => {
   test('re-ingest and delete are per tenant and keep the BM25 statistics equal to a recount', async () => {
     await assertLexicalStatisticsMatchLiveChunks(env);
     // Acme's handbook changes; globex's and the untenanted one stay as they were.
-    await ingestAndWait(w, { text: `The acme handbook now covers the airship workshop.\n\n${SHARED}`, source: 'handbook', tenant: 'acme' });
+    await ingestAndWait(w, {
+      text: `The acme handbook now covers the airship workshop.\n\n${SHARED}`,
+      source: 'handbook',
+      tenant: 'acme',
+    });
     await assertLexicalStatisticsMatchLiveChunks(env);
-    const texts = await sql<{ tenant: string; text: string }>(env, "SELECT d.tenant, c.text FROM $schema.chunks c JOIN $schema.documents d ON d.id = c.document_id WHERE d.source = 'handbook' AND c.live");
+    const texts = await sql<{ tenant: string; text: string }>(
+      env,
+      "SELECT d.tenant, c.text FROM $schema.chunks c JOIN $schema.documents d ON d.id = c.document_id WHERE d.source = 'handbook' AND c.live",
+    );
     assert.ok(texts.some((row) => row.tenant === 'acme' && row.text.includes('airship')));
     assert.ok(texts.some((row) => row.tenant === 'globex' && row.text.includes('quokka')));
     assert.ok(texts.every((row) => !row.text.includes('zeppelin')));
@@ -202,13 +269,25 @@ describe('tenant-scoped data', () => {
     assert.match(missing.stderr, /no document of no tenant/);
     const deleted = await runCli(['delete', 'handbook', '--tenant', 'globex', '--json'], env);
     assert.equal(deleted.code, 0, deleted.stderr);
-    assert.deepEqual((JSON.parse(deleted.stdout) as { deleted: Array<{ tenant: string | null }> }).deleted.map((doc) => doc.tenant), ['globex']);
+    assert.deepEqual(
+      (JSON.parse(deleted.stdout) as { deleted: Array<{ tenant: string | null }> }).deleted.map((doc) => doc.tenant),
+      ['globex'],
+    );
     await assertLexicalStatisticsMatchLiveChunks(env);
-    assert.deepEqual((await w.reader.documents.list({ sources: ['handbook'] })).map((doc) => doc.tenant).sort(), ['acme', null]);
+    assert.deepEqual((await w.reader.documents.list({ sources: ['handbook'] })).map((doc) => doc.tenant).sort(), [
+      'acme',
+      null,
+    ]);
     const quokka = await w.rag.search('quokka enclosure feeding rota', 5, { tenant: 'globex', mode: 'lexical' });
-    assert.ok(quokka.results.every((hit) => hit.source !== 'handbook'), 'the deleted handbook is gone for globex');
+    assert.ok(
+      quokka.results.every((hit) => hit.source !== 'handbook'),
+      'the deleted handbook is gone for globex',
+    );
     const shared = await w.rag.search(SHARED, 3, { tenant: 'acme', mode: 'vector' });
-    assert.ok(shared.results.some((hit) => hit.source === 'handbook'), "acme's copy of the shared paragraph (and its vector) survived globex's delete");
+    assert.ok(
+      shared.results.some((hit) => hit.source === 'handbook'),
+      "acme's copy of the shared paragraph (and its vector) survived globex's delete",
+    );
   });
 });
 
@@ -221,26 +300,49 @@ describe('migration 4 on a corpus from before tenants', () => {
     await withPg(async (client) => {
       await client.query('BEGIN');
       await client.query(`CREATE SCHEMA ${schema}`);
-      await client.query(`CREATE TABLE ${schema}.lanes_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await client.query(
+        `CREATE TABLE ${schema}.lanes_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
       for (const migration of MIGRATIONS.filter((m) => m.version < 4)) {
         await client.query(migration.sql(schema));
-        await client.query(`INSERT INTO ${schema}.lanes_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        await client.query(`INSERT INTO ${schema}.lanes_migrations (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
       }
-      const { rows } = await client.query<{ id: string }>(`INSERT INTO ${schema}.documents (source, status, chunk_count) VALUES ('old.md', 'ready', 1) RETURNING id`);
-      await client.query(`INSERT INTO ${schema}.chunks (document_id, generation, chunk_index, text, content_hash, token_count, live) VALUES ($1, 0, 0, 'an old chunk about barnacles', 'h', 5, true)`, [rows[0]!.id]);
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO ${schema}.documents (source, status, chunk_count) VALUES ('old.md', 'ready', 1) RETURNING id`,
+      );
+      await client.query(
+        `INSERT INTO ${schema}.chunks (document_id, generation, chunk_index, text, content_hash, token_count, live) VALUES ($1, 0, 0, 'an old chunk about barnacles', 'h', 5, true)`,
+        [rows[0]!.id],
+      );
       await client.query('COMMIT');
     });
     const w = await startRagWorker(env);
     try {
-      assert.deepEqual((await w.reader.documents.list()).map((doc) => [doc.source, doc.tenant]), [['old.md', null]]);
+      assert.deepEqual(
+        (await w.reader.documents.list()).map((doc) => [doc.source, doc.tenant]),
+        [['old.md', null]],
+      );
       await ingestAndWait(w, { text: 'A new note about barnacles on the pier.', source: 'old.md', tenant: 'acme' });
       const rows = await sql<{ tenant: string; chunk_tenant: string; text: string }>(
         env,
         'SELECT d.tenant, c.tenant AS chunk_tenant, c.text FROM $schema.chunks c JOIN $schema.documents d ON d.id = c.document_id WHERE c.live ORDER BY d.id',
       );
-      assert.deepEqual(rows.map((row) => [row.tenant, row.chunk_tenant, row.text.includes('old chunk')]), [['', '', true], ['acme', 'acme', false]]);
+      assert.deepEqual(
+        rows.map((row) => [row.tenant, row.chunk_tenant, row.text.includes('old chunk')]),
+        [
+          ['', '', true],
+          ['acme', 'acme', false],
+        ],
+      );
       const old = await w.rag.search('barnacles', 5, { mode: 'lexical' });
-      assert.deepEqual(old.results.map((hit) => hit.text), ['an old chunk about barnacles'], 'the old document is found by searches of no tenant only');
+      assert.deepEqual(
+        old.results.map((hit) => hit.text),
+        ['an old chunk about barnacles'],
+        'the old document is found by searches of no tenant only',
+      );
       await assertLexicalStatisticsMatchLiveChunks(env);
     } finally {
       await w.close();

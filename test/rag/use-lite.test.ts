@@ -11,7 +11,11 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
   let w: RagWorker;
 
   before(async () => {
-    env = ragTestEnv('uselite', { EMBEDDING_PROVIDER: 'local', EMBEDDING_MODEL: USE_LITE_MODEL, LANES_LOCAL_MODEL_THREADS: '1' });
+    env = ragTestEnv('uselite', {
+      EMBEDDING_PROVIDER: 'local',
+      EMBEDDING_MODEL: USE_LITE_MODEL,
+      LANES_LOCAL_MODEL_THREADS: '1',
+    });
     w = await startRagWorker(env);
   });
 
@@ -51,14 +55,21 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
       assert.deepEqual(vector, second.vectors[i], 'deterministic');
     }
     const [question, paraphrase, unrelated] = first.vectors as [Float32Array, Float32Array, Float32Array];
-    assert.ok(cosine(question, paraphrase) > cosine(question, unrelated) + 0.2, `${cosine(question, paraphrase)} vs ${cosine(question, unrelated)}`);
+    assert.ok(
+      cosine(question, paraphrase) > cosine(question, unrelated) + 0.2,
+      `${cosine(question, paraphrase)} vs ${cosine(question, unrelated)}`,
+    );
   });
 
   test('an aborted call returns at once and the thread stays usable', async () => {
     const provider = (await w.rag.embedding()).primary;
     const many = Array.from({ length: 64 }, (_, i) => `sentence number ${i} about lighthouses and their lenses`);
     const controller = new AbortController();
-    const pending = provider.embedBatch(many, many.map(() => 8), controller.signal);
+    const pending = provider.embedBatch(
+      many,
+      many.map(() => 8),
+      controller.signal,
+    );
     controller.abort(new Error('stop'));
     await assert.rejects(pending, /stop/);
     const after = await provider.embedBatch(['still works'], [2], undefined);
@@ -67,11 +78,14 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
 
   test('ingest and search end to end, in a space of its own', async () => {
     const docs = {
-      otters: 'Sea otters float on their backs and use stones to break open clams and urchins. They live in kelp forests along the Pacific coast.',
-      lighthouse: 'A lighthouse uses a Fresnel lens to throw its beam far out to sea, warning ships away from rocks at night.',
+      otters:
+        'Sea otters float on their backs and use stones to break open clams and urchins. They live in kelp forests along the Pacific coast.',
+      lighthouse:
+        'A lighthouse uses a Fresnel lens to throw its beam far out to sea, warning ships away from rocks at night.',
       bread: 'To bake bread, knead the dough until it is elastic, let it rise for an hour, then bake it in a hot oven.',
     };
-    for (const [source, text] of Object.entries(docs)) await (await w.worker.client.enqueue(ingest, { text, source })).wait({ timeoutMs: 60_000 });
+    for (const [source, text] of Object.entries(docs))
+      await (await w.worker.client.enqueue(ingest, { text, source })).wait({ timeoutMs: 60_000 });
     const space = w.rag.spaces.primary;
     assert.deepEqual([space.provider, space.model, space.dimensions], ['local', USE_LITE_MODEL, 512]);
     const [row] = await sql<{ n: number }>(env, `SELECT count(*)::int AS n FROM $schema.${space.tableName}`);
@@ -84,4 +98,3 @@ describe('use-lite: Universal Sentence Encoder lite as a local model, in threads
     assert.equal(hybrid.results[0]?.source, 'lighthouse');
   });
 });
-

@@ -14,9 +14,13 @@ describe('LANES_VECTOR_STORAGE=halfvec', () => {
   });
 
   const vectorIndexes = async (table: string): Promise<Array<{ name: string; def: string }>> =>
-    (await sql<{ name: string; def: string }>(env, 'SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [env.LANES_PG_SCHEMA, table])).filter(
-      (row) => /USING hnsw/.test(row.def),
-    );
+    (
+      await sql<{ name: string; def: string }>(
+        env,
+        'SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
+        [env.LANES_PG_SCHEMA, table],
+      )
+    ).filter((row) => /USING hnsw/.test(row.def));
 
   const searchFinds = async (worker: RagWorker, query: string, source: string): Promise<void> => {
     const hits = (await worker.rag.search(query, 3, { mode: 'vector', record: false })).results;
@@ -25,7 +29,9 @@ describe('LANES_VECTOR_STORAGE=halfvec', () => {
 
   test('a space indexed at full precision switches to halfvec with rebuild-index; ingest and search use it', async () => {
     w = await startRagWorker(env);
-    await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'sourdough.txt') })).wait({ timeoutMs: 60_000 });
+    await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'sourdough.txt') })).wait({
+      timeoutMs: 60_000,
+    });
     const table = w.rag.spaces.primary.tableName;
     await (await w.worker.client.enqueue(rebuildIndex, {})).wait({ timeoutMs: 90_000 });
     assert.match((await vectorIndexes(table))[0]!.def, /vector_cosine_ops/);
@@ -37,13 +43,17 @@ describe('LANES_VECTOR_STORAGE=halfvec', () => {
     assert.equal(indexes.length, 1, 'the full-precision index is replaced');
     assert.equal(indexes[0]!.name, rebuilt.index);
     assert.match(indexes[0]!.def, /\(\(embedding\)::halfvec\(\d+\)\) halfvec_cosine_ops/);
-    const [column] = await sql<{ type: string }>(env, `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'embedding'`, [
-      `${env.LANES_PG_SCHEMA}.${table}`,
-    ]);
+    const [column] = await sql<{ type: string }>(
+      env,
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'embedding'`,
+      [`${env.LANES_PG_SCHEMA}.${table}`],
+    );
     assert.match(column!.type, /^vector\(/, 'the table keeps full-precision vectors');
 
     await searchFinds(w, 'A sourdough starter is a culture of wild yeast and lactic acid bacteria', 'sourdough.txt');
-    await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'tide-pools.txt') })).wait({ timeoutMs: 60_000 });
+    await (await w.worker.client.enqueue(ingest, { path: join(FIXTURES, 'docs', 'tide-pools.txt') })).wait({
+      timeoutMs: 60_000,
+    });
     await searchFinds(w, 'sea urchins scraping algae in tide pools', 'tide-pools.txt');
     // The query expression search uses matches the index (on a table this small the planner
     // would rather sort a scan, so scans are made the last resort for this one plan).

@@ -50,13 +50,27 @@ describe('bad input through every door', () => {
       LOG_LEVEL: 'warn',
     });
     metricsPort = await freePort();
-    worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '4', '--metrics-port', String(metricsPort)] });
+    worker = spawnLanesWorker({
+      redisUrl: REDIS_URL,
+      prefix: env.LANES_PREFIX!,
+      env,
+      builtins: true,
+      args: ['--concurrency', '4', '--metrics-port', String(metricsPort)],
+    });
     const port = await freePort();
     dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], env);
     apiUrl = `http://127.0.0.1:${port}`;
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await eventually(async () => ((await probe(`${apiUrl}/healthz`)) === 200 ? true : undefined), 60_000, 'the dashboard');
-    await eventually(async () => ((await probe(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined), 60_000, 'the worker');
+    await eventually(
+      async () => ((await probe(`${apiUrl}/healthz`)) === 200 ? true : undefined),
+      60_000,
+      'the dashboard',
+    );
+    await eventually(
+      async () => ((await probe(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined),
+      60_000,
+      'the worker',
+    );
   });
 
   after(async () => {
@@ -88,7 +102,11 @@ describe('bad input through every door', () => {
       });
       tally.client += 1;
     }
-    assert.deepEqual(await client.queues.get('default').getJobCounts('wait', 'active', 'completed', 'failed'), before, 'nothing was enqueued');
+    assert.deepEqual(
+      await client.queues.get('default').getJobCounts('wait', 'active', 'completed', 'failed'),
+      before,
+      'nothing was enqueued',
+    );
   });
 
   test('the CLI exits 2 with a message naming the problem', async () => {
@@ -112,7 +130,11 @@ describe('bad input through every door', () => {
     symlinkSync('/etc/passwd', join(root, 'escape-link.txt'));
     mkdirSync(join(root, 'inside'));
     const post = async (body: string): Promise<{ status: number; text: string }> => {
-      const response = await fetch(`${apiUrl}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${apiUrl}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       return { status: response.status, text: await response.text() };
     };
     const json = (value: unknown): string => JSON.stringify(value);
@@ -121,12 +143,32 @@ describe('bad input through every door', () => {
       ['wrong type', json({ task: 'ingest', data: { path: 42 } }), 400, /path/],
       ['missing source', json({ task: 'ingest', data: { text: 'x' } }), 400, /source/],
       ['malformed JSON', '{"task": "ingest", "data": {', 400, /JSON|parse|body/i],
-      ['oversized body', json({ task: 'ingest', data: { text: 'x'.repeat(2 << 20), source: 'big' } }), 413, /large|limit|size/i],
+      [
+        'oversized body',
+        json({ task: 'ingest', data: { text: 'x'.repeat(2 << 20), source: 'big' } }),
+        413,
+        /large|limit|size/i,
+      ],
       ['outside the roots', json({ task: 'ingest', data: { path: '/etc/passwd' } }), 400, /outside the allowed roots/],
-      ['dot-dot traversal', json({ task: 'ingest', data: { path: `${root}/inside/../../../../etc/passwd` } }), 400, /outside the allowed roots/],
-      ['symlink escaping a root', json({ task: 'ingest', data: { path: join(root, 'escape-link.txt') } }), 400, /outside the allowed roots/],
+      [
+        'dot-dot traversal',
+        json({ task: 'ingest', data: { path: `${root}/inside/../../../../etc/passwd` } }),
+        400,
+        /outside the allowed roots/,
+      ],
+      [
+        'symlink escaping a root',
+        json({ task: 'ingest', data: { path: join(root, 'escape-link.txt') } }),
+        400,
+        /outside the allowed roots/,
+      ],
       ['NUL byte in the path', json({ task: 'ingest', data: { path: `${root}/a\u0000.txt` } }), 400, /NUL|path/],
-      ['a path that does not exist', json({ task: 'ingest', data: { path: join(root, 'nope.md') } }), 400, /does not exist/],
+      [
+        'a path that does not exist',
+        json({ task: 'ingest', data: { path: join(root, 'nope.md') } }),
+        400,
+        /does not exist/,
+      ],
     ];
     for (const [name, body, status, message] of cases) {
       const answer = await post(body);
@@ -136,7 +178,10 @@ describe('bad input through every door', () => {
       tally.http += 1;
     }
     // A good request through the same door still works.
-    writeFileSync(join(root, 'inside', 'good-api.md'), '# Through the API\n\nA good document sent through the HTTP API after ten bad ones.\n');
+    writeFileSync(
+      join(root, 'inside', 'good-api.md'),
+      '# Through the API\n\nA good document sent through the HTTP API after ten bad ones.\n',
+    );
     const good = await post(json({ task: 'ingest', data: { path: join(root, 'inside', 'good-api.md') } }));
     assert.equal(good.status, 202, good.text);
     const id = (JSON.parse(good.text) as { id: string }).id;
@@ -144,10 +189,19 @@ describe('bad input through every door', () => {
     assert.equal(status!.state, 'completed', status!.failedReason ?? '');
   });
 
-  test('bad documents and smuggled jobs fail with readable reasons; good jobs around them complete; the worker survives', { timeout: 150_000 }, async (t) => {
+  test('bad documents and smuggled jobs fail with readable reasons; good jobs around them complete; the worker survives', {
+    timeout: 150_000,
+  }, async (t) => {
     const bad = (name: string): string => join(FIXTURES, 'bad', name);
     const invalidUtf8 = join(root, 'invalid-utf8.md');
-    writeFileSync(invalidUtf8, Buffer.concat([Buffer.from('# Title\n\nSome text then '), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xff, 0xfe]), Buffer.from(' more.\n')]));
+    writeFileSync(
+      invalidUtf8,
+      Buffer.concat([
+        Buffer.from('# Title\n\nSome text then '),
+        Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xff, 0xfe]),
+        Buffer.from(' more.\n'),
+      ]),
+    );
     const headerOnly = join(root, 'header-only.pdf');
     writeFileSync(headerOnly, '%PDF-1.4\n%%EOF\n');
     const halfPdf = join(root, 'half.pdf');
@@ -162,7 +216,10 @@ describe('bad input through every door', () => {
     const tooBig = join(root, 'too-big.txt');
     writeFileSync(tooBig, 'word '.repeat((3 << 20) / 5));
     const nulBytes = join(root, 'nul-bytes.txt');
-    writeFileSync(nulBytes, Buffer.concat([Buffer.from('text with '), Buffer.alloc(64), Buffer.from(' zero bytes inside\n')]));
+    writeFileSync(
+      nulBytes,
+      Buffer.concat([Buffer.from('text with '), Buffer.alloc(64), Buffer.from(' zero bytes inside\n')]),
+    );
 
     const failing: Array<[string, Record<string, unknown>, RegExp]> = [
       ['encrypted PDF', { path: bad('encrypted.pdf') }, /encrypted/],
@@ -180,23 +237,40 @@ describe('bad input through every door', () => {
       ['missing file', { path: join(root, 'gone.txt') }, /not found|does not exist|ENOENT/i],
       ['a directory', { path: directory }, /director|not a (regular )?file|EISDIR/i],
       ['file over the size cap', { path: tooBig }, /more than the limit/],
-      ['inline text over the size cap', { text: 'lorem ipsum '.repeat((3 << 20) / 12), source: 'inline-too-big' }, /more than the limit/],
+      [
+        'inline text over the size cap',
+        { text: 'lorem ipsum '.repeat((3 << 20) / 12), source: 'inline-too-big' },
+        /more than the limit/,
+      ],
     ];
     // May be ingested or refused, but clearly either way and without hurting the worker.
     const hugeLine = join(root, 'huge-single-line.txt');
     writeFileSync(hugeLine, Array.from({ length: 150_000 }, (_, i) => `w${i % 997}`).join(' '));
-    const either: Array<[string, Record<string, unknown>]> = [['huge single-line text (730 kB, one line)', { path: hugeLine }]];
+    const either: Array<[string, Record<string, unknown>]> = [
+      ['huge single-line text (730 kB, one line)', { path: hugeLine }],
+    ];
 
     const goodDocs = [...FIXTURE_DOCS, ...writeCorpus(join(root, 'good'), 4)];
     // Interleave: good, bad, good, bad, ... so each bad job has good neighbours.
     const plan: Array<{ name: string; payload: Record<string, unknown>; expect: RegExp | 'complete' | 'either' }> = [];
-    const bads = [...failing.map(([name, payload, reason]) => ({ name, payload, expect: reason as RegExp | 'either' })), ...either.map(([name, payload]) => ({ name, payload, expect: 'either' as const }))];
+    const bads = [
+      ...failing.map(([name, payload, reason]) => ({ name, payload, expect: reason as RegExp | 'either' })),
+      ...either.map(([name, payload]) => ({ name, payload, expect: 'either' as const })),
+    ];
     for (let i = 0; i < Math.max(bads.length, goodDocs.length); i += 1) {
-      if (i < goodDocs.length) plan.push({ name: `good ${goodDocs[i]}`, payload: { path: goodDocs[i] }, expect: 'complete' });
+      if (i < goodDocs.length)
+        plan.push({ name: `good ${goodDocs[i]}`, payload: { path: goodDocs[i] }, expect: 'complete' });
       if (i < bads.length) plan.push(bads[i]!);
     }
-    plan.push({ name: 'good inline text', payload: { text: 'Still healthy after every bad input.', source: 'after-bad-input' }, expect: 'complete' });
-    const handles = await client.enqueueBulk(ingest, plan.map((entry) => ({ payload: entry.payload as never })));
+    plan.push({
+      name: 'good inline text',
+      payload: { text: 'Still healthy after every bad input.', source: 'after-bad-input' },
+      expect: 'complete',
+    });
+    const handles = await client.enqueueBulk(
+      ingest,
+      plan.map((entry) => ({ payload: entry.payload as never })),
+    );
 
     // Jobs a buggy or old producer could write straight into the lane, skipping validation.
     const lane = client.queues.get('default');
@@ -207,10 +281,21 @@ describe('bad input through every door', () => {
       ['array payload', 'ingest', [1, 2, 3], /payload|expected|object/i],
     ];
     const smuggledJobs = [];
-    for (const [, name, data] of smuggled) smuggledJobs.push(await lane.add(name, data, { attempts: 2, removeOnComplete: 100, removeOnFail: 100 }));
+    for (const [, name, data] of smuggled)
+      smuggledJobs.push(await lane.add(name, data, { attempts: 2, removeOnComplete: 100, removeOnFail: 100 }));
 
-    const statuses = await settle(client, handles.map((h) => h.id), 120_000, 'document jobs');
-    const smuggledStatuses = await settle(client, smuggledJobs.map((j) => j.id!), 60_000, 'smuggled jobs');
+    const statuses = await settle(
+      client,
+      handles.map((h) => h.id),
+      120_000,
+      'document jobs',
+    );
+    const smuggledStatuses = await settle(
+      client,
+      smuggledJobs.map((j) => j.id!),
+      60_000,
+      'smuggled jobs',
+    );
     const outcomes: string[] = [];
     statuses.forEach((status: JobStatus, i) => {
       const entry = plan[i]!;
@@ -248,8 +333,10 @@ describe('bad input through every door', () => {
     assert.equal(snapshot.documents, goodDocs.length + 1 + 1 + eitherIngested);
     t.diagnostic(outcomes.join('; '));
     const total = tally.client + tally.cli + tally.http + tally.worker;
-    t.diagnostic(`${total} bad inputs: client ${tally.client}, CLI ${tally.cli}, HTTP ${tally.http}, worker ${tally.worker}; ` +
-      `${plan.filter((p) => p.expect === 'complete').length + 1} good jobs around them all completed; worker crashes 0`);
+    t.diagnostic(
+      `${total} bad inputs: client ${tally.client}, CLI ${tally.cli}, HTTP ${tally.http}, worker ${tally.worker}; ` +
+        `${plan.filter((p) => p.expect === 'complete').length + 1} good jobs around them all completed; worker crashes 0`,
+    );
     assert.ok(total >= 20);
   });
 
@@ -258,7 +345,10 @@ describe('bad input through every door', () => {
   // by slicing such runs before tokenizing.
   test('a 1 MiB run without whitespace is ingested or refused within 20 s', { timeout: 60_000 }, async () => {
     const path = join(root, 'base64-blob.md');
-    writeFileSync(path, `# An embedded image\n\n![img](data:image/png;base64,${Buffer.alloc(768 << 10, 7).toString('base64')})\n`);
+    writeFileSync(
+      path,
+      `# An embedded image\n\n![img](data:image/png;base64,${Buffer.alloc(768 << 10, 7).toString('base64')})\n`,
+    );
     const handle = await client.enqueue(ingest, { path });
     try {
       const [status] = await settle(client, [handle.id], 20_000, 'the blob document');

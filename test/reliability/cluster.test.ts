@@ -42,20 +42,42 @@ describe('Redis Cluster (three masters)', () => {
     await cluster?.dispose();
   });
 
-  test('lanes, children, cancellation and the CLI work on the cluster; every key lives in one slot', { timeout: 120_000 }, async (t) => {
+  test('lanes, children, cancellation and the CLI work on the cluster; every key lives in one slot', {
+    timeout: 120_000,
+  }, async (t) => {
     const prefix = `{lanes-${randomBytes(4).toString('hex')}}`;
     const env = { LANES_LOCK_DURATION_MS: '5000' };
     for (let i = 0; i < 2; i += 1) {
-      workers.push(spawnLanesWorker({ redisUrl: cluster.url, prefix, env, tasks: [RELIABILITY_TASKS, SAMPLE_TASKS], args: ['--concurrency', '4'] }));
+      workers.push(
+        spawnLanesWorker({
+          redisUrl: cluster.url,
+          prefix,
+          env,
+          tasks: [RELIABILITY_TASKS, SAMPLE_TASKS],
+          args: ['--concurrency', '4'],
+        }),
+      );
     }
     client = new LanesClient({ redisUrl: cluster.url, prefix });
     assert.equal(client.prefix, prefix, 'an already hash-tagged prefix is kept as is');
 
     // Every lane, and a flow whose children land on the default lane.
-    const echoes = await client.enqueueBulk(echo, Array.from({ length: 30 }, (_, i) => ({ payload: { message: `m${i}`, count: i } })));
-    const lows = await client.enqueueBulk(lowWork, Array.from({ length: 10 }, () => ({ payload: { ms: 5 } })));
-    const pings = await client.enqueueBulk(criticalPing, Array.from({ length: 10 }, () => ({ payload: { sentAt: Date.now() } })));
-    const marks = await client.enqueueBulk(relMark, Array.from({ length: 40 }, () => ({ payload: { ms: 5 } })));
+    const echoes = await client.enqueueBulk(
+      echo,
+      Array.from({ length: 30 }, (_, i) => ({ payload: { message: `m${i}`, count: i } })),
+    );
+    const lows = await client.enqueueBulk(
+      lowWork,
+      Array.from({ length: 10 }, () => ({ payload: { ms: 5 } })),
+    );
+    const pings = await client.enqueueBulk(
+      criticalPing,
+      Array.from({ length: 10 }, () => ({ payload: { sentAt: Date.now() } })),
+    );
+    const marks = await client.enqueueBulk(
+      relMark,
+      Array.from({ length: 40 }, () => ({ payload: { ms: 5 } })),
+    );
     const flow = await client.enqueue(sumOfSquares, { numbers: [1, 2, 3, 4, 5] });
 
     const results = await Promise.all(echoes.map((h) => h.wait({ timeoutMs: 60_000 })));
@@ -76,7 +98,11 @@ describe('Redis Cluster (three masters)', () => {
 
     // Cancellation travels over pub/sub, which the cluster relays to every node.
     const long = await client.enqueue(relMark, { ms: 10_000 });
-    await eventually(async () => ((await client!.status(long.id)).state === 'active' ? true : undefined), 30_000, 'the long job to start');
+    await eventually(
+      async () => ((await client!.status(long.id)).state === 'active' ? true : undefined),
+      30_000,
+      'the long job to start',
+    );
     assert.equal(await client.cancel(long.id), 'signalled');
     const [cancelled] = await settle(client, [long.id], 30_000, 'the cancelled job');
     assert.equal(cancelled!.state, 'failed');
@@ -84,7 +110,10 @@ describe('Redis Cluster (three masters)', () => {
 
     // The CLI takes the cluster URL from REDIS_URL like any other.
     const cliEnv = { REDIS_URL: cluster.url, LANES_PREFIX: prefix };
-    const enqueued = await runCli(['enqueue', 'echo', '--data', '{"message":"via cli"}', '--wait', '--json', '--tasks', SAMPLE_TASKS], cliEnv);
+    const enqueued = await runCli(
+      ['enqueue', 'echo', '--data', '{"message":"via cli"}', '--wait', '--json', '--tasks', SAMPLE_TASKS],
+      cliEnv,
+    );
     assert.equal(enqueued.code, 0, enqueued.stderr);
     const enqueuedJson = JSON.parse(enqueued.stdout) as { jobs: Array<{ id: string; state: string; result: unknown }> };
     assert.equal(enqueuedJson.jobs[0]?.state, 'completed');
@@ -92,7 +121,10 @@ describe('Redis Cluster (three masters)', () => {
     const status = await runCli(['status', flow.id, '--json'], cliEnv);
     assert.equal(status.code, 0, status.stderr);
     const statusJson = JSON.parse(status.stdout) as { state: string; task: string; queue: string };
-    assert.deepEqual({ state: statusJson.state, task: statusJson.task, queue: statusJson.queue }, { state: 'completed', task: 'sum-of-squares', queue: 'default' });
+    assert.deepEqual(
+      { state: statusJson.state, task: statusJson.task, queue: statusJson.queue },
+      { state: 'completed', task: 'sum-of-squares', queue: 'default' },
+    );
 
     // Every key in the cluster belongs to the prefix, and they all hash to one slot on one node.
     const nodes = cluster.nodes.map((n) => n.connect());
@@ -100,17 +132,26 @@ describe('Redis Cluster (three masters)', () => {
       const perNode = await Promise.all(nodes.map((node) => scanAll(node)));
       const all = perNode.flat();
       assert.ok(all.length > 20, `expected lane keys, found ${all.length}`);
-      assert.deepEqual(all.filter((key) => !key.startsWith(prefix)), [], 'no key outside the prefix');
-      const holders = perNode.map((keys, i) => ({ port: cluster.nodes[i]!.port, keys: keys.length })).filter((n) => n.keys > 0);
+      assert.deepEqual(
+        all.filter((key) => !key.startsWith(prefix)),
+        [],
+        'no key outside the prefix',
+      );
+      const holders = perNode
+        .map((keys, i) => ({ port: cluster.nodes[i]!.port, keys: keys.length }))
+        .filter((n) => n.keys > 0);
       assert.equal(holders.length, 1, `keys spread over nodes: ${JSON.stringify(holders)}`);
       const expectedSlot = Number(await nodes[0]!.call('CLUSTER', 'KEYSLOT', prefix));
       const slots = new Set<number>();
       for (const key of all) slots.add(Number(await nodes[0]!.call('CLUSTER', 'KEYSLOT', key)));
       assert.deepEqual([...slots], [expectedSlot]);
-      t.diagnostic(`${all.length} keys, all in slot ${expectedSlot} on node :${holders[0]!.port}; ${cluster.nodes.length} masters`);
+      t.diagnostic(
+        `${all.length} keys, all in slot ${expectedSlot} on node :${holders[0]!.port}; ${cluster.nodes.length} masters`,
+      );
     } finally {
       for (const node of nodes) node.disconnect();
     }
-    for (const w of workers) assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
+    for (const w of workers)
+      assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
   });
 });

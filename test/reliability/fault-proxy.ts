@@ -25,7 +25,13 @@ export class FaultProxy {
   readonly #options: FaultProxyOptions;
   readonly #server: Server;
   readonly #hanging = new Set<ServerResponse>();
-  readonly faults: Record<FaultKind, number> = { 'rate-limit': 0, 'server-error': 0, hang: 0, 'malformed-json': 0, reset: 0 };
+  readonly faults: Record<FaultKind, number> = {
+    'rate-limit': 0,
+    'server-error': 0,
+    hang: 0,
+    'malformed-json': 0,
+    reset: 0,
+  };
   readonly arrivals: number[] = [];
   forwarded = 0;
   url = '';
@@ -73,13 +79,29 @@ export class FaultProxy {
     switch (fault) {
       case 'rate-limit': {
         const wait = this.#options.retryAfterMs ?? 200;
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': String(wait), 'retry-after': String(Math.ceil(wait / 1000)) });
-        res.end(JSON.stringify({ error: { message: 'Rate limit reached (injected).', type: 'requests', code: 'rate_limit_exceeded' } }));
+        res.writeHead(429, {
+          'content-type': 'application/json',
+          'retry-after-ms': String(wait),
+          'retry-after': String(Math.ceil(wait / 1000)),
+        });
+        res.end(
+          JSON.stringify({
+            error: { message: 'Rate limit reached (injected).', type: 'requests', code: 'rate_limit_exceeded' },
+          }),
+        );
         return;
       }
       case 'server-error':
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', code: null } }));
+        res.end(
+          JSON.stringify({
+            error: {
+              message: 'The server had an error while processing your request.',
+              type: 'server_error',
+              code: null,
+            },
+          }),
+        );
         return;
       case 'hang':
         this.#hanging.add(res);
@@ -99,12 +121,16 @@ export class FaultProxy {
     try {
       const upstream = await fetch(`${this.#options.upstream}${(req.url ?? '').replace(/^\/v1/, '')}`, {
         method: req.method ?? 'POST',
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', authorization: String(req.headers.authorization ?? '') },
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          authorization: String(req.headers.authorization ?? ''),
+        },
         body: req.method === 'GET' ? undefined : Buffer.concat(chunks),
       });
       const headers: Record<string, string> = {};
       upstream.headers.forEach((value, key) => {
-        if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(key)) headers[key] = value;
+        if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(key))
+          headers[key] = value;
       });
       res.writeHead(upstream.status, headers);
       res.end(Buffer.from(await upstream.arrayBuffer()));

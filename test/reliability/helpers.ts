@@ -45,11 +45,21 @@ export function spawnLanesWorker(options: WorkerProcessOptions): WorkerProcess {
     ...(tasks.length > 0 ? ['--tasks', tasks.join(',')] : []),
     ...(options.args ?? []),
   ];
-  return spawnLanes(args, { REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env }, options.keepOutput, options.netns);
+  return spawnLanes(
+    args,
+    { REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn', ...options.env },
+    options.keepOutput,
+    options.netns,
+  );
 }
 
 /** Any long-running `lanes` command (worker, dashboard) as a child process. */
-export function spawnLanes(lanesArgs: readonly string[], env: Record<string, string>, keepOutput = 200_000, netns?: string): WorkerProcess {
+export function spawnLanes(
+  lanesArgs: readonly string[],
+  env: Record<string, string>,
+  keepOutput = 200_000,
+  netns?: string,
+): WorkerProcess {
   const keep = keepOutput;
   const command = [process.execPath, CLI, ...lanesArgs];
   if (netns !== undefined) command.unshift('ip', 'netns', 'exec', netns);
@@ -65,8 +75,13 @@ export function spawnLanes(lanesArgs: readonly string[], env: Record<string, str
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const signal = async (sig: NodeJS.Signals, graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const signal = async (
+    sig: NodeJS.Signals,
+    graceMs: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     const result = await exited;
@@ -95,7 +110,11 @@ export interface CliRun {
 export function runLanes(args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -146,8 +165,10 @@ export function summarize(values: readonly number[]): SeriesSummary {
 }
 
 export function describeSeries(name: string, summary: SeriesSummary): string {
-  return `${name}: ${summary.samples} samples, min ${mib(summary.min)}, max ${mib(summary.max)}, last ${mib(summary.last)}, ` +
-    `first-third max ${mib(summary.firstThirdMax)}, last-third max ${mib(summary.lastThirdMax)}`;
+  return (
+    `${name}: ${summary.samples} samples, min ${mib(summary.min)}, max ${mib(summary.max)}, last ${mib(summary.last)}, ` +
+    `first-third max ${mib(summary.firstThirdMax)}, last-third max ${mib(summary.lastThirdMax)}`
+  );
 }
 
 /** Reads one numeric field of `INFO memory` (e.g. used_memory). */
@@ -167,7 +188,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const JOB_STATES = ['completed', 'failed', 'active', 'wait', 'delayed', 'prioritized', 'waiting-children'] as const;
+export const JOB_STATES = [
+  'completed',
+  'failed',
+  'active',
+  'wait',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+] as const;
 export type JobCounts = Record<(typeof JOB_STATES)[number], number>;
 
 /** A lane's job counts by state, every state present (0 when empty). */
@@ -186,7 +215,12 @@ const finished = (status: JobStatus): boolean => status.state === 'completed' ||
  * once loaded a job's data before its state, so a job finishing in between read as "failed"
  * with no reason and no attempt).
  */
-export async function settle(client: LanesClient, ids: readonly string[], timeoutMs: number, what = 'jobs'): Promise<JobStatus[]> {
+export async function settle(
+  client: LanesClient,
+  ids: readonly string[],
+  timeoutMs: number,
+  what = 'jobs',
+): Promise<JobStatus[]> {
   const deadline = Date.now() + timeoutMs;
   const final = new Map<string, JobStatus>();
   for (;;) {
@@ -200,8 +234,12 @@ export async function settle(client: LanesClient, ids: readonly string[], timeou
     if (final.size === ids.length) return ids.map((id) => final.get(id)!);
     if (Date.now() > deadline) {
       const stuck = ids.filter((id) => !final.has(id));
-      const states = await Promise.all(stuck.slice(0, 5).map(async (id) => `${id}: ${(await client.status(id)).state}`));
-      throw new Error(`${stuck.length} of ${ids.length} ${what} not finished after ${timeoutMs} ms (${states.join(', ')})`);
+      const states = await Promise.all(
+        stuck.slice(0, 5).map(async (id) => `${id}: ${(await client.status(id)).state}`),
+      );
+      throw new Error(
+        `${stuck.length} of ${ids.length} ${what} not finished after ${timeoutMs} ms (${states.join(', ')})`,
+      );
     }
     await sleep(250);
   }

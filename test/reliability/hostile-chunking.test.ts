@@ -24,11 +24,18 @@ const MB = 1 << 20;
 
 /** Best of three chunkings in a thread of its own, killed after `deadlineMs`. */
 function timeIn(pattern: PatternName, bytes: number, deadlineMs: number): Promise<{ ms: number; chunks: number }> {
-  return runIsolated(TIMING, 'timeChunking', { pattern, bytes, runs: 3 }, { signal: AbortSignal.timeout(deadlineMs), maxHeapMb: 2048 });
+  return runIsolated(
+    TIMING,
+    'timeChunking',
+    { pattern, bytes, runs: 3 },
+    { signal: AbortSignal.timeout(deadlineMs), maxHeapMb: 2048 },
+  );
 }
 
 describe('chunking pathological text', () => {
-  test('time is linear in the input for every pattern: 4 MB takes at most ~6x the time of 1 MB', { timeout: 300_000 }, async () => {
+  test('time is linear in the input for every pattern: 4 MB takes at most ~6x the time of 1 MB', {
+    timeout: 300_000,
+  }, async () => {
     const lines: string[] = [];
     // A few ms of slack: patterns that normalise to almost nothing finish within timer noise.
     const linear = (small: { ms: number }, large: { ms: number }): boolean => large.ms <= 6 * small.ms + 20;
@@ -37,14 +44,20 @@ describe('chunking pathological text', () => {
       let large = await timeIn(pattern, 4 * MB, 60_000);
       // Measured once more on a miss: other work on the machine (or a GC) can stretch one
       // measurement; quadratic time (16x) misses both.
-      if (!linear(small, large)) [small, large] = [await timeIn(pattern, MB, 60_000), await timeIn(pattern, 4 * MB, 60_000)];
+      if (!linear(small, large))
+        [small, large] = [await timeIn(pattern, MB, 60_000), await timeIn(pattern, 4 * MB, 60_000)];
       lines.push(`${pattern}: 1 MB ${small.ms.toFixed(1)} ms, 4 MB ${large.ms.toFixed(1)} ms (${large.chunks} chunks)`);
-      assert.ok(linear(small, large), `${pattern}: 4 MB took ${large.ms.toFixed(1)} ms, 1 MB ${small.ms.toFixed(1)} ms`);
+      assert.ok(
+        linear(small, large),
+        `${pattern}: 4 MB took ${large.ms.toFixed(1)} ms, 1 MB ${small.ms.toFixed(1)} ms`,
+      );
     }
     console.log(`chunking times (best of 3):\n  ${lines.join('\n  ')}`);
   });
 
-  test('no input overflows the stack: 8 MB without whitespace, of one character, of dots', { timeout: 120_000 }, async () => {
+  test('no input overflows the stack: 8 MB without whitespace, of one character, of dots', {
+    timeout: 120_000,
+  }, async () => {
     for (const pattern of ['no whitespace (base64)', 'one character', 'dots', 'spaces'] as const) {
       const { chunks } = await timeIn(pattern, 8 * MB, 60_000);
       assert.ok(chunks >= 1, `${pattern}: ${chunks} chunks`);
@@ -77,7 +90,13 @@ describe('a huge document in a worker', () => {
       LOG_LEVEL: 'warn',
     });
     const metricsPort = await freePort();
-    worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '4', '--metrics-port', String(metricsPort)] });
+    worker = spawnLanesWorker({
+      redisUrl: REDIS_URL,
+      prefix: env.LANES_PREFIX!,
+      env,
+      builtins: true,
+      args: ['--concurrency', '4', '--metrics-port', String(metricsPort)],
+    });
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
     await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
   });
@@ -89,9 +108,15 @@ describe('a huge document in a worker', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  test('a 35-byte document completes while a huge one is extracted, and the huge one stops at the time bound', { timeout: 120_000 }, async () => {
+  test('a 35-byte document completes while a huge one is extracted, and the huge one stops at the time bound', {
+    timeout: 120_000,
+  }, async () => {
     const huge = await client.enqueue(ingest, { path: hugePdf });
-    await eventually(async () => ((await client.status(huge.id)).state === 'active' ? true : undefined), 30_000, 'the huge document to start');
+    await eventually(
+      async () => ((await client.status(huge.id)).state === 'active' ? true : undefined),
+      30_000,
+      'the huge document to start',
+    );
     await sleep(300);
     const started = Date.now();
     const small = await client.enqueue(ingest, { path: tiny });
@@ -105,7 +130,9 @@ describe('a huge document in a worker', () => {
     assert.equal(hugeStatus!.state, 'failed');
     assert.match(hugeStatus!.failedReason ?? '', /longer than 9000 ms \(LANES_EXTRACT_TIMEOUT_MS\)/);
     assert.equal(hugeStatus!.attemptsMade, 1, 'a document over the time bound fails once, without retries');
-    console.log(`tiny document done in ${smallMs} ms while the 2,160-page PDF was extracted; the PDF failed: ${hugeStatus!.failedReason}`);
+    console.log(
+      `tiny document done in ${smallMs} ms while the 2,160-page PDF was extracted; the PDF failed: ${hugeStatus!.failedReason}`,
+    );
     assert.equal(worker.process.exitCode, null, 'the worker is still up');
   });
 });

@@ -39,7 +39,13 @@ describe('hostile documents against the extraction limits', () => {
       LOG_LEVEL: 'warn',
     });
     const metricsPort = await freePort();
-    worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '2', '--metrics-port', String(metricsPort)] });
+    worker = spawnLanesWorker({
+      redisUrl: REDIS_URL,
+      prefix: env.LANES_PREFIX!,
+      env,
+      builtins: true,
+      args: ['--concurrency', '2', '--metrics-port', String(metricsPort)],
+    });
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
     await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
   });
@@ -57,7 +63,9 @@ describe('hostile documents against the extraction limits', () => {
     return status!;
   }
 
-  test('a PDF inflating to 1 GiB fails its own job once; the worker stays under the limit plus its idle size', { timeout: 180_000 }, async () => {
+  test('a PDF inflating to 1 GiB fails its own job once; the worker stays under the limit plus its idle size', {
+    timeout: 180_000,
+  }, async () => {
     const bomb = join(root, 'bomb.pdf');
     execFileSync('python3', [BOMB_SCRIPT, bomb, '1024']);
     // Idle size: after start-up (the worker warms its extraction thread) and one document.
@@ -86,21 +94,34 @@ describe('hostile documents against the extraction limits', () => {
     sampling = false;
     await sampler;
 
-    console.log(`bomb (${statSync(bomb).size} bytes, inflates to 1 GiB): ${status.state} in ${ms} ms, "${status.failedReason}"; worker RSS idle ${mib(idle)}, peak ${mib(peak)} (limit ${MEMORY_LIMIT_MB} MiB)`);
+    console.log(
+      `bomb (${statSync(bomb).size} bytes, inflates to 1 GiB): ${status.state} in ${ms} ms, "${status.failedReason}"; worker RSS idle ${mib(idle)}, peak ${mib(peak)} (limit ${MEMORY_LIMIT_MB} MiB)`,
+    );
     assert.equal(status.state, 'failed');
-    assert.match(status.failedReason ?? '', new RegExp(`more than ${MEMORY_LIMIT_MB} MB of memory \\(LANES_EXTRACT_MEMORY_MB\\)`));
+    assert.match(
+      status.failedReason ?? '',
+      new RegExp(`more than ${MEMORY_LIMIT_MB} MB of memory \\(LANES_EXTRACT_MEMORY_MB\\)`),
+    );
     assert.equal(status.attemptsMade, 1, 'not retried');
-    assert.ok(peak < idle + MEMORY_LIMIT_MB * 1024 * 1024, `peak RSS ${mib(peak)} over idle ${mib(idle)} + ${MEMORY_LIMIT_MB} MiB`);
+    assert.ok(
+      peak < idle + MEMORY_LIMIT_MB * 1024 * 1024,
+      `peak RSS ${mib(peak)} over idle ${mib(idle)} + ${MEMORY_LIMIT_MB} MiB`,
+    );
     assert.equal(worker.process.exitCode, null, 'the worker is still up');
     assert.equal((await ingestOne(warm, 'the warm-up text again')).state, 'completed');
   });
 
-  test('text beyond LANES_MAX_TEXT_CHARS fails the document, for PDFs and for text files', { timeout: 120_000 }, async () => {
+  test('text beyond LANES_MAX_TEXT_CHARS fails the document, for PDFs and for text files', {
+    timeout: 120_000,
+  }, async () => {
     const manual = join(root, 'manual.pdf');
     copyFileSync(REAL_PDFS[0]!, manual);
     const pdf = await ingestOne(manual, 'the 36-page manual');
     assert.equal(pdf.state, 'failed');
-    assert.match(pdf.failedReason ?? '', new RegExp(`more than ${MAX_TEXT_CHARS} characters of text \\(LANES_MAX_TEXT_CHARS\\)`));
+    assert.match(
+      pdf.failedReason ?? '',
+      new RegExp(`more than ${MAX_TEXT_CHARS} characters of text \\(LANES_MAX_TEXT_CHARS\\)`),
+    );
     const long = join(root, 'long.txt');
     writeFileSync(long, 'Twenty-five characters. '.repeat(2000));
     const text = await ingestOne(long, 'the long text');

@@ -15,7 +15,16 @@ import { LanesClient } from '@lanes/client';
 import { eventually, REDIS_URL, sleep } from '../support/env.ts';
 import { DATABASE_URL, dropRagState, ragTestEnv, startRagWorker, type TestEnv } from '../rag/helpers.ts';
 import { seededRandom, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
-import { CLEAN, FIXTURE_DOCS, integrity, REAL_PDFS, settle, snapshotCorpus, writeCorpus, type CorpusSnapshot } from './rag-support.ts';
+import {
+  CLEAN,
+  FIXTURE_DOCS,
+  integrity,
+  REAL_PDFS,
+  settle,
+  snapshotCorpus,
+  writeCorpus,
+  type CorpusSnapshot,
+} from './rag-support.ts';
 
 const GENERATED_DOCS = Number(process.env.LANES_CRASH_CORPUS ?? 40);
 const MIN_KILLS = 10;
@@ -42,11 +51,16 @@ describe('ingest under random worker crashes', () => {
   });
 
   async function ingestAll(client: LanesClient): Promise<string[]> {
-    const handles = await client.enqueueBulk(ingest, corpus.map((path) => ({ payload: { path } })));
+    const handles = await client.enqueueBulk(
+      ingest,
+      corpus.map((path) => ({ payload: { path } })),
+    );
     return handles.map((h) => h.id);
   }
 
-  test(`>= ${MIN_KILLS} SIGKILLs during ingest: every document once, same chunks and vectors as a clean run`, { timeout: 240_000 }, async (t) => {
+  test(`>= ${MIN_KILLS} SIGKILLs during ingest: every document once, same chunks and vectors as a clean run`, {
+    timeout: 240_000,
+  }, async (t) => {
     // The reference: the same corpus ingested by an undisturbed worker.
     const cleanEnv = ragTestEnv('crashref', SETTINGS);
     envs.push(cleanEnv);
@@ -54,8 +68,16 @@ describe('ingest under random worker crashes', () => {
     const reference = await startRagWorker(cleanEnv);
     let clean: CorpusSnapshot;
     try {
-      const statuses = await settle(reference.worker.client, await ingestAll(reference.worker.client), 120_000, 'clean ingest jobs');
-      assert.deepEqual(statuses.filter((s) => s.state !== 'completed').map((s) => `${s.id}: ${s.failedReason}`), []);
+      const statuses = await settle(
+        reference.worker.client,
+        await ingestAll(reference.worker.client),
+        120_000,
+        'clean ingest jobs',
+      );
+      assert.deepEqual(
+        statuses.filter((s) => s.state !== 'completed').map((s) => `${s.id}: ${s.failedReason}`),
+        [],
+      );
       clean = await snapshotCorpus(DATABASE_URL, cleanEnv.LANES_PG_SCHEMA!);
     } finally {
       await reference.close();
@@ -71,7 +93,13 @@ describe('ingest under random worker crashes', () => {
     envs.push(env);
     const startedAt = new Map<WorkerProcess, number>();
     const start = (): WorkerProcess => {
-      const worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '4'] });
+      const worker = spawnLanesWorker({
+        redisUrl: REDIS_URL,
+        prefix: env.LANES_PREFIX!,
+        env,
+        builtins: true,
+        args: ['--concurrency', '4'],
+      });
       workers.push(worker);
       startedAt.set(worker, Date.now());
       return worker;
@@ -87,7 +115,10 @@ describe('ingest under random worker crashes', () => {
     const enqueueWave = async (): Promise<void> => {
       const wave = waves.shift();
       if (wave === undefined || wave.length === 0) return;
-      const handles = await client.enqueueBulk(ingest, wave.map((path) => ({ payload: { path } })));
+      const handles = await client.enqueueBulk(
+        ingest,
+        wave.map((path) => ({ payload: { path } })),
+      );
       ids.push(...handles.map((h) => h.id));
     };
     await enqueueWave();
@@ -111,8 +142,12 @@ describe('ingest under random worker crashes', () => {
     }
     while (waves.length > 0) await enqueueWave();
     assert.equal(ids.length, corpus.length);
-    const unfinished = (await Promise.all(ids.map((id) => client.status(id)))).filter((s) => s.state !== 'completed' && s.state !== 'failed').length;
-    t.diagnostic(`seed ${seed}; ${kills} SIGKILLs in ${Date.now() - killStart} ms, ${busyKills} of them with jobs active; ${unfinished}/${ids.length} ingest jobs unfinished after the last kill`);
+    const unfinished = (await Promise.all(ids.map((id) => client.status(id)))).filter(
+      (s) => s.state !== 'completed' && s.state !== 'failed',
+    ).length;
+    t.diagnostic(
+      `seed ${seed}; ${kills} SIGKILLs in ${Date.now() - killStart} ms, ${busyKills} of them with jobs active; ${unfinished}/${ids.length} ingest jobs unfinished after the last kill`,
+    );
     assert.ok(busyKills >= MIN_KILLS, `only ${busyKills} kills hit active jobs`);
 
     let statuses = await settle(client, ids, 150_000, 'ingest jobs');
@@ -123,11 +158,16 @@ describe('ingest under random worker crashes', () => {
     const STALL_LIMIT = /stalled more than allowable limit/;
     const stallFailed = statuses.filter((s) => s.state === 'failed' && STALL_LIMIT.test(s.failedReason ?? ''));
     if (stallFailed.length > 0 && process.env.LANES_CRASH_STRICT !== '1') {
-      for (const status of stallFailed) await (await Job.fromId(client.queues.get(status.queue ?? 'default'), status.id))?.retry('failed');
+      for (const status of stallFailed)
+        await (await Job.fromId(client.queues.get(status.queue ?? 'default'), status.id))?.retry('failed');
       statuses = await settle(client, ids, 120_000, 'retried ingest jobs');
     }
     const crashMs = Date.now() - crashStart;
-    assert.deepEqual(statuses.filter((s) => s.state !== 'completed').map((s) => `${s.id}: ${s.failedReason}`), [], 'every ingest job completed');
+    assert.deepEqual(
+      statuses.filter((s) => s.state !== 'completed').map((s) => `${s.id}: ${s.failedReason}`),
+      [],
+      'every ingest job completed',
+    );
     const crashed = await snapshotCorpus(DATABASE_URL, env.LANES_PG_SCHEMA!);
     assert.deepEqual(integrity(crashed), CLEAN, 'no stale chunks, duplicates, orphans or missing vectors');
     assert.equal(crashed.documents, corpus.length, 'every document exactly once');
@@ -137,8 +177,10 @@ describe('ingest under random worker crashes', () => {
     const retried = statuses.filter((s) => s.attemptsMade > 1).length;
     const finished = await client.queues.get('default').getJobs(['completed'], 0, -1);
     const stalls = finished.map((job) => job.stalledCounter ?? 0);
-    t.diagnostic(`${corpus.length} documents (${REAL_PDFS.length} PDFs), ${clean.liveChunks} chunks, ${clean.vectors} vectors; clean run ${cleanMs} ms, crash run ${crashMs} ms; ` +
-      `${finished.length} jobs (ingest and batch-embed), ${stalls.filter((n) => n > 0).length} recovered from a killed worker (most stalls of one job: ${Math.max(0, ...stalls)}), ` +
-      `${retried} ingest jobs needed another attempt; ${stallFailed.length} failed at the stall limit and were retried; duplicated rows 0, orphans 0, lost documents 0`);
+    t.diagnostic(
+      `${corpus.length} documents (${REAL_PDFS.length} PDFs), ${clean.liveChunks} chunks, ${clean.vectors} vectors; clean run ${cleanMs} ms, crash run ${crashMs} ms; ` +
+        `${finished.length} jobs (ingest and batch-embed), ${stalls.filter((n) => n > 0).length} recovered from a killed worker (most stalls of one job: ${Math.max(0, ...stalls)}), ` +
+        `${retried} ingest jobs needed another attempt; ${stallFailed.length} failed at the stall limit and were retried; duplicated rows 0, orphans 0, lost documents 0`,
+    );
   });
 });

@@ -10,7 +10,16 @@ import { LANES, type Lane } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { eventually, sleep, uniquePrefix } from '../support/env.ts';
 import { freePort, PrivateRedis } from '../support/servers.ts';
-import { describeSeries, infoField, laneCounts, mib, rssBytes, spawnLanesWorker, summarize, type WorkerProcess } from './helpers.ts';
+import {
+  describeSeries,
+  infoField,
+  laneCounts,
+  mib,
+  rssBytes,
+  spawnLanesWorker,
+  summarize,
+  type WorkerProcess,
+} from './helpers.ts';
 import { relTick, sideEffectKeys } from './tasks.ts';
 
 const JOBS = Number(process.env.LANES_LOAD_JOBS ?? 100_000);
@@ -67,7 +76,14 @@ describe(`load: ${JOBS} jobs over ${LANES.length} lanes, ${WORKERS} worker proce
     for (let i = 0; i < WORKERS; i += 1) {
       const port = await freePort();
       metricsPorts.push(port);
-      workers.push(spawnLanesWorker({ redisUrl: redis.url, prefix, args: ['--concurrency', String(CONCURRENCY), '--metrics-port', String(port)], keepOutput: 20_000 }));
+      workers.push(
+        spawnLanesWorker({
+          redisUrl: redis.url,
+          prefix,
+          args: ['--concurrency', String(CONCURRENCY), '--metrics-port', String(port)],
+          keepOutput: 20_000,
+        }),
+      );
     }
     const ticks = async (): Promise<number> => Number((await probe!.get(keys.ticks)) ?? 0);
 
@@ -77,7 +93,11 @@ describe(`load: ${JOBS} jobs over ${LANES.length} lanes, ${WORKERS} worker proce
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [info, done, heaps] = await Promise.all([probe!.info('memory'), ticks(), Promise.all(metricsPorts.map(heapUsed))]);
+        const [info, done, heaps] = await Promise.all([
+          probe!.info('memory'),
+          ticks(),
+          Promise.all(metricsPorts.map(heapUsed)),
+        ]);
         samples.push({
           at: Date.now() - started,
           ticks: done,
@@ -126,37 +146,57 @@ describe(`load: ${JOBS} jobs over ${LANES.length} lanes, ${WORKERS} worker proce
     assert.equal(runCount, JOBS, 'no job ran twice');
     const counts = await Promise.all(LANES.map((lane) => laneCounts(client!.queues.get(lane))));
     for (const [i, c] of counts.entries()) {
-      assert.deepEqual({ failed: c.failed, active: c.active, wait: c.wait, delayed: c.delayed, prioritized: c.prioritized }, { failed: 0, active: 0, wait: 0, delayed: 0, prioritized: 0 }, `lane ${LANES[i]}`);
+      assert.deepEqual(
+        { failed: c.failed, active: c.active, wait: c.wait, delayed: c.delayed, prioritized: c.prioritized },
+        { failed: 0, active: 0, wait: 0, delayed: 0, prioritized: 0 },
+        `lane ${LANES[i]}`,
+      );
     }
     const retained = counts.reduce((sum, c) => sum + c.completed, 0);
 
     // Memory: the last third of the run may not climb past the first third's peak by much.
     const redisSeries = summarize(samples.map((s) => s.redisBytes));
     const rssSeries = workers.map((_, i) => summarize(samples.map((s) => s.workerRss[i] ?? 0).filter((v) => v > 0)));
-    t.diagnostic(`${JOBS} jobs in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round(JOBS / (elapsedMs / 1000))} jobs/s) with ${WORKERS} workers x ${CONCURRENCY} per lane; lost 0, duplicated 0, failed 0; ${retained} completed jobs retained`);
+    t.diagnostic(
+      `${JOBS} jobs in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round(JOBS / (elapsedMs / 1000))} jobs/s) with ${WORKERS} workers x ${CONCURRENCY} per lane; lost 0, duplicated 0, failed 0; ${retained} completed jobs retained`,
+    );
     t.diagnostic(describeSeries('redis used_memory', redisSeries));
     const heapSeries = workers.map((_, i) => summarize(samples.map((s) => s.workerHeap[i] ?? 0).filter((v) => v > 0)));
     for (const [i, series] of rssSeries.entries()) t.diagnostic(describeSeries(`worker ${i + 1} RSS`, series));
-    for (const [i, series] of heapSeries.entries()) t.diagnostic(describeSeries(`worker ${i + 1} V8 heap used`, series));
+    for (const [i, series] of heapSeries.entries())
+      t.diagnostic(describeSeries(`worker ${i + 1} V8 heap used`, series));
     const every = Math.max(1, Math.floor(samples.length / 12));
     t.diagnostic('t(s)  done  redis  worker RSS  (V8 heap used)');
     for (const s of samples.filter((_, i) => i % every === 0 || i === samples.length - 1)) {
-      t.diagnostic(`${(s.at / 1000).toFixed(0).padStart(4)} ${String(s.ticks).padStart(7)} ${mib(s.redisBytes).padStart(10)}  ${s.workerRss.map(mib).join(' / ')}  (${s.workerHeap.map(mib).join(' / ')})`);
+      t.diagnostic(
+        `${(s.at / 1000).toFixed(0).padStart(4)} ${String(s.ticks).padStart(7)} ${mib(s.redisBytes).padStart(10)}  ${s.workerRss.map(mib).join(' / ')}  (${s.workerHeap.map(mib).join(' / ')})`,
+      );
     }
     // An absolute ceiling too (no-op jobs; about 340 MiB measured here at 3 x 32 x 3 slots).
     const maxRss = Number(process.env.LANES_LOAD_MAX_RSS_MB ?? 768) << 20;
-    for (const [i, series] of rssSeries.entries()) assert.ok(series.max <= maxRss, `worker ${i + 1} RSS ${mib(series.max)} above ${mib(maxRss)}`);
+    for (const [i, series] of rssSeries.entries())
+      assert.ok(series.max <= maxRss, `worker ${i + 1} RSS ${mib(series.max)} above ${mib(maxRss)}`);
     if (samples.length >= 9) {
       const slack = 64 << 20;
-      assert.ok(redisSeries.lastThirdMax <= redisSeries.firstThirdMax * 1.5 + slack, `Redis memory grew: ${describeSeries('redis', redisSeries)}`);
+      assert.ok(
+        redisSeries.lastThirdMax <= redisSeries.firstThirdMax * 1.5 + slack,
+        `Redis memory grew: ${describeSeries('redis', redisSeries)}`,
+      );
       for (const [i, series] of rssSeries.entries()) {
-        assert.ok(series.lastThirdMax <= series.firstThirdMax * 1.5 + slack, `worker ${i + 1} RSS grew: ${describeSeries('rss', series)}`);
+        assert.ok(
+          series.lastThirdMax <= series.firstThirdMax * 1.5 + slack,
+          `worker ${i + 1} RSS grew: ${describeSeries('rss', series)}`,
+        );
       }
       for (const [i, series] of heapSeries.entries()) {
         if (series.samples < 9) continue;
-        assert.ok(series.lastThirdMax <= series.firstThirdMax * 1.5 + slack, `worker ${i + 1} heap grew: ${describeSeries('heap', series)}`);
+        assert.ok(
+          series.lastThirdMax <= series.firstThirdMax * 1.5 + slack,
+          `worker ${i + 1} heap grew: ${describeSeries('heap', series)}`,
+        );
       }
     }
-    for (const w of workers) assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
+    for (const w of workers)
+      assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
   });
 });

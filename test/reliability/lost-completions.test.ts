@@ -9,7 +9,14 @@ import type { LanesError } from '@lanes/contracts';
 import { eventually, REDIS_URL, uniquePrefix, untilHttpOk } from '../support/env.ts';
 import { freePort } from '../support/servers.ts';
 import { dropRagState, ragTestEnv } from '../rag/helpers.ts';
-import { laneCounts, RELIABILITY_TASKS, runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import {
+  laneCounts,
+  RELIABILITY_TASKS,
+  runLanes,
+  spawnLanes,
+  spawnLanesWorker,
+  type WorkerProcess,
+} from './helpers.ts';
 import { relEcho } from './tasks.ts';
 
 const ROUNDS = 5;
@@ -34,11 +41,16 @@ describe('no lost completions', () => {
     await producer.close();
   });
 
-  test(`${ROUNDS * PER_ROUND} jobs that end at once, waited on by fresh clients, are all delivered`, { timeout: 120_000 }, async (t) => {
+  test(`${ROUNDS * PER_ROUND} jobs that end at once, waited on by fresh clients, are all delivered`, {
+    timeout: 120_000,
+  }, async (t) => {
     let failed = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const values = Array.from({ length: PER_ROUND }, (_, i) => round * PER_ROUND + i);
-      const handles = await producer.enqueueBulk(relEcho, values.map((value) => ({ payload: { value, fail: value % 2 === 1 } })));
+      const handles = await producer.enqueueBulk(
+        relEcho,
+        values.map((value) => ({ payload: { value, fail: value % 2 === 1 } })),
+      );
       // A new client each round: its lane event reader starts while the jobs are ending.
       const waiter = new LanesClient({ redisUrl: REDIS_URL, prefix });
       try {
@@ -47,14 +59,23 @@ describe('no lost completions', () => {
         for (const [i, end] of ends.entries()) {
           const value = values[i]!;
           if (value % 2 === 0) {
-            if (end.status !== 'fulfilled' || (end.value as { value: number }).value !== value) wrong.push(`${value}: ${end.status === 'rejected' ? String(end.reason) : JSON.stringify(end.value)}`);
+            if (end.status !== 'fulfilled' || (end.value as { value: number }).value !== value)
+              wrong.push(`${value}: ${end.status === 'rejected' ? String(end.reason) : JSON.stringify(end.value)}`);
           } else {
             failed += 1;
-            const ok = end.status === 'rejected' && end.reason instanceof JobFailedError && end.reason.message.includes(`echo ${value} failed as asked`);
-            if (!ok) wrong.push(`${value}: ${end.status === 'rejected' ? `${(end.reason as Error).name} ${String(end.reason)}` : 'completed'}`);
+            const ok =
+              end.status === 'rejected' &&
+              end.reason instanceof JobFailedError &&
+              end.reason.message.includes(`echo ${value} failed as asked`);
+            if (!ok)
+              wrong.push(
+                `${value}: ${end.status === 'rejected' ? `${(end.reason as Error).name} ${String(end.reason)}` : 'completed'}`,
+              );
           }
         }
-        const timedOut = ends.filter((end) => end.status === 'rejected' && end.reason instanceof WaitTimeoutError).length;
+        const timedOut = ends.filter(
+          (end) => end.status === 'rejected' && end.reason instanceof WaitTimeoutError,
+        ).length;
         assert.deepEqual(wrong, [], `round ${round}: every wait gets its own job's end (${timedOut} waits timed out)`);
       } finally {
         await waiter.close();
@@ -62,30 +83,61 @@ describe('no lost completions', () => {
     }
 
     // The CLI's --wait, on jobs that end at once (a process per job: each reader starts afresh).
-    const cli = await Promise.all([0, 1, 2, 3].map((i) =>
-      runLanes(['enqueue', 'rel-echo', '--tasks', RELIABILITY_TASKS, '--data', JSON.stringify({ value: 9000 + i, fail: i % 2 === 1 }), '--wait', '--timeout', '15000', '--json'], { REDIS_URL, LANES_PREFIX: prefix }, 60_000),
-    ));
+    const cli = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        runLanes(
+          [
+            'enqueue',
+            'rel-echo',
+            '--tasks',
+            RELIABILITY_TASKS,
+            '--data',
+            JSON.stringify({ value: 9000 + i, fail: i % 2 === 1 }),
+            '--wait',
+            '--timeout',
+            '15000',
+            '--json',
+          ],
+          { REDIS_URL, LANES_PREFIX: prefix },
+          60_000,
+        ),
+      ),
+    );
     for (const [i, run] of cli.entries()) {
       const [job] = (JSON.parse(run.stdout) as { jobs: Array<{ state: string; failedReason: string | null }> }).jobs;
       assert.equal(run.code, i % 2 === 1 ? 1 : 0, run.stderr);
       assert.equal(job!.state, i % 2 === 1 ? 'failed' : 'completed');
     }
-    t.diagnostic(`${ROUNDS * PER_ROUND} waits (${failed} on failing jobs) in ${ROUNDS} fresh clients and ${cli.length} CLI --wait runs: none missed`);
+    t.diagnostic(
+      `${ROUNDS * PER_ROUND} waits (${failed} on failing jobs) in ${ROUNDS} fresh clients and ${cli.length} CLI --wait runs: none missed`,
+    );
   });
 
-  test(`${TRIMMED_BURST} quick jobs waited on after they ended, past the default retention, each get their result`, { timeout: 180_000 }, async (t) => {
-    const handles = await producer.enqueueBulk(relEcho, Array.from({ length: TRIMMED_BURST }, (_, value) => ({ payload: { value, fail: false } })));
-    await eventually(async () => {
-      const c = await laneCounts(producer.queues.get('default'));
-      return c.wait + c.active + c.delayed + c.prioritized === 0 ? true : undefined;
-    }, 150_000, `all ${TRIMMED_BURST} jobs to end`);
+  test(`${TRIMMED_BURST} quick jobs waited on after they ended, past the default retention, each get their result`, {
+    timeout: 180_000,
+  }, async (t) => {
+    const handles = await producer.enqueueBulk(
+      relEcho,
+      Array.from({ length: TRIMMED_BURST }, (_, value) => ({ payload: { value, fail: false } })),
+    );
+    await eventually(
+      async () => {
+        const c = await laneCounts(producer.queues.get('default'));
+        return c.wait + c.active + c.delayed + c.prioritized === 0 ? true : undefined;
+      },
+      150_000,
+      `all ${TRIMMED_BURST} jobs to end`,
+    );
     const kept = (await laneCounts(producer.queues.get('default'))).completed;
 
     const ends = await Promise.allSettled(handles.map((h) => h.wait({ timeoutMs: 30_000 })));
     const wrong = ends
       .map((end, value) => ({ end, value }))
       .filter(({ end, value }) => end.status !== 'fulfilled' || (end.value as { value: number }).value !== value)
-      .map(({ end, value }) => `${value}: ${end.status === 'rejected' ? ((end.reason as LanesError).code ?? String(end.reason)) : JSON.stringify(end.value)}`);
+      .map(
+        ({ end, value }) =>
+          `${value}: ${end.status === 'rejected' ? ((end.reason as LanesError).code ?? String(end.reason)) : JSON.stringify(end.value)}`,
+      );
     assert.deepEqual(wrong.slice(0, 10), [], `every handle gets its own job's result (${wrong.length} did not)`);
 
     const first = await producer.status(handles[0]!.id);
@@ -108,6 +160,8 @@ describe('no lost completions', () => {
       await dashboard.stop(5000);
       await dropRagState(dashboardEnv).catch(() => undefined);
     }
-    t.diagnostic(`${TRIMMED_BURST} jobs ended, ${kept} job records kept by retention, ${TRIMMED_BURST} results delivered`);
+    t.diagnostic(
+      `${TRIMMED_BURST} jobs ended, ${kept} job records kept by retention, ${TRIMMED_BURST} results delivered`,
+    );
   });
 });

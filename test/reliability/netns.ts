@@ -88,13 +88,35 @@ export class NetLab {
         heal: async () => void (await ip('-n', netns, 'link', 'set', link, 'up')),
       });
     }
-    this.#redis = spawn('ip', [
-      'netns', 'exec', hub, 'redis-server',
-      '--bind', this.redisAddress, '--port', String(this.redisPort),
-      '--unixsocket', this.socket, '--unixsocketperm', '700',
-      // Reachable only inside the lab's namespaces: no password needed.
-      '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', this.#dir, '--maxmemory-policy', 'noeviction',
-    ], { stdio: 'ignore' });
+    this.#redis = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        hub,
+        'redis-server',
+        '--bind',
+        this.redisAddress,
+        '--port',
+        String(this.redisPort),
+        '--unixsocket',
+        this.socket,
+        '--unixsocketperm',
+        '700',
+        // Reachable only inside the lab's namespaces: no password needed.
+        '--protected-mode',
+        'no',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.#dir,
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) {
       try {
         if ((await exec('redis-cli', ['-s', this.socket, 'ping'])).stdout.trim() === 'PONG') return;

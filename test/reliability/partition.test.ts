@@ -39,7 +39,9 @@ describe('a worker partitioned from Redis mid-job', { skip: unavailable }, () =>
     await lab.dispose();
   });
 
-  test('its jobs are recovered by the other worker, it stops its attempts, no side effect twice', { timeout: 120_000 }, async (t) => {
+  test('its jobs are recovered by the other worker, it stops its attempts, no side effect twice', {
+    timeout: 120_000,
+  }, async (t) => {
     const prefix = uniquePrefix('partition');
     const keys = sideEffectKeys(prefix);
     // The test process is in no namespace of the lab: it talks to Redis over the Unix socket.
@@ -47,25 +49,44 @@ describe('a worker partitioned from Redis mid-job', { skip: unavailable }, () =>
     probe = new Redis(lab.socket);
     const env = { LANES_LOCK_DURATION_MS: String(LOCK_MS), LANES_STALLED_INTERVAL_MS: '1000' };
     const [cutOff, other] = lab.workers;
-    const isolated = spawnLanesWorker({ redisUrl: lab.redisUrl, prefix, env, args: ['--concurrency', '4'], netns: cutOff!.netns });
+    const isolated = spawnLanesWorker({
+      redisUrl: lab.redisUrl,
+      prefix,
+      env,
+      args: ['--concurrency', '4'],
+      netns: cutOff!.netns,
+    });
     workers.push(isolated);
 
-    const handles = await client.enqueueBulk(relMark, Array.from({ length: JOBS }, () => ({ payload: { ms: JOB_MS } })));
+    const handles = await client.enqueueBulk(
+      relMark,
+      Array.from({ length: JOBS }, () => ({ payload: { ms: JOB_MS } })),
+    );
     const ids = handles.map((h) => h.id);
     const queue = client.queues.get('default');
     // Only the first worker runs yet: whatever is active is its.
-    const held = await eventually(async () => {
-      const active = await queue.getActive();
-      return active.length === 4 ? active.map((job) => job.id!) : undefined;
-    }, 60_000, 'the first worker to take 4 jobs');
+    const held = await eventually(
+      async () => {
+        const active = await queue.getActive();
+        return active.length === 4 ? active.map((job) => job.id!) : undefined;
+      },
+      60_000,
+      'the first worker to take 4 jobs',
+    );
     await sleep(1000);
     await cutOff!.cut();
     const cutAt = Date.now();
-    workers.push(spawnLanesWorker({ redisUrl: lab.redisUrl, prefix, env, args: ['--concurrency', '8'], netns: other!.netns }));
+    workers.push(
+      spawnLanesWorker({ redisUrl: lab.redisUrl, prefix, env, args: ['--concurrency', '8'], netns: other!.netns }),
+    );
 
     // The other worker recovers the held jobs (their locks expire) and completes everything.
     const done = async (): Promise<number> => probe!.scard(keys.done);
-    await eventually(async () => ((await done()) >= JOBS ? true : undefined), PARTITION_MS + 30_000, `all ${JOBS} jobs done by the other worker`);
+    await eventually(
+      async () => ((await done()) >= JOBS ? true : undefined),
+      PARTITION_MS + 30_000,
+      `all ${JOBS} jobs done by the other worker`,
+    );
     const recoveredMs = Date.now() - cutAt;
     await sleep(Math.max(0, PARTITION_MS - (Date.now() - cutAt)));
 
@@ -75,25 +96,38 @@ describe('a worker partitioned from Redis mid-job', { skip: unavailable }, () =>
     // Heal, and let whatever it had buffered arrive: its connections show activity again.
     await cutOff!.heal();
     const healedAt = Date.now();
-    await eventually(async () => {
-      const clients = (await probe!.client('LIST')) as string;
-      const mine = clients.split('\n').filter((line) => line.includes(`addr=${cutOff!.address}:`));
-      const sinceHeal = (Date.now() - healedAt) / 1000;
-      return mine.some((line) => Number(/ idle=(\d+)/.exec(line)?.[1] ?? 1e9) < sinceHeal - 1) ? true : undefined;
-    }, 60_000, 'the cut-off worker to talk to Redis again');
+    await eventually(
+      async () => {
+        const clients = (await probe!.client('LIST')) as string;
+        const mine = clients.split('\n').filter((line) => line.includes(`addr=${cutOff!.address}:`));
+        const sinceHeal = (Date.now() - healedAt) / 1000;
+        return mine.some((line) => Number(/ idle=(\d+)/.exec(line)?.[1] ?? 1e9) < sinceHeal - 1) ? true : undefined;
+      },
+      60_000,
+      'the cut-off worker to talk to Redis again',
+    );
     await sleep(3000);
 
     const runs = await probe.hgetall(keys.runs);
-    const twice = Object.entries(runs).filter(([, n]) => Number(n) !== 1).map(([id, n]) => `${id}: ${n}`);
-    assert.deepEqual(twice, [], 'every job\'s side effect happened exactly once');
+    const twice = Object.entries(runs)
+      .filter(([, n]) => Number(n) !== 1)
+      .map(([id, n]) => `${id}: ${n}`);
+    assert.deepEqual(twice, [], "every job's side effect happened exactly once");
     assert.deepEqual(new Set(await probe.smembers(keys.done)), new Set(ids), 'every job done, none lost');
     // The cut-off worker stopped each of its attempts on its own, while still cut off.
     const stopped = held.filter((id) => new RegExp(`"jobId":"${id}"[^\\n]*job lock lost`).test(outputWhileCut));
-    assert.deepEqual(stopped.sort(), [...held].sort(), `the cut-off worker stopped all ${held.length} attempts it held:\n${outputWhileCut.slice(-3000)}`);
+    assert.deepEqual(
+      stopped.sort(),
+      [...held].sort(),
+      `the cut-off worker stopped all ${held.length} attempts it held:\n${outputWhileCut.slice(-3000)}`,
+    );
     const counts = await laneCounts(queue);
     assert.equal(counts.completed, JOBS);
     assert.equal(counts.failed, 0);
-    for (const w of workers) assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
-    t.diagnostic(`partition of ${PARTITION_MS} ms with ${held.length} jobs held: recovered and all ${JOBS} done after ${recoveredMs} ms; ${held.length} attempts stopped by the cut-off worker; side effects once each (lost 0, duplicated 0)`);
+    for (const w of workers)
+      assert.equal(w.process.exitCode, null, `worker ${w.pid} kept running:\n${w.output().slice(-2000)}`);
+    t.diagnostic(
+      `partition of ${PARTITION_MS} ms with ${held.length} jobs held: recovered and all ${JOBS} done after ${recoveredMs} ms; ${held.length} attempts stopped by the cut-off worker; side effects once each (lost 0, duplicated 0)`,
+    );
   });
 });

@@ -39,15 +39,34 @@ describe('paths confined where the worker opens them', () => {
     mkdirSync(join(outside, 'docs'), { recursive: true });
     writeFileSync(join(root, 'docs', 'note.txt'), 'An ordinary note about tide pools and harbours.\n');
     writeFileSync(join(outside, 'docs', 'note.txt'), `${SECRET}\n`);
-    env = ragTestEnv('confine', { EMBEDDING_PROVIDER: 'local', LANES_ALLOWED_ROOTS: root, LANES_DRAIN_TIMEOUT_MS: '3000', LOG_LEVEL: 'warn' });
+    env = ragTestEnv('confine', {
+      EMBEDDING_PROVIDER: 'local',
+      LANES_ALLOWED_ROOTS: root,
+      LANES_DRAIN_TIMEOUT_MS: '3000',
+      LOG_LEVEL: 'warn',
+    });
     const metricsPort = await freePort();
-    worker = spawnLanesWorker({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX!, env, builtins: true, args: ['--concurrency', '2', '--metrics-port', String(metricsPort)] });
+    worker = spawnLanesWorker({
+      redisUrl: REDIS_URL,
+      prefix: env.LANES_PREFIX!,
+      env,
+      builtins: true,
+      args: ['--concurrency', '2', '--metrics-port', String(metricsPort)],
+    });
     const port = await freePort();
     dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], env);
     apiUrl = `http://127.0.0.1:${port}`;
     client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await eventually(async () => ((await status(`${apiUrl}/healthz`)) === 200 ? true : undefined), 60_000, 'the dashboard');
-    await eventually(async () => ((await status(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined), 60_000, 'the worker');
+    await eventually(
+      async () => ((await status(`${apiUrl}/healthz`)) === 200 ? true : undefined),
+      60_000,
+      'the dashboard',
+    );
+    await eventually(
+      async () => ((await status(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined),
+      60_000,
+      'the worker',
+    );
   });
 
   after(async () => {
@@ -80,10 +99,15 @@ describe('paths confined where the worker opens them', () => {
 
     const search = await fetch(`${apiUrl}/api/search?q=${encodeURIComponent('OUTSIDE-SECRET-7f3a')}&k=5`);
     const found = (await search.json()) as { results: Array<{ text: string }> };
-    assert.ok(!found.results.some((hit) => hit.text.includes('OUTSIDE-SECRET')), 'the outside file is not served by search');
+    assert.ok(
+      !found.results.some((hit) => hit.text.includes('OUTSIDE-SECRET')),
+      'the outside file is not served by search',
+    );
   });
 
-  test('errors do not tell whether a file outside the roots exists, over HTTP and in the worker', { timeout: 60_000 }, async () => {
+  test('errors do not tell whether a file outside the roots exists, over HTTP and in the worker', {
+    timeout: 60_000,
+  }, async () => {
     const existing = join(outside, 'docs', 'note.txt');
     const absent = join(outside, 'docs', 'absent.txt');
     const [a, b] = [await post({ path: existing }), await post({ path: absent })];
@@ -92,8 +116,15 @@ describe('paths confined where the worker opens them', () => {
     assert.equal(String(a.body.error).replace(existing, 'P'), String(b.body.error).replace(absent, 'P'));
 
     // Jobs written straight into the lane with `confined` set, as the HTTP API sends them.
-    const handles = await Promise.all([existing, absent].map((path) => client.enqueue(ingest, { path, confined: true })));
-    const [x, y] = await settle(client, handles.map((handle) => handle.id), 30_000, 'confined jobs outside the roots');
+    const handles = await Promise.all(
+      [existing, absent].map((path) => client.enqueue(ingest, { path, confined: true })),
+    );
+    const [x, y] = await settle(
+      client,
+      handles.map((handle) => handle.id),
+      30_000,
+      'confined jobs outside the roots',
+    );
     assert.equal(x!.state, 'failed');
     assert.equal(y!.state, 'failed');
     assert.equal((x!.failedReason ?? '').replace(existing, 'P'), (y!.failedReason ?? '').replace(absent, 'P'));
@@ -104,6 +135,9 @@ describe('paths confined where the worker opens them', () => {
     writeFileSync(join(root, 'other.txt'), 'Another note.\n');
     const refused = await post({ path: join(root, 'other.txt'), source: join(root, 'docs-before', 'note.txt') });
     assert.equal(refused.status, 400);
-    assert.deepEqual((refused.body.fields as Array<{ field: string }>).map((f) => f.field), ['data.source']);
+    assert.deepEqual(
+      (refused.body.fields as Array<{ field: string }>).map((f) => f.field),
+      ['data.source'],
+    );
   });
 });

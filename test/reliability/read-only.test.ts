@@ -15,13 +15,21 @@ const NESTED = `${'['.repeat(5000)}${']'.repeat(5000)}`;
 
 async function startDashboard(env: Record<string, string>): Promise<{ process: WorkerProcess; url: string }> {
   const port = await freePort();
-  const process = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], { ...env, LOG_LEVEL: 'warn' });
+  const process = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], {
+    ...env,
+    LOG_LEVEL: 'warn',
+  });
   const url = `http://127.0.0.1:${port}`;
   await untilHttpOk(`${url}/healthz`, 'the dashboard');
   return { process, url };
 }
 
-async function send(url: string, body: string | Uint8Array, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; text: string }> {
+async function send(
+  url: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body });
   return { status: response.status, text: await response.text() };
 }
@@ -34,7 +42,10 @@ describe('the dashboard refuses what it must', () => {
   let client: LanesClient;
 
   before(async () => {
-    [readOnly, writable] = await Promise.all([startDashboard({ ...env, LANES_DASHBOARD_READ_ONLY: 'true' }), startDashboard({ ...env, LANES_PREFIX: `${prefix}-w` })]);
+    [readOnly, writable] = await Promise.all([
+      startDashboard({ ...env, LANES_DASHBOARD_READ_ONLY: 'true' }),
+      startDashboard({ ...env, LANES_PREFIX: `${prefix}-w` }),
+    ]);
     client = new LanesClient({ redisUrl: REDIS_URL, prefix });
   });
 
@@ -59,7 +70,11 @@ describe('the dashboard refuses what it must', () => {
     assert.equal(empty.status, 403);
     for (const lane of ['critical', 'default', 'low'] as const) {
       const counts = await laneCounts(client.queues.get(lane));
-      assert.equal(Object.values(counts).reduce((sum, n) => sum + n, 0), 0, `${lane}: ${JSON.stringify(counts)}`);
+      assert.equal(
+        Object.values(counts).reduce((sum, n) => sum + n, 0),
+        0,
+        `${lane}: ${JSON.stringify(counts)}`,
+      );
     }
   });
 
@@ -82,8 +97,18 @@ describe('the dashboard refuses what it must', () => {
     const cases: Array<[string, string | Uint8Array, Record<string, string>, number]> = [
       ['5,000 nested arrays as the body', NESTED, {}, 400],
       ['5,000 nested arrays in data', `{"task":"ingest","data":${NESTED}}`, {}, 400],
-      ['5,000 nested arrays in metadata', `{"task":"ingest","data":{"text":"x","source":"s","metadata":{"a":${NESTED}}}}`, {}, 400],
-      ['5,000 nested objects in metadata', `{"task":"ingest","data":{"text":"x","source":"s","metadata":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`, {}, 400],
+      [
+        '5,000 nested arrays in metadata',
+        `{"task":"ingest","data":{"text":"x","source":"s","metadata":{"a":${NESTED}}}}`,
+        {},
+        400,
+      ],
+      [
+        '5,000 nested objects in metadata',
+        `{"task":"ingest","data":{"text":"x","source":"s","metadata":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`,
+        {},
+        400,
+      ],
       ['br garbage', garbage, { 'content-encoding': 'br' }, 400],
       ['gzip garbage', garbage, { 'content-encoding': 'gzip' }, 400],
       ['deflate garbage', garbage, { 'content-encoding': 'deflate' }, 400],
@@ -91,14 +116,23 @@ describe('the dashboard refuses what it must', () => {
       ['text/plain', '{"task":"ingest"}', { 'content-type': 'text/plain' }, 415],
       ['a form', 'task=ingest', { 'content-type': 'application/x-www-form-urlencoded' }, 415],
       ['an unknown charset', '{"task":"ingest"}', { 'content-type': 'application/json; charset=latin9' }, 415],
-      ['br-compressed nesting', new Uint8Array(brotliCompressSync(`{"task":"ingest","data":${NESTED}}`)), { 'content-encoding': 'br' }, 400],
+      [
+        'br-compressed nesting',
+        new Uint8Array(brotliCompressSync(`{"task":"ingest","data":${NESTED}}`)),
+        { 'content-encoding': 'br' },
+        400,
+      ],
     ];
     for (const [what, body, headers, expected] of cases) {
       const answer = await send(`${writable.url}/api/jobs`, body, headers);
       assert.equal(answer.status, expected, `${what}: ${answer.status} ${answer.text.slice(0, 300)}`);
     }
     // A well-formed compressed body is still accepted.
-    const good = await send(`${writable.url}/api/jobs`, new Uint8Array(gzipSync(JSON.stringify({ task: 'ingest', data: { text: 'compressed note', source: 'gz' } }))), { 'content-encoding': 'gzip' });
+    const good = await send(
+      `${writable.url}/api/jobs`,
+      new Uint8Array(gzipSync(JSON.stringify({ task: 'ingest', data: { text: 'compressed note', source: 'gz' } }))),
+      { 'content-encoding': 'gzip' },
+    );
     assert.equal(good.status, 202, good.text);
     assert.equal(writable.process.process.exitCode, null, 'the dashboard is still up');
   });
@@ -114,9 +148,21 @@ describe('durations beyond what timers hold', () => {
       [['dashboard', '--port', '0'], 'LANES_LOCK_DURATION_MS'],
     ];
     for (const [args, variable] of cases) {
-      const run = await runLanes(args, { REDIS_URL, LANES_PREFIX: uniquePrefix('rel-dur'), [variable]: '3000000000' }, 30_000);
-      assert.equal(run.code, 2, `lanes ${args[0]} with ${variable}=3000000000: exit ${run.code} ${run.signal ?? ''}\n${run.stderr.slice(-500)}`);
-      assert.match(run.stderr + run.stdout, new RegExp(`${variable} must be <= 2147483647`), `stderr: ${run.stderr}\nstdout: ${run.stdout}`);
+      const run = await runLanes(
+        args,
+        { REDIS_URL, LANES_PREFIX: uniquePrefix('rel-dur'), [variable]: '3000000000' },
+        30_000,
+      );
+      assert.equal(
+        run.code,
+        2,
+        `lanes ${args[0]} with ${variable}=3000000000: exit ${run.code} ${run.signal ?? ''}\n${run.stderr.slice(-500)}`,
+      );
+      assert.match(
+        run.stderr + run.stdout,
+        new RegExp(`${variable} must be <= 2147483647`),
+        `stderr: ${run.stderr}\nstdout: ${run.stdout}`,
+      );
     }
   });
 });

@@ -22,7 +22,11 @@ const SK_KEY = `sk-proj-${randomBytes(12).toString('hex')}`;
 const SECRETS = [API_KEY, DASHBOARD_TOKEN, URL_PASSWORD, SK_KEY];
 
 function assertNoSecret(text: string, where: string): void {
-  for (const secret of SECRETS) assert.ok(!text.includes(secret), `${where} shows a secret (${secret.slice(0, 12)}...): ${text.slice(Math.max(0, text.indexOf(secret) - 200), text.indexOf(secret) + 100)}`);
+  for (const secret of SECRETS)
+    assert.ok(
+      !text.includes(secret),
+      `${where} shows a secret (${secret.slice(0, 12)}...): ${text.slice(Math.max(0, text.indexOf(secret) - 200), text.indexOf(secret) + 100)}`,
+    );
 }
 
 describe('secrets never shown', () => {
@@ -64,9 +68,16 @@ describe('secrets never shown', () => {
     await untilHttpOk(`${apiUrl}/healthz`, 'the dashboard');
     await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
 
-    const document = await client.enqueue(ingest, { text: 'A short note that must be embedded by the provider.', source: 'note' });
+    const document = await client.enqueue(ingest, {
+      text: 'A short note that must be embedded by the provider.',
+      source: 'note',
+    });
     // A task whose own error message carries secrets: an sk- key and the configured values.
-    const leaky = await client.enqueue(relSecret, { apiKey: SK_KEY, note: `${SK_KEY} token=${DASHBOARD_TOKEN} password ${URL_PASSWORD} key ${API_KEY}`, fail: true });
+    const leaky = await client.enqueue(relSecret, {
+      apiKey: SK_KEY,
+      note: `${SK_KEY} token=${DASHBOARD_TOKEN} password ${URL_PASSWORD} key ${API_KEY}`,
+      fail: true,
+    });
     failed.push(...(await settle(client, [document.id, leaky.id], 60_000, 'the failing jobs')));
   });
 
@@ -98,8 +109,14 @@ describe('secrets never shown', () => {
     assert.ok(server.countStatus(401) >= 1, 'the fake provider answered 401 with the key in the message');
     for (const status of failed) assert.equal(status.state, 'failed', `${status.task}: ${status.state}`);
     const reasons = (await failureRecords()).map((record) => record.reason);
-    assert.ok(reasons.some((reason) => reason.includes('Incorrect API key provided: [redacted]')), reasons.join(' | '));
-    assert.ok(reasons.some((reason) => reason.includes('planned failure for [redacted]')), reasons.join(' | '));
+    assert.ok(
+      reasons.some((reason) => reason.includes('Incorrect API key provided: [redacted]')),
+      reasons.join(' | '),
+    );
+    assert.ok(
+      reasons.some((reason) => reason.includes('planned failure for [redacted]')),
+      reasons.join(' | '),
+    );
   });
 
   test('failed reasons and stack traces stored in Redis are masked', async () => {
@@ -118,7 +135,9 @@ describe('secrets never shown', () => {
       assert.equal(api.status, 200);
       assertNoSecret(await api.text(), 'GET /api/jobs/:id');
     }
-    const board = await fetch(`${apiUrl}/admin/queues/api/queues?activeQueue=default&status=failed&page=1`, { headers: auth });
+    const board = await fetch(`${apiUrl}/admin/queues/api/queues?activeQueue=default&status=failed&page=1`, {
+      headers: auth,
+    });
     assert.equal(board.status, 200);
     const text = await board.text();
     assert.match(text, /failedReason/, 'Bull Board lists the failed jobs');

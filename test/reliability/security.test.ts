@@ -46,7 +46,9 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     rmSync(tls.dir, { recursive: true, force: true });
   });
 
-  test('requirepass: redis://:password@ works end to end; the password and payload secrets stay out of the logs', { timeout: 90_000 }, async (t) => {
+  test('requirepass: redis://:password@ works end to end; the password and payload secrets stay out of the logs', {
+    timeout: 90_000,
+  }, async (t) => {
     const redis = await PrivateRedis.start({ password: PASSWORD, label: 'auth' });
     servers.push(redis);
     assert.ok(redis.url.includes(encodeURIComponent(PASSWORD)));
@@ -65,7 +67,10 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
 
     // The CLI with the same URL: enqueue --wait and status.
     const env = { REDIS_URL: redis.url, LANES_PREFIX: prefix };
-    const cli = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--wait', '--json', '--tasks', RELIABILITY_TASKS], env);
+    const cli = await runLanes(
+      ['enqueue', 'rel-mark', '--data', '{"ms":1}', '--wait', '--json', '--tasks', RELIABILITY_TASKS],
+      env,
+    );
     assert.equal(cli.code, 0, `${cli.stdout}\n${cli.stderr}`);
     const status = await runLanes(['status', bad.id, '--json'], env);
     assert.equal(status.code, 1, `status of a failed job exits 1: ${status.stderr}`);
@@ -98,7 +103,10 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     // Without the password, or with a wrong one, the CLI fails clearly and echoes no password.
     const wrong = `wrong-${randomBytes(4).toString('hex')}`;
     for (const url of [`redis://127.0.0.1:${redis.port}`, withPassword(`redis://127.0.0.1:${redis.port}`, wrong)]) {
-      const refused = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], { REDIS_URL: url, LANES_PREFIX: prefix });
+      const refused = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], {
+        REDIS_URL: url,
+        LANES_PREFIX: prefix,
+      });
       assert.equal(refused.signal, null, 'the CLI fails by itself, it does not hang');
       assert.notEqual(refused.code, 0, `enqueue with ${url.replace(wrong, '***')} should fail`);
       assert.match(refused.stderr, /NOAUTH|WRONGPASS|auth|max retries/i, refused.stderr);
@@ -107,11 +115,15 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     }
 
     // A worker started with a wrong password stops at once with a clear line, no password in it.
-    const badWorker = await runLanes(['worker', '--no-builtins', '--tasks', RELIABILITY_TASKS], {
-      REDIS_URL: withPassword(`redis://127.0.0.1:${redis.port}`, wrong),
-      LANES_PREFIX: prefix,
-      LOG_LEVEL: 'debug',
-    }, 30_000);
+    const badWorker = await runLanes(
+      ['worker', '--no-builtins', '--tasks', RELIABILITY_TASKS],
+      {
+        REDIS_URL: withPassword(`redis://127.0.0.1:${redis.port}`, wrong),
+        LANES_PREFIX: prefix,
+        LOG_LEVEL: 'debug',
+      },
+      30_000,
+    );
     assert.equal(badWorker.signal, null, 'the worker exits by itself, it does not hang');
     assert.notEqual(badWorker.code, 0);
     assert.match(badWorker.stderr, /WRONGPASS/);
@@ -127,7 +139,9 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     t.diagnostic(`worker log: ${log.split('\n').length} lines at debug level, no password, no apiKey`);
   });
 
-  test('TLS: rediss:// with a private CA (NODE_EXTRA_CA_CERTS) and a password works end to end; an untrusted CA is refused', { timeout: 90_000 }, async () => {
+  test('TLS: rediss:// with a private CA (NODE_EXTRA_CA_CERTS) and a password works end to end; an untrusted CA is refused', {
+    timeout: 90_000,
+  }, async () => {
     const redis = await PrivateRedis.start({ tls, password: PASSWORD, label: 'tls' });
     servers.push(redis);
     assert.match(redis.url, /^rediss:\/\//);
@@ -136,9 +150,24 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     const worker = spawnLanesWorker({ redisUrl: redis.url, prefix, env });
     workers.push(worker);
 
-    const cli = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--wait', '--json', '--timeout', '30000', '--tasks', RELIABILITY_TASKS], env);
+    const cli = await runLanes(
+      [
+        'enqueue',
+        'rel-mark',
+        '--data',
+        '{"ms":1}',
+        '--wait',
+        '--json',
+        '--timeout',
+        '30000',
+        '--tasks',
+        RELIABILITY_TASKS,
+      ],
+      env,
+    );
     assert.equal(cli.code, 0, `${cli.stderr}\n${worker.output().slice(-2000)}`);
-    const job = (JSON.parse(cli.stdout) as { jobs: Array<{ id: string; state: string; result: { id: string } }> }).jobs[0]!;
+    const job = (JSON.parse(cli.stdout) as { jobs: Array<{ id: string; state: string; result: { id: string } }> })
+      .jobs[0]!;
     assert.equal(job.state, 'completed');
     assert.equal(job.result.id, job.id);
 
@@ -152,7 +181,10 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
 
     // Without the CA the certificate is not trusted: the command fails, it does not hang.
     const { NODE_EXTRA_CA_CERTS: _ca, ...untrusted } = env;
-    const refused = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], { ...untrusted, NODE_EXTRA_CA_CERTS: '' });
+    const refused = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], {
+      ...untrusted,
+      NODE_EXTRA_CA_CERTS: '',
+    });
     assert.equal(refused.signal, null, 'the CLI fails by itself, it does not hang');
     assert.notEqual(refused.code, 0, refused.stdout);
     // The cause ("self-signed certificate in certificate chain") shows only in BullMQ's
@@ -162,11 +194,18 @@ describe('security: Redis auth, TLS and secrets in logs', () => {
     assertNoSecret(refused.stdout + refused.stderr, PASSWORD, 'refused CLI output');
 
     // A plain-text client cannot talk to the TLS-only server at all.
-    const plain = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], { ...env, REDIS_URL: redis.url.replace(/^rediss:/, 'redis:') });
+    const plain = await runLanes(['enqueue', 'rel-mark', '--data', '{"ms":1}', '--tasks', RELIABILITY_TASKS], {
+      ...env,
+      REDIS_URL: redis.url.replace(/^rediss:/, 'redis:'),
+    });
     assert.equal(plain.signal, null, 'the CLI fails by itself, it does not hang');
     assert.notEqual(plain.code, 0);
 
-    await eventually(async () => (worker.process.exitCode === null ? true : undefined), 1000, 'the TLS worker to be running');
+    await eventually(
+      async () => (worker.process.exitCode === null ? true : undefined),
+      1000,
+      'the TLS worker to be running',
+    );
     const exit = await worker.stop();
     assert.equal(exit.code, 0, worker.output().slice(-2000));
     assertNoSecret(worker.output(), PASSWORD, 'TLS worker log');

@@ -10,7 +10,12 @@ import { defineTask } from '@lanes/worker-core';
 /** Keys the tasks write, under the lanes' own prefix: the tests read them back. */
 export function sideEffectKeys(prefix: string): { done: string; runs: string; bits: string; ticks: string } {
   const tagged = hashTaggedPrefix(prefix);
-  return { done: `${tagged}:rel:done`, runs: `${tagged}:rel:runs`, bits: `${tagged}:rel:bits`, ticks: `${tagged}:rel:ticks` };
+  return {
+    done: `${tagged}:rel:done`,
+    runs: `${tagged}:rel:runs`,
+    bits: `${tagged}:rel:bits`,
+    ticks: `${tagged}:rel:ticks`,
+  };
 }
 
 let connection: Redis | undefined;
@@ -29,10 +34,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 

@@ -33,7 +33,9 @@ describe('worker crashes at random moments', () => {
     await redis.dispose();
   });
 
-  test(`>= ${MIN_KILLS} SIGKILLs during ${JOBS} jobs: every job completed exactly once, no side effect missing`, { timeout: 150_000 }, async (t) => {
+  test(`>= ${MIN_KILLS} SIGKILLs during ${JOBS} jobs: every job completed exactly once, no side effect missing`, {
+    timeout: 150_000,
+  }, async (t) => {
     const seed = Number(process.env.LANES_CRASH_SEED ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
     t.diagnostic(`seed ${seed} (replay with LANES_CRASH_SEED=${seed})`);
@@ -50,7 +52,10 @@ describe('worker crashes at random moments', () => {
     };
     const alive: WorkerProcess[] = Array.from({ length: WORKERS }, start);
 
-    const handles = await client.enqueueBulk(relMark, Array.from({ length: JOBS }, () => ({ payload: { ms: 50 + Math.floor(random() * 200) } })));
+    const handles = await client.enqueueBulk(
+      relMark,
+      Array.from({ length: JOBS }, () => ({ payload: { ms: 50 + Math.floor(random() * 200) } })),
+    );
     const ids = new Set(handles.map((h) => h.id));
     assert.equal(ids.size, JOBS, 'job ids are unique');
     const done = async (): Promise<number> => probe!.scard(keys.done);
@@ -75,16 +80,22 @@ describe('worker crashes at random moments', () => {
       alive[index] = start();
     }
     const doneAfterKills = await done();
-    t.diagnostic(`${kills} SIGKILLs in ${Date.now() - killStart} ms (${killedWhileBusy} while jobs were active); ${doneAfterKills}/${JOBS} done by then`);
+    t.diagnostic(
+      `${kills} SIGKILLs in ${Date.now() - killStart} ms (${killedWhileBusy} while jobs were active); ${doneAfterKills}/${JOBS} done by then`,
+    );
     assert.ok(kills >= MIN_KILLS, `only ${kills} kills`);
     assert.ok(doneAfterKills < JOBS, 'the kills happened while work remained (make the jobs longer if this fails)');
 
     // Survivors and replacements recover the stalled jobs (lock 2 s, stall check every 1 s).
     await eventually(async () => ((await done()) >= JOBS ? true : undefined), 90_000, `all ${JOBS} side effects`);
-    const counts = await eventually(async () => {
-      const c = await laneCounts(client!.queues.get('default'));
-      return c.completed + c.failed >= JOBS ? c : undefined;
-    }, 30_000, 'every job to finish in BullMQ');
+    const counts = await eventually(
+      async () => {
+        const c = await laneCounts(client!.queues.get('default'));
+        return c.completed + c.failed >= JOBS ? c : undefined;
+      },
+      30_000,
+      'every job to finish in BullMQ',
+    );
     assert.equal(counts.failed, 0, 'no job failed (e.g. by exceeding the stalled limit)');
     assert.equal(counts.completed, JOBS);
 
@@ -99,7 +110,9 @@ describe('worker crashes at random moments', () => {
     const runs = Object.values(await probe.hgetall(keys.runs)).map(Number);
     const totalRuns = runs.reduce((a, b) => a + b, 0);
     const recovered = completed.filter((job) => (job.stalledCounter ?? 0) > 0).length;
-    t.diagnostic(`jobs ${JOBS}: completed ${counts.completed}, failed ${counts.failed}, lost 0; ${recovered} recovered from a killed worker; ` +
-      `handler runs ${totalRuns} (${totalRuns - JOBS} re-runs of a job whose worker died after its side effect, before completion)`);
+    t.diagnostic(
+      `jobs ${JOBS}: completed ${counts.completed}, failed ${counts.failed}, lost 0; ${recovered} recovered from a killed worker; ` +
+        `handler runs ${totalRuns} (${totalRuns - JOBS} re-runs of a job whose worker died after its side effect, before completion)`,
+    );
   });
 });

@@ -26,7 +26,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -38,5 +42,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
 
 /** Waits until `url` answers 200 (a process's /healthz or /readyz), refused connections included. */
 export async function untilHttpOk(url: string, what: string, timeoutMs = 60_000): Promise<void> {
-  await eventually(async () => ((await fetch(url).catch(() => undefined))?.status === 200 ? true : undefined), timeoutMs, what);
+  await eventually(
+    async () => ((await fetch(url).catch(() => undefined))?.status === 200 ? true : undefined),
+    timeoutMs,
+    what,
+  );
 }

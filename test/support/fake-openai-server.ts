@@ -14,7 +14,15 @@ export const MAX_INPUTS = 2048;
 export const MAX_TOKENS_PER_INPUT = 8192;
 export const MAX_TOKENS_PER_REQUEST = 300_000;
 
-export type FaultKind = 'server-error' | 'rate-limit' | 'slow' | 'hang' | 'malformed-json' | 'insufficient-quota' | 'model-not-found' | 'invalid-api-key';
+export type FaultKind =
+  | 'server-error'
+  | 'rate-limit'
+  | 'slow'
+  | 'hang'
+  | 'malformed-json'
+  | 'insufficient-quota'
+  | 'model-not-found'
+  | 'invalid-api-key';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -62,7 +70,7 @@ export function fakeVector(text: string, model: string, dimensions: number): Flo
   const out = new Float32Array(dimensions);
   const shift = seed[0]! % dimensions;
   for (let i = 0; i < dimensions; i++) {
-    const sign = (seed[(i % 7) + 1]! >> i % 32) & 1 ? -1 : 1;
+    const sign = (seed[(i % 7) + 1]! >> (i % 32)) & 1 ? -1 : 1;
     out[(i + shift) % dimensions] = sign * base[i]!;
   }
   return out;
@@ -124,7 +132,9 @@ export class FakeOpenAIServer {
 
   /** Inputs embedded successfully, optionally for one model. */
   inputs(model?: string): number {
-    return this.requests.filter((r) => r.status === 200 && (model === undefined || r.model === model)).reduce((sum, r) => sum + r.inputs, 0);
+    return this.requests
+      .filter((r) => r.status === 200 && (model === undefined || r.model === model))
+      .reduce((sum, r) => sum + r.inputs, 0);
   }
 
   countStatus(status: number): number {
@@ -162,7 +172,9 @@ export class FakeOpenAIServer {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = (req.url ?? '').replace(/\?.*$/, '');
     if (req.method !== 'POST' || !/^(\/v1)?\/embeddings$/.test(path)) {
-      this.#json(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', code: 'not_found' } });
+      this.#json(res, 404, {
+        error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', code: 'not_found' },
+      });
       return;
     }
     let body: { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
@@ -183,7 +195,13 @@ export class FakeOpenAIServer {
       record(429);
       res.setHeader('retry-after-ms', String(wait));
       res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
-      this.#error(res, 429, `Rate limit reached for ${model}. Please try again in ${wait}ms.`, 'rate_limit_exceeded', 'requests');
+      this.#error(
+        res,
+        429,
+        `Rate limit reached for ${model}. Please try again in ${wait}ms.`,
+        'rate_limit_exceeded',
+        'requests',
+      );
       return;
     }
     const fault = this.#takeFault(model);
@@ -201,18 +219,36 @@ export class FakeOpenAIServer {
           return;
         case 'insufficient-quota':
           record(429);
-          this.#error(res, 429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
+          this.#error(
+            res,
+            429,
+            'You exceeded your current quota, please check your plan and billing details.',
+            'insufficient_quota',
+            'insufficient_quota',
+          );
           return;
         case 'invalid-api-key': {
           // As some OpenAI-compatible servers do: the key sent is echoed whole in the message.
           record(401);
           const key = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
-          this.#error(res, 401, `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_api_key', 'invalid_request_error');
+          this.#error(
+            res,
+            401,
+            `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            'invalid_api_key',
+            'invalid_request_error',
+          );
           return;
         }
         case 'model-not-found':
           record(404);
-          this.#error(res, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'model_not_found', 'invalid_request_error');
+          this.#error(
+            res,
+            404,
+            `The model \`${model}\` does not exist or you do not have access to it.`,
+            'model_not_found',
+            'invalid_request_error',
+          );
           return;
         case 'malformed-json':
           // Sent as a 200, recorded as 502 so it never counts as a successful call.
@@ -234,7 +270,13 @@ export class FakeOpenAIServer {
     const models = this.#options.models ?? ['text-embedding-3-small', 'text-embedding-3-large'];
     if (!models.includes(model)) {
       record(404);
-      this.#error(res, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'model_not_found', 'invalid_request_error');
+      this.#error(
+        res,
+        404,
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'model_not_found',
+        'invalid_request_error',
+      );
       return;
     }
     if (inputs === undefined || inputs.length === 0) {
@@ -244,7 +286,13 @@ export class FakeOpenAIServer {
     }
     if (inputs.length > MAX_INPUTS) {
       record(400);
-      this.#error(res, 400, `'$.input' is too long: ${inputs.length} items, maximum is ${MAX_INPUTS}.`, null, 'invalid_request_error');
+      this.#error(
+        res,
+        400,
+        `'$.input' is too long: ${inputs.length} items, maximum is ${MAX_INPUTS}.`,
+        null,
+        'invalid_request_error',
+      );
       return;
     }
     let total = 0;
@@ -257,22 +305,39 @@ export class FakeOpenAIServer {
       const tokens = countTokens(input);
       if (tokens > MAX_TOKENS_PER_INPUT) {
         record(400);
-        this.#error(res, 400, `This model's maximum context length is ${MAX_TOKENS_PER_INPUT} tokens, however you requested ${tokens} tokens.`, null, 'invalid_request_error');
+        this.#error(
+          res,
+          400,
+          `This model's maximum context length is ${MAX_TOKENS_PER_INPUT} tokens, however you requested ${tokens} tokens.`,
+          null,
+          'invalid_request_error',
+        );
         return;
       }
       total += tokens;
     }
     if (total > MAX_TOKENS_PER_REQUEST) {
       record(400);
-      this.#error(res, 400, `Requested ${total} tokens, max ${MAX_TOKENS_PER_REQUEST} tokens per request.`, 'max_tokens_per_request', 'invalid_request_error');
+      this.#error(
+        res,
+        400,
+        `Requested ${total} tokens, max ${MAX_TOKENS_PER_REQUEST} tokens per request.`,
+        'max_tokens_per_request',
+        'invalid_request_error',
+      );
       return;
     }
-    const dimensions = typeof body.dimensions === 'number' ? body.dimensions : (this.#options.defaultDimensions ?? 1536);
+    const dimensions =
+      typeof body.dimensions === 'number' ? body.dimensions : (this.#options.defaultDimensions ?? 1536);
     const base64 = body.encoding_format === 'base64';
     const data = (inputs as string[]).map((input, index) => {
       this.textCounts.set(`${model}\0${input}`, (this.textCounts.get(`${model}\0${input}`) ?? 0) + 1);
       const vector = fakeVector(input, model, dimensions);
-      return { object: 'embedding', index, embedding: base64 ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector) };
+      return {
+        object: 'embedding',
+        index,
+        embedding: base64 ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector),
+      };
     });
     record(200);
     this.#json(res, 200, { object: 'list', data, model, usage: { prompt_tokens: total, total_tokens: total } });

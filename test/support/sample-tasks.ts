@@ -22,10 +22,14 @@ export function closeCounters(): void {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -40,7 +44,11 @@ export const echo = defineTask({
 export const slow = defineTask({
   name: 'slow',
   lane: 'default',
-  schema: z.object({ ms: z.number().int().min(0), ignoreSignal: z.boolean().default(false), tag: z.string().optional() }),
+  schema: z.object({
+    ms: z.number().int().min(0),
+    ignoreSignal: z.boolean().default(false),
+    tag: z.string().optional(),
+  }),
   retry: { attempts: 3, backoffMs: 100 },
   handler: async ({ ms, ignoreSignal }, ctx) => {
     await ctx.progress({ sleeping: ms });
@@ -69,7 +77,9 @@ export const overrun = defineTask({
   retry: { attempts: 2, backoffMs: 50 },
   timeoutMs: 300,
   handler: async ({ ms }, ctx) => {
-    const aborted = new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    const aborted = new Promise<string>((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve('aborted'), { once: true }),
+    );
     await Promise.race([sleep(ms), aborted]);
     return { finished: true };
   },
@@ -140,7 +150,10 @@ export const mixedChildren = defineTask({
   lane: 'default',
   schema: z.object({ n: z.number(), message: z.string(), refuse: z.boolean().default(false) }),
   handler: async ({ n, message, refuse: refused }, ctx) => {
-    const [squared, echoed] = await ctx.awaitChildren([child(square, { n }, 'square'), child(echo, { message, count: n }, 'echo')]);
+    const [squared, echoed] = await ctx.awaitChildren([
+      child(square, { n }, 'square'),
+      child(echo, { message, count: n }, 'echo'),
+    ]);
     if (refused) await ctx.awaitChildren([child(refuse, { why: message }, 'refuse')]);
     const sum: number = squared + echoed.count;
     return { squared, echoed: echoed.echoed, sum };
@@ -184,4 +197,18 @@ export const limited = defineTask({
   handler: async ({ i }) => ({ i, at: Date.now() }),
 });
 
-export const sampleTasks = [echo, slow, flaky, overrun, lowWork, criticalPing, square, sumOfSquares, limited, refuse, rejectDocument, mixedChildren, stepwise];
+export const sampleTasks = [
+  echo,
+  slow,
+  flaky,
+  overrun,
+  lowWork,
+  criticalPing,
+  square,
+  sumOfSquares,
+  limited,
+  refuse,
+  rejectDocument,
+  mixedChildren,
+  stepwise,
+];

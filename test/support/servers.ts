@@ -46,19 +46,29 @@ interface RunOptions {
   readonly env?: Record<string, string>;
 }
 
-function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
-    execFile(cmd, args, { cwd: options.cwd, env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: options.cwd, env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 4 << 20 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
 async function mustRun(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const result = await run(cmd, args, options);
-  if (result.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.code}: ${result.stderr || result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${result.code}: ${result.stderr || result.stdout}`);
   return result.stdout;
 }
 
@@ -74,14 +84,53 @@ export interface TlsFiles {
 
 /** A throw-away CA and a server certificate for 127.0.0.1 / localhost, signed by it. */
 export async function makeTlsFiles(dir: string): Promise<TlsFiles> {
-  const files: TlsFiles = { dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key') };
+  const files: TlsFiles = {
+    dir,
+    caCert: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+  };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await mustRun('openssl', ['req', '-x509', ...ec, '-keyout', join(dir, 'ca.key'), '-out', files.caCert, '-days', '2', '-subj', '/CN=lanes-test-ca']);
-  await mustRun('openssl', ['req', ...ec, '-keyout', files.serverKey, '-out', join(dir, 'server.csr'), '-subj', '/CN=localhost']);
+  await mustRun('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    files.caCert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=lanes-test-ca',
+  ]);
+  await mustRun('openssl', [
+    'req',
+    ...ec,
+    '-keyout',
+    files.serverKey,
+    '-out',
+    join(dir, 'server.csr'),
+    '-subj',
+    '/CN=localhost',
+  ]);
   writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   await mustRun('openssl', [
-    'x509', '-req', '-in', join(dir, 'server.csr'), '-CA', files.caCert, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial',
-    '-out', files.serverCert, '-days', '2', '-extfile', join(dir, 'san.cnf'),
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    files.caCert,
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    files.serverCert,
+    '-days',
+    '2',
+    '-extfile',
+    join(dir, 'san.cnf'),
   ]);
   return files;
 }
@@ -148,19 +197,48 @@ export class PrivateRedis {
   #args(): string[] {
     const { aof, password, tls, cluster, extraArgs } = this.options;
     return [
-      '--bind', '127.0.0.1',
+      '--bind',
+      '127.0.0.1',
       ...(tls === undefined
         ? ['--port', String(this.port)]
-        : ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.serverCert, '--tls-key-file', tls.serverKey, '--tls-ca-cert-file', tls.caCert, '--tls-auth-clients', 'no']),
-      '--dir', this.dir,
-      '--daemonize', 'no',
-      '--protected-mode', 'no',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--appendonly', aof === true ? 'yes' : 'no',
+        : [
+            '--port',
+            '0',
+            '--tls-port',
+            String(this.port),
+            '--tls-cert-file',
+            tls.serverCert,
+            '--tls-key-file',
+            tls.serverKey,
+            '--tls-ca-cert-file',
+            tls.caCert,
+            '--tls-auth-clients',
+            'no',
+          ]),
+      '--dir',
+      this.dir,
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--appendonly',
+      aof === true ? 'yes' : 'no',
       ...(aof === true ? ['--appendfsync', 'always'] : []),
       ...(password === undefined ? [] : ['--requirepass', password]),
-      ...(cluster === true ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'), '--cluster-node-timeout', '3000'] : []),
+      ...(cluster === true
+        ? [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(this.dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '3000',
+          ]
+        : []),
       ...(extraArgs ?? []),
     ];
   }
@@ -188,7 +266,10 @@ export class PrivateRedis {
       if (this.#child === child) this.#child = undefined;
       failed(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${this.#log.slice(-2000)}`));
     });
-    const timer = setTimeout(() => failed(new Error(`redis-server not ready after ${timeoutMs} ms:\n${this.#log.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => failed(new Error(`redis-server not ready after ${timeoutMs} ms:\n${this.#log.slice(-2000)}`)),
+      timeoutMs,
+    );
     try {
       await started;
     } catch (error) {
@@ -249,9 +330,14 @@ export class PrivateRedisCluster {
   static async start(masters = 3): Promise<PrivateRedisCluster> {
     const nodes: PrivateRedis[] = [];
     try {
-      for (let i = 0; i < masters; i += 1) nodes.push(await PrivateRedis.start({ cluster: true, label: `cluster${i}` }));
+      for (let i = 0; i < masters; i += 1)
+        nodes.push(await PrivateRedis.start({ cluster: true, label: `cluster${i}` }));
       const cluster = new PrivateRedisCluster(nodes);
-      await mustRun(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeoutMs: 60_000 });
+      await mustRun(
+        REDIS_CLI,
+        ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+        { timeoutMs: 60_000 },
+      );
       await cluster.#waitUntilOk(30_000);
       return cluster;
     } catch (error) {
@@ -268,12 +354,24 @@ export class PrivateRedisCluster {
   async #waitUntilOk(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const states = await Promise.all(this.nodes.map((n) => run(REDIS_CLI, ['-p', String(n.port), 'cluster', 'info'], { timeoutMs: 5000 })));
-      if (states.every((s) => /cluster_state:ok/.test(s.stdout) && /cluster_slots_assigned:16384/.test(s.stdout) && /cluster_known_nodes:/.test(s.stdout))) {
+      const states = await Promise.all(
+        this.nodes.map((n) => run(REDIS_CLI, ['-p', String(n.port), 'cluster', 'info'], { timeoutMs: 5000 })),
+      );
+      if (
+        states.every(
+          (s) =>
+            /cluster_state:ok/.test(s.stdout) &&
+            /cluster_slots_assigned:16384/.test(s.stdout) &&
+            /cluster_known_nodes:/.test(s.stdout),
+        )
+      ) {
         const known = states.map((s) => Number(/cluster_known_nodes:(\d+)/.exec(s.stdout)?.[1] ?? 0));
         if (known.every((k) => k === this.nodes.length)) return;
       }
-      if (Date.now() > deadline) throw new Error(`redis cluster not ok after ${timeoutMs} ms: ${states.map((s) => s.stdout.split('\n')[0]).join(' | ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `redis cluster not ok after ${timeoutMs} ms: ${states.map((s) => s.stdout.split('\n')[0]).join(' | ')}`,
+        );
       await sleep(200);
     }
   }
@@ -309,8 +407,21 @@ export async function startPostgres(options: { password?: string; database?: str
   writeFileSync(pwfile, `${password}\n`);
   chownSync(pwfile, postgresUid(), postgresGid());
   const asPostgres = (cmd: string, args: readonly string[]): Promise<string> =>
-    mustRun('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { timeoutMs: 120_000, env: { PGPASSWORD: password } });
-  await asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
+    mustRun('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], {
+      timeoutMs: 120_000,
+      env: { PGPASSWORD: password },
+    });
+  await asPostgres('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   const port = await freePort();
   const logFile = join(dir, 'postgres.log');
   const pg: PrivatePostgres = {
@@ -319,13 +430,24 @@ export async function startPostgres(options: { password?: string; database?: str
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     start: async () => {
       await asPostgres('pg_ctl', [
-        '-D', data, '-l', logFile, '-w', '-t', '60',
-        '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=32MB -c max_connections=60`,
+        '-D',
+        data,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=32MB -c max_connections=60`,
         'start',
       ]);
     },
     stop: async (mode = 'fast') => {
-      await run('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', data, '-m', mode, '-w', '-t', '60', 'stop'], { timeoutMs: 90_000 });
+      await run(
+        'runuser',
+        ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', data, '-m', mode, '-w', '-t', '60', 'stop'],
+        { timeoutMs: 90_000 },
+      );
     },
     dispose: async () => {
       await pg.stop('immediate');
@@ -333,7 +455,20 @@ export async function startPostgres(options: { password?: string; database?: str
     },
   };
   await pg.start();
-  await asPostgres('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE "${database}"`]);
+  await asPostgres('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `CREATE DATABASE "${database}"`,
+  ]);
   return pg;
 }
 

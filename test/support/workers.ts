@@ -8,7 +8,11 @@ export const CLI = join(REPO_ROOT, 'packages', 'cli', 'src', 'main.ts');
 export const SAMPLE_TASKS = join(REPO_ROOT, 'test', 'support', 'sample-tasks.ts');
 
 /** An in-process worker running the sample tasks under its own prefix. */
-export async function startWorker(prefix: string, options: Partial<LanesWorkerOptions> = {}, env: Record<string, string> = {}): Promise<LanesWorker> {
+export async function startWorker(
+  prefix: string,
+  options: Partial<LanesWorkerOptions> = {},
+  env: Record<string, string> = {},
+): Promise<LanesWorker> {
   const worker = new LanesWorker({ config: testConfig(prefix, env), tasks: sampleTasks, ...options });
   await worker.start();
   return worker;
@@ -26,7 +30,12 @@ export type Launcher = (cliArgs: readonly string[]) => { command: string; args: 
 export const direct: Launcher = (cliArgs) => ({ command: process.execPath, args: [CLI, ...cliArgs] });
 
 /** A real `lanes worker` process, for signal and crash tests. */
-export function spawnWorker(prefix: string, args: string[] = [], env: Record<string, string> = {}, launcher: Launcher = direct): SpawnedWorker {
+export function spawnWorker(
+  prefix: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  launcher: Launcher = direct,
+): SpawnedWorker {
   const { command, args: argv } = launcher(['worker', '--no-builtins', '--tasks', SAMPLE_TASKS, ...args]);
   const child = spawn(command, argv, {
     cwd: REPO_ROOT,
@@ -36,7 +45,9 @@ export function spawnWorker(prefix: string, args: string[] = [], env: Record<str
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { process: child, exited, output: () => output };
 }
 
@@ -48,7 +59,11 @@ export function runCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const { command, args: argv } = launcher(args);
-    const child = spawn(command, argv, { cwd: REPO_ROOT, env: { ...process.env, REDIS_URL, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, REDIS_URL, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -15,7 +15,11 @@ function item(text: string): { hash: string; text: string } {
 }
 
 /** Latency of Embedder.embed for one text: cached (hit), new (miss: one provider request), and a raw GET. */
-export async function measureCacheLatency(env: Record<string, string>, samples: number, misses: number): Promise<CacheLatency> {
+export async function measureCacheLatency(
+  env: Record<string, string>,
+  samples: number,
+  misses: number,
+): Promise<CacheLatency> {
   const rag = await createRagRuntime({ env, metrics: new LanesMetrics({ defaultMetrics: false }) });
   const { embedder } = await rag.embedding();
   const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });

@@ -3,7 +3,12 @@
  * callers sends its requests straight away and, on a 429, waits the server's retry-after-ms and
  * tries again (as the OpenAI SDK does), up to 10 attempts.
  */
-export async function naiveEmbedding(baseUrl: string, requests: number, batchSize: number, concurrency: number): Promise<{ failed: number }> {
+export async function naiveEmbedding(
+  baseUrl: string,
+  requests: number,
+  batchSize: number,
+  concurrency: number,
+): Promise<{ failed: number }> {
   let next = 0;
   let failed = 0;
   const send = async (i: number): Promise<void> => {

@@ -17,7 +17,10 @@ export interface RequestStats {
   readonly fractionOfLimit: number;
 }
 
-export function requestStats(requests: ReadonlyArray<{ at: number; status: number }>, limit: { requests: number; perMs: number }): RequestStats {
+export function requestStats(
+  requests: ReadonlyArray<{ at: number; status: number }>,
+  limit: { requests: number; perMs: number },
+): RequestStats {
   const sorted = [...requests].sort((a, b) => a.at - b.at);
   const ok = sorted.filter((r) => r.status === 200);
   const rejected = sorted.filter((r) => r.status === 429);

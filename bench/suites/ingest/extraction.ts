@@ -11,12 +11,17 @@ export interface ExtractionRun {
 /** pdf-parse alone on `files`, in a fresh Node process (as a worker starts fresh), sequentially. */
 export function extractAlone(files: readonly string[], timeoutMs = 300_000): Promise<ExtractionRun> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(import.meta.dirname, 'extract-alone.ts'), ...files], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error !== null) {
-        reject(new Error(`extract-alone failed: ${error.message} ${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ExtractionRun);
-    });
+    execFile(
+      process.execPath,
+      [join(import.meta.dirname, 'extract-alone.ts'), ...files],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          reject(new Error(`extract-alone failed: ${error.message} ${stderr}`));
+          return;
+        }
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ExtractionRun);
+      },
+    );
   });
 }

@@ -51,9 +51,13 @@ export async function lanesIngest(
   try {
     // One after the other: the first runs the schema migrations alone.
     for (let i = 0; i < processes; i++) workers.push(await spawnWorker(env));
-    if (options.prepareSql !== undefined) await runSql(options.databaseUrl, options.prepareSql.replaceAll('$schema', `"${schema}"`));
+    if (options.prepareSql !== undefined)
+      await runSql(options.databaseUrl, options.prepareSql.replaceAll('$schema', `"${schema}"`));
     const startedAt = performance.now();
-    const handles = await client.enqueueBulk(ingest, files.map((path) => ({ payload: { path } })));
+    const handles = await client.enqueueBulk(
+      ingest,
+      files.map((path) => ({ payload: { path } })),
+    );
     const results: IngestResult[] = [];
     await withDeadline(
       (async () => {

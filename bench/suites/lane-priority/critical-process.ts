@@ -17,7 +17,12 @@ process.once('message', async ({ redisUrl, prefix, slots }: Start) => {
     () => undefined,
   );
   const config = loadRuntimeConfig({ REDIS_URL: redisUrl, LANES_PREFIX: prefix, LOG_LEVEL: 'warn' });
-  const worker = new LanesWorker({ config, tasks: [benchCritical], lanes: ['critical'], concurrency: { critical: slots } });
+  const worker = new LanesWorker({
+    config,
+    tasks: [benchCritical],
+    lanes: ['critical'],
+    concurrency: { critical: slots },
+  });
   await worker.start();
   send({ ready: true });
   process.once('message', async () => {

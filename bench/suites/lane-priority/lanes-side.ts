@@ -21,14 +21,24 @@ export interface LanesLayout {
 }
 
 /** The critical lane served by a child process; resolves once its worker is ready. */
-async function startCriticalProcess(redisUrl: string, prefix: string, slots: number, recorder: () => PriorityRecorder): Promise<ChildProcess> {
-  const child = fork(join(import.meta.dirname, 'critical-process.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startCriticalProcess(
+  redisUrl: string,
+  prefix: string,
+  slots: number,
+  recorder: () => PriorityRecorder,
+): Promise<ChildProcess> {
+  const child = fork(join(import.meta.dirname, 'critical-process.ts'), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (message: { ready?: true; index?: number; waitMs?: number }) => {
       if (message.ready === true) resolve();
-      else if (message.index !== undefined && message.waitMs !== undefined) recorder().criticalWaited(message.index, message.waitMs);
+      else if (message.index !== undefined && message.waitMs !== undefined)
+        recorder().criticalWaited(message.index, message.waitMs);
     });
-    child.once('exit', (code) => reject(new Error(`the critical worker process exited with ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the critical worker process exited with ${code} before it was ready`)),
+    );
   });
   child.send({ redisUrl, prefix, slots });
   await withDeadline(ready, 30_000, 'critical worker process start-up');
@@ -50,11 +60,18 @@ async function stopCriticalProcess(child: ChildProcess): Promise<void> {
 export function lanesSide(redisUrl: string, prefix: string, layout: LanesLayout = {}): PrioritySide {
   const { tenants = 0, split = false } = layout;
   const client = new LanesClient({ redisUrl, prefix });
-  const name = split ? 'Lanes, critical lane in its own process' : tenants > 0 ? `Lanes, low jobs of ${tenants} tenants` : 'Lanes';
+  const name = split
+    ? 'Lanes, critical lane in its own process'
+    : tenants > 0
+      ? `Lanes, low jobs of ${tenants} tenants`
+      : 'Lanes';
   return {
     name,
     async fill(sizes) {
-      const items = lowDurations(sizes).map((ms, i) => ({ payload: { ms }, ...(tenants > 0 && { options: { tenant: `tenant-${i % tenants}` } }) }));
+      const items = lowDurations(sizes).map((ms, i) => ({
+        payload: { ms },
+        ...(tenants > 0 && { options: { tenant: `tenant-${i % tenants}` } }),
+      }));
       for (const batch of chunks(items, sizes.chunk)) await client.enqueueBulk(benchLow, batch);
     },
     async measure(sizes: PrioritySizes) {
@@ -64,7 +81,9 @@ export function lanesSide(redisUrl: string, prefix: string, layout: LanesLayout 
         () => recorder.lowStart(),
       );
       const lowSlots = sizes.concurrency - sizes.criticalSlots;
-      const critical = split ? await startCriticalProcess(redisUrl, prefix, sizes.criticalSlots, () => recorder) : undefined;
+      const critical = split
+        ? await startCriticalProcess(redisUrl, prefix, sizes.criticalSlots, () => recorder)
+        : undefined;
       const config = loadRuntimeConfig({ REDIS_URL: redisUrl, LANES_PREFIX: prefix, LOG_LEVEL: 'warn' });
       const worker = new LanesWorker({
         config,

@@ -37,7 +37,10 @@ export class PriorityRecorder {
    * Sends the critical jobs on schedule (one every `criticalEveryMs`, not waiting for the previous
    * add to return), then waits up to `settleMs` for the last to start.
    */
-  async drive(sizes: PrioritySizes, send: (index: number, sentAt: number) => Promise<unknown>): Promise<PriorityOutcome> {
+  async drive(
+    sizes: PrioritySizes,
+    send: (index: number, sentAt: number) => Promise<unknown>,
+  ): Promise<PriorityOutcome> {
     const startedAt = performance.now();
     const lowAtStart = this.lowStarted;
     const sends: Array<Promise<unknown>> = [];

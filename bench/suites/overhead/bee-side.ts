@@ -9,8 +9,18 @@ import { chunks, payloads, timeBulk, type OverheadSide, type SideFactoryOptions 
  * on success, no job objects kept in the producer, no event subscription.
  */
 export function beeSide(options: SideFactoryOptions): OverheadSide {
-  const settings = { prefix: options.prefix, redis: { url: options.redisUrl }, removeOnSuccess: true, removeOnFailure: false };
-  const producer = new BeeQueue<{ i: number }>('default', { ...settings, isWorker: false, getEvents: false, storeJobs: false });
+  const settings = {
+    prefix: options.prefix,
+    redis: { url: options.redisUrl },
+    removeOnSuccess: true,
+    removeOnFailure: false,
+  };
+  const producer = new BeeQueue<{ i: number }>('default', {
+    ...settings,
+    isWorker: false,
+    getEvents: false,
+    storeJobs: false,
+  });
   return {
     name: 'bee-queue',
     async enqueue(count, chunk) {

@@ -29,7 +29,12 @@ function jobOptions(variant: BullmqVariant): () => JobsOptions {
   const retention = { removeOnComplete: DEFAULT_REMOVE_ON_COMPLETE, removeOnFail: DEFAULT_REMOVE_ON_FAIL };
   if (variant === 'remove-on-complete') return () => ({ removeOnComplete: true });
   if (variant === 'lanes-defaults') return () => retention;
-  return () => ({ ...retention, jobId: randomUUID(), attempts: 3, backoff: { type: 'exponential', delay: 1000, jitter: 0.5 } });
+  return () => ({
+    ...retention,
+    jobId: randomUUID(),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+  });
 }
 
 export function bullmqSide(options: SideFactoryOptions, variant: BullmqVariant = 'lanes-defaults'): OverheadSide {

@@ -29,7 +29,10 @@ export function lanesSide(options: SideFactoryOptions): OverheadSide {
   return {
     name: 'Lanes',
     async enqueue(count, chunk) {
-      const batches = chunks(payloads(count).map((payload) => ({ payload })), chunk);
+      const batches = chunks(
+        payloads(count).map((payload) => ({ payload })),
+        chunk,
+      );
       await client.queues.get('default').waitUntilReady();
       return timeBulk(count, async () => {
         for (const batch of batches) await client.enqueueBulk(benchNoop, batch);
@@ -37,7 +40,11 @@ export function lanesSide(options: SideFactoryOptions): OverheadSide {
     },
     async process(count, concurrency, deadlineMs) {
       tally = new Tally(count);
-      const config = loadRuntimeConfig({ REDIS_URL: options.redisUrl, LANES_PREFIX: options.prefix, LOG_LEVEL: 'warn' });
+      const config = loadRuntimeConfig({
+        REDIS_URL: options.redisUrl,
+        LANES_PREFIX: options.prefix,
+        LOG_LEVEL: 'warn',
+      });
       const worker = new LanesWorker({ config, tasks: [benchNoop], lanes: ['default'], concurrency, metrics });
       await worker.start();
       try {

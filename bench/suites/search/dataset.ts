@@ -16,13 +16,23 @@ export async function dropSchema(client: pg.Client, schema: string): Promise<voi
 }
 
 /** Inserts `count` generated rows from id `firstId` with multi-row unnest inserts; returns rows/s. */
-export async function load(client: pg.Client, space: ClusteredSpace, firstId: number, count: number, batch = 1000, onProgress?: (done: number) => void): Promise<number> {
+export async function load(
+  client: pg.Client,
+  space: ClusteredSpace,
+  firstId: number,
+  count: number,
+  batch = 1000,
+  onProgress?: (done: number) => void,
+): Promise<number> {
   const startedAt = performance.now();
   for (let done = 0; done < count; ) {
     const n = Math.min(batch, count - done);
     const ids = Array.from({ length: n }, (_, i) => firstId + done + i);
     const vectors = Array.from({ length: n }, () => vectorLiteral(space.next()));
-    await client.query(`INSERT INTO ${TABLE} (id, embedding) SELECT * FROM unnest($1::int[], $2::vector[])`, [ids, vectors]);
+    await client.query(`INSERT INTO ${TABLE} (id, embedding) SELECT * FROM unnest($1::int[], $2::vector[])`, [
+      ids,
+      vectors,
+    ]);
     done += n;
     if (onProgress !== undefined && done % (batch * 50) === 0) onProgress(done);
   }

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { LanesMetrics } from '@lanes/worker-core';
-import { createRagRuntime, Database, DocumentStore, loadRagConfig, localEmbedding, rebuildHnswIndex } from '@lanes/tasks';
+import {
+  createRagRuntime,
+  Database,
+  DocumentStore,
+  loadRagConfig,
+  localEmbedding,
+  rebuildHnswIndex,
+} from '@lanes/tasks';
 import type { BenchOptions } from '../../lib/types.ts';
 import { deleteKeysByPrefix } from '../../lib/redis-keys.ts';
 import { bullPrefix } from '../../lib/ids.ts';
@@ -20,7 +27,38 @@ const WORDS_PER_CHUNK = 80;
 const CHUNKS_PER_DOCUMENT = 1000;
 const VOCABULARY = 20_000;
 const QUERY_WORDS = 8;
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'pu', 'ra', 'si', 'to', 'vu', 'ze', 'bar', 'cor', 'dex', 'fin', 'gul', 'hop', 'jin', 'kel', 'mor', 'nix', 'pol', 'qua', 'rin', 'sol', 'tar', 'ulm', 'ver', 'wex', 'yor', 'zan'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'pu',
+  'ra',
+  'si',
+  'to',
+  'vu',
+  'ze',
+  'bar',
+  'cor',
+  'dex',
+  'fin',
+  'gul',
+  'hop',
+  'jin',
+  'kel',
+  'mor',
+  'nix',
+  'pol',
+  'qua',
+  'rin',
+  'sol',
+  'tar',
+  'ulm',
+  'ver',
+  'wex',
+  'yor',
+  'zan',
+];
 
 /** The rank-th word of a fixed vocabulary: syllables spelling the rank, at least two. */
 function word(rank: number): string {
@@ -84,7 +122,10 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
   const sample: string[][] = [];
   try {
     await db.withClient(async (client) => {
-      const { rows } = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`, [schema, space.tableName]);
+      const { rows } = await client.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`,
+        [schema, space.tableName],
+      );
       for (const { indexname } of rows) await client.query(`DROP INDEX ${db.table(indexname)}`);
     });
     const loadStarted = performance.now();
@@ -97,8 +138,19 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
         return { index, text, hash: createHash('sha256').update(text).digest('hex'), tokens: WORDS_PER_CHUNK };
       });
       const source = `synthetic-${doc}`;
-      const result = await documents.stage({ source, metadata: {}, contentHash: source, pages: 1, chunks: staged, spaces: [space], jobId: `bench-${doc}` });
-      await documents.writeVectors(space, staged.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
+      const result = await documents.stage({
+        source,
+        metadata: {},
+        contentHash: source,
+        pages: 1,
+        chunks: staged,
+        spaces: [space],
+        jobId: `bench-${doc}`,
+      });
+      await documents.writeVectors(
+        space,
+        staged.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const),
+      );
       await documents.finalise(result.documentId, result.generation, space, [space]);
       loaded += count;
       if (loaded % 20_000 === 0) options.log(`search hybrid: ${loaded} chunks`);
@@ -111,7 +163,8 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
       const start = Math.floor(random() * (words.length - QUERY_WORDS));
       return words.slice(start, start + QUERY_WORDS).join(' ');
     });
-    for (const [i, query] of queries.slice(0, 10).entries()) await rag.search(`${query} warmup ${i}`, 10, { record: false });
+    for (const [i, query] of queries.slice(0, 10).entries())
+      await rag.search(`${query} warmup ${i}`, 10, { record: false });
     const times = { vector: [] as number[], hybrid: [] as number[], lexical: [] as number[] };
     const modes = ['vector', 'hybrid', 'lexical'] as const;
     for (const [i, query] of queries.entries()) {
@@ -123,11 +176,20 @@ export async function measureHybrid(options: BenchOptions, chunks: number, query
         times[mode].push(performance.now() - startedAt);
       }
     }
-    return { chunks, queries: queryCount, loadChunksPerSecond, vectorMs: times.vector, hybridMs: times.hybrid, lexicalMs: times.lexical };
+    return {
+      chunks,
+      queries: queryCount,
+      loadChunksPerSecond,
+      vectorMs: times.vector,
+      hybridMs: times.hybrid,
+      lexicalMs: times.lexical,
+    };
   } finally {
     await db.close();
     await rag.close();
     await deleteKeysByPrefix(options.redisUrl, bullPrefix(prefix)).catch(() => undefined);
-    await dropPgSchema(options.databaseUrl, schema).catch((error: unknown) => options.log(`search hybrid: could not drop schema ${schema}: ${String(error)}`));
+    await dropPgSchema(options.databaseUrl, schema).catch((error: unknown) =>
+      options.log(`search hybrid: could not drop schema ${schema}: ${String(error)}`),
+    );
   }
 }

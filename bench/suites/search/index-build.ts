@@ -47,7 +47,10 @@ export async function buildWithWriter(
       const ids = Array.from({ length: 10 }, () => nextId.value++);
       const vectors = ids.map((_, i) => pool[(round * 10 + i) % pool.length]!);
       const startedAt = performance.now();
-      await writer.query(`INSERT INTO ${TABLE} (id, embedding) SELECT * FROM unnest($1::int[], $2::vector[])`, [ids, vectors]);
+      await writer.query(`INSERT INTO ${TABLE} (id, embedding) SELECT * FROM unnest($1::int[], $2::vector[])`, [
+        ids,
+        vectors,
+      ]);
       const took = performance.now() - startedAt;
       maxStall = Math.max(maxStall, took);
       if (building) rowsDuringBuild += ids.length;

@@ -10,7 +10,12 @@ export interface QueryRun {
  * Runs each query once, sequentially on one connection, timing the round trip. `exact` turns
  * index scans off so PostgreSQL computes every distance (the ground truth).
  */
-export async function runQueries(client: pg.Client, queries: readonly string[], k: number, mode: { exact: boolean; efSearch: number; halfvec?: boolean }): Promise<QueryRun> {
+export async function runQueries(
+  client: pg.Client,
+  queries: readonly string[],
+  k: number,
+  mode: { exact: boolean; efSearch: number; halfvec?: boolean },
+): Promise<QueryRun> {
   await client.query(`SET hnsw.ef_search = ${Math.trunc(mode.efSearch)}`);
   await client.query(`SET enable_indexscan = ${mode.exact ? 'off' : 'on'}`);
   const sql = `SELECT id FROM ${TABLE} ORDER BY ${orderBy(mode.halfvec === true)} LIMIT ${Math.trunc(k)}`;
@@ -46,6 +51,9 @@ export function recallAtK(approximate: readonly number[][], exact: readonly numb
 
 /** Whether the planner uses the HNSW index for the query shape above (guards the measurement). */
 export async function usesIndex(client: pg.Client, query: string, halfvec = false): Promise<boolean> {
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT id FROM ${TABLE} ORDER BY ${orderBy(halfvec)} LIMIT 10`, [query]);
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN SELECT id FROM ${TABLE} ORDER BY ${orderBy(halfvec)} LIMIT 10`,
+    [query],
+  );
   return rows.some((row) => /Index Scan using .*hnsw/i.test(row['QUERY PLAN']));
 }

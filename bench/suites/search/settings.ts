@@ -12,9 +12,21 @@ export async function appSearchSettings(): Promise<SearchSettings> {
   try {
     const { loadRagConfig } = await import('@lanes/tasks');
     const config = loadRagConfig(process.env);
-    return { m: config.index.m, efConstruction: config.index.efConstruction, efSearch: config.search.efSearch, maintenanceWorkMem: '256MB', source: 'the app config (@lanes/tasks loadRagConfig)' };
+    return {
+      m: config.index.m,
+      efConstruction: config.index.efConstruction,
+      efSearch: config.search.efSearch,
+      maintenanceWorkMem: '256MB',
+      source: 'the app config (@lanes/tasks loadRagConfig)',
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { m: 16, efConstruction: 64, efSearch: 100, maintenanceWorkMem: '256MB', source: `built-in defaults (app config unavailable: ${reason})` };
+    return {
+      m: 16,
+      efConstruction: 64,
+      efSearch: 100,
+      maintenanceWorkMem: '256MB',
+      source: `built-in defaults (app config unavailable: ${reason})`,
+    };
   }
 }

@@ -28,9 +28,16 @@ export interface ClusteredSpace {
  * `spread` is the per-dimension noise relative to a unit centre: 0.05 at 384 dimensions puts a
  * point at cosine ~0.7 from its centre, neighbourhoods overlapping like real embeddings.
  */
-export function clusteredSpace(options: { dimensions: number; clusters: number; spread: number; seed: number }): ClusteredSpace {
+export function clusteredSpace(options: {
+  dimensions: number;
+  clusters: number;
+  spread: number;
+  seed: number;
+}): ClusteredSpace {
   const random = prng(options.seed);
-  const centres = Array.from({ length: options.clusters }, () => normalise(Float32Array.from({ length: options.dimensions }, () => gaussian(random))));
+  const centres = Array.from({ length: options.clusters }, () =>
+    normalise(Float32Array.from({ length: options.dimensions }, () => gaussian(random))),
+  );
   return {
     dimensions: options.dimensions,
     next() {

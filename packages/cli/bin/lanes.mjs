@@ -16,7 +16,9 @@ if (Number(process.versions.node.split('.')[0]) >= 22) {
 } else {
   const toolsNode = join(repoRoot, '.lanes', 'tools', 'node_modules', '.bin', 'node');
   if (!existsSync(toolsNode)) {
-    process.stderr.write(`lanes: needs Node >= 22 (this is ${process.version}); run "npm run setup" in the repository once\n`);
+    process.stderr.write(
+      `lanes: needs Node >= 22 (this is ${process.version}); run "npm run setup" in the repository once\n`,
+    );
     process.exit(2);
   }
   const { handOver } = await import(join(repoRoot, 'scripts', 'hand-over.mjs'));

@@ -77,7 +77,9 @@ export class WaitTimeoutError extends LanesError {
 }
 
 /** What a wait settles with: the job's end, from its events or from what Redis still holds. */
-type WaitEnd = { readonly state: 'completed'; readonly result: unknown } | { readonly state: 'failed'; readonly reason: string };
+type WaitEnd =
+  | { readonly state: 'completed'; readonly result: unknown }
+  | { readonly state: 'failed'; readonly reason: string };
 
 export type CancelOutcome = 'removed' | 'signalled' | 'finished' | 'unknown';
 
@@ -114,7 +116,10 @@ export class LanesClient {
 
   /** An outage becomes DependencyUnavailableError naming Redis, its URL and the cause (not ioredis's retry message). */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#redisUrl, ...definedOnly({ lastConnectionError: this.#connectionError }) });
+    return asDependencyError(error, 'redis', {
+      url: this.#redisUrl,
+      ...definedOnly({ lastConnectionError: this.#connectionError }),
+    });
   }
 
   async #reaching<T>(operation: Promise<T>): Promise<T> {
@@ -126,7 +131,11 @@ export class LanesClient {
   }
 
   /** Validates, then enqueues. A bad payload throws InvalidPayloadError and nothing reaches Redis. */
-  async enqueue<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, options?: EnqueueOptions): Promise<JobHandle<C>> {
+  async enqueue<C extends AnyTaskContract>(
+    contract: C,
+    payload: PayloadOf<C>,
+    options?: EnqueueOptions,
+  ): Promise<JobHandle<C>> {
     const [handle] = await this.enqueueBulk(contract, [{ payload, ...definedOnly({ options }) }]);
     return handle!;
   }
@@ -162,10 +171,16 @@ export class LanesClient {
     });
     await Promise.all(
       [...byLane].map(async ([lane, indexes]) => {
-        const laneSpecs = await this.#holdForTenants(lane, indexes.map((i) => specs[i]!));
+        const laneSpecs = await this.#holdForTenants(
+          lane,
+          indexes.map((i) => specs[i]!),
+        );
         const queue = this.#queues.get(lane);
         // One job is one script call; addBulk wraps even a single job in a MULTI transaction.
-        const jobs = laneSpecs.length === 1 ? [await queue.add(laneSpecs[0]!.name, laneSpecs[0]!.data, laneSpecs[0]!.opts)] : await queue.addBulk(laneSpecs);
+        const jobs =
+          laneSpecs.length === 1
+            ? [await queue.add(laneSpecs[0]!.name, laneSpecs[0]!.data, laneSpecs[0]!.opts)]
+            : await queue.addBulk(laneSpecs);
         jobs.forEach((job, j) => {
           handles[indexes[j]!] = this.#handle<C>({ id: job.id!, task: job.name, queue: lane });
         });
@@ -192,7 +207,9 @@ export class LanesClient {
     for (const [tenant, ids] of byTenant) {
       for (const id of await holdTenantJobs(this.#connection, this.prefix, lane, tenant, ids)) held.add(id);
     }
-    return specs.map((spec) => (held.has(spec.opts.jobId) ? { ...spec, opts: { ...spec.opts, delay: HOLD_DELAY_MS } } : spec));
+    return specs.map((spec) =>
+      held.has(spec.opts.jobId) ? { ...spec, opts: { ...spec.opts, delay: HOLD_DELAY_MS } } : spec,
+    );
   }
 
   #handle<C extends AnyTaskContract>(ref: JobRef): JobHandle<C> {
@@ -264,8 +281,10 @@ export class LanesClient {
     const end = await new Promise<WaitEnd>((resolve, reject) => {
       const completedEvent = `completed:${id}`;
       const failedEvent = `failed:${id}`;
-      const onCompleted = (args: { returnvalue: unknown }): void => finish(() => resolve({ state: 'completed', result: args.returnvalue }));
-      const onFailed = (args: { failedReason: string }): void => finish(() => resolve({ state: 'failed', reason: args.failedReason }));
+      const onCompleted = (args: { returnvalue: unknown }): void =>
+        finish(() => resolve({ state: 'completed', result: args.returnvalue }));
+      const onFailed = (args: { failedReason: string }): void =>
+        finish(() => resolve({ state: 'failed', reason: args.failedReason }));
       const onClose = (error: Error): void => finish(() => reject(error));
       const timer = setTimeout(() => onClose(new WaitTimeoutError(id, timeoutMs)), timeoutMs);
       let settled = false;
@@ -294,7 +313,11 @@ export class LanesClient {
     const task = kept?.task ?? (await this.locate(id))?.job.name ?? '';
     // The job record's, or the outcome record's once retention trimmed the job.
     const failure = (await readFailure(this.#queues.get(lane), id)) ?? kept?.failure;
-    throw new JobFailedError({ id, task, queue: lane }, end.reason, failure === undefined ? undefined : rebuildError(failure));
+    throw new JobFailedError(
+      { id, task, queue: lane },
+      end.reason,
+      failure === undefined ? undefined : rebuildError(failure),
+    );
   }
 
   /** The end of a job that already ended; undefined while it runs; null when nothing is known of it. */
@@ -302,7 +325,8 @@ export class LanesClient {
     const state = await this.#queues.get(lane).getJobState(id);
     if (state === 'completed' || state === 'failed') {
       const job = await Job.fromId(this.#queues.get(lane), id);
-      if (job !== undefined) return state === 'completed' ? { state, result: job.returnvalue } : { state, reason: job.failedReason };
+      if (job !== undefined)
+        return state === 'completed' ? { state, result: job.returnvalue } : { state, reason: job.failedReason };
     } else if (state !== 'unknown') {
       return undefined;
     }
@@ -312,7 +336,11 @@ export class LanesClient {
   }
 
   #unknownJob(id: string): LanesError {
-    return new LanesError('UNKNOWN_JOB', `job ${id} is unknown: never enqueued, removed, or finished longer ago than finished jobs and their outcomes are kept`, { id });
+    return new LanesError(
+      'UNKNOWN_JOB',
+      `job ${id} is unknown: never enqueued, removed, or finished longer ago than finished jobs and their outcomes are kept`,
+      { id },
+    );
   }
 
   /**
@@ -330,7 +358,8 @@ export class LanesClient {
     }
     await this.#reaching(found.job.remove());
     const tenant = tenantOf(found.job);
-    if (tenant !== undefined && isHeldJob(found.job)) await releaseHeldJob(this.#connection, this.prefix, found.lane, tenant, id);
+    if (tenant !== undefined && isHeldJob(found.job))
+      await releaseHeldJob(this.#connection, this.prefix, found.lane, tenant, id);
     return 'removed';
   }
 
@@ -338,7 +367,10 @@ export class LanesClient {
    * Hybrid (default), vector or lexical search, run by a worker on the critical lane. With
    * `tenant`, over that tenant's documents only; without, over documents of no tenant.
    */
-  async search(query: string, options: { k?: number; mode?: SearchMode; filter?: SearchFilter; tenant?: string; timeoutMs?: number } = {}): Promise<SearchResponse> {
+  async search(
+    query: string,
+    options: { k?: number; mode?: SearchMode; filter?: SearchFilter; tenant?: string; timeoutMs?: number } = {},
+  ): Promise<SearchResponse> {
     const handle = await this.enqueue(searchContract, {
       query,
       ...definedOnly({ k: options.k, mode: options.mode, filter: options.filter, tenant: options.tenant }),
@@ -351,9 +383,16 @@ export class LanesClient {
   }
 
   async close(): Promise<void> {
-    for (const reject of [...this.#waits]) reject(new LanesError('CLIENT_CLOSED', 'the client was closed while waiting'));
+    for (const reject of [...this.#waits])
+      reject(new LanesError('CLIENT_CLOSED', 'the client was closed while waiting'));
     const entries = await Promise.allSettled([...this.#events.values()]);
-    await Promise.all(entries.map((entry) => (entry.status === 'fulfilled' ? entry.value.events.close().finally(() => entry.value.connection.disconnect()) : undefined)));
+    await Promise.all(
+      entries.map((entry) =>
+        entry.status === 'fulfilled'
+          ? entry.value.events.close().finally(() => entry.value.connection.disconnect())
+          : undefined,
+      ),
+    );
     this.#events.clear();
     await this.#queues.close();
     this.#connection.disconnect();
@@ -364,7 +403,11 @@ export class LanesClient {
 function endOf(id: string, outcome: JobOutcome): WaitEnd {
   if (outcome.state === 'failed') return { state: 'failed', reason: outcome.failedReason ?? '' };
   if (outcome.resultOmitted === true) {
-    throw new LanesError('RESULT_TRIMMED', `job ${id} completed, but retention trimmed its record and its result was too large to keep apart`, { id });
+    throw new LanesError(
+      'RESULT_TRIMMED',
+      `job ${id} completed, but retention trimmed its record and its result was too large to keep apart`,
+      { id },
+    );
   }
   return { state: 'completed', result: outcome.result ?? null };
 }

@@ -1,1 +1,8 @@
-export { JobFailedError, LanesClient, WaitTimeoutError, type CancelOutcome, type JobHandle, type LanesClientOptions } from './client.ts';
+export {
+  JobFailedError,
+  LanesClient,
+  WaitTimeoutError,
+  type CancelOutcome,
+  type JobHandle,
+  type LanesClientOptions,
+} from './client.ts';

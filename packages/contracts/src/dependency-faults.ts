@@ -51,7 +51,9 @@ const SOCKET_WORDS: Readonly<Record<string, string>> = {
 function socketWords(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
     const { code, message, errors } = e as ErrorShape;
-    const words = (typeof code === 'string' ? SOCKET_WORDS[code] : undefined) ?? (typeof message === 'string' ? Object.entries(SOCKET_WORDS).find(([c]) => message.includes(c))?.[1] : undefined);
+    const words =
+      (typeof code === 'string' ? SOCKET_WORDS[code] : undefined) ??
+      (typeof message === 'string' ? Object.entries(SOCKET_WORDS).find(([c]) => message.includes(c))?.[1] : undefined);
     if (words !== undefined) return words;
     if (Array.isArray(errors)) {
       const inner = errors.map(socketWords).find((w) => w !== undefined);
@@ -86,7 +88,12 @@ export class DependencyUnavailableError extends LanesError {
     const message = unreachable
       ? `cannot reach ${DISPLAY_NAMES[fault.dependency]} at ${redactUrl(url)} (${unreachableWords(fault, errorOptions.cause, lastConnectionError)})`
       : `${fault.dependency} unavailable (${fault.kind}): ${fault.reason}`;
-    super(DependencyUnavailableError.code, message, { ...fault, ...(url !== undefined && { url: redactUrl(url) }) }, errorOptions);
+    super(
+      DependencyUnavailableError.code,
+      message,
+      { ...fault, ...(url !== undefined && { url: redactUrl(url) }) },
+      errorOptions,
+    );
   }
   get fault(): InfrastructureFault {
     const { dependency, kind, reason } = this.context as unknown as InfrastructureFault;
@@ -122,7 +129,8 @@ const REDIS_REPLY_KINDS: Readonly<Record<string, FaultKind>> = {
 };
 
 /** ioredis' own errors for a connection that is gone or a command that gave up. */
-const IOREDIS_CONNECTION = /^(Connection is closed\.?|Stream isn't writeable|Reached the max retries per request limit|Failed to refresh slots cache|None of startup nodes is available)/;
+const IOREDIS_CONNECTION =
+  /^(Connection is closed\.?|Stream isn't writeable|Reached the max retries per request limit|Failed to refresh slots cache|None of startup nodes is available)/;
 
 /**
  * PostgreSQL SQLSTATEs of an outage: class 08 (connection exception), class 53 (insufficient
@@ -139,7 +147,8 @@ function postgresKind(sqlstate: string): FaultKind | undefined {
 }
 
 /** node-postgres' messages for a lost or never-made connection (they carry no code). */
-const PG_CONNECTION = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Query read timeout)/;
+const PG_CONNECTION =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Query read timeout)/;
 
 interface ErrorShape {
   readonly name?: unknown;
@@ -155,15 +164,21 @@ interface ErrorShape {
 function classifyOne(error: ErrorShape, hint: Dependency | undefined): InfrastructureFault | undefined {
   const message = typeof error.message === 'string' ? error.message : '';
   const code = typeof error.code === 'string' ? error.code : '';
-  if (code === 'DEPENDENCY_UNAVAILABLE' && typeof error.fault === 'object' && error.fault !== null) return error.fault as InfrastructureFault;
+  if (code === 'DEPENDENCY_UNAVAILABLE' && typeof error.fault === 'object' && error.fault !== null)
+    return error.fault as InfrastructureFault;
   // Driver shapes name their own dependency.
   if (error.name === 'ReplyError') {
     // A MULTI whose queued commands were refused (OOM) aborts as a whole; ioredis keeps the refusals.
-    if (message.startsWith('EXECABORT') && Array.isArray(error.previousErrors)) return firstFault(error.previousErrors, hint);
+    if (message.startsWith('EXECABORT') && Array.isArray(error.previousErrors))
+      return firstFault(error.previousErrors, hint);
     const kind = REDIS_REPLY_KINDS[message.split(/\s/, 1)[0] ?? ''];
     return kind === undefined ? undefined : { dependency: 'redis', kind, reason: message };
   }
-  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError' || IOREDIS_CONNECTION.test(message)) {
+  if (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name === 'ClusterAllFailedError' ||
+    IOREDIS_CONNECTION.test(message)
+  ) {
     return { dependency: 'redis', kind: 'connection', reason: message };
   }
   if (message === 'Command timed out') return { dependency: 'redis', kind: 'timeout', reason: message };
@@ -173,8 +188,10 @@ function classifyOne(error: ErrorShape, hint: Dependency | undefined): Infrastru
   }
   // Bare socket errors and pg's connection messages say nothing of whose socket it was.
   if (hint === undefined) return undefined;
-  if (SOCKET_CODES.has(code)) return { dependency: hint, kind: code === 'ETIMEDOUT' ? 'timeout' : 'connection', reason: message || code };
-  if (hint === 'postgres' && PG_CONNECTION.test(message)) return { dependency: hint, kind: /timeout/i.test(message) ? 'timeout' : 'connection', reason: message };
+  if (SOCKET_CODES.has(code))
+    return { dependency: hint, kind: code === 'ETIMEDOUT' ? 'timeout' : 'connection', reason: message || code };
+  if (hint === 'postgres' && PG_CONNECTION.test(message))
+    return { dependency: hint, kind: /timeout/i.test(message) ? 'timeout' : 'connection', reason: message };
   // AggregateError: one connection attempt per address (IPv4 and IPv6 of localhost).
   return Array.isArray(error.errors) ? firstFault(error.errors, hint) : undefined;
 }
@@ -209,7 +226,11 @@ export function infrastructureFault(error: unknown, hint?: Dependency): Infrastr
  * `error` as a DependencyUnavailableError when it is an outage of `dependency`, else unchanged.
  * With `context.url`, an unreachable dependency is named with its (masked) URL.
  */
-export function asDependencyError(error: unknown, dependency: Dependency, context: DependencyErrorContext = {}): unknown {
+export function asDependencyError(
+  error: unknown,
+  dependency: Dependency,
+  context: DependencyErrorContext = {},
+): unknown {
   if (error instanceof DependencyUnavailableError) return error;
   const fault = infrastructureFault(error, dependency);
   return fault === undefined ? error : new DependencyUnavailableError(fault, { cause: error, ...context });

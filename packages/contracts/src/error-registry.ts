@@ -17,12 +17,18 @@ export interface CodedErrorClass {
 }
 
 function isCodedErrorClass(value: unknown): value is CodedErrorClass {
-  return typeof value === 'function' && value.prototype instanceof LanesError && typeof (value as { code?: unknown }).code === 'string';
+  return (
+    typeof value === 'function' &&
+    value.prototype instanceof LanesError &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Error code → class, for every error that may end a job or leave a thread: each class of errors.ts with a code. */
 const candidates: readonly unknown[] = [...Object.values(errorClasses), DependencyUnavailableError];
-export const ERROR_CLASSES: ReadonlyMap<string, CodedErrorClass> = new Map(candidates.filter(isCodedErrorClass).map((type) => [type.code, type]));
+export const ERROR_CLASSES: ReadonlyMap<string, CodedErrorClass> = new Map(
+  candidates.filter(isCodedErrorClass).map((type) => [type.code, type]),
+);
 
 /** Any thrown value as `{ code, message, context }`; what is no Lanes error gets `fallbackCode`. */
 export function serializeError(error: unknown, fallbackCode: string): SerializedError {

@@ -39,7 +39,11 @@ export class InvalidPayloadError extends LanesError {
 export class InvalidOptionsError extends LanesError {
   static readonly code = 'INVALID_OPTIONS';
   constructor(issues: readonly FieldIssue[]) {
-    super(InvalidOptionsError.code, `invalid enqueue options: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`, { issues });
+    super(
+      InvalidOptionsError.code,
+      `invalid enqueue options: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+      { issues },
+    );
   }
   get issues(): readonly FieldIssue[] {
     return this.context.issues as readonly FieldIssue[];
@@ -111,7 +115,10 @@ export class DocumentRejectedError extends PermanentError {
 export class TenantMismatchError extends PermanentError {
   static override readonly code = 'TENANT_MISMATCH';
   constructor(payloadTenant: string, jobTenant: string) {
-    super(`tenant: the payload's tenant "${payloadTenant}" differs from the job's tenant "${jobTenant}" (options.tenant)`, { field: 'tenant', payloadTenant, jobTenant });
+    super(
+      `tenant: the payload's tenant "${payloadTenant}" differs from the job's tenant "${jobTenant}" (options.tenant)`,
+      { field: 'tenant', payloadTenant, jobTenant },
+    );
   }
   get field(): string {
     return 'tenant';
@@ -177,6 +184,10 @@ export class UnknownSpaceError extends LanesError {
 export class CutOverOutrunError extends LanesError {
   static readonly code = 'CUT_OVER_OUTRUN';
   constructor(attempts: number) {
-    super(CutOverOutrunError.code, `ingests kept adding texts faster than ${attempts} sweeps embedded them; the migration retries`, { attempts });
+    super(
+      CutOverOutrunError.code,
+      `ingests kept adding texts faster than ${attempts} sweeps embedded them; the migration retries`,
+      { attempts },
+    );
   }
 }

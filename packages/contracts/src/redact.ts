@@ -6,7 +6,20 @@
  * Keys are matched by name after dropping case, `-` and `_`, so `api_key`, `apiKey`,
  * `OPENAI_API_KEY` and `API-KEY` all match, while counts such as `tokens` do not.
  */
-const SECRET_KEYS = new Set(['password', 'passwd', 'pass', 'pwd', 'secret', 'token', 'apikey', 'authorization', 'auth', 'credentials', 'privatekey', 'cookie']);
+const SECRET_KEYS = new Set([
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'apikey',
+  'authorization',
+  'auth',
+  'credentials',
+  'privatekey',
+  'cookie',
+]);
 const SECRET_SUFFIXES = ['password', 'secret', 'apikey', 'token', 'privatekey', 'credentials'];
 
 export const REDACTED = '[redacted]';
@@ -34,7 +47,9 @@ let secrets: string[] = [];
 
 /** Masks `value` wherever it appears from now on (and its URL-encoded form). */
 export function registerSecret(value: string): void {
-  const forms = [value, encodeURIComponent(value)].filter((form) => form.length >= MIN_SECRET_LENGTH && !secrets.includes(form));
+  const forms = [value, encodeURIComponent(value)].filter(
+    (form) => form.length >= MIN_SECRET_LENGTH && !secrets.includes(form),
+  );
   if (forms.length > 0) secrets = [...secrets, ...forms].sort((a, b) => b.length - a.length);
 }
 
@@ -87,7 +102,12 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { type: value.name, message: redactString(value.message), ...(value.stack !== undefined && { stack: redactString(value.stack) }), ...(code !== undefined && { code: redact(code, depth + 1) }) };
+    return {
+      type: value.name,
+      message: redactString(value.message),
+      ...(value.stack !== undefined && { stack: redactString(value.stack) }),
+      ...(code !== undefined && { code: redact(code, depth + 1) }),
+    };
   }
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) out[key] = isSecretKey(key) ? REDACTED : redact(inner, depth + 1);

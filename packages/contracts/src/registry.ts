@@ -11,7 +11,8 @@ export class ContractRegistry {
 
   add(contract: AnyTaskContract): this {
     const existing = this.#byName.get(contract.name);
-    if (existing !== undefined && existing !== contract) throw new TypeError(`task "${contract.name}" is registered twice`);
+    if (existing !== undefined && existing !== contract)
+      throw new TypeError(`task "${contract.name}" is registered twice`);
     this.#byName.set(contract.name, contract);
     return this;
   }

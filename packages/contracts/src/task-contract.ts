@@ -67,7 +67,8 @@ export function defineContract<Result = unknown>() {
       throw new TypeError(`task name "${spec.name}" must be lower-case letters, digits and dashes`);
     }
     const retry = { ...DEFAULT_RETRY, ...spec.retry };
-    if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new TypeError(`task "${spec.name}": retry.attempts must be >= 1`);
+    if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
+      throw new TypeError(`task "${spec.name}": retry.attempts must be >= 1`);
     if (retry.jitter < 0 || retry.jitter > 1) throw new TypeError(`task "${spec.name}": retry.jitter must lie in 0..1`);
     return Object.freeze({
       name: spec.name,
@@ -128,7 +129,9 @@ function isFlat(value: unknown): boolean {
 /** Validates a payload against its contract; throws InvalidPayloadError naming each bad field. */
 export function parsePayload<C extends AnyTaskContract>(contract: C, payload: unknown): ParsedPayloadOf<C> {
   if (nestedDeeperThan(payload, MAX_PAYLOAD_DEPTH)) {
-    throw new InvalidPayloadError(contract.name, [{ field: '(payload)', message: `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels` }]);
+    throw new InvalidPayloadError(contract.name, [
+      { field: '(payload)', message: `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels` },
+    ]);
   }
   const result = contract.schema.safeParse(payload);
   if (!result.success) throw new InvalidPayloadError(contract.name, toFieldIssues(result.error));

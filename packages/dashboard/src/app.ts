@@ -7,7 +7,13 @@ import { HttpError, notFound } from './errors.ts';
 import { errorHandler } from './error-handler.ts';
 import { httpMetrics, routeLabel } from './http-metrics.ts';
 import { logQueueErrors } from './queue-errors.ts';
-import { DEFAULT_BODY_LIMIT, DEFAULT_READINESS_TIMEOUT_MS, DEFAULT_STORE_TIMEOUT_MS, type DashboardOptions, type SearchFunction } from './options.ts';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_READINESS_TIMEOUT_MS,
+  DEFAULT_STORE_TIMEOUT_MS,
+  type DashboardOptions,
+  type SearchFunction,
+} from './options.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { embeddingMigrationRoutes } from './routes/embedding-migration.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -32,7 +38,12 @@ function jsonBody(limit: number | string): RequestHandler {
       // body-parser's own errors carry a `type` (entity.too.large, encoding.unsupported, ...).
       if (error === undefined || (typeof error === 'object' && error !== null && 'type' in error)) return next(error);
       const encoding = req.headers['content-encoding'] ?? 'identity';
-      next(new HttpError(400, `the body could not be decoded as ${encoding}`, { fields: [{ field: '(body)', message: error instanceof Error ? error.message : String(error) }], code: 'BAD_ENCODING' }));
+      next(
+        new HttpError(400, `the body could not be decoded as ${encoding}`, {
+          fields: [{ field: '(body)', message: error instanceof Error ? error.message : String(error) }],
+          code: 'BAD_ENCODING',
+        }),
+      );
     });
 }
 
@@ -44,7 +55,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 const refuseWrites: RequestHandler = (req, _res, next) => {
   if (SAFE_METHODS.has(req.method)) return next();
-  next(new HttpError(403, 'the dashboard is read-only (LANES_DASHBOARD_READ_ONLY=true): it creates and changes nothing', { code: 'READ_ONLY' }));
+  next(
+    new HttpError(403, 'the dashboard is read-only (LANES_DASHBOARD_READ_ONLY=true): it creates and changes nothing', {
+      code: 'READ_ONLY',
+    }),
+  );
 };
 
 /**
@@ -74,7 +89,12 @@ export function createDashboard(options: DashboardOptions): Express {
     const started = performance.now();
     res.once('finish', () => {
       const route = routeLabel(req);
-      const line = { method: req.method, route, status: res.statusCode, durationMs: Math.round(performance.now() - started) };
+      const line = {
+        method: req.method,
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+      };
       if (QUIET_ROUTES.has(route) && res.statusCode < 400) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
@@ -94,12 +114,30 @@ export function createDashboard(options: DashboardOptions): Express {
       readinessTimeoutMs: options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS,
     }),
   );
-  app.use(jobRoutes({ client, contracts, storeTimeoutMs, allowedRoots: options.allowedRoots ?? [], ...definedOnly({ assertPath: options.assertPath }) }));
+  app.use(
+    jobRoutes({
+      client,
+      contracts,
+      storeTimeoutMs,
+      allowedRoots: options.allowedRoots ?? [],
+      ...definedOnly({ assertPath: options.assertPath }),
+    }),
+  );
   app.use(searchRoutes(search));
   app.use(documentRoutes({ documents: options.documents, readOnly }));
   app.use(embeddingMigrationRoutes(options.embeddingMigration));
   app.use(tenantRoutes({ client, documents: options.documents, storeTimeoutMs }));
-  app.use(overviewRoutes({ client, metrics, storeTimeoutMs, tasks: contracts.names(), usage: options.usage, readOnly, embeddingSpaces: options.embeddingMigration !== undefined }));
+  app.use(
+    overviewRoutes({
+      client,
+      metrics,
+      storeTimeoutMs,
+      tasks: contracts.names(),
+      usage: options.usage,
+      readOnly,
+      embeddingSpaces: options.embeddingMigration !== undefined,
+    }),
+  );
   app.use(assetRoutes());
   app.use(BULL_BOARD_PATH, bullBoardRouter(client, readOnly));
 

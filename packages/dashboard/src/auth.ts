@@ -48,6 +48,11 @@ export function requireToken(token: string | undefined): RequestHandler {
   return (req, _res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     if (tokenMatches(presentedSecret(req.get('authorization')), token)) return next();
-    next(new HttpError(401, 'missing or invalid token: send "Authorization: Bearer <token>"', { code: 'UNAUTHORIZED', headers: { 'www-authenticate': challengeFor(req) } }));
+    next(
+      new HttpError(401, 'missing or invalid token: send "Authorization: Bearer <token>"', {
+        code: 'UNAUTHORIZED',
+        headers: { 'www-authenticate': challengeFor(req) },
+      }),
+    );
   };
 }

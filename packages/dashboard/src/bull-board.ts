@@ -15,7 +15,11 @@ export function bullBoardRouter(client: LanesClient, readOnly: boolean): Router 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   const queues = LANES.map((lane) => {
-    const adapter = new BullMQAdapter(client.queues.get(lane), { readOnlyMode: readOnly, allowRetries: !readOnly, description: `${lane} lane` });
+    const adapter = new BullMQAdapter(client.queues.get(lane), {
+      readOnlyMode: readOnly,
+      allowRetries: !readOnly,
+      description: `${lane} lane`,
+    });
     adapter.setFormatter('data', (data: unknown) => redact(data));
     adapter.setFormatter('returnValue', (value: unknown) => redact(value));
     adapter.setFormatter('progress', (value: unknown) => redact(value));
@@ -24,7 +28,9 @@ export function bullBoardRouter(client: LanesClient, readOnly: boolean): Router 
   createBullBoard({
     queues,
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'Lanes', hideDocsLink: true, miscLinks: [{ text: 'Lanes overview', url: '/' }] } },
+    options: {
+      uiConfig: { boardTitle: 'Lanes', hideDocsLink: true, miscLinks: [{ text: 'Lanes overview', url: '/' }] },
+    },
   });
   return serverAdapter.getRouter() as Router;
 }

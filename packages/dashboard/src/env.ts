@@ -11,7 +11,8 @@ export interface DashboardEnv {
 /** The dashboard's own settings; a malformed one stops start-up with one line naming it. */
 export function loadDashboardEnv(env: Env = process.env): DashboardEnv {
   const token = envOptional(env, 'LANES_DASHBOARD_TOKEN');
-  if (token !== undefined && /\s/.test(token)) throw new ConfigError('LANES_DASHBOARD_TOKEN', 'must not contain whitespace');
+  if (token !== undefined && /\s/.test(token))
+    throw new ConfigError('LANES_DASHBOARD_TOKEN', 'must not contain whitespace');
   const readOnly = envEnum(env, 'LANES_DASHBOARD_READ_ONLY', ['true', 'false', '1', '0'], 'false');
   return { token, readOnly: readOnly === 'true' || readOnly === '1' };
 }

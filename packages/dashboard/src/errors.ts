@@ -9,7 +9,11 @@ export class HttpError extends LanesError {
   readonly fields: readonly FieldIssue[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, message: string, options: { fields?: readonly FieldIssue[]; headers?: Record<string, string>; code?: string } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { fields?: readonly FieldIssue[]; headers?: Record<string, string>; code?: string } = {},
+  ) {
     super(options.code ?? `HTTP_${status}`, message, { status });
     this.status = status;
     this.fields = options.fields;

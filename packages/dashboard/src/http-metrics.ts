@@ -10,7 +10,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export function routeLabel(req: Request): string {
   if (req.originalUrl.startsWith('/admin/queues')) return '/admin/queues';
   const route: unknown = req.route;
-  if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
+  if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string')
+    return `${req.baseUrl}${route.path}`;
   return 'other';
 }
 
@@ -26,7 +27,10 @@ export function httpMetrics(metrics: LanesMetrics): RequestHandler {
     const started = performance.now();
     res.once('finish', () => {
       const method = METHODS.has(req.method) ? req.method : 'OTHER';
-      histogram.observe({ method, route: routeLabel(req), status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      histogram.observe(
+        { method, route: routeLabel(req), status: String(res.statusCode) },
+        (performance.now() - started) / 1000,
+      );
     });
     next();
   };

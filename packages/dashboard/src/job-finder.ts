@@ -1,7 +1,15 @@
 import type { Job } from 'bullmq';
 import { LANES, type JobState, type Lane } from '@lanes/contracts';
 import type { LanesClient } from '@lanes/client';
-import { BULL_STATES, documentSource, findJobById, listedJobView, STATE_FILTERS, type BullState, type JobView } from './job-view.ts';
+import {
+  BULL_STATES,
+  documentSource,
+  findJobById,
+  listedJobView,
+  STATE_FILTERS,
+  type BullState,
+  type JobView,
+} from './job-view.ts';
 
 export interface JobQuery {
   readonly id?: string;
@@ -39,7 +47,8 @@ function matchesView(view: JobView, query: JobQuery): boolean {
   if (query.lane !== undefined && view.queue !== query.lane) return false;
   if (query.state !== undefined && view.state !== query.state) return false;
   if (query.task !== undefined && view.task !== query.task) return false;
-  if (query.source !== undefined && !(view.source ?? '').toLowerCase().includes(query.source.toLowerCase())) return false;
+  if (query.source !== undefined && !(view.source ?? '').toLowerCase().includes(query.source.toLowerCase()))
+    return false;
   return true;
 }
 
@@ -50,7 +59,11 @@ function matchesView(view: JobView, query: JobQuery): boolean {
 export async function findJobs(client: LanesClient, query: JobQuery): Promise<JobSearchResult> {
   if (query.id !== undefined) {
     const view = await findJobById(client, query.id);
-    return { jobs: view !== null && matchesView(view, query) ? [view] : [], scanned: view === null ? 0 : 1, complete: true };
+    return {
+      jobs: view !== null && matchesView(view, query) ? [view] : [],
+      scanned: view === null ? 0 : 1,
+      complete: true,
+    };
   }
   const lanes = query.lane === undefined ? LANES : [query.lane];
   const states: readonly BullState[] = query.state === undefined ? BULL_STATES : STATE_FILTERS[query.state];
@@ -67,7 +80,12 @@ export async function findJobs(client: LanesClient, query: JobQuery): Promise<Jo
           break outer;
         }
         const size = Math.min(PAGE, SCAN_BUDGET - scanned);
-        const page: ReadonlyArray<Job | undefined | null> = await queue.getJobs([state], start, start + size - 1, false);
+        const page: ReadonlyArray<Job | undefined | null> = await queue.getJobs(
+          [state],
+          start,
+          start + size - 1,
+          false,
+        );
         scanned += page.length;
         for (const job of page) {
           // A job removed between listing and reading comes back empty; skip it.

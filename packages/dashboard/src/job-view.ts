@@ -4,7 +4,15 @@ import { toJobStatus } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 
 /** BullMQ's states, in the order a search walks them: running work first, history last. */
-export const BULL_STATES = ['active', 'waiting-children', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
+export const BULL_STATES = [
+  'active',
+  'waiting-children',
+  'waiting',
+  'prioritized',
+  'delayed',
+  'failed',
+  'completed',
+] as const;
 export type BullState = (typeof BULL_STATES)[number];
 
 /** The states users filter on (the `status` shape's, minus `unknown`) and the BullMQ states each covers. */

@@ -15,7 +15,9 @@ export interface DashboardRedis {
 function isDashboardRedis(value: unknown): value is DashboardRedis {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['ping', 'zcount', 'zcard', 'zadd', 'zremrangebyscore', 'zrangebyscore'].every((name) => typeof candidate[name] === 'function');
+  return ['ping', 'zcount', 'zcard', 'zadd', 'zremrangebyscore', 'zrangebyscore'].every(
+    (name) => typeof candidate[name] === 'function',
+  );
 }
 
 /**
@@ -25,7 +27,8 @@ function isDashboardRedis(value: unknown): value is DashboardRedis {
  */
 export async function redisOf(queue: Queue): Promise<DashboardRedis> {
   const client: unknown = await queue.getBackend().connection.client;
-  if (!isDashboardRedis(client)) throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
+  if (!isDashboardRedis(client))
+    throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
   return client;
 }
 
@@ -36,7 +39,11 @@ export async function redisOf(queue: Queue): Promise<DashboardRedis> {
 export async function ioredisOf(queue: Queue): Promise<AnyRedis> {
   const client: unknown = await queue.getBackend().connection.client;
   const candidate = client as Record<string, unknown> | null;
-  if (typeof candidate !== 'object' || candidate === null || !['lrange', 'llen', 'hgetall', 'pipeline'].every((name) => typeof candidate[name] === 'function')) {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    !['lrange', 'llen', 'hgetall', 'pipeline'].every((name) => typeof candidate[name] === 'function')
+  ) {
     throw new LanesError('UNSUPPORTED_CLIENT', 'the lane queue is not backed by an ioredis-compatible client');
   }
   return client as AnyRedis;

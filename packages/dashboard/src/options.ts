@@ -21,7 +21,12 @@ export interface DocumentEntry {
   readonly pages: number;
   readonly chunks: number;
   readonly updatedAt: string;
-  readonly lastJob: { readonly id: string; readonly state: string; readonly progress: unknown; readonly failedReason: string | null } | null;
+  readonly lastJob: {
+    readonly id: string;
+    readonly state: string;
+    readonly progress: unknown;
+    readonly failedReason: string | null;
+  } | null;
 }
 
 /** Documents and chunks of one tenant (null: of no tenant). */

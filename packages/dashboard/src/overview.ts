@@ -114,11 +114,21 @@ export function countInWindow(metrics: Metrics, now: number, minutes: number): n
 
 /** From BullMQ's per-minute metrics; null when no worker records them for this lane. */
 async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number, now: number): Promise<ThroughputRow | null> {
-  const [completed, failed] = await Promise.all([queue.getMetrics('completed', 0, minutes - 1), queue.getMetrics('failed', 0, minutes - 1)]);
+  const [completed, failed] = await Promise.all([
+    queue.getMetrics('completed', 0, minutes - 1),
+    queue.getMetrics('failed', 0, minutes - 1),
+  ]);
   if (completed.meta.count === 0 && failed.meta.count === 0) return null;
   const done = countInWindow(completed, now, minutes);
   const bad = countInWindow(failed, now, minutes);
-  return { lane, completed: done, failed: bad, perMinute: (done + bad) / minutes, failureRate: rate(bad, done), lowerBound: false };
+  return {
+    lane,
+    completed: done,
+    failed: bad,
+    perMinute: (done + bad) / minutes,
+    failureRate: rate(bad, done),
+    lowerBound: false,
+  };
 }
 
 /** The count cap of a retention policy (the client's defaults are what jobs are enqueued with). */
@@ -138,8 +148,17 @@ async function fromFinishedSets(lane: Lane, queue: Queue, minutes: number, now: 
   ]);
   // Retention trims a set to its count cap; when the set is full and every kept job finished
   // inside the window, trimmed ones may have too, so the counts are minimums.
-  const lowerBound = (done === keptDone && keptDone >= retentionCap(DEFAULT_REMOVE_ON_COMPLETE)) || (bad === keptBad && keptBad >= retentionCap(DEFAULT_REMOVE_ON_FAIL));
-  return { lane, completed: done, failed: bad, perMinute: (done + bad) / minutes, failureRate: rate(bad, done), lowerBound };
+  const lowerBound =
+    (done === keptDone && keptDone >= retentionCap(DEFAULT_REMOVE_ON_COMPLETE)) ||
+    (bad === keptBad && keptBad >= retentionCap(DEFAULT_REMOVE_ON_FAIL));
+  return {
+    lane,
+    completed: done,
+    failed: bad,
+    perMinute: (done + bad) / minutes,
+    failureRate: rate(bad, done),
+    lowerBound,
+  };
 }
 
 interface Sample {
@@ -158,7 +177,10 @@ async function samples(metrics: LanesMetrics, name: string): Promise<Sample[] | 
 
 async function samplesOf(metric: Pick<LanesMetrics['jobs'], 'get'>): Promise<Sample[]> {
   const value = await metric.get();
-  return value.values.map((entry) => ({ labels: { ...entry.labels } as Record<string, string | number>, value: entry.value }));
+  return value.values.map((entry) => ({
+    labels: { ...entry.labels } as Record<string, string | number>,
+    value: entry.value,
+  }));
 }
 
 function total(list: readonly Sample[] | null): number {
@@ -211,7 +233,10 @@ export async function readOverview(client: LanesClient, metrics: LanesMetrics, n
   // One source for all lanes, so the rows add up; BullMQ's when any lane has it.
   const useBull = bull.some((row) => row !== null);
   const rows = useBull
-    ? bull.map((row, i) => row ?? { lane: LANES[i]!, completed: 0, failed: 0, perMinute: 0, failureRate: null, lowerBound: false })
+    ? bull.map(
+        (row, i) =>
+          row ?? { lane: LANES[i]!, completed: 0, failed: 0, perMinute: 0, failureRate: null, lowerBound: false },
+      )
     : await Promise.all(LANES.map((lane) => fromFinishedSets(lane, queueFor(lane), minutes, now)));
   const lanes = depths.map(laneRow);
   const completed = rows.reduce((sum, row) => sum + row.completed, 0);

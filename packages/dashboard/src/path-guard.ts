@@ -20,7 +20,11 @@ function isInside(child: string, root: string): boolean {
  * clients may not name server paths at all (they can still send `text`).
  */
 export const defaultPathGuard: PathGuard = async (path, roots) => {
-  if (roots.length === 0) throw new PathNotAllowedError(path, 'may not be read: ingesting server paths over HTTP is disabled (no allowed roots are configured)');
+  if (roots.length === 0)
+    throw new PathNotAllowedError(
+      path,
+      'may not be read: ingesting server paths over HTTP is disabled (no allowed roots are configured)',
+    );
   const target = await realOrResolved(path);
   for (const root of roots) {
     if (isInside(target, await realOrResolved(root))) return target;

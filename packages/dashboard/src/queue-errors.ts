@@ -13,7 +13,11 @@ export function logQueueErrors(client: LanesClient, logger: Logger): void {
   for (const lane of LANES) {
     client.queues.get(lane).on('error', (error: Error) => {
       const named = asDependencyError(error, 'redis', { url: client.redisUrl });
-      log.report('warn', { lane, err: { message: redactString(named instanceof Error ? named.message : String(named)) } }, 'queue connection error');
+      log.report(
+        'warn',
+        { lane, err: { message: redactString(named instanceof Error ? named.message : String(named)) } },
+        'queue connection error',
+      );
     });
   }
 }

@@ -16,7 +16,9 @@ export type SeriesRange = keyof typeof SERIES_RANGES;
 
 /** Embedding usage per UTC day, as @lanes/tasks keeps it in Redis (EmbeddingUsage). */
 export interface UsageSource {
-  daily(days: number): Promise<ReadonlyArray<{ readonly day: string; readonly tokens: number; readonly costUsd: number }>>;
+  daily(
+    days: number,
+  ): Promise<ReadonlyArray<{ readonly day: string; readonly tokens: number; readonly costUsd: number }>>;
 }
 
 export interface LaneSeries {
@@ -35,7 +37,11 @@ export interface OverviewSeries {
   /** False when no worker records BullMQ's metrics (throughput is then all zeros). */
   readonly throughputRecorded: boolean;
   /** Null when the dashboard has no usage source (no built-in tasks). */
-  readonly embeddings: { readonly days: readonly string[]; readonly tokens: readonly number[]; readonly costUsd: readonly number[] } | null;
+  readonly embeddings: {
+    readonly days: readonly string[];
+    readonly tokens: readonly number[];
+    readonly costUsd: readonly number[];
+  } | null;
 }
 
 function backlogKey(client: LanesClient, lane: Lane): string {
@@ -88,7 +94,12 @@ function bucketSums(counts: Map<number, number>, steps: readonly number[], stepM
   });
 }
 
-async function backlogSeries(client: LanesClient, lane: Lane, steps: readonly number[], stepMinutes: number): Promise<Array<number | null>> {
+async function backlogSeries(
+  client: LanesClient,
+  lane: Lane,
+  steps: readonly number[],
+  stepMinutes: number,
+): Promise<Array<number | null>> {
   const redis = await redisOf(client.queues.get(lane));
   const members = await redis.zrangebyscore(backlogKey(client, lane), steps[0]!, steps.at(-1)! + stepMinutes - 1);
   const latest = new Map<number, number>();
@@ -100,7 +111,12 @@ async function backlogSeries(client: LanesClient, lane: Lane, steps: readonly nu
   return steps.map((step) => latest.get(step) ?? null);
 }
 
-async function laneSeries(client: LanesClient, lane: Lane, steps: readonly number[], stepMinutes: number): Promise<LaneSeries & { recorded: boolean }> {
+async function laneSeries(
+  client: LanesClient,
+  lane: Lane,
+  steps: readonly number[],
+  stepMinutes: number,
+): Promise<LaneSeries & { recorded: boolean }> {
   const queue: Queue = client.queues.get(lane);
   const points = steps.at(-1)! + stepMinutes - steps[0]! + 1;
   const [completed, failed, backlog] = await Promise.all([
@@ -117,17 +133,33 @@ async function laneSeries(client: LanesClient, lane: Lane, steps: readonly numbe
 }
 
 /** Everything the overview's charts draw, for one range. */
-export async function readSeries(client: LanesClient, range: SeriesRange, usage: UsageSource | undefined, now = Date.now()): Promise<OverviewSeries> {
+export async function readSeries(
+  client: LanesClient,
+  range: SeriesRange,
+  usage: UsageSource | undefined,
+  now = Date.now(),
+): Promise<OverviewSeries> {
   const { stepMinutes } = SERIES_RANGES[range];
   const steps = stepsOf(range, now);
-  const [rows, daily] = await Promise.all([Promise.all(LANES.map((lane) => laneSeries(client, lane, steps, stepMinutes))), usage?.daily(14)]);
-  const lanes = Object.fromEntries(LANES.map((lane, i) => [lane, { backlog: rows[i]!.backlog, completed: rows[i]!.completed, failed: rows[i]!.failed }])) as Record<Lane, LaneSeries>;
+  const [rows, daily] = await Promise.all([
+    Promise.all(LANES.map((lane) => laneSeries(client, lane, steps, stepMinutes))),
+    usage?.daily(14),
+  ]);
+  const lanes = Object.fromEntries(
+    LANES.map((lane, i) => [
+      lane,
+      { backlog: rows[i]!.backlog, completed: rows[i]!.completed, failed: rows[i]!.failed },
+    ]),
+  ) as Record<Lane, LaneSeries>;
   return {
     range,
     stepSeconds: stepMinutes * 60,
     t: steps.map((minute) => minute * 60),
     lanes,
     throughputRecorded: rows.some((row) => row.recorded),
-    embeddings: daily === undefined ? null : { days: daily.map((d) => d.day), tokens: daily.map((d) => d.tokens), costUsd: daily.map((d) => d.costUsd) },
+    embeddings:
+      daily === undefined
+        ? null
+        : { days: daily.map((d) => d.day), tokens: daily.map((d) => d.tokens), costUsd: daily.map((d) => d.costUsd) },
   };
 }

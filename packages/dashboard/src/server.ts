@@ -42,19 +42,25 @@ function localHost(host: string): string {
 /** Creates the dashboard and listens; close() stops the server, its connections and an owned client. */
 export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
   const { port = DEFAULT_DASHBOARD_PORT, host = '0.0.0.0', client: given, ...rest } = options;
-  if (given === undefined && options.config === undefined) throw new TypeError('startDashboard needs a client or a config');
+  if (given === undefined && options.config === undefined)
+    throw new TypeError('startDashboard needs a client or a config');
   const client = given ?? new LanesClient({ redisUrl: options.config!.redisUrl, prefix: options.config!.prefix });
   const logger = options.logger ?? createLogger('info', { component: 'dashboard' });
   const app = createDashboard({ ...rest, logger, client });
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, host, (error?: Error) => (error === undefined ? resolve(listening) : reject(error)));
+    const listening = app.listen(port, host, (error?: Error) =>
+      error === undefined ? resolve(listening) : reject(error),
+    );
     listening.once('error', reject);
   });
   // Keep-alive sockets would otherwise hold close() open until they time out.
   server.keepAliveTimeout = 5000;
   const bound = (server.address() as AddressInfo).port;
   if ((options.token ?? '') === '' && !isLoopback(host)) {
-    logger.warn({ host, port: bound }, 'dashboard listens beyond this machine without a token: set LANES_DASHBOARD_TOKEN');
+    logger.warn(
+      { host, port: bound },
+      'dashboard listens beyond this machine without a token: set LANES_DASHBOARD_TOKEN',
+    );
   }
   // The backlog chart's history: sampled here too, so it grows while nobody has the page open.
   const sampler = setInterval(() => void sampleBacklog(client).catch(() => undefined), BACKLOG_SAMPLE_MS);

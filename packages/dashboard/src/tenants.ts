@@ -29,18 +29,36 @@ export const MAX_TENANT_ROWS = 200;
  * Joins what is known per tenant: documents and chunks (PostgreSQL, when a corpus is given),
  * held jobs per lane (the fair-share keys) and finished attempts (the counts workers keep in Redis).
  */
-export async function readTenants(client: LanesClient, corpus: (() => Promise<readonly TenantCorpusEntry[]>) | undefined): Promise<TenantsView> {
+export async function readTenants(
+  client: LanesClient,
+  corpus: (() => Promise<readonly TenantCorpusEntry[]>) | undefined,
+): Promise<TenantsView> {
   const redis = await ioredisOf(client.queues.get('default'));
   const [documents, held, jobs] = await Promise.all([
     corpus?.() ?? Promise.resolve([]),
     Promise.all(LANES.map((lane) => heldJobsByTenant(redis, client.prefix, lane))),
     readTenantJobCounts(redis, client.prefix),
   ]);
-  const rows = new Map<string | null, { tenant: string | null; documents: number; chunks: number; held: Record<Lane, number>; jobs: { completed: number; failed: number } }>();
+  const rows = new Map<
+    string | null,
+    {
+      tenant: string | null;
+      documents: number;
+      chunks: number;
+      held: Record<Lane, number>;
+      jobs: { completed: number; failed: number };
+    }
+  >();
   const row = (tenant: string | null) => {
     let entry = rows.get(tenant);
     if (entry === undefined) {
-      entry = { tenant, documents: 0, chunks: 0, held: { critical: 0, default: 0, low: 0 }, jobs: { completed: 0, failed: 0 } };
+      entry = {
+        tenant,
+        documents: 0,
+        chunks: 0,
+        held: { critical: 0, default: 0, low: 0 },
+        jobs: { completed: 0, failed: 0 },
+      };
       rows.set(tenant, entry);
     }
     return entry;
@@ -50,7 +68,13 @@ export async function readTenants(client: LanesClient, corpus: (() => Promise<re
   for (const [tenant, totals] of jobs) row(tenant).jobs = { ...totals };
   const heldOf = (r: TenantRow): number => r.held.critical + r.held.default + r.held.low;
   const tenants = [...rows.values()]
-    .sort((a, b) => heldOf(b) - heldOf(a) || b.documents - a.documents || b.jobs.completed + b.jobs.failed - (a.jobs.completed + a.jobs.failed) || String(a.tenant).localeCompare(String(b.tenant)))
+    .sort(
+      (a, b) =>
+        heldOf(b) - heldOf(a) ||
+        b.documents - a.documents ||
+        b.jobs.completed + b.jobs.failed - (a.jobs.completed + a.jobs.failed) ||
+        String(a.tenant).localeCompare(String(b.tenant)),
+    )
     .slice(0, MAX_TENANT_ROWS);
   return { tenants, corpus: corpus !== undefined };
 }

@@ -72,7 +72,10 @@ export function parseClusterUrl(url: string): ClusterUrl {
     if (db !== '' && db !== '0') throw new TypeError('Redis Cluster has only database 0');
     rest = rest.slice(0, slash);
   }
-  const nodes = rest.split(',').filter((node) => node.trim() !== '').map(parseNode);
+  const nodes = rest
+    .split(',')
+    .filter((node) => node.trim() !== '')
+    .map(parseNode);
   if (nodes.length === 0) throw new TypeError('a cluster URL names at least one host:port');
   return { nodes, tls, ...definedOnly({ username }), ...definedOnly({ password }) };
 }
@@ -150,7 +153,10 @@ export function createProducerConnection(redisUrl: string, overrides: RedisOptio
     lazyConnect: false,
   };
   if (isClusterUrl(redisUrl)) {
-    return createCluster(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 }, overrides, { enableOfflineQueue: true, lazyConnect: false });
+    return createCluster(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 }, overrides, {
+      enableOfflineQueue: true,
+      lazyConnect: false,
+    });
   }
   return guardCredentials(new Redis(redisUrl, { ...options, ...overrides }));
 }

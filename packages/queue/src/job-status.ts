@@ -36,5 +36,14 @@ export function toJobStatus(job: Job, lane: Lane, bullState: string): JobStatus 
 }
 
 export function unknownJobStatus(id: string): JobStatus {
-  return { id, task: '', queue: null, state: 'unknown', progress: null, attemptsMade: 0, failedReason: null, result: null };
+  return {
+    id,
+    task: '',
+    queue: null,
+    state: 'unknown',
+    progress: null,
+    attemptsMade: 0,
+    failedReason: null,
+    result: null,
+  };
 }

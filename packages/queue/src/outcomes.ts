@@ -31,9 +31,10 @@ export function outcomeKey(prefix: string, lane: Lane, id: string): string {
 }
 
 function serialise(outcome: JobOutcome): string {
-  const bounded = outcome.failedReason !== undefined && outcome.failedReason.length > MAX_REASON_CHARS
-    ? { ...outcome, failedReason: `${outcome.failedReason.slice(0, MAX_REASON_CHARS)}…` }
-    : outcome;
+  const bounded =
+    outcome.failedReason !== undefined && outcome.failedReason.length > MAX_REASON_CHARS
+      ? { ...outcome, failedReason: `${outcome.failedReason.slice(0, MAX_REASON_CHARS)}…` }
+      : outcome;
   const text = JSON.stringify(bounded);
   if (text.length <= MAX_OUTCOME_BYTES) return text;
   if (bounded.state === 'failed') {
@@ -98,7 +99,12 @@ export class OutcomeRecorder {
 }
 
 /** The outcome of job `id` in `lane`, or in whichever lane has one when `lane` is undefined. */
-export async function readOutcome(redis: Redis, prefix: string, id: string, lane?: Lane): Promise<{ lane: Lane; outcome: JobOutcome } | undefined> {
+export async function readOutcome(
+  redis: Redis,
+  prefix: string,
+  id: string,
+  lane?: Lane,
+): Promise<{ lane: Lane; outcome: JobOutcome } | undefined> {
   const lanes = lane === undefined ? LANES : [lane];
   const values = await redis.mget(...lanes.map((l) => outcomeKey(prefix, l, id)));
   for (const [i, value] of values.entries()) {

@@ -115,7 +115,13 @@ const ADMIT_BATCH = 64;
  * Splits a tenant's new ready jobs into those that go to the lane now and those held back;
  * returns the ids to hold. Called by producers just before adding the jobs.
  */
-export async function holdTenantJobs(redis: Redis, prefix: string, lane: Lane, tenant: string, ids: readonly string[]): Promise<Set<string>> {
+export async function holdTenantJobs(
+  redis: Redis,
+  prefix: string,
+  lane: Lane,
+  tenant: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
   return new Set(await evalWithWindow(redis, HOLD_SCRIPT, fairKeys(prefix, lane), tenant, ...ids));
 }
 
@@ -144,7 +150,13 @@ if redis.call('LLEN', heldKey) == 0 then redis.call('LREM', KEYS[1], 0, ARGV[2])
 return 1`;
 
 /** Forgets a held job (cancelled before admission). */
-export async function releaseHeldJob(redis: Redis, prefix: string, lane: Lane, tenant: string, id: string): Promise<void> {
+export async function releaseHeldJob(
+  redis: Redis,
+  prefix: string,
+  lane: Lane,
+  tenant: string,
+  id: string,
+): Promise<void> {
   const keys = fairKeys(prefix, lane);
   await redis.eval(RELEASE_SCRIPT, 1, keys.ring, keys.heldPrefix, tenant, id);
 }
@@ -189,7 +201,13 @@ export class TenantAdmission {
   #tenantsWaiting = false;
   #onError: (error: unknown) => void;
 
-  constructor(redis: Redis, queue: Queue, prefix: string, lane: Lane, options: { pollMs?: number; onError: (error: unknown) => void }) {
+  constructor(
+    redis: Redis,
+    queue: Queue,
+    prefix: string,
+    lane: Lane,
+    options: { pollMs?: number; onError: (error: unknown) => void },
+  ) {
     this.#redis = redis;
     this.#queue = queue;
     this.#keys = fairKeys(prefix, lane);
@@ -254,7 +272,8 @@ export class TenantAdmission {
     // Held by a producer that has not added the job yet (it holds, then adds), or cancelled:
     // put it back for a while, then drop it.
     const misses = await this.#redis.hincrby(this.#keys.misses, id, 1);
-    if (misses < MAX_MISSES) await this.#redis.eval(REQUEUE_SCRIPT, 1, this.#keys.ring, this.#keys.heldPrefix, tenant, id);
+    if (misses < MAX_MISSES)
+      await this.#redis.eval(REQUEUE_SCRIPT, 1, this.#keys.ring, this.#keys.heldPrefix, tenant, id);
     else await this.#redis.hdel(this.#keys.misses, id);
   }
 

@@ -28,7 +28,11 @@ export function tenantJobField(lane: Lane, outcome: TenantOutcome, tenant: strin
 }
 
 /** Adds counts keyed by tenantJobField, in one round trip. */
-export async function addTenantJobCounts(redis: AnyRedis, prefix: string, counts: ReadonlyMap<string, number>): Promise<void> {
+export async function addTenantJobCounts(
+  redis: AnyRedis,
+  prefix: string,
+  counts: ReadonlyMap<string, number>,
+): Promise<void> {
   if (counts.size === 0) return;
   const key = tenantJobsKey(prefix);
   const pipeline = redis.pipeline();
@@ -42,7 +46,12 @@ export async function readTenantJobCounts(redis: AnyRedis, prefix: string): Prom
   const totals = new Map<string, { completed: number; failed: number }>();
   for (const [field, value] of Object.entries(fields)) {
     const [lane, outcome, tenant] = field.split(' ');
-    if (tenant === undefined || !(LANES as readonly string[]).includes(lane!) || (outcome !== 'completed' && outcome !== 'failed')) continue;
+    if (
+      tenant === undefined ||
+      !(LANES as readonly string[]).includes(lane!) ||
+      (outcome !== 'completed' && outcome !== 'failed')
+    )
+      continue;
     const entry = totals.get(tenant) ?? { completed: 0, failed: 0 };
     entry[outcome] += Number(value);
     totals.set(tenant, entry);

@@ -107,7 +107,10 @@ export function osRelease(path = '/etc/os-release'): Map<string, string> {
  * whose suite is the release codename itself (not -security/-updates/-backports). Null when the
  * machine has none (e.g. Ubuntu, or a Debian without a main archive source).
  */
-export function debianMirror(sources: readonly AptSource[] = readAptSources(), codename = osRelease().get('VERSION_CODENAME') ?? ''): { uri: string; signedBy: string | null } | null {
+export function debianMirror(
+  sources: readonly AptSource[] = readAptSources(),
+  codename = osRelease().get('VERSION_CODENAME') ?? '',
+): { uri: string; signedBy: string | null } | null {
   const archives = sources.filter(
     (source) =>
       source.types.includes('deb') &&

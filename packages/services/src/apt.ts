@@ -58,9 +58,12 @@ export function aptUpdate(log: ServicesLog, options: { sourcesFile?: string } = 
   const args = ['update', '-q'];
   if (options.sourcesFile) {
     args.push(
-      '-o', `Dir::Etc::SourceList=${options.sourcesFile}`,
-      '-o', 'Dir::Etc::SourceParts=/nonexistent',
-      '-o', 'APT::Get::List-Cleanup=0',
+      '-o',
+      `Dir::Etc::SourceList=${options.sourcesFile}`,
+      '-o',
+      'Dir::Etc::SourceParts=/nonexistent',
+      '-o',
+      'APT::Get::List-Cleanup=0',
     );
   }
   log.action(options.sourcesFile ? `apt-get update (${options.sourcesFile} only)` : 'apt-get update');
@@ -77,11 +80,14 @@ export function ensurePackages(packages: readonly string[], log: ServicesLog, wh
   const missing = packages.filter((pkg) => !isInstalled(pkg));
   if (missing.length === 0) return [];
   if (!which('apt-get')) {
-    throw new ServicesError(`${why} needs ${missing.join(', ')} but apt-get is missing (not Debian/Ubuntu): install them yourself`);
+    throw new ServicesError(
+      `${why} needs ${missing.join(', ')} but apt-get is missing (not Debian/Ubuntu): install them yourself`,
+    );
   }
   if (!hasPackageLists() || missing.some((pkg) => candidateVersion(pkg) === null)) aptUpdate(log);
   const unknown = missing.filter((pkg) => candidateVersion(pkg) === null);
-  if (unknown.length > 0) throw new ServicesError(`apt has no installable package ${unknown.join(', ')} (needed for ${why})`);
+  if (unknown.length > 0)
+    throw new ServicesError(`apt has no installable package ${unknown.join(', ')} (needed for ${why})`);
 
   log.action(`installing ${missing.join(' ')} with apt-get (${why})`);
   try {
@@ -99,9 +105,14 @@ function install(packages: readonly string[]): void {
   const invocation = privileged(
     'apt-get',
     [
-      'install', '-y', '-q', '--no-install-recommends',
-      '-o', 'Dpkg::Options::=--force-confdef',
-      '-o', 'Dpkg::Options::=--force-confold',
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      '-o',
+      'Dpkg::Options::=--force-confdef',
+      '-o',
+      'Dpkg::Options::=--force-confold',
       ...packages,
     ],
     APT_ENV,
@@ -122,7 +133,10 @@ function install(packages: readonly string[]): void {
 function withoutServiceStarts<T>(fn: () => T): T {
   removeStalePolicy();
   if (existsSync(POLICY_RC_D)) return fn();
-  const write = privileged('sh', ['-c', `printf '#!/bin/sh\\n${POLICY_MARKER}; safe to delete\\nexit 101\\n' > ${POLICY_RC_D} && chmod 755 ${POLICY_RC_D}`]);
+  const write = privileged('sh', [
+    '-c',
+    `printf '#!/bin/sh\\n${POLICY_MARKER}; safe to delete\\nexit 101\\n' > ${POLICY_RC_D} && chmod 755 ${POLICY_RC_D}`,
+  ]);
   runChecked(write.cmd, write.args, { what: `writing ${POLICY_RC_D}` });
   try {
     return fn();

@@ -117,9 +117,14 @@ export interface Invocation {
  * A command that needs root: as is when we are root, through sudo otherwise. `env` entries are
  * passed explicitly because sudo resets the environment.
  */
-export function privileged(cmd: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Invocation {
+export function privileged(
+  cmd: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Invocation {
   const assignments = Object.entries(env).map(([key, value]) => `${key}=${value}`);
-  if (isRoot()) return assignments.length > 0 ? { cmd: 'env', args: [...assignments, cmd, ...args] } : { cmd, args: [...args] };
+  if (isRoot())
+    return assignments.length > 0 ? { cmd: 'env', args: [...assignments, cmd, ...args] } : { cmd, args: [...args] };
   if (!which('sudo')) throw new ServicesError(`${cmd} needs root: run as root or install sudo`);
   return { cmd: 'sudo', args: assignments.length > 0 ? ['env', ...assignments, cmd, ...args] : [cmd, ...args] };
 }

@@ -36,7 +36,8 @@ export async function withServicesLock<T>(log: ServicesLog, fn: () => Promise<T>
         rmSync(path, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new ServicesError(`another lanes services run (pid ${holder}) still holds ${path}`);
+      if (Date.now() > deadline)
+        throw new ServicesError(`another lanes services run (pid ${holder}) still holds ${path}`);
       if (!announced) {
         log.info(`waiting for another lanes services run (pid ${holder})`);
         announced = true;

@@ -50,7 +50,9 @@ export function ensurePgvector(major: number, log: ServicesLog): 'present' | 'pa
   }
   buildFromDebianSource(major, log);
   if (!isPgvectorInstalled(major)) {
-    throw new ServicesError(`pgvector build finished but vector.control is not in ${extensionDir(major)} (see ${buildLogFile()})`);
+    throw new ServicesError(
+      `pgvector build finished but vector.control is not in ${extensionDir(major)} (see ${buildLogFile()})`,
+    );
   }
   return 'built';
 }
@@ -63,7 +65,10 @@ function buildFromDebianSource(major: number, log: ServicesLog): void {
     );
   }
   const mirror = debianMirror();
-  if (!mirror) throw new ServicesError('no Debian main archive found in the apt sources, so pgvector cannot be fetched from trixie');
+  if (!mirror)
+    throw new ServicesError(
+      'no Debian main archive found in the apt sources, so pgvector cannot be fetched from trixie',
+    );
 
   ensurePackages([`postgresql-server-dev-${major}`, 'build-essential', 'dpkg-dev'], log, 'building pgvector');
   const pgConfig = pgConfigFor(major) ?? `/usr/bin/pg_config`;
@@ -83,7 +88,8 @@ function buildFromDebianSource(major: number, log: ServicesLog): void {
     ].join('\n');
     const write = privileged('sh', ['-c', `cat > ${SOURCES_FILE}`]);
     const written = run(write.cmd, write.args, { input: stanza });
-    if (written.status !== 0) throw new ServicesError(`writing ${SOURCES_FILE} failed: ${written.stderr.trim() || written.spawnError}`);
+    if (written.status !== 0)
+      throw new ServicesError(`writing ${SOURCES_FILE} failed: ${written.stderr.trim() || written.spawnError}`);
     try {
       aptUpdate(log, { sourcesFile: SOURCES_FILE });
       runChecked('apt-get', ['source', '-q', 'pgvector'], {
@@ -95,7 +101,9 @@ function buildFromDebianSource(major: number, log: ServicesLog): void {
       const remove = privileged('rm', ['-f', SOURCES_FILE]);
       run(remove.cmd, remove.args);
     }
-    const sourceDir = readdirSync(workDir, { withFileTypes: true }).find((entry) => entry.isDirectory() && entry.name.startsWith('pgvector'));
+    const sourceDir = readdirSync(workDir, { withFileTypes: true }).find(
+      (entry) => entry.isDirectory() && entry.name.startsWith('pgvector'),
+    );
     if (!sourceDir) throw new ServicesError(`apt-get source pgvector unpacked nothing in ${workDir}`);
     const srcPath = join(workDir, sourceDir.name);
     runChecked('make', [`-j${availableParallelism()}`, `PG_CONFIG=${pgConfig}`], {

@@ -71,7 +71,12 @@ export function installedMajors(): number[] {
   }
   return names
     .map(Number)
-    .filter((major) => Number.isInteger(major) && existsSync(join(binDir(major), 'initdb')) && existsSync(join(binDir(major), 'postgres')))
+    .filter(
+      (major) =>
+        Number.isInteger(major) &&
+        existsSync(join(binDir(major), 'initdb')) &&
+        existsSync(join(binDir(major), 'postgres')),
+    )
     .sort((a, b) => b - a);
 }
 
@@ -80,7 +85,10 @@ function binDir(major: number): string {
 }
 
 function clientBin(name: 'psql' | 'pg_isready'): string | null {
-  const majors = readdirSafe(PG_LIB).map(Number).filter(Number.isInteger).sort((a, b) => b - a);
+  const majors = readdirSafe(PG_LIB)
+    .map(Number)
+    .filter(Number.isInteger)
+    .sort((a, b) => b - a);
   for (const major of majors) {
     const path = join(binDir(major), name);
     if (existsSync(path)) return path;
@@ -223,10 +231,16 @@ function prepareDataDir(owner: string, log: ServicesLog): string {
   makeOwnedDir(path, owner);
   if (canWrite(owner, path)) return path;
   if (readdirSync(path).length > 0) {
-    throw new ServicesError(`user ${owner} cannot write ${path}; give it access to the folders above, or move the project`);
+    throw new ServicesError(
+      `user ${owner} cannot write ${path}; give it access to the folders above, or move the project`,
+    );
   }
   rmdirSync(path);
-  const fallback = join('/var/lib/lanes', createHash('sha256').update(projectRoot()).digest('hex').slice(0, 12), 'postgres');
+  const fallback = join(
+    '/var/lib/lanes',
+    createHash('sha256').update(projectRoot()).digest('hex').slice(0, 12),
+    'postgres',
+  );
   makeOwnedDir(fallback, owner);
   symlinkSync(fallback, path);
   log.warn(`user ${owner} cannot reach ${path}; the cluster lives in ${fallback} (symlinked)`);
@@ -275,7 +289,10 @@ function psql(url: string, sql: string): RunResult {
 
 /** Logs in with the URL and reads the server version and the installed `vector` version. */
 function checkDatabase(url: string): DatabaseCheck {
-  const result = psql(url, "SELECT current_setting('server_version'), (SELECT extversion FROM pg_extension WHERE extname = 'vector')");
+  const result = psql(
+    url,
+    "SELECT current_setting('server_version'), (SELECT extversion FROM pg_extension WHERE extname = 'vector')",
+  );
   if (result.status !== 0) {
     const error = (result.stderr.trim().split('\n').at(-1) ?? '') || result.spawnError || `psql exit ${result.status}`;
     return { ok: false, version: null, vector: null, error: error.replace(/^psql: (error: )?/, '') };
@@ -294,8 +311,18 @@ function adminPsql(admin: Admin, database: string, script: string): RunResult {
   const bin = clientBin('psql');
   if (!bin) throw new ServicesError('psql is not installed');
   const invocation = asUser(admin.user, bin, [
-    '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1',
-    '-h', admin.socketDir, '-p', String(POSTGRES_PORT), '-d', database,
+    '-X',
+    '-q',
+    '-t',
+    '-A',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    admin.socketDir,
+    '-p',
+    String(POSTGRES_PORT),
+    '-d',
+    database,
   ]);
   return run(invocation.cmd, invocation.args, { input: script, timeoutMs: 60_000 });
 }
@@ -368,7 +395,9 @@ export async function ensurePostgres(log: ServicesLog): Promise<void> {
       await reuseRunningServer(log);
       return;
     }
-    throw new ServicesError(`PostgreSQL (pid ${starting.pid}) runs but does not listen on ${POSTGRES_HOST}:${POSTGRES_PORT}; see ${join(starting.dataDir, 'server.log')}`);
+    throw new ServicesError(
+      `PostgreSQL (pid ${starting.pid}) runs but does not listen on ${POSTGRES_HOST}:${POSTGRES_PORT}; see ${join(starting.dataDir, 'server.log')}`,
+    );
   }
 
   // The server packages come first: they create the postgres system user that owns the cluster.
@@ -385,11 +414,19 @@ export async function ensurePostgres(log: ServicesLog): Promise<void> {
     }
     log.action(`creating a PostgreSQL ${major} cluster in ${dataDir}`);
     const initdb = asUser(owner, join(binDir(major), 'initdb'), [
-      '-D', dataDir, '-E', 'UTF8', '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256',
+      '-D',
+      dataDir,
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--auth-local=peer',
+      '--auth-host=scram-sha-256',
     ]);
     const result = run(initdb.cmd, initdb.args, { timeoutMs: 120_000 });
     if (result.status !== 0) {
-      throw new ServicesError(`initdb of ${dataDir} failed: ${result.stderr.trim().split('\n').at(-1) || result.spawnError}`);
+      throw new ServicesError(
+        `initdb of ${dataDir} failed: ${result.stderr.trim().split('\n').at(-1) || result.spawnError}`,
+      );
     }
   }
 
@@ -399,15 +436,29 @@ export async function ensurePostgres(log: ServicesLog): Promise<void> {
 
   log.action(`starting PostgreSQL ${major} on ${POSTGRES_HOST}:${POSTGRES_PORT} (data in ${dataDir})`);
   const logFile = join(dataDir, 'server.log');
-  const start = asUser(owner, join(binDir(major), 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-s', 'start']);
+  const start = asUser(owner, join(binDir(major), 'pg_ctl'), [
+    '-D',
+    dataDir,
+    '-l',
+    logFile,
+    '-w',
+    '-t',
+    '60',
+    '-s',
+    'start',
+  ]);
   const started = run(start.cmd, start.args, { timeoutMs: 90_000 });
   if (started.status !== 0) {
-    throw new ServicesError(`starting PostgreSQL ${major} failed: ${lastLine(logFile) ?? (started.stderr.trim() || started.spawnError)}`);
+    throw new ServicesError(
+      `starting PostgreSQL ${major} failed: ${lastLine(logFile) ?? (started.stderr.trim() || started.spawnError)}`,
+    );
   }
   if (!usable(checkDatabase(DEFAULT_DATABASE_URL))) provision({ user: owner, socketDir }, { superuser: true }, log);
   const check = checkDatabase(DEFAULT_DATABASE_URL);
   if (!check.ok || !check.vector) {
-    throw new ServicesError(`PostgreSQL started but ${DEFAULT_DATABASE_URL} is not usable: ${check.error ?? 'vector extension missing'}`);
+    throw new ServicesError(
+      `PostgreSQL started but ${DEFAULT_DATABASE_URL} is not usable: ${check.error ?? 'vector extension missing'}`,
+    );
   }
 }
 
@@ -430,7 +481,8 @@ function pickMajor(dataDir: string): number {
     );
   }
   const newest = majors[0];
-  if (newest === undefined) throw new ServicesError(`the postgresql package is installed but no server binaries are in ${PG_LIB}`);
+  if (newest === undefined)
+    throw new ServicesError(`the postgresql package is installed but no server binaries are in ${PG_LIB}`);
   return newest;
 }
 
@@ -454,7 +506,9 @@ async function reuseRunningServer(log: ServicesLog): Promise<void> {
   if (!ready) throw new ServicesError(`PostgreSQL on ${where} is still starting after 30 s`);
   const check = checkDatabase(DEFAULT_DATABASE_URL);
   if (check.ok && check.vector) {
-    log.info(`PostgreSQL ${check.version ?? ''} already running on ${where} (${ours ? 'started by lanes' : 'external, reused'}), vector ${check.vector}`);
+    log.info(
+      `PostgreSQL ${check.version ?? ''} already running on ${where} (${ours ? 'started by lanes' : 'external, reused'}), vector ${check.vector}`,
+    );
     return;
   }
   const admin: Admin | null = ours ? { user: ours.owner, socketDir: ours.socketDir } : findLocalAdmin();
@@ -469,7 +523,9 @@ async function reuseRunningServer(log: ServicesLog): Promise<void> {
   provision(admin, { superuser: ours !== null }, log);
   const after = checkDatabase(DEFAULT_DATABASE_URL);
   if (!after.ok || !after.vector) {
-    throw new ServicesError(`PostgreSQL on ${where}: ${DEFAULT_DATABASE_URL} still does not work: ${after.error ?? 'vector extension missing'}`);
+    throw new ServicesError(
+      `PostgreSQL on ${where}: ${DEFAULT_DATABASE_URL} still does not work: ${after.error ?? 'vector extension missing'}`,
+    );
   }
 }
 
@@ -483,7 +539,9 @@ async function checkEnvDatabase(url: string, log: ServicesLog): Promise<void> {
     log.info(`PostgreSQL reachable at DATABASE_URL ${shown} (psql is not installed, so not checked further)`);
     return;
   }
-  log.info(`PostgreSQL ${check.version ?? ''} reachable at DATABASE_URL ${shown}${check.vector ? `, vector ${check.vector}` : ''}`);
+  log.info(
+    `PostgreSQL ${check.version ?? ''} reachable at DATABASE_URL ${shown}${check.vector ? `, vector ${check.vector}` : ''}`,
+  );
   if (!check.vector) log.warn(`the database at DATABASE_URL has no vector extension yet; Lanes needs pgvector there`);
 }
 
@@ -510,7 +568,8 @@ export async function stopPostgres(log: ServicesLog): Promise<boolean> {
   log.action(`stopping PostgreSQL (pid ${ours.pid})`);
   const stop = asUser(ours.owner, pgCtl, ['-D', ours.dataDir, '-m', 'fast', '-w', '-t', '60', '-s', 'stop']);
   const result = run(stop.cmd, stop.args, { timeoutMs: 90_000 });
-  if (result.status !== 0) throw new ServicesError(`stopping PostgreSQL failed: ${result.stderr.trim() || result.spawnError}`);
+  if (result.status !== 0)
+    throw new ServicesError(`stopping PostgreSQL failed: ${result.stderr.trim() || result.spawnError}`);
   return true;
 }
 

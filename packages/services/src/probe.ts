@@ -15,7 +15,11 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
 }
 
 /** Polls `check` until it returns true or the deadline passes; returns the last answer. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

@@ -117,12 +117,16 @@ export async function ensureRedis(log: ServicesLog): Promise<void> {
   const running = await probeRedis(DEFAULT_REDIS_URL);
   if (running.reachable) {
     const ours = running.pid !== null && running.pid === ourRedisPid();
-    log.info(`Redis ${running.version ?? ''} already running on ${REDIS_HOST}:${REDIS_PORT} (${ours ? 'started by lanes' : 'external, reused'})`);
+    log.info(
+      `Redis ${running.version ?? ''} already running on ${REDIS_HOST}:${REDIS_PORT} (${ours ? 'started by lanes' : 'external, reused'})`,
+    );
     checkEvictionPolicy(running, `the Redis on ${REDIS_HOST}:${REDIS_PORT}`, log);
     return;
   }
   if (await isPortOpen(REDIS_HOST, REDIS_PORT)) {
-    throw new ServicesError(`port ${REDIS_PORT} is in use but does not answer as Redis (${running.error}); free it or set REDIS_URL`);
+    throw new ServicesError(
+      `port ${REDIS_PORT} is in use but does not answer as Redis (${running.error}); free it or set REDIS_URL`,
+    );
   }
 
   let server = which('redis-server');
@@ -137,23 +141,36 @@ export async function ensureRedis(log: ServicesLog): Promise<void> {
   log.action(`starting Redis on ${REDIS_HOST}:${REDIS_PORT} (data in ${dir})`);
   runChecked(server, redisArgs(dir), { what: 'starting redis-server' });
   const up = await waitFor(async () => (await probeRedis(DEFAULT_REDIS_URL, 500)).reachable, 15_000);
-  if (!up) throw new ServicesError(`redis-server did not answer on ${REDIS_HOST}:${REDIS_PORT} within 15 s: ${lastLogLine(logFile())}`);
+  if (!up)
+    throw new ServicesError(
+      `redis-server did not answer on ${REDIS_HOST}:${REDIS_PORT} within 15 s: ${lastLogLine(logFile())}`,
+    );
 }
 
 /** Everything on the command line, so the running server shows its settings in `ps`. */
 function redisArgs(dir: string): string[] {
   return [
-    '--daemonize', 'yes',
-    '--port', String(REDIS_PORT),
-    '--bind', REDIS_HOST,
-    '--protected-mode', 'yes',
-    '--dir', dir,
-    '--pidfile', join(dir, 'redis.pid'),
-    '--logfile', join(dir, 'redis.log'),
+    '--daemonize',
+    'yes',
+    '--port',
+    String(REDIS_PORT),
+    '--bind',
+    REDIS_HOST,
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dir,
+    '--pidfile',
+    join(dir, 'redis.pid'),
+    '--logfile',
+    join(dir, 'redis.log'),
     // The queue Redis must never evict job keys and must survive a restart.
-    '--maxmemory-policy', 'noeviction',
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
   ];
 }
 
@@ -186,9 +203,15 @@ export async function redisStatus(): Promise<ServiceStatus> {
   const url = fromEnv ?? DEFAULT_REDIS_URL;
   const probe = await probeRedis(url);
   const ourPid = fromEnv ? null : ourRedisPid();
-  const managedBy = probe.reachable ? (ourPid !== null && probe.pid === ourPid ? 'lanes' : 'external') : ourPid !== null ? 'lanes' : null;
+  const managedBy = probe.reachable
+    ? ourPid !== null && probe.pid === ourPid
+      ? 'lanes'
+      : 'external'
+    : ourPid !== null
+      ? 'lanes'
+      : null;
   const { host, port } = hostPort(url, REDIS_PORT);
-  const error = probe.reachable ? null : probe.error ?? `nothing answers on ${host}:${port}`;
+  const error = probe.reachable ? null : (probe.error ?? `nothing answers on ${host}:${port}`);
   return {
     url: fromEnv ? redactUrl(fromEnv) : DEFAULT_REDIS_URL,
     source: fromEnv ? 'env' : 'default',

@@ -31,7 +31,13 @@ import { chunkText, type Chunk } from '../src/chunk/chunker.ts';
 import { rebuildHnswIndex } from '../src/store/index-builder.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const { values } = parseArgs({ options: { chunks: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    chunks: { type: 'string', default: '100000' },
+    queries: { type: 'string', default: '200' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const CHUNKS = Number(values.chunks);
 const QUERIES = Number(values.queries);
 const PER_DOCUMENT = 1000;
@@ -64,7 +70,9 @@ async function corpusWords(): Promise<string[]> {
   const files = [
     ...readdirSync(join(ROOT, 'test', 'fixtures', 'pdf')).map((f) => join(ROOT, 'test', 'fixtures', 'pdf', f)),
     ...readdirSync(join(ROOT, 'test', 'fixtures', 'docs')).map((f) => join(ROOT, 'test', 'fixtures', 'docs', f)),
-    ...readdirSync(join(ROOT, 'samples')).filter((f) => /\.(md|txt)$/.test(f)).map((f) => join(ROOT, 'samples', f)),
+    ...readdirSync(join(ROOT, 'samples'))
+      .filter((f) => /\.(md|txt)$/.test(f))
+      .map((f) => join(ROOT, 'samples', f)),
   ];
   const words: string[] = [];
   for (const file of files) {
@@ -135,7 +143,10 @@ function* corpusDocuments(words: readonly string[], wanted: number): Generator<{
 }
 
 function sentenceOf(text: string): string {
-  const sentences = text.split(/(?<=[.!?])\s+|\n+/).map((t) => t.trim()).filter((t) => t.split(/\s+/).length >= 6);
+  const sentences = text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((t) => t.trim())
+    .filter((t) => t.split(/\s+/).length >= 6);
   const sentence = sentences.length > 0 ? sentences[Math.floor(random() * sentences.length)]! : text;
   return sentence.split(/\s+/).slice(0, 20).join(' ');
 }
@@ -148,7 +159,12 @@ try {
   const words = await corpusWords();
   log(`${words.length} words of real text; loading ${CHUNKS} chunks into ${env.LANES_PG_SCHEMA}`);
   await db.withClient(async (client) => {
-    for (const { indexname } of (await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`, [env.LANES_PG_SCHEMA, space.tableName])).rows) {
+    for (const { indexname } of (
+      await client.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%hnsw%'`,
+        [env.LANES_PG_SCHEMA, space.tableName],
+      )
+    ).rows) {
       await client.query(`DROP INDEX ${db.table(indexname)}`);
     }
   });
@@ -158,22 +174,36 @@ try {
   let documents = 0;
   let fromReleaseNotes = 0;
   for (const document of corpusDocuments(words, CHUNKS)) {
-    const staged = await store.stage({ source: document.source, metadata: {}, contentHash: sha256(document.source), pages: 1, chunks: document.chunks, primary: space });
-    const vectors = new Map(document.chunks.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const));
+    const staged = await store.stage({
+      source: document.source,
+      metadata: {},
+      contentHash: sha256(document.source),
+      pages: 1,
+      chunks: document.chunks,
+      primary: space,
+    });
+    const vectors = new Map(
+      document.chunks.map((chunk) => [chunk.hash, localEmbedding(chunk.text, space.dimensions)] as const),
+    );
     await store.writeVectors(space, [...vectors]);
     await store.finalise(staged.documentId, staged.generation, space, [space]);
     for (const chunk of document.chunks) if (random() < (QUERIES * 4) / CHUNKS) sample.push(chunk.text);
-    if (Math.floor((loaded + document.chunks.length) / 10_000) > Math.floor(loaded / 10_000)) log(`${loaded + document.chunks.length} chunks`);
+    if (Math.floor((loaded + document.chunks.length) / 10_000) > Math.floor(loaded / 10_000))
+      log(`${loaded + document.chunks.length} chunks`);
     loaded += document.chunks.length;
     documents += 1;
     if (!document.source.startsWith('synthetic-')) fromReleaseNotes += document.chunks.length;
   }
   const loadSeconds = (performance.now() - loadStarted) / 1000;
-  log(`loaded in ${loadSeconds.toFixed(1)} s; building HNSW (m=${config.index.m}, ef_construction=${config.index.efConstruction})`);
+  log(
+    `loaded in ${loadSeconds.toFixed(1)} s; building HNSW (m=${config.index.m}, ef_construction=${config.index.efConstruction})`,
+  );
   const build = await rebuildHnswIndex(db, space, config.index);
   log(`index built in ${(build.durationMs / 1000).toFixed(1)} s`);
 
-  const queries = Array.from({ length: QUERIES }, (_, i) => sentenceOf(sample[(i * 7919) % sample.length] ?? windowText(words, 12)));
+  const queries = Array.from({ length: QUERIES }, (_, i) =>
+    sentenceOf(sample[(i * 7919) % sample.length] ?? windowText(words, 12)),
+  );
   // Warm-up (connections, plans, the first index pages).
   for (const query of queries.slice(0, 10)) await rag.search(`${query} warmup`, 10, { record: false, mode: 'vector' });
   const exactMs: number[] = [];
@@ -210,10 +240,18 @@ try {
       const started = performance.now();
       const ann = await rag.search(query, 10, { record: false, mode: 'vector', efSearch });
       ms.push(performance.now() - started);
-      recall += truth[i]!.size === 0 ? 1 : ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length / truth[i]!.size;
+      recall +=
+        truth[i]!.size === 0
+          ? 1
+          : ann.results.filter((hit) => truth[i]!.has(`${hit.documentId}:${hit.chunkIndex}`)).length / truth[i]!.size;
     }
     ms.sort((a, b) => a - b);
-    efSweep.push({ efSearch, recallAt10: Math.round((recall / queries.length) * 1000) / 1000, p50: Math.round(percentile(ms, 50) * 100) / 100, p95: Math.round(percentile(ms, 95) * 100) / 100 });
+    efSweep.push({
+      efSearch,
+      recallAt10: Math.round((recall / queries.length) * 1000) / 1000,
+      p50: Math.round(percentile(ms, 50) * 100) / 100,
+      p95: Math.round(percentile(ms, 95) * 100) / 100,
+    });
   }
   // Lexical (BM25 in SQL) and hybrid (both lists, fused), each query new in that mode: cache misses.
   const modeMs: Record<string, { p50: number; p95: number }> = {};

@@ -2,7 +2,15 @@ import type { Redis } from 'ioredis';
 import { asDependencyError, type SearchResponse, definedOnly } from '@lanes/contracts';
 import { LanesClient } from '@lanes/client';
 import { createProducerConnection, hashTaggedPrefix } from '@lanes/queue';
-import { createLogger, LanesMetrics, loadRuntimeConfig, type Env, type Logger, type RuntimeConfig, type TaskDefinition } from '@lanes/worker-core';
+import {
+  createLogger,
+  LanesMetrics,
+  loadRuntimeConfig,
+  type Env,
+  type Logger,
+  type RuntimeConfig,
+  type TaskDefinition,
+} from '@lanes/worker-core';
 import { loadRagConfig, type RagConfig } from './config.ts';
 import { DocumentJobs } from './corpus/document-jobs.ts';
 import { CorpusDocuments } from './corpus/documents.ts';
@@ -23,7 +31,13 @@ import { Database, type DatabaseOptions } from './store/database.ts';
 import { DocumentCatalog } from './store/document-catalog.ts';
 import { DocumentStore } from './store/documents.ts';
 import { EmbeddingMigrationStore } from './store/embedding-migrations.ts';
-import { ensureSpace, listSpaces, lookupSpace, type EmbeddingSpace, type SpaceIdentity } from './store/embedding-spaces.ts';
+import {
+  ensureSpace,
+  listSpaces,
+  lookupSpace,
+  type EmbeddingSpace,
+  type SpaceIdentity,
+} from './store/embedding-spaces.ts';
 import { backfillLexicalTerms } from './store/lexical-backfill.ts';
 import { assertMigrated, migrate } from './store/migrations.ts';
 import { createBatchEmbedTask } from './tasks/batch-embed.ts';
@@ -142,8 +156,13 @@ function openFoundation(options: RagOptions, database: Pick<DatabaseOptions, 'ch
     const { createEmbedding } = await import('./embed/embedding.ts');
     return createEmbedding(config.embedding, embeddingDeps);
   });
-  const identity = (model: string): SpaceIdentity => ({ provider: config.embedding.provider, model, dimensions: config.embedding.dimensions });
-  const isConfigured = (model: string | undefined, space: EmbeddingSpace): boolean => model !== undefined && spaceKey(identity(model)) === spaceKey(space);
+  const identity = (model: string): SpaceIdentity => ({
+    provider: config.embedding.provider,
+    model,
+    dimensions: config.embedding.dimensions,
+  });
+  const isConfigured = (model: string | undefined, space: EmbeddingSpace): boolean =>
+    model !== undefined && spaceKey(identity(model)) === spaceKey(space);
   return {
     config,
     runtime,
@@ -165,13 +184,18 @@ function openFoundation(options: RagOptions, database: Pick<DatabaseOptions, 'ch
       const { model, fallbackModel } = config.embedding;
       if (isConfigured(model, space) || isConfigured(fallbackModel, space)) {
         const built = await embedding.get();
-        return { space, provider: isConfigured(model, space) ? built.primary : built.fallback!, embedder: built.embedder };
+        return {
+          space,
+          provider: isConfigured(model, space) ? built.primary : built.fallback!,
+          embedder: built.embedder,
+        };
       }
       const { createSpaceModel } = await import('./embed/embedding.ts');
       const { provider, embedder } = await createSpaceModel(config.embedding, space, embeddingDeps);
       return { space, provider, embedder, close: async () => await provider.close?.() };
     },
-    nameFailure: (error) => asDependencyError(error, 'redis', { url: runtime.redisUrl, ...definedOnly({ lastConnectionError: redisError }) }),
+    nameFailure: (error) =>
+      asDependencyError(error, 'redis', { url: runtime.redisUrl, ...definedOnly({ lastConnectionError: redisError }) }),
     close: async () => {
       await (await embedding.built())?.close();
       redis.disconnect();
@@ -182,7 +206,13 @@ function openFoundation(options: RagOptions, database: Pick<DatabaseOptions, 'ch
 
 /** The spaces in use as persisted (`lanes migrate-embeddings` switches them), with their models opened on first need. */
 function liveSpaces(f: Foundation, configured: () => Promise<ConfiguredSpaces>): LiveSpaces {
-  return new LiveSpaces({ db: f.db, store: f.migrations, corpus: f.corpus, configured, open: (space) => f.openSpace(space) });
+  return new LiveSpaces({
+    db: f.db,
+    store: f.migrations,
+    corpus: f.corpus,
+    configured,
+    open: (space) => f.openSpace(space),
+  });
 }
 
 async function vectorSearch(f: Foundation, live: LiveSpaces, inUse: SpacesInUse): Promise<VectorSearch> {
@@ -199,7 +229,13 @@ function searchSpaces(f: Foundation, live: LiveSpaces): SearchSpaces {
     // Before any space exists, results are keyed by the configured model's (all lexical then).
     live: async (version) => (await live.current(version))?.live ?? f.identity(f.config.embedding.model),
     vectors: async (version, chosen) => {
-      if (chosen !== undefined) return { embedder: chosen.embedder, primary: chosen, fallback: undefined, iterativeScan: await f.iterativeScan.get() };
+      if (chosen !== undefined)
+        return {
+          embedder: chosen.embedder,
+          primary: chosen,
+          fallback: undefined,
+          iterativeScan: await f.iterativeScan.get(),
+        };
       const inUse = await live.current(version);
       return inUse === undefined ? undefined : vectorSearch(f, live, inUse);
     },
@@ -248,7 +284,8 @@ export async function createRagRuntime(options: RagOptions = {}): Promise<RagRun
     const { model, fallbackModel } = config.embedding;
     spaces = {
       primary: await ensureSpace(db, f.identity(model), config.index),
-      fallback: fallbackModel === undefined ? undefined : await ensureSpace(db, f.identity(fallbackModel), config.index),
+      fallback:
+        fallbackModel === undefined ? undefined : await ensureSpace(db, f.identity(fallbackModel), config.index),
     };
   } catch (error) {
     await f.close().catch(() => undefined);
@@ -265,12 +302,24 @@ export async function createRagRuntime(options: RagOptions = {}): Promise<RagRun
   const client = lazy(async () => new LanesClient({ redisUrl: f.runtime.redisUrl, prefix: f.runtime.prefix }));
   const allSpaces = (): Promise<EmbeddingSpace[]> => listSpaces(db);
   const tasks: TaskDefinition[] = [
-    createIngestTask({ settings: config, documents, extractor, inUse, spaces: allSpaces, corpus: f.corpus, progress, jobs: new DocumentJobs(f.redis, f.keys) }),
+    createIngestTask({
+      settings: config,
+      documents,
+      extractor,
+      inUse,
+      spaces: allSpaces,
+      corpus: f.corpus,
+      progress,
+      jobs: new DocumentJobs(f.redis, f.keys),
+    }),
     createBatchEmbedTask({
       documents,
       vectors: async () => {
         const current = await inUse();
-        const [vectors, shadow] = await Promise.all([vectorSearch(f, live, current), current.shadow === undefined ? undefined : live.handle(current.shadow)]);
+        const [vectors, shadow] = await Promise.all([
+          vectorSearch(f, live, current),
+          current.shadow === undefined ? undefined : live.handle(current.shadow),
+        ]);
         return { ...vectors, shadow };
       },
       progress,
@@ -287,7 +336,11 @@ export async function createRagRuntime(options: RagOptions = {}): Promise<RagRun
       corpus: f.corpus,
       metrics: f.metrics,
     }),
-    createCacheWarmingTask({ stats: new QueryStats(f.redis, f.keys, config.cacheWarming.windowHours), search, top: config.cacheWarming.top }),
+    createCacheWarmingTask({
+      stats: new QueryStats(f.redis, f.keys, config.cacheWarming.windowHours),
+      search,
+      top: config.cacheWarming.top,
+    }),
     createReconcileTask({
       db,
       documents,
@@ -358,7 +411,14 @@ export function createRagReader(options: RagOptions = {}): RagReader {
     search: (query, k, searchOptions) => search.search(query, k, searchOptions),
     documents: new CorpusDocuments({ catalog, jobs: new DocumentJobs(f.redis, f.keys), client }),
     usage: f.usage,
-    migrations: new EmbeddingMigrations({ db: f.db, store: f.migrations, spaces: live, corpus: f.corpus, client, index: f.config.index }),
+    migrations: new EmbeddingMigrations({
+      db: f.db,
+      store: f.migrations,
+      spaces: live,
+      corpus: f.corpus,
+      client,
+      index: f.config.index,
+    }),
     nameFailure: (error) => f.nameFailure(error),
     close: async () => {
       await client.close();

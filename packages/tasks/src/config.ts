@@ -2,10 +2,14 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_DATABASE_URL, HNSW_BOUNDS, registerSecretsFrom } from '@lanes/contracts';
 import { envDurationMs, envEnum, envInt, envOptional, envString, envUrl, type Env } from '@lanes/worker-core';
-import { DEFAULT_EMBEDDING_PROVIDER, embeddingProviderAdapter, embeddingProviderNames, type ModelShape } from './embed/providers.ts';
+import {
+  DEFAULT_EMBEDDING_PROVIDER,
+  embeddingProviderAdapter,
+  embeddingProviderNames,
+  type ModelShape,
+} from './embed/providers.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 import { VECTOR_STORAGES, type IndexPolicy, type SpaceIdentity } from './store/embedding-spaces.ts';
-
 
 /** pgvector's `vector` type stores at most 16000 dimensions (indexes: 2000, or 4000 as halfvec). */
 const MAX_DIMENSIONS = 16_000;
@@ -45,18 +49,36 @@ export interface RagConfig {
   readonly allowedRoots: readonly string[];
   readonly embedding: EmbeddingConfig;
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly extraction: { readonly maxBytes: number; readonly maxPages: number; readonly maxHeapMb: number; readonly timeoutMs: number; readonly maxMemoryMb: number; readonly maxTextChars: number; readonly pagesPerSlice: number; readonly threads: number };
+  readonly extraction: {
+    readonly maxBytes: number;
+    readonly maxPages: number;
+    readonly maxHeapMb: number;
+    readonly timeoutMs: number;
+    readonly maxMemoryMb: number;
+    readonly maxTextChars: number;
+    readonly pagesPerSlice: number;
+    readonly threads: number;
+  };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: IndexPolicy;
-  readonly search: { readonly efSearch: number; readonly resultCacheTtlSeconds: number; readonly fusion: FusionOptions };
-  readonly schedules: { readonly rebuildIndexCron: string | undefined; readonly cacheWarmingCron: string | undefined; readonly reconcileCron: string | undefined };
+  readonly search: {
+    readonly efSearch: number;
+    readonly resultCacheTtlSeconds: number;
+    readonly fusion: FusionOptions;
+  };
+  readonly schedules: {
+    readonly rebuildIndexCron: string | undefined;
+    readonly cacheWarmingCron: string | undefined;
+    readonly reconcileCron: string | undefined;
+  };
   readonly cacheWarming: { readonly top: number; readonly windowHours: number };
 }
 
 function pgSchema(env: Env): string {
   const schema = envString(env, 'LANES_PG_SCHEMA', 'public');
   // Interpolated into DDL as an identifier, so only plain lower-case identifiers are accepted.
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('LANES_PG_SCHEMA', `must be a lower-case SQL identifier, got "${schema}"`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new ConfigError('LANES_PG_SCHEMA', `must be a lower-case SQL identifier, got "${schema}"`);
   return schema;
 }
 
@@ -64,7 +86,8 @@ function allowedRoots(env: Env): string[] {
   const raw = envOptional(env, 'LANES_ALLOWED_ROOTS');
   if (raw === undefined) return [process.cwd()];
   const roots = raw.split(':').filter((part) => part.trim() !== '');
-  if (roots.length === 0) throw new ConfigError('LANES_ALLOWED_ROOTS', 'must list at least one directory (colon-separated)');
+  if (roots.length === 0)
+    throw new ConfigError('LANES_ALLOWED_ROOTS', 'must list at least one directory (colon-separated)');
   return roots.map((root) => resolve(root));
 }
 
@@ -90,25 +113,49 @@ export interface SpaceProblem {
  * by the configuration (EMBEDDING_*) and `lanes migrate-embeddings --to`. Dimensions default to
  * the model's own size.
  */
-export function resolveEmbeddingSpace(provider: string, model: string | undefined, dimensions: number | undefined): { identity: SpaceIdentity } | { problem: SpaceProblem } {
+export function resolveEmbeddingSpace(
+  provider: string,
+  model: string | undefined,
+  dimensions: number | undefined,
+): { identity: SpaceIdentity } | { problem: SpaceProblem } {
   const adapter = embeddingProviderAdapter(provider);
-  if (adapter === undefined) return { problem: { part: 'provider', message: `must be one of ${embeddingProviderNames().join(', ')}, got "${provider}"` } };
+  if (adapter === undefined)
+    return {
+      problem: {
+        part: 'provider',
+        message: `must be one of ${embeddingProviderNames().join(', ')}, got "${provider}"`,
+      },
+    };
   const chosen = model ?? adapter.defaultModel;
   let shape: ModelShape;
   try {
     shape = adapter.model(chosen);
   } catch (error) {
     // The adapter names the model's problem as a configuration one (EMBEDDING_MODEL ...).
-    if (error instanceof ConfigError) return { problem: { part: 'model', message: error.message.slice(`invalid configuration: ${error.variable} `.length) } };
+    if (error instanceof ConfigError)
+      return {
+        problem: { part: 'model', message: error.message.slice(`invalid configuration: ${error.variable} `.length) },
+      };
     throw error;
   }
   const size = dimensions ?? shape.defaultDimensions;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_DIMENSIONS) return { problem: { part: 'dimensions', message: `must be an integer in 1..${MAX_DIMENSIONS}, got ${size}` } };
+  if (!Number.isInteger(size) || size < 1 || size > MAX_DIMENSIONS)
+    return { problem: { part: 'dimensions', message: `must be an integer in 1..${MAX_DIMENSIONS}, got ${size}` } };
   if (shape.fixedDimensions && size !== shape.defaultDimensions) {
-    return { problem: { part: 'dimensions', message: `must be ${shape.defaultDimensions} (or unset) with model ${chosen}, got ${size}` } };
+    return {
+      problem: {
+        part: 'dimensions',
+        message: `must be ${shape.defaultDimensions} (or unset) with model ${chosen}, got ${size}`,
+      },
+    };
   }
   if (size > MAX_INDEXABLE_DIMENSIONS) {
-    return { problem: { part: 'dimensions', message: `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec above 2000), got ${size}` } };
+    return {
+      problem: {
+        part: 'dimensions',
+        message: `must be <= ${MAX_INDEXABLE_DIMENSIONS} so pgvector can index it (halfvec above 2000), got ${size}`,
+      },
+    };
   }
   return { identity: { provider, model: chosen, dimensions: size } };
 }
@@ -118,7 +165,10 @@ function embeddingConfig(env: Env): EmbeddingConfig {
   const adapter = embeddingProviderAdapter(provider)!;
   const fallbackModel = envOptional(env, 'EMBEDDING_FALLBACK_MODEL');
   if (fallbackModel !== undefined && !adapter.failsOver) {
-    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `has no meaning with EMBEDDING_PROVIDER=${provider} (its model cannot fail over)`);
+    throw new ConfigError(
+      'EMBEDDING_FALLBACK_MODEL',
+      `has no meaning with EMBEDDING_PROVIDER=${provider} (its model cannot fail over)`,
+    );
   }
   const rawDimensions = envOptional(env, 'EMBEDDING_DIMENSIONS');
   const resolved = resolveEmbeddingSpace(
@@ -126,11 +176,19 @@ function embeddingConfig(env: Env): EmbeddingConfig {
     envOptional(env, 'EMBEDDING_MODEL'),
     rawDimensions === undefined ? undefined : envInt(env, 'EMBEDDING_DIMENSIONS', 0, { min: 1, max: MAX_DIMENSIONS }),
   );
-  if ('problem' in resolved) throw new ConfigError(resolved.problem.part === 'dimensions' ? 'EMBEDDING_DIMENSIONS' : 'EMBEDDING_MODEL', resolved.problem.message);
+  if ('problem' in resolved)
+    throw new ConfigError(
+      resolved.problem.part === 'dimensions' ? 'EMBEDDING_DIMENSIONS' : 'EMBEDDING_MODEL',
+      resolved.problem.message,
+    );
   const { model, dimensions } = resolved.identity;
-  if (fallbackModel === model) throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
+  if (fallbackModel === model)
+    throw new ConfigError('EMBEDDING_FALLBACK_MODEL', `must differ from EMBEDDING_MODEL ("${model}")`);
   const apiKey = envOptional(env, 'OPENAI_API_KEY');
-  const baseUrl = envOptional(env, 'OPENAI_BASE_URL') === undefined ? undefined : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
+  const baseUrl =
+    envOptional(env, 'OPENAI_BASE_URL') === undefined
+      ? undefined
+      : envUrl(env, 'OPENAI_BASE_URL', ['http:', 'https:'], '');
   const windowMs = envDurationMs(env, 'LANES_EMBED_BUDGET_WINDOW_MS', 60_000, { min: 100 });
   // RPM/TPM are per minute, as providers publish them; a shorter window scales the bucket down
   // (same rate, smaller burst).
@@ -152,7 +210,10 @@ function embeddingConfig(env: Env): EmbeddingConfig {
     },
     cacheTtlSeconds: envInt(env, 'LANES_EMBED_CACHE_TTL_S', 7 * 24 * 3600, { min: 60 }),
     // Half the cores, as for extraction: the event loop and PostgreSQL need the rest.
-    localModelThreads: envInt(env, 'LANES_LOCAL_MODEL_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
+    localModelThreads: envInt(env, 'LANES_LOCAL_MODEL_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), {
+      min: 1,
+      max: 64,
+    }),
   };
   adapter.checkSettings?.(config);
   return config;
@@ -166,7 +227,8 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
   registerSecretsFrom(env);
   const maxTokens = envInt(env, 'LANES_CHUNK_TOKENS', 400, { min: 32, max: 8192 });
   const overlapTokens = envInt(env, 'LANES_CHUNK_OVERLAP', 60, { min: 0 });
-  if (overlapTokens >= maxTokens / 2) throw new ConfigError('LANES_CHUNK_OVERLAP', `must be less than half of LANES_CHUNK_TOKENS (${maxTokens})`);
+  if (overlapTokens >= maxTokens / 2)
+    throw new ConfigError('LANES_CHUNK_OVERLAP', `must be less than half of LANES_CHUNK_TOKENS (${maxTokens})`);
   return {
     databaseUrl: envUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], DEFAULT_DATABASE_URL),
     pgSchema: pgSchema(env),
@@ -182,7 +244,10 @@ export function loadRagConfig(env: Env = process.env): RagConfig {
       maxTextChars: envInt(env, 'LANES_MAX_TEXT_CHARS', 50_000_000, { min: 1000 }),
       pagesPerSlice: envInt(env, 'LANES_PDF_PAGES_PER_SLICE', 25, { min: 1, max: 1000 }),
       // Half the cores: the event loop, the embedder and PostgreSQL need the rest.
-      threads: envInt(env, 'LANES_EXTRACT_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), { min: 1, max: 64 }),
+      threads: envInt(env, 'LANES_EXTRACT_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), {
+        min: 1,
+        max: 64,
+      }),
     },
     ingest: { chunksPerChild: envInt(env, 'LANES_EMBED_CHUNKS_PER_JOB', 256, { min: 1, max: 2048 }) },
     index: {
@@ -218,6 +283,7 @@ function envWeight(env: Env, name: string, fallback: number): number {
   const raw = envOptional(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) throw new ConfigError(name, `must be a number in 0..100, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100)
+    throw new ConfigError(name, `must be a number in 0..100, got "${raw}"`);
   return value;
 }

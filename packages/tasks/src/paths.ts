@@ -27,7 +27,8 @@ function outside(path: string, roots: readonly string[]): PathNotAllowedError {
  */
 function missing(path: string, roots: readonly string[], realRoots: readonly string[]): PathNotAllowedError {
   const lexical = resolve(path);
-  const under = roots.some((root) => isInside(resolve(root), lexical)) || realRoots.some((root) => isInside(root, lexical));
+  const under =
+    roots.some((root) => isInside(resolve(root), lexical)) || realRoots.some((root) => isInside(root, lexical));
   return under ? new PathNotAllowedError(path, 'does not exist') : outside(path, roots);
 }
 

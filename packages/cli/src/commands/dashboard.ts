@@ -25,9 +25,14 @@ export const dashboardCommand: CliCommand = {
   summary: 'serve the dashboard and HTTP API (default port 3000)',
   usage,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' }, tasks: { type: 'string' } }, false);
+    const { values } = parseCommandArgs(
+      argv,
+      { port: { type: 'string' }, host: { type: 'string' }, tasks: { type: 'string' } },
+      false,
+    );
     const port = values.port === undefined ? 3000 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be a port number, got "${values.port}"`);
     // Loaded here, not at the top: every other command (a worker above all) stays without Express and Bull Board.
     const { loadDashboardEnv, startDashboard } = await import('@lanes/dashboard');
     const { config, client, registry, close } = await openContext(values.tasks);

@@ -30,10 +30,15 @@ export const deleteCommand: CliCommand = {
     try {
       // Ingest records files by absolute path; accept the path as typed too.
       const known = new Set((await builtins.documents.list({ tenant })).map((doc) => doc.source));
-      const sources = positionals.map((source) => (known.has(source) || !known.has(resolve(source)) ? source : resolve(source)));
+      const sources = positionals.map((source) =>
+        known.has(source) || !known.has(resolve(source)) ? source : resolve(source),
+      );
       const unknown = sources.filter((source) => !known.has(source));
       const owner = tenant === null ? 'of no tenant' : `of tenant "${tenant}"`;
-      if (unknown.length > 0) throw new UsageError(`no document ${owner} with source ${unknown.map((source) => `"${source}"`).join(', ')} (see lanes documents)`);
+      if (unknown.length > 0)
+        throw new UsageError(
+          `no document ${owner} with source ${unknown.map((source) => `"${source}"`).join(', ')} (see lanes documents)`,
+        );
       const outcome = await builtins.documents.deleteBySources(sources, tenant);
       if (values.json) printJson({ deleted: outcome.documents, vectors: outcome.vectors });
       else {

@@ -21,21 +21,40 @@ export const documentsCommand: CliCommand = {
   usage,
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see lanes documents --help)`);
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument "${positionals[0]}" (see lanes documents --help)`);
     const tenant = tenantFlag(values.tenant);
     const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
-    const documents = await builtins.documents.list(tenant === undefined ? {} : { tenant });
+      const documents = await builtins.documents.list(tenant === undefined ? {} : { tenant });
       if (values.json) printJson({ documents });
       else if (documents.length === 0) printLine('no documents');
       else {
         // A tenant column only where documents have tenants.
         const tenantWidth = Math.max(0, ...documents.map((doc) => (doc.tenant ?? '').length));
         const tenant = (text: string): string[] => (tenantWidth === 0 ? [] : [text.padEnd(Math.max(6, tenantWidth))]);
-        printLine(['STATE'.padEnd(8), ...tenant('TENANT'), 'PAGES'.padStart(6), 'CHUNKS'.padStart(7), 'UPDATED'.padEnd(20), 'SOURCE'].join('  '));
+        printLine(
+          [
+            'STATE'.padEnd(8),
+            ...tenant('TENANT'),
+            'PAGES'.padStart(6),
+            'CHUNKS'.padStart(7),
+            'UPDATED'.padEnd(20),
+            'SOURCE',
+          ].join('  '),
+        );
         for (const doc of documents) {
           const updated = doc.updatedAt.slice(0, 19).replace('T', ' ');
-          printLine([doc.state.padEnd(8), ...tenant(doc.tenant ?? '-'), String(doc.pages).padStart(6), String(doc.chunks).padStart(7), updated.padEnd(20), doc.source].join('  '));
+          printLine(
+            [
+              doc.state.padEnd(8),
+              ...tenant(doc.tenant ?? '-'),
+              String(doc.pages).padStart(6),
+              String(doc.chunks).padStart(7),
+              updated.padEnd(20),
+              doc.source,
+            ].join('  '),
+          );
         }
       }
       return EXIT_OK;

@@ -40,8 +40,10 @@ export const enqueueCommand: CliCommand = {
       tasks: { type: 'string' },
     });
     const [task, ...extra] = positionals;
-    if (task === undefined || extra.length > 0) throw new UsageError('expected exactly one TASK (see lanes enqueue --help)');
-    if (values.lane !== undefined && !isLane(values.lane)) throw new UsageError(`--lane must be critical, default or low, got "${values.lane}"`);
+    if (task === undefined || extra.length > 0)
+      throw new UsageError('expected exactly one TASK (see lanes enqueue --help)');
+    if (values.lane !== undefined && !isLane(values.lane))
+      throw new UsageError(`--lane must be critical, default or low, got "${values.lane}"`);
     const payload = await readJsonArgument('--data', values.data);
     const options: EnqueueOptions = {
       ...(values.lane !== undefined && isLane(values.lane) && { lane: values.lane }),

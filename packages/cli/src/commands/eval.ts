@@ -26,7 +26,10 @@ export const evalCommand: CliCommand = {
   summary: 'retrieval quality on a JSONL file of queries and expected passages',
   usage,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { k: { type: 'string', short: 'k' }, mode: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(argv, {
+      k: { type: 'string', short: 'k' },
+      mode: { type: 'string' },
+    });
     if (positionals.length !== 1) throw new UsageError('expected one FILE');
     const k = positiveInt('-k', values.k, 10);
     if (k > MAX_SEARCH_K) throw new UsageError(`-k must be at most ${MAX_SEARCH_K}`);
@@ -45,13 +48,21 @@ export const evalCommand: CliCommand = {
     if (cases.length === 0) throw new UsageError('FILE: no cases');
     const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
-      const report = await evaluate(cases, async (query, depth, mode) => (await builtins.search({ query, k: depth, mode }, { record: false })).results, { k, modes });
+      const report = await evaluate(
+        cases,
+        async (query, depth, mode) => (await builtins.search({ query, k: depth, mode }, { record: false })).results,
+        { k, modes },
+      );
       if (values.json) printJson(report);
       else {
         printLine(`${report.queries} queries, k = ${k}`);
-        printLine(`${'mode'.padEnd(8)}  ${['hit@1', `hit@${k}`, 'MRR@10', 'nDCG@10'].map((h) => h.padStart(7)).join('  ')}`);
+        printLine(
+          `${'mode'.padEnd(8)}  ${['hit@1', `hit@${k}`, 'MRR@10', 'nDCG@10'].map((h) => h.padStart(7)).join('  ')}`,
+        );
         for (const [mode, m] of Object.entries(report.modes)) {
-          printLine(`${mode.padEnd(8)}  ${[m['hit@1'], m['hit@k'], m['mrr@10'], m['ndcg@10']].map((v) => v.toFixed(3).padStart(7)).join('  ')}`);
+          printLine(
+            `${mode.padEnd(8)}  ${[m['hit@1'], m['hit@k'], m['mrr@10'], m['ndcg@10']].map((v) => v.toFixed(3).padStart(7)).join('  ')}`,
+          );
         }
       }
       return EXIT_OK;

@@ -29,16 +29,25 @@ export const ingestCommand: CliCommand = {
   summary: 'enqueue `ingest` for files or folders (pdf, txt, md)',
   usage,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(argv, { wait: { type: 'boolean' }, timeout: { type: 'string' }, tenant: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(argv, {
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      tenant: { type: 'string' },
+    });
     const tenant = tenantFlag(values.tenant);
     if (positionals.length === 0) throw new UsageError('expected at least one PATH');
     const { files, skippedFiles, skippedFolders } = await expandDocumentPaths(positionals);
-    if (skippedFiles + skippedFolders > 0) printNote(`skipped ${skippedFiles} file(s) and ${skippedFolders} folder(s): node_modules, dot-folders, .gitignore'd, links leading out`);
+    if (skippedFiles + skippedFolders > 0)
+      printNote(
+        `skipped ${skippedFiles} file(s) and ${skippedFolders} folder(s): node_modules, dot-folders, .gitignore'd, links leading out`,
+      );
     if (files.length === 0) throw new UsageError(`no .pdf, .txt or .md files under ${positionals.join(', ')}`);
     return withContext(undefined, async ({ client }) => {
       const handles = await client.enqueueBulk(
         ingest,
-        files.map((path) => (tenant === undefined ? { payload: { path } } : { payload: { path, tenant }, options: { tenant } })),
+        files.map((path) =>
+          tenant === undefined ? { payload: { path } } : { payload: { path, tenant }, options: { tenant } },
+        ),
       );
       return reportJobs(client, handles, {
         wait: values.wait === true,

@@ -39,7 +39,8 @@ async function parseTarget(raw: string): Promise<{ provider: string; model: stri
   const parts = raw.split('/');
   const dims = parts.length > 2 && /^\d+$/.test(parts.at(-1)!) ? Number(parts.pop()) : undefined;
   const [provider, ...model] = parts;
-  if (provider === undefined || provider === '' || model.length === 0 || model.join('/') === '') throw new UsageError(`--to must be PROVIDER/MODEL[/DIMS], got "${raw}"`);
+  if (provider === undefined || provider === '' || model.length === 0 || model.join('/') === '')
+    throw new UsageError(`--to must be PROVIDER/MODEL[/DIMS], got "${raw}"`);
   const { resolveEmbeddingSpace } = await import('@lanes/tasks/runtime');
   const resolved = resolveEmbeddingSpace(provider, model.join('/'), dims);
   if ('problem' in resolved) throw new UsageError(`--to: ${resolved.problem.part} ${resolved.problem.message}`);
@@ -64,12 +65,18 @@ function printStatus(status: MigrationStatus): void {
   if (m === null) return;
   const progress = m.progress === null ? '' : `, ${m.progress.embedded}/${m.progress.texts} texts embedded`;
   printLine(`migration #${m.id}: ${m.from} -> ${m.to}: ${m.state}${progress}`);
-  if (m.eval !== null) printLine(`  hybrid MRR@10 on ${m.eval.queries} queries: ${m.eval.fromMrr} (old) vs ${m.eval.toMrr} (new)`);
+  if (m.eval !== null)
+    printLine(`  hybrid MRR@10 on ${m.eval.queries} queries: ${m.eval.fromMrr} (old) vs ${m.eval.toMrr} (new)`);
   if (m.reason !== null) printLine(`  ${m.reason}`);
 }
 
 /** Polls until the migration settles (or its job fails for good); progress on a terminal's stderr. */
-async function waitForMigration(builtins: BuiltinReader, client: LanesClient, jobId: string, timeoutMs: number | undefined): Promise<MigrationStatus> {
+async function waitForMigration(
+  builtins: BuiltinReader,
+  client: LanesClient,
+  jobId: string,
+  timeoutMs: number | undefined,
+): Promise<MigrationStatus> {
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   const tty = process.stderr.isTTY === true;
   for (;;) {
@@ -77,9 +84,12 @@ async function waitForMigration(builtins: BuiltinReader, client: LanesClient, jo
     const m = status.migration;
     if (m === null || !m.running) return status;
     const job = await client.status(jobId);
-    if (job.state === 'failed') throw new Error(`the migration job ${jobId} failed: ${job.failedReason ?? 'no reason recorded'}`);
-    if (tty && m.progress !== null) process.stderr.write(`\r${m.state}: ${m.progress.embedded}/${m.progress.texts} texts   `);
-    if (Date.now() > deadline) throw new Error(`--timeout: the migration is still ${m.state} (it continues; see --status)`);
+    if (job.state === 'failed')
+      throw new Error(`the migration job ${jobId} failed: ${job.failedReason ?? 'no reason recorded'}`);
+    if (tty && m.progress !== null)
+      process.stderr.write(`\r${m.state}: ${m.progress.embedded}/${m.progress.texts} texts   `);
+    if (Date.now() > deadline)
+      throw new Error(`--timeout: the migration is still ${m.state} (it continues; see --status)`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -103,13 +113,19 @@ export const migrateEmbeddingsCommand: CliCommand = {
       },
       false,
     );
-    const actions = [values.to !== undefined, values.status === true, values.rollback === true, values['drop-old'] === true].filter(Boolean).length;
+    const actions = [
+      values.to !== undefined,
+      values.status === true,
+      values.rollback === true,
+      values['drop-old'] === true,
+    ].filter(Boolean).length;
     if (actions !== 1) throw new UsageError('give exactly one of --to, --status, --rollback, --drop-old');
     const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 1);
     // Everything the command line can check is checked before a connection is opened.
     const target = values.to === undefined ? undefined : await parseTarget(values.to);
     const evalCases = values.eval === undefined ? null : await readEvalCases(values.eval);
-    if (target !== undefined && evalCases === null && values.force !== true) throw new UsageError('--eval FILE is required to decide the switch (or --force to switch without measuring)');
+    if (target !== undefined && evalCases === null && values.force !== true)
+      throw new UsageError('--eval FILE is required to decide the switch (or --force to switch without measuring)');
 
     const builtins = await openBuiltinReader(loadRuntimeConfig());
     try {
@@ -120,7 +136,10 @@ export const migrateEmbeddingsCommand: CliCommand = {
         return EXIT_OK;
       }
       if (values.rollback === true || values['drop-old'] === true) {
-        const outcome = values.rollback === true ? { status: await builtins.migrations.rollback() } : await builtins.migrations.dropOld();
+        const outcome =
+          values.rollback === true
+            ? { status: await builtins.migrations.rollback() }
+            : await builtins.migrations.dropOld();
         if (values.json) printJson({ ...outcome.status, ...('dropped' in outcome && { dropped: outcome.dropped }) });
         else {
           if ('dropped' in outcome) printLine(`dropped ${outcome.dropped.name} (table ${outcome.dropped.table})`);
@@ -131,10 +150,15 @@ export const migrateEmbeddingsCommand: CliCommand = {
       const { migration, job } = await builtins.migrations.start(target!, { evalCases, force: values.force === true });
       if (values.wait !== true) {
         if (values.json) printJson({ migration: { id: migration.id, state: migration.state }, job });
-        else printLine(`migration #${migration.id} started: job ${job.id} on the ${job.queue} lane (lanes migrate-embeddings --status)`);
+        else
+          printLine(
+            `migration #${migration.id} started: job ${job.id} on the ${job.queue} lane (lanes migrate-embeddings --status)`,
+          );
         return EXIT_OK;
       }
-      const status = await withContext(undefined, ({ client }) => waitForMigration(builtins, client, job.id, timeoutMs));
+      const status = await withContext(undefined, ({ client }) =>
+        waitForMigration(builtins, client, job.id, timeoutMs),
+      );
       if (process.stderr.isTTY === true) process.stderr.write('\n');
       if (values.json) printJson({ ...status, job });
       else printStatus(status);

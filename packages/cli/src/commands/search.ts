@@ -23,14 +23,38 @@ Options:
 /** Validated through the search contract's schema, so every surface accepts the same input. */
 export async function parseSearchRequest(
   query: string,
-  values: { k?: string | undefined; mode?: string | undefined; filter?: string | undefined; source?: string | undefined; tenant?: string | undefined },
+  values: {
+    k?: string | undefined;
+    mode?: string | undefined;
+    filter?: string | undefined;
+    source?: string | undefined;
+    tenant?: string | undefined;
+  },
 ): Promise<SearchRequest> {
   const metadata = values.filter === undefined ? undefined : await readJsonArgument('--filter', values.filter);
-  const filter = metadata === undefined && values.source === undefined ? undefined : definedOnly({ metadata, sourcePrefix: values.source });
-  const parsed = searchPayload.safeParse({ query, k: positiveInt('-k', values.k, 10), ...definedOnly({ mode: values.mode, filter, tenant: values.tenant }) });
+  const filter =
+    metadata === undefined && values.source === undefined
+      ? undefined
+      : definedOnly({ metadata, sourcePrefix: values.source });
+  const parsed = searchPayload.safeParse({
+    query,
+    k: positiveInt('-k', values.k, 10),
+    ...definedOnly({ mode: values.mode, filter, tenant: values.tenant }),
+  });
   if (!parsed.success) {
-    const flag = (path: readonly PropertyKey[]): string => ({ query: 'QUERY', k: '-k', mode: '--mode', 'filter.metadata': '--filter', 'filter.sourcePrefix': '--source', tenant: '--tenant (tenant)' })[path.join('.')] ?? (path.join('.') || 'QUERY');
-    throw new UsageError(parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '));
+    const flag = (path: readonly PropertyKey[]): string =>
+      ({
+        query: 'QUERY',
+        k: '-k',
+        mode: '--mode',
+        'filter.metadata': '--filter',
+        'filter.sourcePrefix': '--source',
+        tenant: '--tenant (tenant)',
+      })[path.join('.')] ??
+      (path.join('.') || 'QUERY');
+    throw new UsageError(
+      parsed.error.issues.map((issue) => `${flag(issue.path.slice(0, 2))}: ${issue.message}`).join('; '),
+    );
   }
   return parsed.data;
 }

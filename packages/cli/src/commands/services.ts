@@ -47,7 +47,12 @@ async function loadServices(): Promise<ServicesModule | null> {
 
 /** The package itself is not installed (a missing dependency of it is a broken install, reported as such). */
 function isPackageMissing(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && error.code === 'ERR_MODULE_NOT_FOUND' && error.message.includes("'@lanes/services'");
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    error.code === 'ERR_MODULE_NOT_FOUND' &&
+    error.message.includes("'@lanes/services'")
+  );
 }
 
 function isSubcommand(value: string | undefined): value is Subcommand {
@@ -104,7 +109,9 @@ export const servicesCommand: CliCommand = {
     try {
       parsed = parseServicesArgs(argv);
     } catch (error) {
-      process.stderr.write(`lanes services: ${error instanceof Error ? error.message : String(error)}\n${usage.split('\n')[0]}\n`);
+      process.stderr.write(
+        `lanes services: ${error instanceof Error ? error.message : String(error)}\n${usage.split('\n')[0]}\n`,
+      );
       return EXIT_USAGE;
     }
     const { values, positionals } = parsed;
@@ -114,7 +121,12 @@ export const servicesCommand: CliCommand = {
     }
     const [sub, ...extra] = positionals;
     if (!isSubcommand(sub) || extra.length > 0) {
-      const problem = sub === undefined ? 'missing sub-command' : !isSubcommand(sub) ? `unknown sub-command "${sub}"` : `unexpected argument "${extra[0]}"`;
+      const problem =
+        sub === undefined
+          ? 'missing sub-command'
+          : !isSubcommand(sub)
+            ? `unknown sub-command "${sub}"`
+            : `unexpected argument "${extra[0]}"`;
       process.stderr.write(`lanes services: ${problem} (expected up, down or status)\n${usage.split('\n')[0]}\n`);
       return EXIT_USAGE;
     }

@@ -21,7 +21,9 @@ export const statusCommand: CliCommand = {
       const status = await client.status(id);
       if (values.json) printJson(status);
       else {
-        printLine(`${status.id} ${status.task || '-'} ${status.queue ?? '-'} ${status.state} attempts=${status.attemptsMade}`);
+        printLine(
+          `${status.id} ${status.task || '-'} ${status.queue ?? '-'} ${status.state} attempts=${status.attemptsMade}`,
+        );
         if (status.failedReason) printLine(`failed: ${status.failedReason}`);
         if (status.result !== null) printLine(JSON.stringify(status.result));
       }

@@ -27,9 +27,13 @@ idempotent: one schedule however many workers start.
 
 function parseLanes(raw: string | undefined): Lane[] {
   if (raw === undefined) return [...LANES];
-  const lanes = raw.split(',').map((lane) => lane.trim()).filter((lane) => lane !== '');
+  const lanes = raw
+    .split(',')
+    .map((lane) => lane.trim())
+    .filter((lane) => lane !== '');
   const bad = lanes.find((lane) => !isLane(lane));
-  if (bad !== undefined || lanes.length === 0) throw new UsageError(`--queues must list critical, default or low, got "${raw}"`);
+  if (bad !== undefined || lanes.length === 0)
+    throw new UsageError(`--queues must list critical, default or low, got "${raw}"`);
   return [...new Set(lanes as Lane[])];
 }
 
@@ -38,15 +42,20 @@ export const workerCommand: CliCommand = {
   summary: 'run workers on the lanes until SIGTERM/SIGINT, then drain',
   usage,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {
-      queues: { type: 'string' },
-      concurrency: { type: 'string' },
-      'metrics-port': { type: 'string' },
-      tasks: { type: 'string' },
-      'no-builtins': { type: 'boolean' },
-    }, false);
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        queues: { type: 'string' },
+        concurrency: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        tasks: { type: 'string' },
+        'no-builtins': { type: 'boolean' },
+      },
+      false,
+    );
     const lanes = parseLanes(values.queues);
-    const concurrency = values.concurrency === undefined ? undefined : positiveInt('--concurrency', values.concurrency, 1);
+    const concurrency =
+      values.concurrency === undefined ? undefined : positiveInt('--concurrency', values.concurrency, 1);
     const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
     if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) {
       throw new UsageError(`--metrics-port must be a port number, got "${values['metrics-port']}"`);
@@ -61,7 +70,10 @@ export const workerCommand: CliCommand = {
       logger,
       metrics,
       lanes,
-      tasks: mergeTasks([...(builtins?.tasks ?? []).map((task) => ({ task, origin: 'the built-in tasks' })), ...userTasks]),
+      tasks: mergeTasks([
+        ...(builtins?.tasks ?? []).map((task) => ({ task, origin: 'the built-in tasks' })),
+        ...userTasks,
+      ]),
       ...definedOnly({ concurrency }),
       ...definedOnly({ readinessChecks: builtins?.readinessChecks }),
     });

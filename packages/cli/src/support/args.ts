@@ -13,7 +13,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parseCommandArgs<O extends Options>(argv: readonly string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals, strict: true });
+    return parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean' }, json: { type: 'boolean' } },
+      allowPositionals,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -33,7 +38,11 @@ export function optionalPositiveInt(flag: string, raw: string | undefined): numb
 /** `--data '{"a":1}'` or `--data @file.json`. */
 export async function readJsonArgument(flag: string, raw: string | undefined): Promise<unknown> {
   if (raw === undefined) throw new UsageError(`${flag} is required`);
-  const text = raw.startsWith('@') ? await readFile(raw.slice(1), 'utf8').catch(() => { throw new UsageError(`${flag}: cannot read ${raw.slice(1)}`); }) : raw;
+  const text = raw.startsWith('@')
+    ? await readFile(raw.slice(1), 'utf8').catch(() => {
+        throw new UsageError(`${flag}: cannot read ${raw.slice(1)}`);
+      })
+    : raw;
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -45,7 +45,12 @@ export interface BuiltinReader {
 export async function loadBuiltinTasks(config: RuntimeConfig, options: BuiltinOptions = {}): Promise<BuiltinTasks> {
   const { createRagRuntime } = await import('@lanes/tasks/runtime');
   const rag = await createRagRuntime({ runtime: config, ...options });
-  return { tasks: rag.tasks, readinessChecks: rag.readinessChecks, registerSchedules: (client) => rag.registerSchedules(client), close: () => rag.close() };
+  return {
+    tasks: rag.tasks,
+    readinessChecks: rag.readinessChecks,
+    registerSchedules: (client) => rag.registerSchedules(client),
+    close: () => rag.close(),
+  };
 }
 
 /** Search, the corpus and embedding migrations for the CLI's commands and the dashboard; never migrates the schema. */
@@ -62,7 +67,8 @@ export async function openBuiltinReader(config: RuntimeConfig, options: BuiltinO
     readinessChecks: rag.readinessChecks,
     allowedRoots: rag.config.allowedRoots,
     assertPath: assertAllowedPath,
-    search: ({ query, k, mode, filter, tenant }, searchOptions = {}) => named(rag.search(query, k, { mode, ...definedOnly({ filter, tenant }), ...searchOptions })),
+    search: ({ query, k, mode, filter, tenant }, searchOptions = {}) =>
+      named(rag.search(query, k, { mode, ...definedOnly({ filter, tenant }), ...searchOptions })),
     documents: {
       list: (filter) => named(corpus.list(filter)),
       tenants: () => named(corpus.tenants()),

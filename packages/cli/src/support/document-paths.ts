@@ -5,7 +5,6 @@ import ignore, { type Ignore } from 'ignore';
 import { DOCUMENT_EXTENSIONS } from '@lanes/contracts';
 import { UsageError } from './args.ts';
 
-
 /** Folders that hold dependencies or build output, never a person's documents. */
 const SKIPPED_FOLDERS: ReadonlySet<string> = new Set(['node_modules']);
 
@@ -72,7 +71,12 @@ export async function expandDocumentPaths(paths: readonly string[]): Promise<Exp
   };
 
   /** `root` is the real path of the folder named; `dir` is spelled as the user spelled it (documents keep that source). */
-  const walk = async (root: string, dir: string, scopes: readonly IgnoreScope[], visited: Set<string>): Promise<void> => {
+  const walk = async (
+    root: string,
+    dir: string,
+    scopes: readonly IgnoreScope[],
+    visited: Set<string>,
+  ): Promise<void> => {
     const own = await scopeOf(dir);
     const active = own === undefined ? scopes : [...scopes, own];
     for (const entry of await readdir(dir, { withFileTypes: true })) {

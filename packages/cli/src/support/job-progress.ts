@@ -15,7 +15,8 @@ interface IngestProgress {
   readonly unchanged?: unknown;
 }
 
-const count = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null);
+const count = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 
 /** Parsing pages is the quick part of an ingest; embedding chunks the slow one. */
 const PARSE_SHARE = 0.3;
@@ -30,7 +31,8 @@ export function summariseProgress(status: JobStatus): ProgressSummary {
   const completed = status.state === 'completed';
   if (typeof progress !== 'object' || progress === null) {
     if (completed) return { fraction: 1, text: 'done' };
-    if (status.state === 'active' && typeof progress === 'number' && Number.isFinite(progress)) return { fraction: Math.min(1, Math.max(0, progress / 100)), text: `active ${Math.round(progress)}%` };
+    if (status.state === 'active' && typeof progress === 'number' && Number.isFinite(progress))
+      return { fraction: Math.min(1, Math.max(0, progress / 100)), text: `active ${Math.round(progress)}%` };
     return { fraction: status.state === 'active' ? 0 : null, text: status.state };
   }
   const p = progress as IngestProgress;
@@ -44,8 +46,10 @@ export function summariseProgress(status: JobStatus): ProgressSummary {
   if (chunksTotal !== null) parts.push(`chunks ${chunks ?? 0}/${chunksTotal}`);
   let fraction: number | null = null;
   if (stage === 'done') fraction = 1;
-  else if (chunksTotal !== null && chunksTotal > 0) fraction = PARSE_SHARE + (1 - PARSE_SHARE) * Math.min(1, (chunks ?? 0) / chunksTotal);
-  else if (pages !== null && pagesTotal !== null && pagesTotal > 0) fraction = PARSE_SHARE * Math.min(1, pages / pagesTotal);
+  else if (chunksTotal !== null && chunksTotal > 0)
+    fraction = PARSE_SHARE + (1 - PARSE_SHARE) * Math.min(1, (chunks ?? 0) / chunksTotal);
+  else if (pages !== null && pagesTotal !== null && pagesTotal > 0)
+    fraction = PARSE_SHARE * Math.min(1, pages / pagesTotal);
   else if (status.state === 'active') fraction = 0;
   return { fraction, text: [stage, ...parts].join(' ') };
 }

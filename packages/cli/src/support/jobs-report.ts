@@ -24,7 +24,13 @@ function pollInterval(jobs: number): number {
 }
 
 /** Shows each job's progress until `finished` settles; then once more, with the final states. */
-async function showProgress(client: LanesClient, refs: readonly JobRef[], labels: readonly string[], view: ProgressView, finished: Promise<unknown>): Promise<JobStatus[]> {
+async function showProgress(
+  client: LanesClient,
+  refs: readonly JobRef[],
+  labels: readonly string[],
+  view: ProgressView,
+  finished: Promise<unknown>,
+): Promise<JobStatus[]> {
   let done = false;
   void finished.finally(() => (done = true));
   const poll = async (): Promise<JobStatus[]> => {
@@ -51,7 +57,11 @@ async function showProgress(client: LanesClient, refs: readonly JobRef[], labels
  * changes as lines on a pipe, nothing with --json). A wait that times out says so on stderr.
  * Exit 1 when any waited job failed or did not finish in time.
  */
-export async function reportJobs(client: LanesClient, handles: readonly JobRef[], options: ReportOptions): Promise<number> {
+export async function reportJobs(
+  client: LanesClient,
+  handles: readonly JobRef[],
+  options: ReportOptions,
+): Promise<number> {
   const refs: JobRef[] = handles.map(({ id, task, queue }) => ({ id, task, queue }));
   if (!options.wait) {
     if (options.json) printJson({ jobs: refs });
@@ -76,9 +86,17 @@ export async function reportJobs(client: LanesClient, handles: readonly JobRef[]
     await finished;
     statuses = await Promise.all(refs.map((ref) => client.status(ref.id)));
   } else statuses = await showProgress(client, refs, labels, createProgressView(mode), finished);
-  const waited: WaitedJob[] = refs.map((ref, i) => ({ ...ref, state: statuses[i]!.state, result: statuses[i]!.result, failedReason: statuses[i]!.failedReason }));
+  const waited: WaitedJob[] = refs.map((ref, i) => ({
+    ...ref,
+    state: statuses[i]!.state,
+    result: statuses[i]!.result,
+    failedReason: statuses[i]!.failedReason,
+  }));
   waited.forEach((job, i) => {
-    if (timedOut.has(job.id)) printNote(`timed out after ${options.timeoutMs} ms waiting for job ${job.id} (${labels[i]}), which is still ${job.state}`);
+    if (timedOut.has(job.id))
+      printNote(
+        `timed out after ${options.timeoutMs} ms waiting for job ${job.id} (${labels[i]}), which is still ${job.state}`,
+      );
   });
   if (options.json) printJson({ jobs: waited });
   else {

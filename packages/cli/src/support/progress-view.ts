@@ -20,7 +20,16 @@ export function progressMode(json: boolean, stream: NodeJS.WriteStream = process
 /** One bar per job on stderr, redrawn in place (cli-progress). */
 function barsView(stream: NodeJS.WriteStream): ProgressView {
   const multi = new MultiBar(
-    { stream, format: ' {bar} {percentage}% | {label} | {detail}', barsize: 24, hideCursor: true, clearOnComplete: false, stopOnComplete: false, autopadding: true, fps: 10 },
+    {
+      stream,
+      format: ' {bar} {percentage}% | {label} | {detail}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      autopadding: true,
+      fps: 10,
+    },
     Presets.shades_classic,
   );
   const bars = new Map<string, SingleBar>();

@@ -18,11 +18,20 @@ export interface LoadedTask {
 }
 
 function isTaskDefinition(value: unknown): value is TaskDefinition {
-  return typeof value === 'object' && value !== null && 'name' in value && 'lane' in value && 'schema' in value && typeof (value as { handler?: unknown }).handler === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'name' in value &&
+    'lane' in value &&
+    'schema' in value &&
+    typeof (value as { handler?: unknown }).handler === 'function'
+  );
 }
 
 function exportedTasks(module: Record<string, unknown>): TaskDefinition[] {
-  const found = Object.values(module).flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isTaskDefinition);
+  const found = Object.values(module)
+    .flatMap((value) => (Array.isArray(value) ? value : [value]))
+    .filter(isTaskDefinition);
   return [...new Set(found)];
 }
 
@@ -32,7 +41,10 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   try {
     return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new TaskModuleError(`cannot load task module ${path}: ${error instanceof Error ? error.message : String(error)}`, { path });
+    throw new TaskModuleError(
+      `cannot load task module ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { path },
+    );
   }
 }
 
@@ -45,10 +57,13 @@ export function mergeTasks(loaded: readonly LoadedTask[]): TaskDefinition[] {
   for (const entry of loaded) {
     const earlier = byName.get(entry.task.name);
     if (earlier !== undefined && earlier.task !== entry.task) {
-      throw new TaskModuleError(`task "${entry.task.name}" is defined twice: in ${earlier.origin} and in ${entry.origin}`, {
-        task: entry.task.name,
-        origins: [earlier.origin, entry.origin],
-      });
+      throw new TaskModuleError(
+        `task "${entry.task.name}" is defined twice: in ${earlier.origin} and in ${entry.origin}`,
+        {
+          task: entry.task.name,
+          origins: [earlier.origin, entry.origin],
+        },
+      );
     }
     byName.set(entry.task.name, entry);
   }
@@ -63,7 +78,10 @@ export async function loadTaskModules(paths: readonly string[]): Promise<LoadedT
   const loaded: LoadedTask[] = [];
   for (const path of paths) {
     const tasks = exportedTasks(await importModule(path));
-    if (tasks.length === 0) throw new TaskModuleError(`task module ${path} exports no task (export what defineTask or implement returns)`, { path });
+    if (tasks.length === 0)
+      throw new TaskModuleError(`task module ${path} exports no task (export what defineTask or implement returns)`, {
+        path,
+      });
     loaded.push(...tasks.map((task) => ({ task, origin: path })));
   }
   mergeTasks(loaded);
@@ -72,5 +90,8 @@ export async function loadTaskModules(paths: readonly string[]): Promise<LoadedT
 
 export function taskModulePaths(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = flag ?? env.LANES_TASKS ?? '';
-  return raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }

@@ -5,6 +5,7 @@ import { UsageError } from './args.ts';
 export function tenantFlag(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const parsed = tenantId.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`--tenant (tenant): ${parsed.error.issues[0]?.message ?? 'invalid'}, got "${raw}"`);
+  if (!parsed.success)
+    throw new UsageError(`--tenant (tenant): ${parsed.error.issues[0]?.message ?? 'invalid'}, got "${raw}"`);
   return parsed.data;
 }

@@ -27,4 +27,8 @@ export interface BatchEmbedResult {
   readonly fallbackEmbedded: number;
 }
 
-export const batchEmbed = defineContract<BatchEmbedResult>()({ name: 'batch-embed', schema: batchEmbedPayload, ...BUILTIN_POLICIES['batch-embed'] });
+export const batchEmbed = defineContract<BatchEmbedResult>()({
+  name: 'batch-embed',
+  schema: batchEmbedPayload,
+  ...BUILTIN_POLICIES['batch-embed'],
+});

@@ -14,4 +14,8 @@ export interface CacheWarmingResult {
   readonly alreadyWarm: number;
 }
 
-export const cacheWarming = defineContract<CacheWarmingResult>()({ name: 'cache-warming', schema: cacheWarmingPayload, ...BUILTIN_POLICIES['cache-warming'] });
+export const cacheWarming = defineContract<CacheWarmingResult>()({
+  name: 'cache-warming',
+  schema: cacheWarmingPayload,
+  ...BUILTIN_POLICIES['cache-warming'],
+});

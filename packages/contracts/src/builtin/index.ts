@@ -15,4 +15,13 @@ export * from './rebuild-index.ts';
 export * from './reconcile.ts';
 export * from './search.ts';
 
-export const builtinContracts: readonly AnyTaskContract[] = [ingest, batchEmbed, rebuildIndex, cacheWarming, reconcile, search, migrateEmbeddings, migrateEmbeddingsBatch];
+export const builtinContracts: readonly AnyTaskContract[] = [
+  ingest,
+  batchEmbed,
+  rebuildIndex,
+  cacheWarming,
+  reconcile,
+  search,
+  migrateEmbeddings,
+  migrateEmbeddingsBatch,
+];

@@ -61,4 +61,8 @@ export interface IngestResult {
   readonly removed: number;
 }
 
-export const ingest = defineContract<IngestResult>()({ name: 'ingest', schema: ingestPayload, ...BUILTIN_POLICIES.ingest });
+export const ingest = defineContract<IngestResult>()({
+  name: 'ingest',
+  schema: ingestPayload,
+  ...BUILTIN_POLICIES.ingest,
+});

@@ -25,7 +25,11 @@ export interface MigrateEmbeddingsResult {
   readonly reason: string | null;
 }
 
-export const migrateEmbeddings = defineContract<MigrateEmbeddingsResult>()({ name: 'migrate-embeddings', schema: migrateEmbeddingsPayload, ...BUILTIN_POLICIES['migrate-embeddings'] });
+export const migrateEmbeddings = defineContract<MigrateEmbeddingsResult>()({
+  name: 'migrate-embeddings',
+  schema: migrateEmbeddingsPayload,
+  ...BUILTIN_POLICIES['migrate-embeddings'],
+});
 
 /** One batch of a migration: chunks (one per distinct text) to embed into the target space. */
 export const migrateEmbeddingsBatchPayload = z

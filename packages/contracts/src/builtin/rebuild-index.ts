@@ -18,10 +18,13 @@ export const rebuildIndexPayload = z
     efConstruction: z.number().int().min(HNSW_BOUNDS.efConstruction.min).max(HNSW_BOUNDS.efConstruction.max).optional(),
   })
   .strict()
-  .refine((value) => value.m === undefined || value.efConstruction === undefined || value.efConstruction >= 2 * value.m, {
-    path: ['efConstruction'],
-    message: 'must be at least 2 * m (pgvector refuses smaller)',
-  });
+  .refine(
+    (value) => value.m === undefined || value.efConstruction === undefined || value.efConstruction >= 2 * value.m,
+    {
+      path: ['efConstruction'],
+      message: 'must be at least 2 * m (pgvector refuses smaller)',
+    },
+  );
 
 export interface RebuildIndexResult {
   readonly index: string;
@@ -35,4 +38,8 @@ export interface RebuildIndexResult {
   readonly skipped: boolean;
 }
 
-export const rebuildIndex = defineContract<RebuildIndexResult>()({ name: 'rebuild-index', schema: rebuildIndexPayload, ...BUILTIN_POLICIES['rebuild-index'] });
+export const rebuildIndex = defineContract<RebuildIndexResult>()({
+  name: 'rebuild-index',
+  schema: rebuildIndexPayload,
+  ...BUILTIN_POLICIES['rebuild-index'],
+});

@@ -19,4 +19,8 @@ export interface ReconcileResult {
  * `reconcile` (low lane, scheduled): no document stays half-written. A pending generation whose
  * ingest job failed or is gone is finished or rolled back; one whose job still runs is left alone.
  */
-export const reconcile = defineContract<ReconcileResult>()({ name: 'reconcile', schema: reconcilePayload, ...BUILTIN_POLICIES.reconcile });
+export const reconcile = defineContract<ReconcileResult>()({
+  name: 'reconcile',
+  schema: reconcilePayload,
+  ...BUILTIN_POLICIES.reconcile,
+});

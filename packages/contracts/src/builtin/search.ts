@@ -60,7 +60,11 @@ export interface SearchResponse {
 }
 
 /** Search as a job, so the light client can search without a database driver. */
-export const search = defineContract<SearchResponse>()({ name: 'search', schema: searchPayload, ...BUILTIN_POLICIES.search });
+export const search = defineContract<SearchResponse>()({
+  name: 'search',
+  schema: searchPayload,
+  ...BUILTIN_POLICIES.search,
+});
 
 /** A validated search request, as the CLI, the dashboard and the `search` task pass it on. */
 export type SearchRequest = z.output<typeof searchPayload>;

@@ -6,7 +6,10 @@ import type { EmbeddingMigrationSource } from '../options.ts';
 export function embeddingMigrationRoutes(source: EmbeddingMigrationSource | undefined): Router {
   const router = Router();
   router.get('/api/embedding-migration', async (_req, res) => {
-    if (source === undefined) throw new HttpError(501, 'this dashboard has no document store (run it with the built-in tasks)', { code: 'NOT_IMPLEMENTED' });
+    if (source === undefined)
+      throw new HttpError(501, 'this dashboard has no document store (run it with the built-in tasks)', {
+        code: 'NOT_IMPLEMENTED',
+      });
     res.set('cache-control', 'no-store').json(await source.status());
   });
   return router;

@@ -1,5 +1,14 @@
 import { Router } from 'express';
-import { builtinContracts, ContractRegistry, LANES, parsePayload, z, type FieldIssue, type JobState, definedOnly } from '@lanes/contracts';
+import {
+  builtinContracts,
+  ContractRegistry,
+  LANES,
+  parsePayload,
+  z,
+  type FieldIssue,
+  type JobState,
+  definedOnly,
+} from '@lanes/contracts';
 import { enqueueOptionsSchema } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import { badRequest, HttpError, notFound } from '../errors.ts';
@@ -21,7 +30,10 @@ const enqueueBodySchema = z
   .strict();
 
 /** Every state of the `status` shape but `unknown`, which no stored job is in. */
-const FILTER_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const satisfies readonly Exclude<JobState, 'unknown'>[];
+const FILTER_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const satisfies readonly Exclude<
+  JobState,
+  'unknown'
+>[];
 
 const jobQuerySchema = z
   .object({
@@ -39,7 +51,8 @@ export function fieldIssues(error: z.ZodError, root = '(body)'): FieldIssue[] {
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String);
     // An unknown key is reported on its parent; name the key itself, which is what was wrong.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not a known field' }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not a known field' }));
     return [{ field: path.length > 0 ? path.join('.') : root, message: issue.message }];
   });
 }
@@ -105,7 +118,10 @@ export function jobRoutes(options: JobRoutesOptions): Router {
     parsePayload(contract, data);
     const payload = await guardedData(contract.name, data);
     const handle = await bounded(client.enqueue(contract, payload, enqueueOptions));
-    res.status(202).location(`/api/jobs/${encodeURIComponent(handle.id)}`).json({ id: handle.id, task: handle.task, queue: handle.queue });
+    res
+      .status(202)
+      .location(`/api/jobs/${encodeURIComponent(handle.id)}`)
+      .json({ id: handle.id, task: handle.task, queue: handle.queue });
   });
 
   router.get('/api/jobs', async (req, res) => {
@@ -125,7 +141,8 @@ export function jobRoutes(options: JobRoutesOptions): Router {
 
   router.get('/api/jobs/:id', async (req, res) => {
     const id = req.params.id;
-    if (id.length > MAX_ID_LENGTH) throw badRequest('job id too long', [{ field: 'id', message: `must be at most ${MAX_ID_LENGTH} characters` }]);
+    if (id.length > MAX_ID_LENGTH)
+      throw badRequest('job id too long', [{ field: 'id', message: `must be at most ${MAX_ID_LENGTH} characters` }]);
     const view = await bounded(findJobById(client, id));
     if (view === null) throw notFound(`job ${id} not found`);
     res.set('cache-control', 'no-store').json(view);

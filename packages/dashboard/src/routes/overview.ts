@@ -21,13 +21,17 @@ export interface OverviewRoutesOptions {
   readonly embeddingSpaces: boolean;
 }
 
-const seriesQuerySchema = z.object({ range: z.enum(Object.keys(SERIES_RANGES) as [SeriesRange, ...SeriesRange[]]).default('hour') }).strict();
+const seriesQuerySchema = z
+  .object({ range: z.enum(Object.keys(SERIES_RANGES) as [SeriesRange, ...SeriesRange[]]).default('hour') })
+  .strict();
 
 /** `GET /api/overview` (JSON) and the page at `/` and `/overview` that renders it. */
 export function overviewRoutes(options: OverviewRoutesOptions): Router {
   const router = Router();
   router.get('/api/overview', async (_req, res) => {
-    res.set('cache-control', 'no-store').json(await withTimeout(readOverview(options.client, options.metrics), options.storeTimeoutMs, 'redis'));
+    res
+      .set('cache-control', 'no-store')
+      .json(await withTimeout(readOverview(options.client, options.metrics), options.storeTimeoutMs, 'redis'));
   });
   router.get('/api/overview/series', async (req, res) => {
     const parsed = seriesQuerySchema.safeParse(req.query);
@@ -43,9 +47,17 @@ export function overviewRoutes(options: OverviewRoutesOptions): Router {
     res.set('cache-control', 'no-store').json(await series);
   });
   const page = (_req: Request, res: Response): void => {
-    const html = renderOverviewPage({ tasks: options.tasks, prefix: options.client.prefix, readOnly: options.readOnly, embeddingSpaces: options.embeddingSpaces });
+    const html = renderOverviewPage({
+      tasks: options.tasks,
+      prefix: options.client.prefix,
+      readOnly: options.readOnly,
+      embeddingSpaces: options.embeddingSpaces,
+    });
     res
-      .set('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+      .set(
+        'content-security-policy',
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      )
       .set('cache-control', 'no-store')
       .type('html')
       .send(html);

@@ -17,7 +17,8 @@ export interface ProbeRoutesOptions {
 export async function refreshLaneGauges(client: LanesClient, metrics: LanesMetrics): Promise<void> {
   const depths = await readAllLaneDepths((lane) => client.queues.get(lane));
   for (const depth of depths) {
-    for (const [state, count] of Object.entries(depth.counts)) metrics.laneDepth.set({ lane: depth.lane, state }, count);
+    for (const [state, count] of Object.entries(depth.counts))
+      metrics.laneDepth.set({ lane: depth.lane, state }, count);
     metrics.laneBacklog.set({ lane: depth.lane }, depth.backlog);
   }
 }
@@ -57,7 +58,10 @@ export function probeRoutes(options: ProbeRoutesOptions): Router {
         }
       }),
     );
-    res.status(ok ? 200 : 503).set('cache-control', 'no-store').json({ status: ok ? 'ok' : 'unavailable', checks: results });
+    res
+      .status(ok ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json({ status: ok ? 'ok' : 'unavailable', checks: results });
   });
 
   router.get('/metrics', async (_req, res) => {
@@ -65,9 +69,15 @@ export function probeRoutes(options: ProbeRoutesOptions): Router {
       await withTimeout(refreshLaneGauges(client, metrics), readinessTimeoutMs, 'redis');
     } catch (error) {
       // Still serve the rest: a scrape that fails outright hides every other family too.
-      logger.warn({ err: { message: redactString(error instanceof Error ? error.message : String(error)) } }, 'lane depth refresh failed');
+      logger.warn(
+        { err: { message: redactString(error instanceof Error ? error.message : String(error)) } },
+        'lane depth refresh failed',
+      );
     }
-    res.set('content-type', metrics.registry.contentType).set('cache-control', 'no-store').send(await metrics.registry.metrics());
+    res
+      .set('content-type', metrics.registry.contentType)
+      .set('cache-control', 'no-store')
+      .send(await metrics.registry.metrics());
   });
 
   return router;

@@ -1,5 +1,14 @@
 import { Router } from 'express';
-import { MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, redact, searchFilter, searchMode, tenantId, z, definedOnly } from '@lanes/contracts';
+import {
+  MAX_SEARCH_K,
+  MAX_SEARCH_QUERY_CHARS,
+  redact,
+  searchFilter,
+  searchMode,
+  tenantId,
+  z,
+  definedOnly,
+} from '@lanes/contracts';
 import { badRequest } from '../errors.ts';
 import type { SearchFunction } from '../options.ts';
 import { fieldIssues } from './jobs.ts';
@@ -30,9 +39,12 @@ export function searchRoutes(search: SearchFunction): Router {
     const parsed = searchQuerySchema.safeParse(req.query);
     if (!parsed.success) throw badRequest('invalid search query', fieldIssues(parsed.error, '(query)'));
     const { q, k, mode, filter: metadata, source: sourcePrefix, tenant } = parsed.data;
-    const filter = metadata === undefined && sourcePrefix === undefined ? undefined : definedOnly({ metadata, sourcePrefix });
+    const filter =
+      metadata === undefined && sourcePrefix === undefined ? undefined : definedOnly({ metadata, sourcePrefix });
     const response = await search({ query: q, k, mode, ...definedOnly({ filter, tenant }) });
-    res.set('cache-control', 'no-store').json({ query: response.query, results: response.results.map((hit) => ({ ...hit, text: redact(hit.text) })) });
+    res
+      .set('cache-control', 'no-store')
+      .json({ query: response.query, results: response.results.map((hit) => ({ ...hit, text: redact(hit.text) })) });
   });
   return router;
 }

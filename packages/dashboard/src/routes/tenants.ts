@@ -15,7 +15,11 @@ export function tenantRoutes(options: TenantRoutesOptions): Router {
   const router = Router();
   router.get('/api/tenants', async (_req, res) => {
     const { documents } = options;
-    const view = await withTimeout(readTenants(options.client, documents === undefined ? undefined : () => documents.tenants()), options.storeTimeoutMs, 'redis');
+    const view = await withTimeout(
+      readTenants(options.client, documents === undefined ? undefined : () => documents.tenants()),
+      options.storeTimeoutMs,
+      'redis',
+    );
     res.set('cache-control', 'no-store').json(view);
   });
   return router;

@@ -18,10 +18,12 @@ const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)\s*$/;
  * hashes are stable and every later step is linear in the input (see runs.ts).
  */
 export function normaliseText(text: string): string {
-  return boundRuns(text.replace(/\r\n?/g, '\n').replace(/\u0000/g, ''))
-    // Dot leaders of tables of contents (". . . . . 12") are noise to a tokenizer and an embedder.
-    .replace(/(?:\. ?){4,}/g, '… ')
-    .trim();
+  return (
+    boundRuns(text.replace(/\r\n?/g, '\n').replace(/\u0000/g, ''))
+      // Dot leaders of tables of contents (". . . . . 12") are noise to a tokenizer and an embedder.
+      .replace(/(?:\. ?){4,}/g, '… ')
+      .trim()
+  );
 }
 
 export function splitBlocks(text: string): Block[] {

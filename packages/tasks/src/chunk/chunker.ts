@@ -30,7 +30,11 @@ const MAX_HEADING_CHARS = 200;
 /** A heading block's title: `## Install ##` -> `Install`, `Title\n=====` -> `Title`. */
 function headingTitle(block: string): string {
   const first = block.split('\n')[0]!.trim();
-  return first.replace(/^#{1,6}\s*/, '').replace(/\s+#+\s*$/, '').trim().slice(0, MAX_HEADING_CHARS);
+  return first
+    .replace(/^#{1,6}\s*/, '')
+    .replace(/\s+#+\s*$/, '')
+    .trim()
+    .slice(0, MAX_HEADING_CHARS);
 }
 
 interface Piece {
@@ -63,7 +67,13 @@ function splitOversized(text: string, maxTokens: number): Piece[] {
     for (let start = 0; start < tokens.length; start += maxTokens) {
       const window = tokens.slice(start, start + maxTokens);
       const windowText = decode(window).trim();
-      if (windowText !== '') pieces.push({ text: windowText, tokens: window.length, heading: false, joiner: pieces.length > 0 ? ' ' : '\n\n' });
+      if (windowText !== '')
+        pieces.push({
+          text: windowText,
+          tokens: window.length,
+          heading: false,
+          joiner: pieces.length > 0 ? ' ' : '\n\n',
+        });
     }
   }
   return pieces;
@@ -88,7 +98,12 @@ function splitLongRuns(text: string, maxTokens: number): Piece[] {
     if (part.length >= LONG_RUN && !/\s/.test(part)) {
       for (let start = 0; start < part.length; start += slice) {
         const piece = part.slice(start, start + slice);
-        pieces.push({ text: piece, tokens: countTokens(piece), heading: false, joiner: start === 0 ? (pieces.length > 0 ? ' ' : '\n\n') : '' });
+        pieces.push({
+          text: piece,
+          tokens: countTokens(piece),
+          heading: false,
+          joiner: start === 0 ? (pieces.length > 0 ? ' ' : '\n\n') : '',
+        });
       }
     } else if (part.trim() !== '') {
       const rest = splitOversized(part.trim(), maxTokens);
@@ -130,7 +145,8 @@ function overlapTail(pieces: readonly Piece[], overlapTokens: number): Piece[] {
   }
   if (kept.length === 0 || kept.length === sentences.length) {
     // No sentence fits (or the whole piece would repeat): fall back to the last tokens.
-    if (kept.length === sentences.length && total <= overlapTokens) return [{ text: kept.join(' '), tokens: total, heading: false }];
+    if (kept.length === sentences.length && total <= overlapTokens)
+      return [{ text: kept.join(' '), tokens: total, heading: false }];
     const tokens = encode(last.text).slice(-overlapTokens);
     const text = decode(tokens).trim();
     return text === '' ? [] : [{ text, tokens: tokens.length, heading: false }];
@@ -165,7 +181,10 @@ export function chunkText(raw: string, options: ChunkOptions): Chunk[] {
       .join('')
       .trim();
     // A space before the next sentence merges into its first token; a blank line is one token.
-    const tokens = current.reduce((sum, piece, i) => sum + piece.tokens + (i > 0 && (piece.joiner ?? '\n\n') === '\n\n' ? SEPARATOR_TOKENS : 0), 0);
+    const tokens = current.reduce(
+      (sum, piece, i) => sum + piece.tokens + (i > 0 && (piece.joiner ?? '\n\n') === '\n\n' ? SEPARATOR_TOKENS : 0),
+      0,
+    );
     if (body !== '') chunks.push({ index: chunks.length, text: body, hash: sha256(body), tokens, heading });
   };
 

@@ -3,7 +3,13 @@ import { isLane, type JobState, type Lane } from '@lanes/contracts';
 import { toJobStatus } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { DocumentJobs, IngestJobRef } from './document-jobs.ts';
-import type { DeleteOutcome, DocumentCatalog, DocumentListFilter, StoredDocument, TenantCorpus } from '../store/document-catalog.ts';
+import type {
+  DeleteOutcome,
+  DocumentCatalog,
+  DocumentListFilter,
+  StoredDocument,
+  TenantCorpus,
+} from '../store/document-catalog.ts';
 
 /** `failed`: the document's newest ingest failed (an older version may still be searchable). */
 export type DocumentState = 'ready' | 'pending' | 'failed';

@@ -60,7 +60,11 @@ interface SpaceOutcome {
 const POLL_MS = 40;
 
 /** Moves the items whose vector the cache returned (`found`, in item order) into `done`; returns the rest. */
-function keepMissing(items: readonly Sized[], found: ReadonlyArray<Float32Array | undefined>, done: Map<string, Float32Array>): Sized[] {
+function keepMissing(
+  items: readonly Sized[],
+  found: ReadonlyArray<Float32Array | undefined>,
+  done: Map<string, Float32Array>,
+): Sized[] {
   return items.filter((item, i) => {
     const vector = found[i];
     if (vector !== undefined) done.set(item.hash, vector);
@@ -91,7 +95,10 @@ export class Embedder {
   async embed(items: readonly EmbedItem[], signal?: AbortSignal): Promise<EmbedOutcome> {
     const unique = new Map<string, EmbedItem>();
     for (const item of items) {
-      if (item.text.trim() === '') throw new EmbeddingRejectedError('cannot embed an empty text (the API rejects empty inputs)', { hash: item.hash });
+      if (item.text.trim() === '')
+        throw new EmbeddingRejectedError('cannot embed an empty text (the API rejects empty inputs)', {
+          hash: item.hash,
+        });
       unique.set(item.hash, item);
     }
     const vectors = new Map<string, EmbeddedVector>();
@@ -100,13 +107,18 @@ export class Embedder {
     let pending = [...unique.values()];
     const providers = [this.primary, ...(this.fallback === undefined ? [] : [this.fallback])];
     for (const [position, provider] of providers.entries()) {
-      const outcome = await this.#embedIn(provider, pending.map((item) => this.#size(item, provider)), signal);
+      const outcome = await this.#embedIn(
+        provider,
+        pending.map((item) => this.#size(item, provider)),
+        signal,
+      );
       for (const [hash, vector] of outcome.done) vectors.set(hash, { vector, provider });
       cacheHits += outcome.cacheHits;
       tokens += outcome.tokens;
       if (outcome.failed.length === 0) break;
       const next = providers[position + 1];
-      if (next === undefined) throw outcome.failure ?? new EmbeddingUnavailableError(`embedding with ${provider.model} failed`);
+      if (next === undefined)
+        throw outcome.failure ?? new EmbeddingUnavailableError(`embedding with ${provider.model} failed`);
       this.#options.metrics.batch(provider.provider, provider.model, 'fallback');
       this.#options.logger.warn(
         { from: provider.model, to: next.model, texts: outcome.failed.length, reason: outcome.failure?.message },
@@ -118,9 +130,18 @@ export class Embedder {
   }
 
   /** Embeds with one given provider only (no fail-over): e.g. a query for a specific space. */
-  async embedWith(provider: EmbeddingProvider, items: readonly EmbedItem[], signal?: AbortSignal): Promise<Map<string, Float32Array>> {
-    const outcome = await this.#embedIn(provider, items.map((item) => this.#size(item, provider)), signal);
-    if (outcome.failed.length > 0) throw outcome.failure ?? new EmbeddingUnavailableError(`embedding with ${provider.model} failed`);
+  async embedWith(
+    provider: EmbeddingProvider,
+    items: readonly EmbedItem[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, Float32Array>> {
+    const outcome = await this.#embedIn(
+      provider,
+      items.map((item) => this.#size(item, provider)),
+      signal,
+    );
+    if (outcome.failed.length > 0)
+      throw outcome.failure ?? new EmbeddingUnavailableError(`embedding with ${provider.model} failed`);
     return outcome.done;
   }
 
@@ -132,7 +153,11 @@ export class Embedder {
     return { ...item, tokens: cut.length, input: decode(cut) };
   }
 
-  async #embedIn(provider: EmbeddingProvider, items: readonly Sized[], signal: AbortSignal | undefined): Promise<SpaceOutcome> {
+  async #embedIn(
+    provider: EmbeddingProvider,
+    items: readonly Sized[],
+    signal: AbortSignal | undefined,
+  ): Promise<SpaceOutcome> {
     // The cache and the single-flight locks exist to save work dearer than their Redis round trips.
     if (provider.cheaperThanCache === true) return this.#embedLocally(provider, items, signal);
     const { cache, metrics } = this.#options;
@@ -142,7 +167,11 @@ export class Embedder {
     let failure: EmbeddingUnavailableError | undefined;
     let tokens = 0;
 
-    const cached = await cache.getMany(space, items.map((item) => item.hash), provider.dimensions);
+    const cached = await cache.getMany(
+      space,
+      items.map((item) => item.hash),
+      provider.dimensions,
+    );
     let missing: Sized[] = [];
     items.forEach((item, i) => {
       const vector = cached[i];
@@ -151,12 +180,18 @@ export class Embedder {
     });
     const cacheHits = done.size;
     if (cacheHits > 0) metrics.cacheHits.inc({ provider: provider.provider, model: provider.model }, cacheHits);
-    if (missing.length > 0) metrics.cacheMisses.inc({ provider: provider.provider, model: provider.model }, missing.length);
+    if (missing.length > 0)
+      metrics.cacheMisses.inc({ provider: provider.provider, model: provider.model }, missing.length);
 
     const token = randomUUID();
     while (missing.length > 0) {
       signal?.throwIfAborted();
-      const owned = await cache.tryLock(space, missing.map((item) => item.hash), token, this.#lockTtlMs);
+      const owned = await cache.tryLock(
+        space,
+        missing.map((item) => item.hash),
+        token,
+        this.#lockTtlMs,
+      );
       const mine = missing.filter((_, i) => owned[i]);
       const theirs = missing.filter((_, i) => !owned[i]);
       const computed = await this.#compute(provider, space, mine, token, signal);
@@ -170,7 +205,11 @@ export class Embedder {
     return { done, failed, failure, cacheHits, tokens };
   }
 
-  async #embedLocally(provider: EmbeddingProvider, items: readonly Sized[], signal: AbortSignal | undefined): Promise<SpaceOutcome> {
+  async #embedLocally(
+    provider: EmbeddingProvider,
+    items: readonly Sized[],
+    signal: AbortSignal | undefined,
+  ): Promise<SpaceOutcome> {
     const done = new Map<string, Float32Array>();
     let tokens = 0;
     for (const batch of planBatches(items, provider.limits, this.#options.batchSize)) {
@@ -195,7 +234,12 @@ export class Embedder {
     items: readonly Sized[],
     token: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ done: Map<string, Float32Array>; failed: Sized[]; failure: EmbeddingUnavailableError | undefined; tokens: number }> {
+  ): Promise<{
+    done: Map<string, Float32Array>;
+    failed: Sized[];
+    failure: EmbeddingUnavailableError | undefined;
+    tokens: number;
+  }> {
     const { cache } = this.#options;
     const done = new Map<string, Float32Array>();
     const failed: Sized[] = [];
@@ -204,9 +248,12 @@ export class Embedder {
     if (items.length === 0) return { done, failed, failure, tokens };
     const hashes = items.map((item) => item.hash);
     // Keep our locks alive while slow requests and retries run, so nobody duplicates the work.
-    const keepAlive = setInterval(() => {
-      void cache.extend(space, hashes, token, this.#lockTtlMs).catch(() => undefined);
-    }, Math.max(1000, this.#lockTtlMs / 3));
+    const keepAlive = setInterval(
+      () => {
+        void cache.extend(space, hashes, token, this.#lockTtlMs).catch(() => undefined);
+      },
+      Math.max(1000, this.#lockTtlMs / 3),
+    );
     try {
       const limit = pLimit(this.#options.requestConcurrency ?? 4);
       const batches = planBatches(items, provider.limits, this.#options.batchSize);
@@ -254,13 +301,32 @@ export class Embedder {
     let waiting = [...items];
     while (waiting.length > 0) {
       await sleep(POLL_MS, signal);
-      const still = keepMissing(waiting, await this.#options.cache.getMany(space, waiting.map((item) => item.hash), provider.dimensions), done);
+      const still = keepMissing(
+        waiting,
+        await this.#options.cache.getMany(
+          space,
+          waiting.map((item) => item.hash),
+          provider.dimensions,
+        ),
+        done,
+      );
       if (still.length === 0) return [];
-      const locked = await this.#options.cache.isLocked(space, still.map((item) => item.hash));
+      const locked = await this.#options.cache.isLocked(
+        space,
+        still.map((item) => item.hash),
+      );
       const orphaned = still.filter((_, i) => !locked[i]);
       // An owner that released without a result failed (or crashed): compute these ourselves.
       if (orphaned.length > 0) {
-        const retry = keepMissing(orphaned, await this.#options.cache.getMany(space, orphaned.map((item) => item.hash), provider.dimensions), done);
+        const retry = keepMissing(
+          orphaned,
+          await this.#options.cache.getMany(
+            space,
+            orphaned.map((item) => item.hash),
+            provider.dimensions,
+          ),
+          done,
+        );
         // Back to the caller's loop, which locks and computes them (and keeps waiting on the rest).
         if (retry.length > 0) return [...retry, ...still.filter((_, i) => locked[i])];
       }

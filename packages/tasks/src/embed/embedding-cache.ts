@@ -49,7 +49,11 @@ export class EmbeddingCache {
     return `${this.#prefix}:emb-lock:${space}:${hash}`;
   }
 
-  async getMany(space: string, hashes: readonly string[], dimensions: number): Promise<Array<Float32Array | undefined>> {
+  async getMany(
+    space: string,
+    hashes: readonly string[],
+    dimensions: number,
+  ): Promise<Array<Float32Array | undefined>> {
     if (hashes.length === 0) return [];
     const raw = await this.#redis.mgetBuffer(...hashes.map((hash) => this.#key(space, hash)));
     return raw.map((buffer) => {
@@ -65,7 +69,12 @@ export class EmbeddingCache {
     if (entries.length === 0) return;
     const pipeline = this.#redis.pipeline();
     for (const [hash, vector] of entries) {
-      pipeline.set(this.#key(space, hash), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), 'EX', this.#ttlSeconds);
+      pipeline.set(
+        this.#key(space, hash),
+        Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+        'EX',
+        this.#ttlSeconds,
+      );
     }
     await pipeline.exec();
   }

@@ -52,7 +52,12 @@ function adapterOf(provider: string): EmbeddingProviderAdapter {
   return adapter;
 }
 
-function embedderOver(config: EmbeddingConfig, deps: EmbeddingDeps, primary: EmbeddingProvider, fallback: EmbeddingProvider | undefined): Embedder {
+function embedderOver(
+  config: EmbeddingConfig,
+  deps: EmbeddingDeps,
+  primary: EmbeddingProvider,
+  fallback: EmbeddingProvider | undefined,
+): Embedder {
   return new Embedder({
     primary,
     fallback,
@@ -83,8 +88,18 @@ export async function createEmbedding(config: EmbeddingConfig, deps: EmbeddingDe
  * The model of any space through its provider's adapter, with the configured settings but the
  * space's model and size; on the shared cache, rate budget and cost accounting.
  */
-export async function createSpaceModel(config: EmbeddingConfig, space: SpaceIdentity, deps: EmbeddingDeps): Promise<SpaceModel> {
-  const settings: EmbeddingConfig = { ...config, provider: space.provider, model: space.model, dimensions: space.dimensions, fallbackModel: undefined };
+export async function createSpaceModel(
+  config: EmbeddingConfig,
+  space: SpaceIdentity,
+  deps: EmbeddingDeps,
+): Promise<SpaceModel> {
+  const settings: EmbeddingConfig = {
+    ...config,
+    provider: space.provider,
+    model: space.model,
+    dimensions: space.dimensions,
+    fallbackModel: undefined,
+  };
   const provider = await adapterOf(space.provider).create(space.model, providerContext(settings, deps));
   return { provider, embedder: embedderOver(settings, deps, provider, undefined) };
 }

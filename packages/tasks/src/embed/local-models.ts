@@ -23,13 +23,18 @@ export interface LocalModel {
 }
 
 /** The first is the default. */
-const LOCAL_MODELS: ReadonlyMap<string, LocalModel> = new Map([hashingModel, useLiteModel].map((model) => [model.name, model]));
+const LOCAL_MODELS: ReadonlyMap<string, LocalModel> = new Map(
+  [hashingModel, useLiteModel].map((model) => [model.name, model]),
+);
 
 function localModel(name: string): LocalModel {
   const model = LOCAL_MODELS.get(name);
   if (model !== undefined) return model;
   const names = [...LOCAL_MODELS.keys()].map((known) => `"${known}"`).join(', ');
-  throw new ConfigError('EMBEDDING_MODEL', `must be one of ${names} (or unset) with EMBEDDING_PROVIDER=${LOCAL_PROVIDER}, got "${name}"`);
+  throw new ConfigError(
+    'EMBEDDING_MODEL',
+    `must be one of ${names} (or unset) with EMBEDDING_PROVIDER=${LOCAL_PROVIDER}, got "${name}"`,
+  );
 }
 
 /** `local`: offline models, no key, free; one model at a time (nothing to fail over to). */
@@ -39,5 +44,6 @@ export const localProvider: EmbeddingProviderAdapter = {
   model: (name) => localModel(name),
   failsOver: false,
   usdPerMillionTokens: () => 0,
-  create: async (model, { config, metrics }) => localModel(model).create({ dimensions: config.dimensions, threads: config.localModelThreads, metrics }),
+  create: async (model, { config, metrics }) =>
+    localModel(model).create({ dimensions: config.dimensions, threads: config.localModelThreads, metrics }),
 };

@@ -37,7 +37,11 @@ function stem(word: string): string {
 }
 
 function words(text: string): string[] {
-  const found = text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+  const found =
+    text
+      .toLowerCase()
+      .normalize('NFKC')
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   return found.filter((word) => !STOPWORDS.has(word));
 }
 
@@ -93,7 +97,11 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
     this.dimensions = dimensions;
   }
 
-  async embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult> {
+  async embedBatch(
+    inputs: readonly string[],
+    tokenCounts: readonly number[],
+    signal: AbortSignal | undefined,
+  ): Promise<EmbedBatchResult> {
     signal?.throwIfAborted();
     const vectors = inputs.map((input) => localEmbedding(input, this.dimensions));
     return { vectors, tokens: tokenCounts.reduce((sum, count) => sum + count, 0) };

@@ -26,15 +26,30 @@ export class EmbeddingMetrics {
   /** `usage` also keeps tokens and cost per day in Redis, for the dashboard's chart. */
   constructor(metrics: LanesMetrics, usage?: EmbeddingUsage) {
     this.#usage = usage;
-    this.batches = metrics.counter(EMBEDDING_METRIC_NAMES.batches, 'Embedding provider requests by outcome (ok, retry, failed, fallback)', [
+    this.batches = metrics.counter(
+      EMBEDDING_METRIC_NAMES.batches,
+      'Embedding provider requests by outcome (ok, retry, failed, fallback)',
+      ['provider', 'model', 'outcome'],
+    );
+    this.tokens = metrics.counter(EMBEDDING_METRIC_NAMES.tokens, 'Tokens sent to embedding providers', [
       'provider',
       'model',
-      'outcome',
     ]);
-    this.tokens = metrics.counter(EMBEDDING_METRIC_NAMES.tokens, 'Tokens sent to embedding providers', ['provider', 'model']);
-    this.cost = metrics.counter(EMBEDDING_METRIC_NAMES.cost, 'Estimated embedding spend in USD (price table per model)', ['provider', 'model']);
-    this.cacheHits = metrics.counter(EMBEDDING_METRIC_NAMES.cacheHits, 'Texts whose vector came from the Redis embedding cache', ['provider', 'model']);
-    this.cacheMisses = metrics.counter(EMBEDDING_METRIC_NAMES.cacheMisses, 'Texts not found in the Redis embedding cache', ['provider', 'model']);
+    this.cost = metrics.counter(
+      EMBEDDING_METRIC_NAMES.cost,
+      'Estimated embedding spend in USD (price table per model)',
+      ['provider', 'model'],
+    );
+    this.cacheHits = metrics.counter(
+      EMBEDDING_METRIC_NAMES.cacheHits,
+      'Texts whose vector came from the Redis embedding cache',
+      ['provider', 'model'],
+    );
+    this.cacheMisses = metrics.counter(
+      EMBEDDING_METRIC_NAMES.cacheMisses,
+      'Texts not found in the Redis embedding cache',
+      ['provider', 'model'],
+    );
   }
 
   batch(provider: string, model: string, outcome: BatchOutcome): void {

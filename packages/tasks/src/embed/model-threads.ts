@@ -101,17 +101,27 @@ export class ModelThreads<I, O> {
       thread.task = undefined;
       worker.unref();
       if (task !== undefined) {
-        settle(task, () => (reply.ok ? task.resolve(reply.value) : task.reject(new EmbeddingUnavailableError(`local model failed: ${reply.message}`))));
+        settle(task, () =>
+          reply.ok
+            ? task.resolve(reply.value)
+            : task.reject(new EmbeddingUnavailableError(`local model failed: ${reply.message}`)),
+        );
       }
       this.#dispatch();
     });
     worker.on('error', (error: Error & { code?: string }) => {
-      crash = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${this.#options.maxHeapMb} MB)` : error.message;
+      crash =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `ran out of memory (limit ${this.#options.maxHeapMb} MB)`
+          : error.message;
     });
     worker.on('exit', (code) => {
       this.#threads.delete(thread);
       const task = thread.task;
-      if (task !== undefined) settle(task, () => task.reject(new EmbeddingUnavailableError(`local model thread ${crash ?? `exited with code ${code}`}`)));
+      if (task !== undefined)
+        settle(task, () =>
+          task.reject(new EmbeddingUnavailableError(`local model thread ${crash ?? `exited with code ${code}`}`)),
+        );
       if (!this.#closed) this.#dispatch();
     });
     this.#threads.add(thread);
@@ -120,7 +130,8 @@ export class ModelThreads<I, O> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const task of this.#queue.splice(0)) settle(task, () => task.reject(new EmbeddingUnavailableError('model threads closed')));
+    for (const task of this.#queue.splice(0))
+      settle(task, () => task.reject(new EmbeddingUnavailableError('model threads closed')));
     await Promise.all([...this.#threads].map((thread) => thread.worker.terminate()));
   }
 }

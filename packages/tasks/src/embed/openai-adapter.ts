@@ -22,7 +22,8 @@ export const openaiProvider: EmbeddingProviderAdapter = {
   model: (name) => ({ defaultDimensions: NATIVE_DIMENSIONS[name] ?? 1536, fixedDimensions: false }),
   failsOver: true,
   checkSettings(config) {
-    if (config.apiKey === undefined) throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
+    if (config.apiKey === undefined)
+      throw new ConfigError('OPENAI_API_KEY', 'is required with EMBEDDING_PROVIDER=openai');
   },
   usdPerMillionTokens: (model) => USD_PER_MILLION_TOKENS[model] ?? 0,
   async create(model, { config, metrics, logger, budget }) {

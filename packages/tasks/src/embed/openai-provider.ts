@@ -31,13 +31,19 @@ function toVector(raw: unknown, dimensions: number, model: string): Float32Array
   else if (typeof raw === 'string') {
     const bytes = Buffer.from(raw, 'base64');
     vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  } else throw new EmbeddingRejectedError(`model ${model} returned an embedding that is neither a list nor base64`, { model });
-  if (vector.length !== dimensions) {
-    throw new EmbeddingRejectedError(`model ${model} returned ${vector.length} dimensions, expected ${dimensions} (EMBEDDING_DIMENSIONS)`, {
+  } else
+    throw new EmbeddingRejectedError(`model ${model} returned an embedding that is neither a list nor base64`, {
       model,
-      got: vector.length,
-      expected: dimensions,
     });
+  if (vector.length !== dimensions) {
+    throw new EmbeddingRejectedError(
+      `model ${model} returned ${vector.length} dimensions, expected ${dimensions} (EMBEDDING_DIMENSIONS)`,
+      {
+        model,
+        got: vector.length,
+        expected: dimensions,
+      },
+    );
   }
   return vector;
 }
@@ -67,7 +73,11 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     });
   }
 
-  async embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult> {
+  async embedBatch(
+    inputs: readonly string[],
+    tokenCounts: readonly number[],
+    signal: AbortSignal | undefined,
+  ): Promise<EmbedBatchResult> {
     const { maxAttempts, budget, metrics, logger } = this.#options;
     const estimatedTokens = tokenCounts.reduce((sum, count) => sum + count, 0);
     for (let attempt = 1; ; attempt++) {
@@ -75,12 +85,19 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
       await budget?.take({ requests: 1, tokens: estimatedTokens }, signal);
       try {
         const response = await this.#client.embeddings.create(
-          { model: this.model, input: [...inputs], ...(acceptsDimensions(this.model) && { dimensions: this.dimensions }) },
+          {
+            model: this.model,
+            input: [...inputs],
+            ...(acceptsDimensions(this.model) && { dimensions: this.dimensions }),
+          },
           { ...definedOnly({ signal }) },
         );
         const data = [...response.data].sort((a, b) => a.index - b.index);
         if (data.length !== inputs.length) {
-          throw new EmbeddingRejectedError(`model ${this.model} returned ${data.length} embeddings for ${inputs.length} inputs`, { model: this.model });
+          throw new EmbeddingRejectedError(
+            `model ${this.model} returned ${data.length} embeddings for ${inputs.length} inputs`,
+            { model: this.model },
+          );
         }
         const vectors = data.map((item) => toVector(item.embedding, this.dimensions, this.model));
         const tokens = response.usage?.prompt_tokens ?? estimatedTokens;
@@ -97,7 +114,9 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
         const context = { model: this.model, status: failure.status, attempt, inputs: inputs.length };
         if (failure.kind === 'permanent') {
           metrics.batch(this.provider, this.model, 'failed');
-          throw new EmbeddingRejectedError(`embedding request refused by ${this.model}: ${failure.message}`, context, { cause: error });
+          throw new EmbeddingRejectedError(`embedding request refused by ${this.model}: ${failure.message}`, context, {
+            cause: error,
+          });
         }
         if (failure.kind === 'model-unavailable' || attempt >= maxAttempts) {
           metrics.batch(this.provider, this.model, 'failed');
@@ -109,7 +128,10 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
         }
         const delay = backoffMs(attempt, failure);
         metrics.batch(this.provider, this.model, 'retry');
-        logger.warn({ ...context, delayMs: Math.round(delay), reason: failure.message }, 'embedding request failed, retrying');
+        logger.warn(
+          { ...context, delayMs: Math.round(delay), reason: failure.message },
+          'embedding request failed, retrying',
+        );
         await sleep(delay, signal);
       }
     }

@@ -31,7 +31,11 @@ export interface EmbeddingProvider {
    * failures itself; throws EmbeddingRejectedError (permanent) or EmbeddingUnavailableError
    * (gave up on a transient failure: the caller may fail over).
    */
-  embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult>;
+  embedBatch(
+    inputs: readonly string[],
+    tokenCounts: readonly number[],
+    signal: AbortSignal | undefined,
+  ): Promise<EmbedBatchResult>;
   /** Releases what the provider holds (model threads). */
   close?(): Promise<void>;
 }

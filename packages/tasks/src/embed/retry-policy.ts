@@ -60,7 +60,8 @@ export function classifyFailure(error: unknown): ClassifiedFailure {
   const wait = retryAfterMs(isHeaderBag(shape.headers) ? shape.headers : undefined);
   const base = { status, message, retryAfterMs: wait };
   if (code === 'insufficient_quota' || type === 'insufficient_quota') return { ...base, kind: 'permanent' };
-  if (status === 429 || status === 408 || status === 409 || (status !== undefined && status >= 500)) return { ...base, kind: 'transient' };
+  if (status === 429 || status === 408 || status === 409 || (status !== undefined && status >= 500))
+    return { ...base, kind: 'transient' };
   if (status === 404 || code === 'model_not_found') return { ...base, kind: 'model-unavailable' };
   if (status !== undefined && status >= 400) return { ...base, kind: 'permanent' };
   // No status: connection errors, timeouts, unparseable bodies. All transient.

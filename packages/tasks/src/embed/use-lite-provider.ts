@@ -26,7 +26,12 @@ export class UseLiteEmbeddingProvider implements EmbeddingProvider {
   readonly #metrics: EmbeddingMetrics;
 
   constructor(threads: number, metrics: EmbeddingMetrics) {
-    this.#threads = new ModelThreads({ moduleUrl: THREAD_MODULE, exportName: 'embedTexts', size: threads, maxHeapMb: 512 });
+    this.#threads = new ModelThreads({
+      moduleUrl: THREAD_MODULE,
+      exportName: 'embedTexts',
+      size: threads,
+      maxHeapMb: 512,
+    });
     this.#metrics = metrics;
   }
 
@@ -35,7 +40,11 @@ export class UseLiteEmbeddingProvider implements EmbeddingProvider {
     return this.#threads.started;
   }
 
-  async embedBatch(inputs: readonly string[], tokenCounts: readonly number[], signal: AbortSignal | undefined): Promise<EmbedBatchResult> {
+  async embedBatch(
+    inputs: readonly string[],
+    tokenCounts: readonly number[],
+    signal: AbortSignal | undefined,
+  ): Promise<EmbedBatchResult> {
     const slices: string[][] = [];
     for (let at = 0; at < inputs.length; at += SLICE) slices.push(inputs.slice(at, at + SLICE));
     try {

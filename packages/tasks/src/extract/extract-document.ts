@@ -62,7 +62,10 @@ const YOUNG_GENERATION_MB = 16;
  * The threads one process extracts documents in: `threads` documents at a time, others queue,
  * and one more thread for small texts, so a 35-byte note never waits behind a huge PDF.
  */
-export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapMb' | 'maxMemoryMb' | 'timeoutMs'>, threads: number): DocumentExtractor {
+export function createDocumentExtractor(
+  limits: Pick<ExtractionLimits, 'maxHeapMb' | 'maxMemoryMb' | 'timeoutMs'>,
+  threads: number,
+): DocumentExtractor {
   return new ExtractionPool({
     moduleUrl: ISOLATED_MODULE,
     exportName: 'extractAndChunk',
@@ -78,7 +81,8 @@ export function createDocumentExtractor(limits: Pick<ExtractionLimits, 'maxHeapM
 async function hashFile(handle: FileHandle, size: number, prefix: string): Promise<string> {
   const hash = createHash('sha256').update(prefix);
   // Streamed: a 100 MB PDF is hashed without blocking the event loop or holding it in memory.
-  for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, autoClose: false })) hash.update(chunk as Buffer);
+  for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, autoClose: false }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -86,7 +90,13 @@ async function hashFile(handle: FileHandle, size: number, prefix: string): Promi
  * Checks type and size and hashes the content; throws DocumentRejectedError for bad input
  * (PathNotAllowedError for a confined path outside the roots).
  */
-export async function describeFile(path: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits, confinement?: FileConfinement): Promise<DocumentInput> {
+export async function describeFile(
+  path: string,
+  source: string,
+  chunking: ChunkOptions,
+  limits: ExtractionLimits,
+  confinement?: FileConfinement,
+): Promise<DocumentInput> {
   const kind = detectKind(path, source);
   const handle = await openDocumentFile(path, source, confinement);
   try {
@@ -95,19 +105,42 @@ export async function describeFile(path: string, source: string, chunking: Chunk
     const size = info.size;
     if (size === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
     if (size > limits.maxBytes) {
-      throw new DocumentRejectedError(source, `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
+      throw new DocumentRejectedError(
+        source,
+        `is ${size} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`,
+      );
     }
     const contentHash = await hashFile(handle, size, `${chunkerFingerprint(chunking)}\0${kind}\0`);
-    return { source, kind, path, ...definedOnly({ roots: confinement?.roots }), fileId: await fileIdentity(handle), contentHash, bytes: size };
+    return {
+      source,
+      kind,
+      path,
+      ...definedOnly({ roots: confinement?.roots }),
+      fileId: await fileIdentity(handle),
+      contentHash,
+      bytes: size,
+    };
   } finally {
     await handle.close();
   }
 }
 
-export function describeText(text: string, source: string, chunking: ChunkOptions, limits: ExtractionLimits): DocumentInput {
+export function describeText(
+  text: string,
+  source: string,
+  chunking: ChunkOptions,
+  limits: ExtractionLimits,
+): DocumentInput {
   const bytes = Buffer.byteLength(text);
-  if (bytes > limits.maxBytes) throw new DocumentRejectedError(source, `is ${bytes} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`);
-  const contentHash = createHash('sha256').update(`${chunkerFingerprint(chunking)}\0inline\0`).update(text).digest('hex');
+  if (bytes > limits.maxBytes)
+    throw new DocumentRejectedError(
+      source,
+      `is ${bytes} bytes, more than the limit of ${limits.maxBytes} (LANES_MAX_DOCUMENT_BYTES)`,
+    );
+  const contentHash = createHash('sha256')
+    .update(`${chunkerFingerprint(chunking)}\0inline\0`)
+    .update(text)
+    .digest('hex');
   return { source, kind: 'inline', text, contentHash, bytes };
 }
 
@@ -135,7 +168,10 @@ export async function extractDocument(
     maxTextChars: limits.maxTextChars,
     pagesPerSlice: limits.pagesPerSlice,
   };
-  const output = await extractor.run(request, { ...options, small: input.kind !== 'pdf' && input.bytes <= SMALL_TEXT_BYTES });
+  const output = await extractor.run(request, {
+    ...options,
+    small: input.kind !== 'pdf' && input.bytes <= SMALL_TEXT_BYTES,
+  });
   if (output.chunks.length === 0) throw new DocumentRejectedError(input.source, 'contains no text to index');
   return output;
 }

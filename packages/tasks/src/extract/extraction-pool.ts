@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { ExtractionCrashedError, ExtractionMemoryError, ExtractionTimeoutError, LanesError, rebuildError, type SerializedError } from '@lanes/contracts';
+import {
+  ExtractionCrashedError,
+  ExtractionMemoryError,
+  ExtractionTimeoutError,
+  LanesError,
+  rebuildError,
+  type SerializedError,
+} from '@lanes/contracts';
 
 /**
  * Long-lived worker threads for CPU-bound extraction. Like worker-core's `runIsolated` (heap
@@ -104,11 +111,21 @@ export class ExtractionPool<I, O, P> {
   }
 
   /** `small`: a job known to be cheap (a short text), which may use the reserved threads. */
-  run(input: I, options: { signal?: AbortSignal; onProgress?: (progress: P) => void; small?: boolean } = {}): Promise<O> {
+  run(
+    input: I,
+    options: { signal?: AbortSignal; onProgress?: (progress: P) => void; small?: boolean } = {},
+  ): Promise<O> {
     if (this.#closed) return Promise.reject(new LanesError('POOL_CLOSED', 'extraction pool is closed'));
     options.signal?.throwIfAborted();
     return new Promise<O>((resolve, reject) => {
-      const job: Job<I, O, P> = { input, small: options.small === true, onProgress: options.onProgress, signal: options.signal, resolve, reject };
+      const job: Job<I, O, P> = {
+        input,
+        small: options.small === true,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        resolve,
+        reject,
+      };
       // A job aborted while still queued leaves the queue at once.
       options.signal?.addEventListener(
         'abort',
@@ -155,10 +172,16 @@ export class ExtractionPool<I, O, P> {
   #spawn(): Slot {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { moduleUrl: String(this.#options.moduleUrl), exportName: this.#options.exportName, errorsUrl: ERRORS_URL },
+      workerData: {
+        moduleUrl: String(this.#options.moduleUrl),
+        exportName: this.#options.exportName,
+        errorsUrl: ERRORS_URL,
+      },
       resourceLimits: {
         maxOldGenerationSizeMb: this.#options.maxHeapMb,
-        ...(this.#options.maxYoungGenerationMb !== undefined && { maxYoungGenerationSizeMb: this.#options.maxYoungGenerationMb }),
+        ...(this.#options.maxYoungGenerationMb !== undefined && {
+          maxYoungGenerationSizeMb: this.#options.maxYoungGenerationMb,
+        }),
       },
     });
     const ready = new Promise<void>((resolve) => {
@@ -193,7 +216,12 @@ export class ExtractionPool<I, O, P> {
     worker.ref();
     let settled = false;
     const timer = setTimeout(
-      () => fail(new ExtractionTimeoutError(`extraction took longer than ${this.#options.timeoutMs} ms (LANES_EXTRACT_TIMEOUT_MS)`)),
+      () =>
+        fail(
+          new ExtractionTimeoutError(
+            `extraction took longer than ${this.#options.timeoutMs} ms (LANES_EXTRACT_TIMEOUT_MS)`,
+          ),
+        ),
       this.#options.timeoutMs,
     );
     // Read from outside: the thread may be inside one long synchronous decode. The statistics
@@ -207,7 +235,11 @@ export class ExtractionPool<I, O, P> {
           sampling = false;
           const usedMb = (stats.used_heap_size + stats.external_memory) / MIB;
           if (usedMb > this.#options.maxMemoryMb * MEMORY_STOP_SHARE) {
-            fail(new ExtractionMemoryError(`extraction used more than ${this.#options.maxMemoryMb} MB of memory (LANES_EXTRACT_MEMORY_MB)`));
+            fail(
+              new ExtractionMemoryError(
+                `extraction used more than ${this.#options.maxMemoryMb} MB of memory (LANES_EXTRACT_MEMORY_MB)`,
+              ),
+            );
           }
         },
         () => {
@@ -252,10 +284,14 @@ export class ExtractionPool<I, O, P> {
       release();
     };
     const onError = (error: Error & { code?: string }): void => {
-      const reason = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${this.#options.maxHeapMb} MB, LANES_EXTRACT_HEAP_MB)` : error.message;
+      const reason =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `ran out of memory (limit ${this.#options.maxHeapMb} MB, LANES_EXTRACT_HEAP_MB)`
+          : error.message;
       fail(new ExtractionCrashedError(`extraction failed: ${reason}`));
     };
-    const onExit = (code: number): void => fail(new ExtractionCrashedError(`extraction thread exited with code ${code}`));
+    const onExit = (code: number): void =>
+      fail(new ExtractionCrashedError(`extraction thread exited with code ${code}`));
     job.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', onMessage);
     worker.once('error', onError);

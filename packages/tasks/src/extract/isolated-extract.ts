@@ -47,10 +47,17 @@ export interface IsolatedExtractOutput {
 
 /** The file's bytes, opened again under the same confinement as when it was described. */
 async function readDescribedFile(input: IsolatedExtractInput): Promise<Uint8Array> {
-  const handle = await openDocumentFile(input.path!, input.source, input.roots === undefined ? undefined : { roots: input.roots });
+  const handle = await openDocumentFile(
+    input.path!,
+    input.source,
+    input.roots === undefined ? undefined : { roots: input.roots },
+  );
   try {
     if (input.fileId !== undefined && (await fileIdentity(handle)) !== input.fileId) {
-      throw new DocumentRejectedError(input.source, 'was replaced by another file while it was being ingested; enqueue it again');
+      throw new DocumentRejectedError(
+        input.source,
+        'was replaced by another file while it was being ingested; enqueue it again',
+      );
     }
     return new Uint8Array(await handle.readFile());
   } finally {
@@ -58,7 +65,10 @@ async function readDescribedFile(input: IsolatedExtractInput): Promise<Uint8Arra
   }
 }
 
-export async function extractAndChunk(input: IsolatedExtractInput, report: (progress: ExtractProgress) => void = () => undefined): Promise<IsolatedExtractOutput> {
+export async function extractAndChunk(
+  input: IsolatedExtractInput,
+  report: (progress: ExtractProgress) => void = () => undefined,
+): Promise<IsolatedExtractOutput> {
   if (input.kind === 'pdf') {
     const pdf = await extractPdfText(await readDescribedFile(input), input.source, {
       maxPages: input.maxPages,
@@ -70,10 +80,20 @@ export async function extractAndChunk(input: IsolatedExtractInput, report: (prog
     const paged = joinPages(pdf.pageTexts);
     const chunks = chunkText(paged.text, input.chunking);
     const located = locatePages(paged, chunks);
-    return { pages: pdf.pages, chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]!, lexical: lexicalColumns(chunk.text) })) };
+    return {
+      pages: pdf.pages,
+      chunks: chunks.map((chunk, i) => ({ ...chunk, pages: located[i]!, lexical: lexicalColumns(chunk.text) })),
+    };
   }
   const text = input.kind === 'inline' ? (input.text ?? '') : decodeText(await readDescribedFile(input), input.source);
   if (text.length > input.maxTextChars) throw tooMuchText(input.source, input.maxTextChars);
   report({ stage: 'chunking', pagesParsed: 1, pagesTotal: 1 });
-  return { pages: 1, chunks: chunkText(text, input.chunking).map((chunk) => ({ ...chunk, pages: null, lexical: lexicalColumns(chunk.text) })) };
+  return {
+    pages: 1,
+    chunks: chunkText(text, input.chunking).map((chunk) => ({
+      ...chunk,
+      pages: null,
+      lexical: lexicalColumns(chunk.text),
+    })),
+  };
 }

@@ -10,13 +10,20 @@ export type FileConfinement = { readonly roots: readonly string[] } | undefined;
  * Opens a document file read-only, confined to allowed roots when asked (a path sent over
  * HTTP): checked again each time it is opened, so a link swapped in after enqueue is refused.
  */
-export async function openDocumentFile(path: string, source: string, confinement: FileConfinement): Promise<FileHandle> {
+export async function openDocumentFile(
+  path: string,
+  source: string,
+  confinement: FileConfinement,
+): Promise<FileHandle> {
   if (confinement !== undefined) return openInsideRoots(path, confinement.roots);
   try {
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw new DocumentRejectedError(source, code === 'ENOENT' ? 'file not found' : `cannot be read (${String(code ?? error)})`);
+    throw new DocumentRejectedError(
+      source,
+      code === 'ENOENT' ? 'file not found' : `cannot be read (${String(code ?? error)})`,
+    );
   }
 }
 

@@ -17,7 +17,10 @@ export interface PdfText {
 }
 
 export function tooMuchText(source: string, maxTextChars: number): DocumentRejectedError {
-  return new DocumentRejectedError(source, `yields more than ${maxTextChars} characters of text (LANES_MAX_TEXT_CHARS)`);
+  return new DocumentRejectedError(
+    source,
+    `yields more than ${maxTextChars} characters of text (LANES_MAX_TEXT_CHARS)`,
+  );
 }
 
 /** pdf.js exception names (pdf-parse re-exports them) to readable reasons. */
@@ -60,7 +63,11 @@ export async function extractPdfText(bytes: Uint8Array, source: string, options:
       // Page 1 alone first: learns the page count, so an oversized PDF is refused before the work.
       const first = await parser.getText({ first: 1, last: 1 });
       total = first.total;
-      if (total > options.maxPages) throw new DocumentRejectedError(source, `has ${total} pages, more than the limit of ${options.maxPages} (LANES_MAX_PDF_PAGES)`);
+      if (total > options.maxPages)
+        throw new DocumentRejectedError(
+          source,
+          `has ${total} pages, more than the limit of ${options.maxPages} (LANES_MAX_PDF_PAGES)`,
+        );
       keep(first.pages);
       options.onProgress?.(first.pages.length, total);
       for (let start = first.pages.length + 1; start <= total; start += options.pagesPerSlice) {
@@ -73,7 +80,11 @@ export async function extractPdfText(bytes: Uint8Array, source: string, options:
       if (error instanceof DocumentRejectedError) throw error;
       throw new DocumentRejectedError(source, reasonFor(error));
     }
-    if (parts.every((part) => part.trim() === '')) throw new DocumentRejectedError(source, `has no extractable text in ${total} page(s) (scanned images? OCR is not supported)`);
+    if (parts.every((part) => part.trim() === ''))
+      throw new DocumentRejectedError(
+        source,
+        `has no extractable text in ${total} page(s) (scanned images? OCR is not supported)`,
+      );
     return { pages: total, pageTexts: parts };
   } finally {
     await parser.destroy().catch(() => undefined);

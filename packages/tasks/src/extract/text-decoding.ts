@@ -23,17 +23,21 @@ export function decodeText(bytes: Uint8Array, source: string): string {
   if (bytes.byteLength === 0) throw new DocumentRejectedError(source, 'the file is empty (0 bytes)');
   let text: string;
   try {
-    if (bytes[0] === 0xff && bytes[1] === 0xfe) text = new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
-    else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = new TextDecoder('utf-16be', { fatal: true }).decode(bytes.subarray(2));
+    if (bytes[0] === 0xff && bytes[1] === 0xfe)
+      text = new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
+    else if (bytes[0] === 0xfe && bytes[1] === 0xff)
+      text = new TextDecoder('utf-16be', { fatal: true }).decode(bytes.subarray(2));
     else {
-      if (bytes.includes(0)) throw new DocumentRejectedError(source, 'looks like binary data, not text (contains NUL bytes)');
+      if (bytes.includes(0))
+        throw new DocumentRejectedError(source, 'looks like binary data, not text (contains NUL bytes)');
       text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
     }
   } catch (error) {
     if (error instanceof DocumentRejectedError) throw error;
     throw new DocumentRejectedError(source, 'is not valid UTF-8 (or UTF-16 with a byte-order mark) text');
   }
-  if (controlRatio(text) > MAX_CONTROL_RATIO) throw new DocumentRejectedError(source, 'looks like binary data, not text (too many control characters)');
+  if (controlRatio(text) > MAX_CONTROL_RATIO)
+    throw new DocumentRejectedError(source, 'looks like binary data, not text (too many control characters)');
   if (text.trim() === '') throw new DocumentRejectedError(source, 'contains no text (only whitespace)');
   return text;
 }

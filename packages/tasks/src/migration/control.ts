@@ -4,8 +4,19 @@ import type { EvalCase } from '../search/evaluation.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { Database } from '../store/database.ts';
 import { gcLockKey } from '../store/documents.ts';
-import { RUNNING_STATES, type EmbeddingMigrationStore, type MigrationRecord, type MigrationState } from '../store/embedding-migrations.ts';
-import { ensureSpace, listSpaces, type EmbeddingSpace, type IndexPolicy, type SpaceIdentity } from '../store/embedding-spaces.ts';
+import {
+  RUNNING_STATES,
+  type EmbeddingMigrationStore,
+  type MigrationRecord,
+  type MigrationState,
+} from '../store/embedding-migrations.ts';
+import {
+  ensureSpace,
+  listSpaces,
+  type EmbeddingSpace,
+  type IndexPolicy,
+  type SpaceIdentity,
+} from '../store/embedding-spaces.ts';
 import { chunksMissingIn, coverageOf, type Coverage } from '../store/space-coverage.ts';
 import type { LiveSpaces, SpacesInUse } from './live-spaces.ts';
 import { describeSpace } from './pipeline.ts';
@@ -54,7 +65,14 @@ export interface EmbeddingMigrationsOptions {
 }
 
 function view(space: EmbeddingSpace): SpaceView {
-  return { id: space.id, name: describeSpace(space), provider: space.provider, model: space.model, dimensions: space.dimensions, table: space.tableName };
+  return {
+    id: space.id,
+    name: describeSpace(space),
+    provider: space.provider,
+    model: space.model,
+    dimensions: space.dimensions,
+    table: space.tableName,
+  };
 }
 
 const isRunning = (state: MigrationState): boolean => (RUNNING_STATES as readonly string[]).includes(state);
@@ -74,34 +92,54 @@ export class EmbeddingMigrations {
   }
 
   /** Creates the target space, records the migration, makes the target the shadow space and enqueues the coordinator. */
-  async start(target: SpaceIdentity, options: { evalCases: readonly EvalCase[] | null; force: boolean }): Promise<{ migration: MigrationRecord; job: JobRef }> {
+  async start(
+    target: SpaceIdentity,
+    options: { evalCases: readonly EvalCase[] | null; force: boolean },
+  ): Promise<{ migration: MigrationRecord; job: JobRef }> {
     const { db, store, corpus, client } = this.#options;
     const { live } = await this.#inUse();
-    if (describeSpace(live) === describeSpace(target)) throw new InvalidMigrationError(`--to: ${describeSpace(target)} is already the live embedding space`, { field: 'to' });
+    if (describeSpace(live) === describeSpace(target))
+      throw new InvalidMigrationError(`--to: ${describeSpace(target)} is already the live embedding space`, {
+        field: 'to',
+      });
     await this.#settleAbandoned();
     const space = await ensureSpace(db, target, this.#options.index);
     let migration: MigrationRecord;
     try {
       migration = await db.transaction(
         async (tx) => {
-          const created = await store.insert(tx, { fromSpaceId: live.id, toSpaceId: space.id, force: options.force, evalCases: options.evalCases });
+          const created = await store.insert(tx, {
+            fromSpaceId: live.id,
+            toSpaceId: space.id,
+            force: options.force,
+            evalCases: options.evalCases,
+          });
           await store.writeSettings(tx, { liveSpaceId: live.id, shadowSpaceId: space.id });
           return created;
         },
         { vectorTypes: false },
       );
     } catch (error) {
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new InvalidMigrationError('an embedding migration is already running (lanes migrate-embeddings --status)');
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION)
+        throw new InvalidMigrationError(
+          'an embedding migration is already running (lanes migrate-embeddings --status)',
+        );
       throw error;
     }
     // Every process now writes new vectors into the target too.
     await corpus.bump();
     try {
-      const job = await client.enqueue(migrateEmbeddings, { migrationId: migration.id }, { idempotencyKey: `migrate-embeddings-${db.schema}-${migration.id}` });
+      const job = await client.enqueue(
+        migrateEmbeddings,
+        { migrationId: migration.id },
+        { idempotencyKey: `migrate-embeddings-${db.schema}-${migration.id}` },
+      );
       await store.update(migration.id, { jobId: job.id });
       return { migration: { ...migration, jobId: job.id }, job: { id: job.id, task: job.task, queue: job.queue } };
     } catch (error) {
-      await store.fail(migration, `could not enqueue the migration: ${(error as Error).message}`).catch(() => undefined);
+      await store
+        .fail(migration, `could not enqueue the migration: ${(error as Error).message}`)
+        .catch(() => undefined);
       await corpus.bump().catch(() => undefined);
       throw error;
     }
@@ -112,7 +150,8 @@ export class EmbeddingMigrations {
     await this.#settleAbandoned();
     const { live, shadow } = await this.#inUse();
     const latest = await store.find();
-    if (latest === undefined) return { live: view(live), shadow: shadow === undefined ? null : view(shadow), migration: null };
+    if (latest === undefined)
+      return { live: view(live), shadow: shadow === undefined ? null : view(shadow), migration: null };
     const known = new Map((await listSpaces(db)).map((space) => [space.id, space]));
     const name = (id: number): string => {
       const space = known.get(id);
@@ -145,15 +184,24 @@ export class EmbeddingMigrations {
   async rollback(): Promise<MigrationStatus> {
     const { db, store, corpus } = this.#options;
     const latest = await store.find();
-    if (latest?.state !== 'switched') throw new InvalidMigrationError(`--rollback: the last migration ${latest === undefined ? 'does not exist' : `is ${latest.state}, not switched`}`);
+    if (latest?.state !== 'switched')
+      throw new InvalidMigrationError(
+        `--rollback: the last migration ${latest === undefined ? 'does not exist' : `is ${latest.state}, not switched`}`,
+      );
     await db.transaction(
       async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
         const settings = await store.settings(tx);
-        if (settings?.shadowSpaceId !== latest.fromSpaceId) throw new InvalidMigrationError('--rollback: the previous space is no longer kept (dropped with --drop-old, or replaced by a newer migration)');
+        if (settings?.shadowSpaceId !== latest.fromSpaceId)
+          throw new InvalidMigrationError(
+            '--rollback: the previous space is no longer kept (dropped with --drop-old, or replaced by a newer migration)',
+          );
         const previous = (await listSpaces(db)).find((space) => space.id === latest.fromSpaceId)!;
         const missing = (await chunksMissingIn(db, previous, tx)).length;
-        if (missing > 0) throw new InvalidMigrationError(`--rollback: ${missing} text(s) have no vector in ${describeSpace(previous)}; re-run the migration to it instead`);
+        if (missing > 0)
+          throw new InvalidMigrationError(
+            `--rollback: ${missing} text(s) have no vector in ${describeSpace(previous)}; re-run the migration to it instead`,
+          );
         await store.writeSettings(tx, { liveSpaceId: latest.fromSpaceId, shadowSpaceId: latest.toSpaceId });
         await store.update(latest.id, { state: 'rolled-back', reason: 'rolled back with --rollback' }, tx);
       },
@@ -167,7 +215,8 @@ export class EmbeddingMigrations {
   async dropOld(): Promise<{ dropped: SpaceView; status: MigrationStatus }> {
     const { db, store, corpus } = this.#options;
     const latest = await store.find();
-    if (latest !== undefined && isRunning(latest.state)) throw new InvalidMigrationError('--drop-old: a migration is running; wait for it (--status)');
+    if (latest !== undefined && isRunning(latest.state))
+      throw new InvalidMigrationError('--drop-old: a migration is running; wait for it (--status)');
     const { live, shadow } = await this.#inUse();
     if (shadow === undefined) throw new InvalidMigrationError('--drop-old: no other embedding space is kept');
     await db.transaction(
@@ -185,7 +234,10 @@ export class EmbeddingMigrations {
 
   async #inUse(): Promise<SpacesInUse> {
     const inUse = await this.#options.spaces.read();
-    if (inUse === undefined) throw new InvalidMigrationError('no embedding space exists yet: start a worker first (it creates the configured one)');
+    if (inUse === undefined)
+      throw new InvalidMigrationError(
+        'no embedding space exists yet: start a worker first (it creates the configured one)',
+      );
     return inUse;
   }
 
@@ -199,7 +251,10 @@ export class EmbeddingMigrations {
     if (latest === undefined || !isRunning(latest.state) || latest.jobId === null) return;
     const job = await client.status(latest.jobId);
     if (job.state === 'failed' || job.state === 'unknown') {
-      await store.fail(latest, `its job ${latest.jobId} is ${job.state}${job.failedReason === null ? '' : `: ${job.failedReason}`}`);
+      await store.fail(
+        latest,
+        `its job ${latest.jobId} is ${job.state}${job.failedReason === null ? '' : `: ${job.failedReason}`}`,
+      );
       await corpus.bump();
     }
   }

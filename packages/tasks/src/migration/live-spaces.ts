@@ -72,7 +72,10 @@ export class LiveSpaces {
    */
   async read(): Promise<SpacesInUse | undefined> {
     const [settings, configured] = await Promise.all([this.#options.store.settings(), this.#options.configured()]);
-    if (settings === undefined) return configured.primary === undefined ? undefined : { live: configured.primary, fallback: configured.fallback, shadow: undefined };
+    if (settings === undefined)
+      return configured.primary === undefined
+        ? undefined
+        : { live: configured.primary, fallback: configured.fallback, shadow: undefined };
     const live = await this.space(settings.liveSpaceId);
     const shadow = settings.shadowSpaceId === null ? undefined : await this.space(settings.shadowSpaceId);
     return { live, shadow, fallback: live.id === configured.primary?.id ? configured.fallback : undefined };

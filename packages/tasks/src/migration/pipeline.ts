@@ -5,7 +5,12 @@ import type { SearchService } from '../search/search-service.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { Database } from '../store/database.ts';
 import { gcLockKey, type ChunkRef, type DocumentStore } from '../store/documents.ts';
-import { RUNNING_STATES, type EmbeddingMigrationStore, type MigrationEval, type MigrationRecord } from '../store/embedding-migrations.ts';
+import {
+  RUNNING_STATES,
+  type EmbeddingMigrationStore,
+  type MigrationEval,
+  type MigrationRecord,
+} from '../store/embedding-migrations.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
 import { chunksById, chunksMissingIn } from '../store/space-coverage.ts';
 import { embedInto } from './embed-into.ts';
@@ -42,7 +47,11 @@ export function endsTheMigration(error: unknown, ctx: Pick<TaskContext, 'job'>, 
 }
 
 /** Records why the migration failed (the first job to see it), so the status names the real cause. */
-export async function failMigration(deps: Pick<MigrationDeps, 'store' | 'corpus'>, migration: { id: number; toSpaceId: number }, error: unknown): Promise<void> {
+export async function failMigration(
+  deps: Pick<MigrationDeps, 'store' | 'corpus'>,
+  migration: { id: number; toSpaceId: number },
+  error: unknown,
+): Promise<void> {
   const current = await deps.store.find(migration.id);
   if (current === undefined || !(RUNNING_STATES as readonly string[]).includes(current.state)) return;
   await deps.store.fail(migration, error instanceof Error ? error.message : String(error));
@@ -57,18 +66,40 @@ export async function sweep(deps: MigrationDeps, target: SpaceHandle, signal: Ab
     if (missing.length === 0) return embedded;
     for (const batch of inBatches(missing, deps.batchSize)) {
       signal.throwIfAborted();
-      embedded += await embedInto(target, await chunksById(deps.db, batch.map((ref) => ref.id)), deps.documents, signal);
+      embedded += await embedInto(
+        target,
+        await chunksById(
+          deps.db,
+          batch.map((ref) => ref.id),
+        ),
+        deps.documents,
+        signal,
+      );
     }
   }
 }
 
 /** Hybrid MRR@10 decides; vector-only is reported beside it. */
-export async function evaluateBoth(deps: MigrationDeps, cases: readonly EvalCase[], from: SpaceHandle, to: SpaceHandle): Promise<MigrationEval> {
+export async function evaluateBoth(
+  deps: MigrationDeps,
+  cases: readonly EvalCase[],
+  from: SpaceHandle,
+  to: SpaceHandle,
+): Promise<MigrationEval> {
   const run = (space: SpaceHandle) =>
-    evaluate(cases, async (query, k, mode) => (await deps.search.search(query, k, { mode, space, record: false })).results, { k: 10, modes: ['hybrid', 'vector'] });
+    evaluate(
+      cases,
+      async (query, k, mode) => (await deps.search.search(query, k, { mode, space, record: false })).results,
+      { k: 10, modes: ['hybrid', 'vector'] },
+    );
   const fromReport = await run(from);
   const toReport = await run(to);
-  return { from: fromReport, to: toReport, fromMrr: fromReport.modes.hybrid?.['mrr@10'] ?? 0, toMrr: toReport.modes.hybrid?.['mrr@10'] ?? 0 };
+  return {
+    from: fromReport,
+    to: toReport,
+    fromMrr: fromReport.modes.hybrid?.['mrr@10'] ?? 0,
+    toMrr: toReport.modes.hybrid?.['mrr@10'] ?? 0,
+  };
 }
 
 /**
@@ -76,7 +107,12 @@ export async function evaluateBoth(deps: MigrationDeps, cases: readonly EvalCase
  * shared, no chunk row (live or staged) may lack a target vector. The previous space becomes
  * the shadow, kept in step for a rollback. False when ingests added texts since the sweep.
  */
-async function tryCutOver(deps: MigrationDeps, migration: MigrationRecord, from: SpaceHandle, to: SpaceHandle): Promise<boolean> {
+async function tryCutOver(
+  deps: MigrationDeps,
+  migration: MigrationRecord,
+  from: SpaceHandle,
+  to: SpaceHandle,
+): Promise<boolean> {
   const switched = await deps.db.transaction(
     async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(deps.db)]);
@@ -92,12 +128,21 @@ async function tryCutOver(deps: MigrationDeps, migration: MigrationRecord, from:
 }
 
 /** Sweep, cut over; again while ingests outrun it. Returns the texts the sweeps embedded. */
-export async function sweepAndCutOver(deps: MigrationDeps, migration: MigrationRecord, from: SpaceHandle, to: SpaceHandle, signal: AbortSignal): Promise<number> {
+export async function sweepAndCutOver(
+  deps: MigrationDeps,
+  migration: MigrationRecord,
+  from: SpaceHandle,
+  to: SpaceHandle,
+  signal: AbortSignal,
+): Promise<number> {
   let swept = 0;
   for (let attempt = 1; attempt <= CUT_OVER_ATTEMPTS; attempt++) {
     swept += await sweep(deps, to, signal);
     if (await tryCutOver(deps, migration, from, to)) return swept;
-    deps.logger.info({ migrationId: migration.id, attempt }, 'texts arrived after the sweep: sweeping again before the cut-over');
+    deps.logger.info(
+      { migrationId: migration.id, attempt },
+      'texts arrived after the sweep: sweeping again before the cut-over',
+    );
   }
   throw new CutOverOutrunError(CUT_OVER_ATTEMPTS);
 }

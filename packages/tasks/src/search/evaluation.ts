@@ -45,7 +45,9 @@ function squash(text: string): string {
 type Expectation = EvalCase['expect'][number];
 
 function answers(hit: Pick<SearchHit, 'source' | 'text'>, expected: Expectation): boolean {
-  const sourceMatches = hit.source === expected.source || hit.source.endsWith(expected.source.startsWith('/') ? expected.source : `/${expected.source}`);
+  const sourceMatches =
+    hit.source === expected.source ||
+    hit.source.endsWith(expected.source.startsWith('/') ? expected.source : `/${expected.source}`);
   return sourceMatches && (expected.text === undefined || squash(hit.text).includes(squash(expected.text)));
 }
 
@@ -54,7 +56,11 @@ function answers(hit: Pick<SearchHit, 'source' | 'text'>, expected: Expectation)
  * expectation no earlier hit answered, so repeats of one passage gain nothing; nDCG@10 is
  * binary-gain DCG over the ideal of min(expectations, 10) relevant hits at the top.
  */
-export function scoreRanking(hits: ReadonlyArray<Pick<SearchHit, 'source' | 'text'>>, expect: readonly Expectation[], k: number): { rank: number | null; hitAtK: boolean; reciprocalRank: number; ndcg: number } {
+export function scoreRanking(
+  hits: ReadonlyArray<Pick<SearchHit, 'source' | 'text'>>,
+  expect: readonly Expectation[],
+  k: number,
+): { rank: number | null; hitAtK: boolean; reciprocalRank: number; ndcg: number } {
   const answered = new Set<number>();
   let rank: number | null = null;
   let dcg = 0;
@@ -67,13 +73,22 @@ export function scoreRanking(hits: ReadonlyArray<Pick<SearchHit, 'source' | 'tex
   }
   let ideal = 0;
   for (let index = 0; index < Math.min(expect.length, METRIC_DEPTH); index++) ideal += 1 / Math.log2(index + 2);
-  return { rank, hitAtK: rank !== null && rank <= k, reciprocalRank: rank !== null && rank <= METRIC_DEPTH ? 1 / rank : 0, ndcg: dcg / ideal };
+  return {
+    rank,
+    hitAtK: rank !== null && rank <= k,
+    reciprocalRank: rank !== null && rank <= METRIC_DEPTH ? 1 / rank : 0,
+    ndcg: dcg / ideal,
+  };
 }
 
 export type EvalSearch = (query: string, k: number, mode: SearchMode) => Promise<readonly SearchHit[]>;
 
 /** Runs every case in every mode and averages per mode. */
-export async function evaluate(cases: readonly EvalCase[], search: EvalSearch, options: { k: number; modes: readonly SearchMode[] }): Promise<EvalReport> {
+export async function evaluate(
+  cases: readonly EvalCase[],
+  search: EvalSearch,
+  options: { k: number; modes: readonly SearchMode[] },
+): Promise<EvalReport> {
   const depth = Math.max(options.k, METRIC_DEPTH);
   const sums = new Map<SearchMode, { n: number; hit1: number; hitK: number; rr: number; ndcg: number }>();
   const ranks: Array<{ query: string; ranks: Partial<Record<SearchMode, number | null>> }> = [];
@@ -95,7 +110,12 @@ export async function evaluate(cases: readonly EvalCase[], search: EvalSearch, o
   const round = (value: number): number => Math.round(value * 1000) / 1000;
   const modes: Partial<Record<SearchMode, EvalMetrics>> = {};
   for (const [mode, sum] of sums) {
-    modes[mode] = { 'hit@1': round(sum.hit1 / sum.n), 'hit@k': round(sum.hitK / sum.n), 'mrr@10': round(sum.rr / sum.n), 'ndcg@10': round(sum.ndcg / sum.n) };
+    modes[mode] = {
+      'hit@1': round(sum.hit1 / sum.n),
+      'hit@k': round(sum.hitK / sum.n),
+      'mrr@10': round(sum.rr / sum.n),
+      'ndcg@10': round(sum.ndcg / sum.n),
+    };
   }
   return { k: options.k, queries: cases.length, modes, ranks };
 }
@@ -115,7 +135,12 @@ export function parseEvalFile(text: string): { cases: EvalCase[]; errors: string
     }
     const parsed = evalCase.safeParse(json);
     if (parsed.success) cases.push(parsed.data);
-    else errors.push(...parsed.error.issues.map((issue) => `line ${index + 1}: ${issue.path.join('.') || '(line)'}: ${issue.message}`));
+    else
+      errors.push(
+        ...parsed.error.issues.map(
+          (issue) => `line ${index + 1}: ${issue.path.join('.') || '(line)'}: ${issue.message}`,
+        ),
+      );
   }
   return { cases, errors };
 }

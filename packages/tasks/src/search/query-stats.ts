@@ -29,7 +29,10 @@ export class QueryStats extends RagRedisAdapter {
   async record(query: string, k: number, tenant: string | undefined, now = Date.now()): Promise<void> {
     const key = this.keys.queryCounts(Math.floor(now / HOUR_MS));
     const member = tenant === undefined ? `${k}\t${query}` : `${k}\t${tenant}\t${query}`;
-    const pipeline = this.redis.pipeline().zincrby(key, 1, member).pexpire(key, (this.#windowHours + 1) * HOUR_MS);
+    const pipeline = this.redis
+      .pipeline()
+      .zincrby(key, 1, member)
+      .pexpire(key, (this.#windowHours + 1) * HOUR_MS);
     // Trimming costs a little, so only now and then; the set may briefly exceed its cap.
     if (Math.random() < 0.01) pipeline.zremrangebyrank(key, 0, -MAX_MEMBERS_PER_HOUR - 1);
     await pipeline.exec();

@@ -1,5 +1,14 @@
 import type { Redis } from 'ioredis';
-import { LanesError, MAX_SEARCH_K, MAX_SEARCH_QUERY_CHARS, type SearchFilter, type SearchHit, type SearchMode, type SearchResponse, definedOnly } from '@lanes/contracts';
+import {
+  LanesError,
+  MAX_SEARCH_K,
+  MAX_SEARCH_QUERY_CHARS,
+  type SearchFilter,
+  type SearchHit,
+  type SearchMode,
+  type SearchResponse,
+  definedOnly,
+} from '@lanes/contracts';
 import type { LanesMetrics, Logger } from '@lanes/worker-core';
 import type { Histogram } from 'prom-client';
 import type { Embedder } from '../embed/embedder.ts';
@@ -115,23 +124,37 @@ export class SearchService {
 
   constructor(options: SearchServiceOptions) {
     this.#options = options;
-    this.#duration = options.metrics.histogram('lanes_search_duration_seconds', 'Search latency by result-cache outcome', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], [
-      'cache',
-    ]);
+    this.#duration = options.metrics.histogram(
+      'lanes_search_duration_seconds',
+      'Search latency by result-cache outcome',
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      ['cache'],
+    );
   }
 
   async search(rawQuery: string, k = 10, options: SearchOptions = {}): Promise<SearchResponse> {
     const startedAt = performance.now();
     const query = normaliseQuery(rawQuery);
     if (query === '') throw new InvalidQueryError('query must not be empty');
-    if (query.length > MAX_QUERY_CHARS) throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
-    const bypassesCache = options.exact === true || options.efSearch !== undefined || options.fusion !== undefined || options.bm25 !== undefined || options.space !== undefined;
+    if (query.length > MAX_QUERY_CHARS)
+      throw new InvalidQueryError(`query must be at most ${MAX_QUERY_CHARS} characters`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K)
+      throw new InvalidQueryError(`k must be an integer in 1..${MAX_K}`, 'k');
+    const bypassesCache =
+      options.exact === true ||
+      options.efSearch !== undefined ||
+      options.fusion !== undefined ||
+      options.bm25 !== undefined ||
+      options.space !== undefined;
     if (bypassesCache) return { query, results: await this.#compute(query, k, options, undefined) };
 
     const { redis, keys, corpus, stats, resultCacheTtlSeconds, spaces } = this.#options;
     if (options.record !== false) {
-      await stats.record(query, k, options.tenant).catch((error: unknown) => this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'));
+      await stats
+        .record(query, k, options.tenant)
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: { message: String(error) } }, 'could not count query'),
+        );
     }
     const version = await corpus.current();
     const cacheKey = keys.searchResult(version, spaceKey(await spaces.live(version)), k, requestHash(query, options));
@@ -152,7 +175,12 @@ export class SearchService {
     const normalised = normaliseQuery(query);
     const version = await corpus.current();
     const scope = tenant === undefined ? {} : { tenant };
-    const cacheKey = keys.searchResult(version, spaceKey(await spaces.live(version)), k, requestHash(normalised, scope));
+    const cacheKey = keys.searchResult(
+      version,
+      spaceKey(await spaces.live(version)),
+      k,
+      requestHash(normalised, scope),
+    );
     const present = (await redis.exists(cacheKey)) === 1;
     if (present) {
       await redis.expire(cacheKey, this.#options.resultCacheTtlSeconds);
@@ -164,8 +192,10 @@ export class SearchService {
 
   async #compute(query: string, k: number, options: SearchOptions, version: string | undefined): Promise<SearchHit[]> {
     const mode = options.mode ?? 'hybrid';
-    if (mode === 'lexical') return (await this.#lexicalList(query, k, options)).map((chunk) => toHit(chunk, chunk.score, 'lexical'));
-    if (mode === 'vector') return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
+    if (mode === 'lexical')
+      return (await this.#lexicalList(query, k, options)).map((chunk) => toHit(chunk, chunk.score, 'lexical'));
+    if (mode === 'vector')
+      return (await this.#vectorList(query, k, options, version)).map((chunk) => toHit(chunk, chunk.score, 'vector'));
     const fusion = { ...(this.#options.fusion ?? FUSION_DEFAULTS), ...options.fusion };
     const depth = Math.max(fusion.depth, k);
     const lexicalDepth = lexicalOnlyDepth(k, { ...fusion, depth });
@@ -186,11 +216,22 @@ export class SearchService {
   }
 
   #lexicalList(query: string, k: number, options: SearchOptions): Promise<RankedChunk[]> {
-    return searchLexical(this.#options.db, queryTerms(query), { k, filter: options.filter, tenant: options.tenant, bm25: { ...BM25_DEFAULTS, ...options.bm25 } });
+    return searchLexical(this.#options.db, queryTerms(query), {
+      k,
+      filter: options.filter,
+      tenant: options.tenant,
+      bm25: { ...BM25_DEFAULTS, ...options.bm25 },
+    });
   }
 
   /** `within`: rank only the chunks of these texts (content hashes), exactly. */
-  async #vectorList(query: string, k: number, options: SearchOptions, version: string | undefined, within?: readonly string[]): Promise<RankedChunk[]> {
+  async #vectorList(
+    query: string,
+    k: number,
+    options: SearchOptions,
+    version: string | undefined,
+    within?: readonly string[],
+  ): Promise<RankedChunk[]> {
     // An explicitly chosen space is searched alone: its own model embeds the query.
     const vectors = await this.#options.spaces.vectors(version, options.space);
     if (vectors === undefined) return [];
@@ -205,10 +246,15 @@ export class SearchService {
       spaces.push(primary);
       queryVectors.set(primary.space.id, vector.vector);
       if (fallback !== undefined && (await this.#fallbackHasVectors(fallback.space, version))) {
-        const inFallback = await embedder.embedWith(fallback.provider, [item], options.signal).catch((error: unknown) => {
-          this.#options.logger.warn({ err: { message: String(error) } }, 'fallback space skipped: could not embed the query with the fallback model');
-          return undefined;
-        });
+        const inFallback = await embedder
+          .embedWith(fallback.provider, [item], options.signal)
+          .catch((error: unknown) => {
+            this.#options.logger.warn(
+              { err: { message: String(error) } },
+              'fallback space skipped: could not embed the query with the fallback model',
+            );
+            return undefined;
+          });
         if (inFallback !== undefined) {
           spaces.push(fallback);
           queryVectors.set(fallback.space.id, inFallback.get(item.hash)!);
@@ -250,9 +296,12 @@ export class SearchService {
   async #fallbackHasVectors(fallback: EmbeddingSpace, version: string | undefined): Promise<boolean> {
     const now = Date.now();
     const known = this.#fallbackNonEmpty;
-    if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000) return known.value;
+    if (known !== undefined && version !== undefined && known.version === version && now - known.at < 5000)
+      return known.value;
     const value = await this.#options.db.withClient(async (client) => {
-      const { rows } = await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fallback.table}) AS present`);
+      const { rows } = await client.query<{ present: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM ${fallback.table}) AS present`,
+      );
       return rows[0]!.present;
     });
     this.#fallbackNonEmpty = { value, at: now, version: version ?? '' };

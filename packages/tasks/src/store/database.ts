@@ -55,7 +55,9 @@ export class Database {
       application_name: 'lanes',
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
-    this.pool.on('error', (error) => options.logger?.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed'));
+    this.pool.on('error', (error) =>
+      options.logger?.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed'),
+    );
   }
 
   /** Qualified table name in the configured schema. */
@@ -107,7 +109,10 @@ export class Database {
    * Runs `fn` in a transaction; rolls back on any error. `settings` (`SET LOCAL ...` statements)
    * travel with the BEGIN, in the same round trip.
    */
-  async transaction<T>(fn: (client: DbClient) => Promise<T>, options: { vectorTypes?: boolean; settings?: readonly string[] } = {}): Promise<T> {
+  async transaction<T>(
+    fn: (client: DbClient) => Promise<T>,
+    options: { vectorTypes?: boolean; settings?: readonly string[] } = {},
+  ): Promise<T> {
     return this.withClient(async (client) => {
       await client.query(['BEGIN', ...(options.settings ?? [])].join('; '));
       try {
@@ -123,11 +128,18 @@ export class Database {
 
   /** The installed pgvector version as [major, minor, patch]. */
   async vectorVersion(): Promise<[number, number, number]> {
-    return this.withClient(async (client) => {
-      const { rows } = await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'");
-      const [major = 0, minor = 0, patch = 0] = (rows[0]?.v ?? '0.0.0').split('.').map((part) => Number.parseInt(part, 10) || 0);
-      return [major, minor, patch];
-    }, { vectorTypes: false });
+    return this.withClient(
+      async (client) => {
+        const { rows } = await client.query<{ v: string }>(
+          "SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'",
+        );
+        const [major = 0, minor = 0, patch = 0] = (rows[0]?.v ?? '0.0.0')
+          .split('.')
+          .map((part) => Number.parseInt(part, 10) || 0);
+        return [major, minor, patch];
+      },
+      { vectorTypes: false },
+    );
   }
 
   async ping(): Promise<void> {

@@ -166,7 +166,15 @@ export class DocumentCatalog {
         }
         await client.query(`DELETE FROM ${db.table('documents')} WHERE id = ANY($1::bigint[])`, [docIds]);
         const chunksOf = (id: string): number => removed.filter((row) => row.document_id === id).length;
-        return { documents: docs.map((doc) => ({ id: doc.id, source: doc.source, tenant: tenantOfRow(doc.tenant), chunks: chunksOf(doc.id) })), vectors };
+        return {
+          documents: docs.map((doc) => ({
+            id: doc.id,
+            source: doc.source,
+            tenant: tenantOfRow(doc.tenant),
+            chunks: chunksOf(doc.id),
+          })),
+          vectors,
+        };
       },
       { vectorTypes: false },
     );

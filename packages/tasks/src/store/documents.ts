@@ -82,7 +82,11 @@ export interface StoredChunk {
 
 export class IncompleteVectorsError extends LanesError {
   constructor(documentId: string, missing: number) {
-    super('INCOMPLETE_VECTORS', `document ${documentId}: ${missing} chunk(s) still have no vector after their embedding jobs completed`, { documentId, missing });
+    super(
+      'INCOMPLETE_VECTORS',
+      `document ${documentId}: ${missing} chunk(s) still have no vector after their embedding jobs completed`,
+      { documentId, missing },
+    );
   }
 }
 
@@ -108,7 +112,12 @@ export class DocumentStore {
   }
 
   /** The live document when its content is unchanged and every chunk has a primary vector. */
-  async findUpToDate(tenant: string | undefined, source: string, contentHash: string, primary: EmbeddingSpace): Promise<UpToDate | undefined> {
+  async findUpToDate(
+    tenant: string | undefined,
+    source: string,
+    contentHash: string,
+    primary: EmbeddingSpace,
+  ): Promise<UpToDate | undefined> {
     const db = this.#db;
     return db.withClient(async (client) => {
       const { rows } = await client.query<{ id: string; chunk_count: number; pages: number }>(
@@ -130,12 +139,16 @@ export class DocumentStore {
     return db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [gcLockKey(db)]);
       const tenant = storedTenant(input.tenant);
-      await client.query(`INSERT INTO ${db.table('documents')} (tenant, source, metadata) VALUES ($1, $2, $3) ON CONFLICT (tenant, source) DO NOTHING`, [
-        tenant,
-        input.source,
-        JSON.stringify(input.metadata),
-      ]);
-      const { rows } = await client.query<{ id: string; generation: number; pending_generation: number | null; pending_hash: string | null }>(
+      await client.query(
+        `INSERT INTO ${db.table('documents')} (tenant, source, metadata) VALUES ($1, $2, $3) ON CONFLICT (tenant, source) DO NOTHING`,
+        [tenant, input.source, JSON.stringify(input.metadata)],
+      );
+      const { rows } = await client.query<{
+        id: string;
+        generation: number;
+        pending_generation: number | null;
+        pending_hash: string | null;
+      }>(
         `SELECT id::text AS id, generation, pending_generation, pending_hash FROM ${db.table('documents')} WHERE tenant = $1 AND source = $2 FOR UPDATE`,
         [tenant, input.source],
       );
@@ -147,7 +160,10 @@ export class DocumentStore {
       } else {
         // Newer content than what is staged (if anything): the older staging is abandoned.
         if (doc.pending_generation !== null) {
-          await client.query(`DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [doc.id, doc.pending_generation]);
+          await client.query(`DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
+            doc.id,
+            doc.pending_generation,
+          ]);
         }
         generation = Math.max(doc.generation, doc.pending_generation ?? 0) + 1;
       }
@@ -180,11 +196,21 @@ export class DocumentStore {
    * Makes `generation` live if it is still the staged one: deletes every other generation's
    * chunks and the vectors (in every space) that no chunk references any more.
    */
-  async finalise(documentId: string, generation: number, primary: EmbeddingSpace, spaces: readonly EmbeddingSpace[]): Promise<FinaliseResult> {
+  async finalise(
+    documentId: string,
+    generation: number,
+    primary: EmbeddingSpace,
+    spaces: readonly EmbeddingSpace[],
+  ): Promise<FinaliseResult> {
     const db = this.#db;
     return db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
-      const { rows } = await client.query<{ generation: number; pending_generation: number | null; chunk_count: number; pages: number }>(
+      const { rows } = await client.query<{
+        generation: number;
+        pending_generation: number | null;
+        chunk_count: number;
+        pages: number;
+      }>(
         `SELECT generation, pending_generation, chunk_count, pages FROM ${db.table('documents')} WHERE id = $1 FOR UPDATE`,
         [documentId],
       );
@@ -195,7 +221,9 @@ export class DocumentStore {
         return { state, chunks: doc.chunk_count, pages: doc.pages, removed: 0, changed: false };
       }
       const others = spaces.filter((space) => space.id !== primary.id);
-      const covered = [primary, ...others].map((space) => `EXISTS (SELECT 1 FROM ${space.table} e WHERE e.content_hash = c.content_hash)`).join(' OR ');
+      const covered = [primary, ...others]
+        .map((space) => `EXISTS (SELECT 1 FROM ${space.table} e WHERE e.content_hash = c.content_hash)`)
+        .join(' OR ');
       const missing = await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${db.table('chunks')} c WHERE c.document_id = $1 AND c.generation = $2 AND NOT (${covered})`,
         [documentId, generation],
@@ -213,15 +241,18 @@ export class DocumentStore {
       );
       // The old generation's statistics went with its rows (delete trigger); the new one's are
       // added once it is live, set-based, in this transaction (migration 7).
-      await client.query(`UPDATE ${db.table('chunks')} SET live = true WHERE document_id = $1 AND generation = $2 AND NOT live`, [documentId, generation]);
-      await client.query(`SELECT ${db.table('lexical_stats_add')}(ARRAY(SELECT id FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2))`, [
-        documentId,
-        generation,
-      ]);
-      const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`, [
-        documentId,
-        generation,
-      ]);
+      await client.query(
+        `UPDATE ${db.table('chunks')} SET live = true WHERE document_id = $1 AND generation = $2 AND NOT live`,
+        [documentId, generation],
+      );
+      await client.query(
+        `SELECT ${db.table('lexical_stats_add')}(ARRAY(SELECT id FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2))`,
+        [documentId, generation],
+      );
+      const counted = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2`,
+        [documentId, generation],
+      );
       const { rows: updated } = await client.query<{ pages: number }>(
         `UPDATE ${db.table('documents')}
             SET generation = $2, content_hash = pending_hash, pages = coalesce(pending_pages, 0), chunk_count = $3, status = 'ready',
@@ -232,7 +263,13 @@ export class DocumentStore {
       await collectVectors(db, client, deleted.rows, spaces);
       const removedCount = removed.rows[0]!.n;
       // Promotion happens only for new content or re-embedded vectors: either way cached results are stale.
-      return { state: 'promoted', chunks: counted.rows[0]!.n, pages: updated[0]!.pages, removed: removedCount, changed: true };
+      return {
+        state: 'promoted',
+        chunks: counted.rows[0]!.n,
+        pages: updated[0]!.pages,
+        removed: removedCount,
+        changed: true,
+      };
     });
   }
 
@@ -240,11 +277,23 @@ export class DocumentStore {
   async pendingGenerations(): Promise<PendingGeneration[]> {
     const db = this.#db;
     return db.withClient(async (client) => {
-      const { rows } = await client.query<{ id: string; source: string; pending_generation: number; pending_job: string | null; updated_at: Date }>(
+      const { rows } = await client.query<{
+        id: string;
+        source: string;
+        pending_generation: number;
+        pending_job: string | null;
+        updated_at: Date;
+      }>(
         `SELECT id::text AS id, source, pending_generation, pending_job, updated_at FROM ${db.table('documents')}
           WHERE pending_generation IS NOT NULL ORDER BY id`,
       );
-      return rows.map((row) => ({ documentId: row.id, source: row.source, generation: row.pending_generation, jobId: row.pending_job, updatedAt: row.updated_at }));
+      return rows.map((row) => ({
+        documentId: row.id,
+        source: row.source,
+        generation: row.pending_generation,
+        jobId: row.pending_job,
+        updatedAt: row.updated_at,
+      }));
     });
   }
 
@@ -253,23 +302,33 @@ export class DocumentStore {
    * and the vectors only they referenced go, and the document is as it was before the staging
    * (or gone, if it never was live).
    */
-  async rollback(pending: PendingGeneration, spaces: readonly EmbeddingSpace[]): Promise<'rolled-back' | 'removed' | 'changed'> {
+  async rollback(
+    pending: PendingGeneration,
+    spaces: readonly EmbeddingSpace[],
+  ): Promise<'rolled-back' | 'removed' | 'changed'> {
     const db = this.#db;
     return db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [gcLockKey(db)]);
-      const { rows } = await client.query<{ status: string; pending_generation: number | null; pending_job: string | null }>(
-        `SELECT status, pending_generation, pending_job FROM ${db.table('documents')} WHERE id = $1 FOR UPDATE`,
-        [pending.documentId],
-      );
+      const { rows } = await client.query<{
+        status: string;
+        pending_generation: number | null;
+        pending_job: string | null;
+      }>(`SELECT status, pending_generation, pending_job FROM ${db.table('documents')} WHERE id = $1 FOR UPDATE`, [
+        pending.documentId,
+      ]);
       const doc = rows[0];
-      if (doc === undefined || doc.pending_generation !== pending.generation || doc.pending_job !== pending.jobId) return 'changed';
+      if (doc === undefined || doc.pending_generation !== pending.generation || doc.pending_job !== pending.jobId)
+        return 'changed';
       const deleted = await client.query<{ content_hash: string }>(
         `DELETE FROM ${db.table('chunks')} WHERE document_id = $1 AND generation = $2 RETURNING content_hash`,
         [pending.documentId, pending.generation],
       );
       const neverLive = doc.status !== 'ready';
       if (neverLive) await client.query(`DELETE FROM ${db.table('documents')} WHERE id = $1`, [pending.documentId]);
-      else await client.query(`UPDATE ${db.table('documents')} SET ${CLEARED_PENDING}, updated_at = now() WHERE id = $1`, [pending.documentId]);
+      else
+        await client.query(`UPDATE ${db.table('documents')} SET ${CLEARED_PENDING}, updated_at = now() WHERE id = $1`, [
+          pending.documentId,
+        ]);
       await collectVectors(db, client, deleted.rows, spaces);
       return neverLive ? 'removed' : 'rolled-back';
     });
@@ -291,7 +350,10 @@ export class DocumentStore {
   async existingVectors(space: EmbeddingSpace, hashes: readonly string[]): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
     return this.#db.withClient(async (client) => {
-      const { rows } = await client.query<{ content_hash: string }>(`SELECT content_hash FROM ${space.table} WHERE content_hash = ANY($1::text[])`, [hashes]);
+      const { rows } = await client.query<{ content_hash: string }>(
+        `SELECT content_hash FROM ${space.table} WHERE content_hash = ANY($1::text[])`,
+        [hashes],
+      );
       return new Set(rows.map((row) => row.content_hash));
     });
   }
@@ -300,7 +362,11 @@ export class DocumentStore {
    * Bulk, idempotent: multi-row inserts through unnest, existing vectors left alone. Vectors
    * written to the primary space retire their copies in `supersedes` (the fallback space).
    */
-  async writeVectors(space: EmbeddingSpace, entries: ReadonlyArray<readonly [string, Float32Array]>, supersedes: readonly EmbeddingSpace[] = []): Promise<number> {
+  async writeVectors(
+    space: EmbeddingSpace,
+    entries: ReadonlyArray<readonly [string, Float32Array]>,
+    supersedes: readonly EmbeddingSpace[] = [],
+  ): Promise<number> {
     if (entries.length === 0) return 0;
     let written = 0;
     await this.#db.transaction(async (client) => {
@@ -314,7 +380,9 @@ export class DocumentStore {
         written += result.rowCount ?? 0;
       }
       for (const old of supersedes) {
-        await client.query(`DELETE FROM ${old.table} WHERE content_hash = ANY($1::text[])`, [entries.map(([hash]) => hash)]);
+        await client.query(`DELETE FROM ${old.table} WHERE content_hash = ANY($1::text[])`, [
+          entries.map(([hash]) => hash),
+        ]);
       }
     });
     return written;
@@ -322,10 +390,16 @@ export class DocumentStore {
 }
 
 /** A document with nothing staged. */
-const CLEARED_PENDING = 'pending_generation = NULL, pending_hash = NULL, pending_pages = NULL, pending_metadata = NULL, pending_job = NULL';
+const CLEARED_PENDING =
+  'pending_generation = NULL, pending_hash = NULL, pending_pages = NULL, pending_metadata = NULL, pending_job = NULL';
 
 /** Deletes, in every space, the vectors of these deleted chunks' texts that no chunk references any more. Under the GC lock. */
-async function collectVectors(db: Database, client: DbClient, deleted: ReadonlyArray<{ content_hash: string }>, spaces: readonly EmbeddingSpace[]): Promise<void> {
+async function collectVectors(
+  db: Database,
+  client: DbClient,
+  deleted: ReadonlyArray<{ content_hash: string }>,
+  spaces: readonly EmbeddingSpace[],
+): Promise<void> {
   const stale = [...new Set(deleted.map((row) => row.content_hash))];
   if (stale.length === 0) return;
   for (const space of spaces) {
@@ -337,7 +411,13 @@ async function collectVectors(db: Database, client: DbClient, deleted: ReadonlyA
   }
 }
 
-async function insertChunks(db: Database, client: DbClient, documentId: string, generation: number, chunks: readonly StagedChunk[]): Promise<void> {
+async function insertChunks(
+  db: Database,
+  client: DbClient,
+  documentId: string,
+  generation: number,
+  chunks: readonly StagedChunk[],
+): Promise<void> {
   for (let start = 0; start < chunks.length; start += 1000) {
     const slice = chunks.slice(start, start + 1000);
     await client.query(

@@ -51,7 +51,8 @@ interface MigrationRow {
   finished_at: Date | null;
 }
 
-const COLUMNS = 'id, from_space_id, to_space_id, state, force, eval_cases, eval_report, reason, job_id, created_at, updated_at, finished_at';
+const COLUMNS =
+  'id, from_space_id, to_space_id, state, force, eval_cases, eval_report, reason, job_id, created_at, updated_at, finished_at';
 
 function toRecord(row: MigrationRow): MigrationRecord {
   return {
@@ -115,11 +116,19 @@ export class EmbeddingMigrationStore {
     return client === undefined ? this.#db.withClient(read, { vectorTypes: false }) : read(client);
   }
 
-  async insert(client: DbClient, input: { fromSpaceId: number; toSpaceId: number; force: boolean; evalCases: readonly EvalCase[] | null }): Promise<MigrationRecord> {
+  async insert(
+    client: DbClient,
+    input: { fromSpaceId: number; toSpaceId: number; force: boolean; evalCases: readonly EvalCase[] | null },
+  ): Promise<MigrationRecord> {
     const { rows } = await client.query<MigrationRow>(
       `INSERT INTO ${this.#db.table('embedding_migrations')} (from_space_id, to_space_id, state, force, eval_cases)
        VALUES ($1, $2, 'embedding', $3, $4) RETURNING ${COLUMNS}`,
-      [input.fromSpaceId, input.toSpaceId, input.force, input.evalCases === null ? null : JSON.stringify(input.evalCases)],
+      [
+        input.fromSpaceId,
+        input.toSpaceId,
+        input.force,
+        input.evalCases === null ? null : JSON.stringify(input.evalCases),
+      ],
     );
     return toRecord(rows[0]!);
   }
@@ -132,9 +141,10 @@ export class EmbeddingMigrationStore {
     await this.#db.transaction(
       async (client) => {
         await this.update(migration.id, { state: 'failed', reason }, client);
-        await client.query(`UPDATE ${this.#db.table('embedding_settings')} SET shadow_space_id = NULL, updated_at = now() WHERE shadow_space_id = $1`, [
-          migration.toSpaceId,
-        ]);
+        await client.query(
+          `UPDATE ${this.#db.table('embedding_settings')} SET shadow_space_id = NULL, updated_at = now() WHERE shadow_space_id = $1`,
+          [migration.toSpaceId],
+        );
       },
       { vectorTypes: false },
     );

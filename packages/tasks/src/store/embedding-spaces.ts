@@ -47,26 +47,49 @@ const MAX_FULL_PRECISION_INDEX = 2000;
 
 /** `emb_<model slug>_<dims>_<hash>`: readable in psql, unique per space, within 63 bytes. */
 export function spaceTableName(space: SpaceIdentity): string {
-  const slug = space.model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  const slug = space.model
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 24);
   const tag = sha256(`${space.provider}\0${space.model}\0${space.dimensions}`).slice(0, 8);
   return `emb_${slug}_${space.dimensions}_${tag}`;
 }
 
 /** The indexed expression and the matching query expression for a parameter placeholder. */
-export function vectorExpression(space: Pick<EmbeddingSpace, 'dimensions'>, storage: VectorStorage): { column: string; opclass: string; cast: string } {
-  if (storage === 'vector' && space.dimensions <= MAX_FULL_PRECISION_INDEX) return { column: 'embedding', opclass: 'vector_cosine_ops', cast: `vector(${space.dimensions})` };
+export function vectorExpression(
+  space: Pick<EmbeddingSpace, 'dimensions'>,
+  storage: VectorStorage,
+): { column: string; opclass: string; cast: string } {
+  if (storage === 'vector' && space.dimensions <= MAX_FULL_PRECISION_INDEX)
+    return { column: 'embedding', opclass: 'vector_cosine_ops', cast: `vector(${space.dimensions})` };
   const half = `halfvec(${space.dimensions})`;
   return { column: `(embedding::${half})`, opclass: 'halfvec_cosine_ops', cast: half };
 }
 
-export function hnswIndexSql(space: EmbeddingSpace, indexName: string, params: HnswParams, concurrently: boolean): string {
+export function hnswIndexSql(
+  space: EmbeddingSpace,
+  indexName: string,
+  params: HnswParams,
+  concurrently: boolean,
+): string {
   const expr = vectorExpression(space, params.storage);
   return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF NOT EXISTS "${indexName}" ON ${space.table}
     USING hnsw (${expr.column} ${expr.opclass}) WITH (m = ${params.m}, ef_construction = ${params.efConstruction})`;
 }
 
-function toSpace(db: Database, row: { id: number; provider: string; model: string; dimensions: number; table_name: string }): EmbeddingSpace {
-  return { id: row.id, provider: row.provider, model: row.model, dimensions: row.dimensions, tableName: row.table_name, table: db.table(row.table_name) };
+function toSpace(
+  db: Database,
+  row: { id: number; provider: string; model: string; dimensions: number; table_name: string },
+): EmbeddingSpace {
+  return {
+    id: row.id,
+    provider: row.provider,
+    model: row.model,
+    dimensions: row.dimensions,
+    tableName: row.table_name,
+    table: db.table(row.table_name),
+  };
 }
 
 async function findSpace(db: Database, client: DbClient, identity: SpaceIdentity): Promise<EmbeddingSpace | undefined> {
@@ -117,8 +140,13 @@ export async function ensureSpace(db: Database, identity: SpaceIdentity, policy:
 }
 
 export async function listSpaces(db: Database): Promise<EmbeddingSpace[]> {
-  return db.withClient(async (client) => {
-    const { rows } = await client.query(`SELECT id, provider, model, dimensions, table_name FROM ${db.table('embedding_spaces')} ORDER BY id`);
-    return rows.map((row) => toSpace(db, row));
-  }, { vectorTypes: false });
+  return db.withClient(
+    async (client) => {
+      const { rows } = await client.query(
+        `SELECT id, provider, model, dimensions, table_name FROM ${db.table('embedding_spaces')} ORDER BY id`,
+      );
+      return rows.map((row) => toSpace(db, row));
+    },
+    { vectorTypes: false },
+  );
 }

@@ -24,7 +24,10 @@ export class IndexBuildError extends LanesError {
   }
 }
 
-async function vectorIndexes(client: DbClient, space: EmbeddingSpace): Promise<Array<{ name: string; valid: boolean }>> {
+async function vectorIndexes(
+  client: DbClient,
+  space: EmbeddingSpace,
+): Promise<Array<{ name: string; valid: boolean }>> {
   const { rows } = await client.query<{ name: string; valid: boolean }>(
     `SELECT i.relname AS name, x.indisvalid AS valid
        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
@@ -35,18 +38,32 @@ async function vectorIndexes(client: DbClient, space: EmbeddingSpace): Promise<A
 }
 
 async function readProgress(db: Database, space: EmbeddingSpace): Promise<BuildProgress | undefined> {
-  return db.withClient(async (client) => {
-    const { rows } = await client.query<{ phase: string; blocks_done: string; blocks_total: string; tuples_done: string; tuples_total: string }>(
-      `SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE relid = $1::regclass`,
-      [space.table],
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    const tuplesTotal = Number(row.tuples_total);
-    const blocksTotal = Number(row.blocks_total);
-    const fraction = tuplesTotal > 0 ? Number(row.tuples_done) / tuplesTotal : blocksTotal > 0 ? Number(row.blocks_done) / blocksTotal : 0;
-    return { phase: row.phase, fraction: Math.max(0, Math.min(1, fraction)) };
-  }, { vectorTypes: false });
+  return db.withClient(
+    async (client) => {
+      const { rows } = await client.query<{
+        phase: string;
+        blocks_done: string;
+        blocks_total: string;
+        tuples_done: string;
+        tuples_total: string;
+      }>(
+        `SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE relid = $1::regclass`,
+        [space.table],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      const tuplesTotal = Number(row.tuples_total);
+      const blocksTotal = Number(row.blocks_total);
+      const fraction =
+        tuplesTotal > 0
+          ? Number(row.tuples_done) / tuplesTotal
+          : blocksTotal > 0
+            ? Number(row.blocks_done) / blocksTotal
+            : 0;
+      return { phase: row.phase, fraction: Math.max(0, Math.min(1, fraction)) };
+    },
+    { vectorTypes: false },
+  );
 }
 
 /**
@@ -71,7 +88,9 @@ export async function rebuildHnswIndex(
   return db.withClient(
     async (client) => {
       const lockKey = `lanes:rebuild:${space.table}`;
-      const { rows: locked } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey]);
+      const { rows: locked } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        lockKey,
+      ]);
       if (locked[0]?.ok !== true) {
         const current = (await vectorIndexes(client, space)).find((index) => index.valid)?.name ?? '';
         return { index: current, rows: 0, durationMs: 0, replaced: [], skipped: true };
@@ -88,7 +107,9 @@ export async function rebuildHnswIndex(
       // Abort (timeout, cancel, drain) cancels the build server-side; CONCURRENTLY leaves an
       // invalid index behind, which the next rebuild drops first.
       const onAbort = (): void => {
-        void db.withClient((other) => other.query('SELECT pg_cancel_backend($1)', [pid]), { vectorTypes: false }).catch(() => undefined);
+        void db
+          .withClient((other) => other.query('SELECT pg_cancel_backend($1)', [pid]), { vectorTypes: false })
+          .catch(() => undefined);
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       let poller: NodeJS.Timeout | undefined;
@@ -109,7 +130,11 @@ export async function rebuildHnswIndex(
           await client.query(hnswIndexSql(space, name, params, true));
         } catch (error) {
           options.signal?.throwIfAborted();
-          throw new IndexBuildError(`building ${name} failed: ${(error as Error).message}`, { index: name }, { cause: error });
+          throw new IndexBuildError(
+            `building ${name} failed: ${(error as Error).message}`,
+            { index: name },
+            { cause: error },
+          );
         } finally {
           clearInterval(poller);
         }
@@ -117,7 +142,13 @@ export async function rebuildHnswIndex(
         for (const old of previous) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${db.table(old)}`);
         await client.query(`ANALYZE ${space.table}`);
         const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
-        return { index: name, rows: rows[0]!.n, durationMs: Date.now() - startedAt, replaced: previous, skipped: false };
+        return {
+          index: name,
+          rows: rows[0]!.n,
+          durationMs: Date.now() - startedAt,
+          replaced: previous,
+          skipped: false,
+        };
       } finally {
         clearInterval(poller);
         options.signal?.removeEventListener('abort', onAbort);
@@ -134,12 +165,20 @@ export async function rebuildHnswIndex(
  * called after vectors are written, cheap when the index exists (one catalog query) or the
  * space is still small (a count over fewer than minRows rows). Returns the build, if one ran.
  */
-export async function indexWhenLarge(db: Database, space: EmbeddingSpace, policy: IndexPolicy, signal?: AbortSignal): Promise<RebuildOutcome | undefined> {
-  const due = await db.withClient(async (client) => {
-    if ((await vectorIndexes(client, space)).some((index) => index.valid)) return false;
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
-    return rows[0]!.n >= policy.minRows;
-  }, { vectorTypes: false });
+export async function indexWhenLarge(
+  db: Database,
+  space: EmbeddingSpace,
+  policy: IndexPolicy,
+  signal?: AbortSignal,
+): Promise<RebuildOutcome | undefined> {
+  const due = await db.withClient(
+    async (client) => {
+      if ((await vectorIndexes(client, space)).some((index) => index.valid)) return false;
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${space.table}`);
+      return rows[0]!.n >= policy.minRows;
+    },
+    { vectorTypes: false },
+  );
   if (!due) return undefined;
   return rebuildHnswIndex(db, space, policy, { ...(signal !== undefined && { signal }), onlyIfMissing: true });
 }

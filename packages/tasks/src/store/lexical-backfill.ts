@@ -14,12 +14,18 @@ const BATCH = 500;
  */
 export async function backfillLexicalTerms(db: Database): Promise<number> {
   await db.transaction(async (client) => {
-    const { rows } = await client.query<{ tokeniser: string }>(`SELECT tokeniser FROM ${db.table('lexical_corpus')} FOR UPDATE`);
+    const { rows } = await client.query<{ tokeniser: string }>(
+      `SELECT tokeniser FROM ${db.table('lexical_corpus')} FOR UPDATE`,
+    );
     if (rows[0]!.tokeniser === TOKENISER_VERSION) return;
     // No chunk has terms now, so none counts.
-    await client.query(`UPDATE ${db.table('chunks')} SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL WHERE lexemes IS NOT NULL`);
+    await client.query(
+      `UPDATE ${db.table('chunks')} SET lexemes = NULL, term_freqs = NULL, lexical_length = NULL WHERE lexemes IS NOT NULL`,
+    );
     await client.query(`DELETE FROM ${db.table('lexical_terms')}`);
-    await client.query(`UPDATE ${db.table('lexical_corpus')} SET tokeniser = $1, chunk_count = 0, total_length = 0`, [TOKENISER_VERSION]);
+    await client.query(`UPDATE ${db.table('lexical_corpus')} SET tokeniser = $1, chunk_count = 0, total_length = 0`, [
+      TOKENISER_VERSION,
+    ]);
   });
   let indexed = 0;
   for (;;) {

@@ -100,29 +100,39 @@ function scoreExpression(termCount: number): string {
  * `score > 0` and for the sort) and K twice per term, most of a query's time. Documents are
  * joined (for their source) to the top k only; a filter on them is a semi-join before the limit.
  */
-export async function searchLexical(db: Database, terms: readonly string[], options: LexicalSearchOptions): Promise<RankedChunk[]> {
+export async function searchLexical(
+  db: Database,
+  terms: readonly string[],
+  options: LexicalSearchOptions,
+): Promise<RankedChunk[]> {
   if (terms.length === 0) return [];
   const bm25 = options.bm25 ?? BM25_DEFAULTS;
-  return db.transaction(async (client) => {
-    const { rows: stats } = await client.query<{ n: string; total: string; terms: string[] | null; dfs: number[] | null }>(
-      `SELECT c.chunk_count AS n, c.total_length AS total, t.terms, t.dfs
+  return db.transaction(
+    async (client) => {
+      const { rows: stats } = await client.query<{
+        n: string;
+        total: string;
+        terms: string[] | null;
+        dfs: number[] | null;
+      }>(
+        `SELECT c.chunk_count AS n, c.total_length AS total, t.terms, t.dfs
          FROM ${db.table('lexical_corpus')} c,
               LATERAL (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM ${db.table('lexical_terms')} WHERE term = ANY($1::text[])) t`,
-      [terms],
-    );
-    const corpus = stats[0]!;
-    const chunkCount = Number(corpus.n);
-    if (corpus.terms === null || chunkCount === 0) return [];
-    const idfs = corpus.dfs!.map((df) => bm25Idf(chunkCount, df));
-    const meanLength = Math.max(1, Number(corpus.total)) / chunkCount;
-    const rules = candidateRules(corpus.terms, corpus.dfs!, chunkCount);
-    let rows: LexicalRow[] = [];
-    for (const [index, rule] of rules.entries()) {
-      const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
-      const tenant = tenantCondition('tenant', options.tenant, params);
-      const filter = filterClause(options.filter, params);
-      ({ rows } = await client.query<LexicalRow>(
-        `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.heading, s.score
+        [terms],
+      );
+      const corpus = stats[0]!;
+      const chunkCount = Number(corpus.n);
+      if (corpus.terms === null || chunkCount === 0) return [];
+      const idfs = corpus.dfs!.map((df) => bm25Idf(chunkCount, df));
+      const meanLength = Math.max(1, Number(corpus.total)) / chunkCount;
+      const rules = candidateRules(corpus.terms, corpus.dfs!, chunkCount);
+      let rows: LexicalRow[] = [];
+      for (const [index, rule] of rules.entries()) {
+        const params: unknown[] = [corpus.terms, idfs, bm25.k1, bm25.b, meanLength, options.k, rule.terms];
+        const tenant = tenantCondition('tenant', options.tenant, params);
+        const filter = filterClause(options.filter, params);
+        ({ rows } = await client.query<LexicalRow>(
+          `SELECT s.document_id::text AS document_id, d.source, s.chunk_index, s.content_hash, s.text, s.page_start, s.heading, s.score
            FROM (SELECT s.* FROM (SELECT c.id, c.document_id, c.chunk_index, c.content_hash, c.text, c.page_start, c.heading, ${scoreExpression(corpus.terms.length)} AS score
                                     FROM (SELECT id, document_id, chunk_index, content_hash, text, page_start, heading, lexemes, term_freqs,
                                                  $3::float8 * (1 - $4::float8 + $4::float8 * lexical_length / $5::float8) AS norm
@@ -135,10 +145,12 @@ export async function searchLexical(db: Database, terms: readonly string[], opti
                   LIMIT $6) s
            JOIN ${db.table('documents')} d ON d.id = s.document_id
           ORDER BY s.score DESC, s.id`,
-        params,
-      ));
-      if (rows.length >= options.k || index === rules.length - 1) break;
-    }
-    return rows.map((row) => rankedChunk(row, Number(row.score)));
-  }, { settings: ['SET LOCAL jit = off'] });
+          params,
+        ));
+        if (rows.length >= options.k || index === rules.length - 1) break;
+      }
+      return rows.map((row) => rankedChunk(row, Number(row.score)));
+    },
+    { settings: ['SET LOCAL jit = off'] },
+  );
 }

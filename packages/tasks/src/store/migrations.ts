@@ -255,7 +255,9 @@ export async function assertMigrated(client: DbClient, schema: string): Promise<
   const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
   let version = 0;
   if (rows[0]?.present === true) {
-    const applied = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0)::int AS version FROM ${table}`);
+    const applied = await client.query<{ version: number }>(
+      `SELECT coalesce(max(version), 0)::int AS version FROM ${table}`,
+    );
     version = applied.rows[0]?.version ?? 0;
   }
   if (version < SCHEMA_VERSION) throw new SchemaNotMigratedError(schema, version, SCHEMA_VERSION);
@@ -304,9 +306,16 @@ export async function migrate(db: Database): Promise<number[]> {
         try {
           await client.query(migration.sql(s));
         } catch (error) {
-          throw new MigrationError(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, { version: migration.version }, { cause: error });
+          throw new MigrationError(
+            `migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`,
+            { version: migration.version },
+            { cause: error },
+          );
         }
-        await client.query(`INSERT INTO ${s}.lanes_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        await client.query(`INSERT INTO ${s}.lanes_migrations (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
         applied.push(migration.version);
       }
       return applied;

@@ -21,7 +21,8 @@ const UNRECORDED_GRACE_MS = 60 * 60_000;
 type Verdict = 'keep' | 'roll-back' | 'finish-or-roll-back';
 
 function verdict(pending: PendingGeneration, state: JobState | undefined, now: number): Verdict {
-  if (state === undefined) return now - pending.updatedAt.getTime() > UNRECORDED_GRACE_MS ? 'finish-or-roll-back' : 'keep';
+  if (state === undefined)
+    return now - pending.updatedAt.getTime() > UNRECORDED_GRACE_MS ? 'finish-or-roll-back' : 'keep';
   if (state === 'failed') return 'roll-back';
   // Gone (removed, or trimmed past its outcome) or completed without promoting this generation.
   if (state === 'unknown' || state === 'completed') return 'finish-or-roll-back';
@@ -38,15 +39,20 @@ function verdict(pending: PendingGeneration, state: JobState | undefined, now: n
 export async function reconcilePending(deps: ReconcileDeps): Promise<ReconcileResult> {
   const { db } = deps;
   const lockKey = `lanes:reconcile:${db.schema}`;
-  return db.withClient(async (client) => {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
-    if (rows[0]?.locked !== true) return { examined: 0, finished: 0, rolledBack: 0, skipped: true };
-    try {
-      return await reconcileLocked(deps);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
-    }
-  }, { vectorTypes: false });
+  return db.withClient(
+    async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+        lockKey,
+      ]);
+      if (rows[0]?.locked !== true) return { examined: 0, finished: 0, rolledBack: 0, skipped: true };
+      try {
+        return await reconcileLocked(deps);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
+      }
+    },
+    { vectorTypes: false },
+  );
 }
 
 async function reconcileLocked(deps: ReconcileDeps): Promise<ReconcileResult> {

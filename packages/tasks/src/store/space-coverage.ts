@@ -26,23 +26,29 @@ export async function chunksMissingIn(db: Database, space: EmbeddingSpace, clien
 }
 
 export async function coverageOf(db: Database, space: EmbeddingSpace): Promise<Coverage> {
-  return db.withClient(async (client) => {
-    const { rows } = await client.query<{ texts: number; embedded: number }>(
-      `SELECT count(*)::int AS texts, count(e.content_hash)::int AS embedded
+  return db.withClient(
+    async (client) => {
+      const { rows } = await client.query<{ texts: number; embedded: number }>(
+        `SELECT count(*)::int AS texts, count(e.content_hash)::int AS embedded
          FROM (SELECT DISTINCT content_hash FROM ${db.table('chunks')}) c
          LEFT JOIN ${space.table} e ON e.content_hash = c.content_hash`,
-    );
-    return rows[0]!;
-  }, { vectorTypes: false });
+      );
+      return rows[0]!;
+    },
+    { vectorTypes: false },
+  );
 }
 
 /** Chunks by id, whichever documents they belong to. */
 export async function chunksById(db: Database, ids: readonly string[]): Promise<StoredChunk[]> {
-  return db.withClient(async (client) => {
-    const { rows } = await client.query<{ id: string; content_hash: string; text: string; token_count: number }>(
-      `SELECT id::text AS id, content_hash, text, token_count FROM ${db.table('chunks')} WHERE id = ANY($1::bigint[]) ORDER BY id`,
-      [ids],
-    );
-    return rows.map((row) => ({ id: row.id, hash: row.content_hash, text: row.text, tokens: row.token_count }));
-  }, { vectorTypes: false });
+  return db.withClient(
+    async (client) => {
+      const { rows } = await client.query<{ id: string; content_hash: string; text: string; token_count: number }>(
+        `SELECT id::text AS id, content_hash, text, token_count FROM ${db.table('chunks')} WHERE id = ANY($1::bigint[]) ORDER BY id`,
+        [ids],
+      );
+      return rows.map((row) => ({ id: row.id, hash: row.content_hash, text: row.text, tokens: row.token_count }));
+    },
+    { vectorTypes: false },
+  );
 }

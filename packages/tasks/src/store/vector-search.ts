@@ -20,10 +20,27 @@ export interface RankedChunk {
 
 /** A result row of either search, with the score its list gives it. */
 export function rankedChunk(
-  row: { document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; heading: string | null; text: string },
+  row: {
+    document_id: string;
+    source: string;
+    chunk_index: number;
+    content_hash: string;
+    page_start: number | null;
+    heading: string | null;
+    text: string;
+  },
   score: number,
 ): RankedChunk {
-  return { documentId: row.document_id, source: row.source, chunkIndex: row.chunk_index, hash: row.content_hash, page: row.page_start, heading: row.heading, score, text: row.text };
+  return {
+    documentId: row.document_id,
+    source: row.source,
+    chunkIndex: row.chunk_index,
+    hash: row.content_hash,
+    page: row.page_start,
+    heading: row.heading,
+    score,
+    text: row.text,
+  };
 }
 
 export interface VectorSearchOptions {
@@ -51,7 +68,12 @@ export interface VectorSearchOptions {
  * of a matching document), so (with iterative scans, pgvector >= 0.8) other tenants' texts and
  * a selective filter never leave the result short of k.
  */
-export async function searchSpace(db: Database, space: EmbeddingSpace, query: Float32Array, options: VectorSearchOptions): Promise<RankedChunk[]> {
+export async function searchSpace(
+  db: Database,
+  space: EmbeddingSpace,
+  query: Float32Array,
+  options: VectorSearchOptions,
+): Promise<RankedChunk[]> {
   const expr = vectorExpression(space, options.storage);
   const fetch = Math.min(1000, options.k * 2 + 20);
   const efSearch = Math.min(1000, Math.max(options.efSearch, fetch));
@@ -79,9 +101,19 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
     params.push(options.within);
     source = `(SELECT content_hash, embedding FROM ${space.table} WHERE content_hash = ANY($${params.length}::text[]) OFFSET 0) e`;
   }
-  return db.transaction(async (client) => {
-    const { rows } = await client.query<{ document_id: string; source: string; chunk_index: number; content_hash: string; page_start: number | null; heading: string | null; text: string; distance: number }>(
-      `WITH nearest AS (
+  return db.transaction(
+    async (client) => {
+      const { rows } = await client.query<{
+        document_id: string;
+        source: string;
+        chunk_index: number;
+        content_hash: string;
+        page_start: number | null;
+        heading: string | null;
+        text: string;
+        distance: number;
+      }>(
+        `WITH nearest AS (
          SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
            FROM ${source}
            ${owned}
@@ -100,9 +132,11 @@ export async function searchSpace(db: Database, space: EmbeddingSpace, query: Fl
            OFFSET 0) live
         ORDER BY n.distance, live.doc, live.chunk_index
         LIMIT $3`,
-      params,
-    );
-    // Cosine similarity, 1 = same direction.
-    return rows.map((row) => rankedChunk(row, Math.round((1 - Number(row.distance)) * 1e6) / 1e6));
-  }, { settings });
+        params,
+      );
+      // Cosine similarity, 1 = same direction.
+      return rows.map((row) => rankedChunk(row, Math.round((1 - Number(row.distance)) * 1e6) / 1e6));
+    },
+    { settings },
+  );
 }

@@ -16,7 +16,9 @@ export interface BatchEmbedDeps {
    * The embedder and the spaces its vectors go to (the live one, its fallback), models built on
    * the first batch; and the shadow space (a migration's target, or the space kept for rollback).
    */
-  readonly vectors: () => Promise<Pick<VectorSearch, 'embedder' | 'primary' | 'fallback'> & { readonly shadow: SpaceHandle | undefined }>;
+  readonly vectors: () => Promise<
+    Pick<VectorSearch, 'embedder' | 'primary' | 'fallback'> & { readonly shadow: SpaceHandle | undefined }
+  >;
   readonly progress: Pick<IngestProgress, 'add'>;
   /** A small space gets its HNSW index once its vectors reach `index.minRows`. */
   readonly db: Database;
@@ -29,7 +31,13 @@ export interface BatchEmbedDeps {
  */
 async function reportToParent(progress: BatchEmbedDeps['progress'], parent: ParentJob, done: number): Promise<void> {
   const tally = await progress.add(parent.id, done);
-  await parent.progress({ stage: 'embedding', chunksEmbedded: tally.embedded, chunksTotal: tally.total, pagesParsed: tally.pages, pagesTotal: tally.pages });
+  await parent.progress({
+    stage: 'embedding',
+    chunksEmbedded: tally.embedded,
+    chunksTotal: tally.total,
+    pagesParsed: tally.pages,
+    pagesTotal: tally.pages,
+  });
 }
 
 /**
@@ -48,12 +56,20 @@ export function createBatchEmbedTask(deps: BatchEmbedDeps): TaskDefinition<typeo
     // ingest into the live space; the migration's sweep embeds what is missing, or fails itself.
     if (shadow !== undefined) {
       await embedInto(shadow, rows, documents, ctx.signal).catch((error: unknown) =>
-        ctx.logger.warn({ err: { message: String(error) }, space: shadow.space.tableName }, 'could not embed into the shadow space: left to the migration'),
+        ctx.logger.warn(
+          { err: { message: String(error) }, space: shadow.space.tableName },
+          'could not embed into the shadow space: left to the migration',
+        ),
       );
     }
     const stored = await documents.existingVectors(primary.space, [...distinct.keys()]);
     const todo = [...distinct.values()].filter((row) => !stored.has(row.hash));
-    const base = { documentId: payload.documentId, generation: payload.generation ?? null, chunks: distinct.size, model: primary.provider.model };
+    const base = {
+      documentId: payload.documentId,
+      generation: payload.generation ?? null,
+      chunks: distinct.size,
+      model: primary.provider.model,
+    };
     if (todo.length === 0) {
       if (ctx.parent !== undefined) await reportToParent(progress, ctx.parent, distinct.size).catch(() => undefined);
       return { ...base, embedded: 0, cacheHits: 0, tokens: 0, fallbackEmbedded: 0 };
@@ -71,13 +87,23 @@ export function createBatchEmbedTask(deps: BatchEmbedDeps): TaskDefinition<typeo
     }
     let fallbackEmbedded = 0;
     for (const [provider, entries] of bySpace) {
-      const space = provider === primary.provider ? primary.space : fallback !== undefined && provider === fallback.provider ? fallback.space : undefined;
+      const space =
+        provider === primary.provider
+          ? primary.space
+          : fallback !== undefined && provider === fallback.provider
+            ? fallback.space
+            : undefined;
       if (space === undefined) continue;
       // A primary vector retires any fallback-space copy of the same text.
-      await documents.writeVectors(space, entries, space === primary.space && fallback !== undefined ? [fallback.space] : []);
+      await documents.writeVectors(
+        space,
+        entries,
+        space === primary.space && fallback !== undefined ? [fallback.space] : [],
+      );
       if (space !== primary.space) fallbackEmbedded += entries.length;
       const built = await indexWhenLarge(deps.db, space, deps.index, ctx.signal);
-      if (built !== undefined && !built.skipped) ctx.logger.info({ table: space.tableName, ...built }, 'the space reached its index size: HNSW index built');
+      if (built !== undefined && !built.skipped)
+        ctx.logger.info({ table: space.tableName, ...built }, 'the space reached its index size: HNSW index built');
     }
     if (ctx.parent !== undefined) {
       await reportToParent(progress, ctx.parent, distinct.size).catch((error: unknown) =>
@@ -89,7 +115,10 @@ export function createBatchEmbedTask(deps: BatchEmbedDeps): TaskDefinition<typeo
       embedded: outcome.vectors.size,
       cacheHits: outcome.cacheHits,
       tokens: outcome.tokens,
-      model: fallbackEmbedded === outcome.vectors.size && fallback !== undefined ? fallback.provider.model : primary.provider.model,
+      model:
+        fallbackEmbedded === outcome.vectors.size && fallback !== undefined
+          ? fallback.provider.model
+          : primary.provider.model,
       fallbackEmbedded,
     };
   });

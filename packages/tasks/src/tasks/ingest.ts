@@ -4,7 +4,13 @@ import { child, implement, type ChildRequest, type TaskContext, type TaskDefinit
 import type { RagConfig } from '../config.ts';
 import type { DocumentJobs } from '../corpus/document-jobs.ts';
 import type { IngestProgress } from '../corpus/ingest-progress.ts';
-import { describeFile, describeText, extractDocument, type DocumentExtractor, type DocumentInput } from '../extract/extract-document.ts';
+import {
+  describeFile,
+  describeText,
+  extractDocument,
+  type DocumentExtractor,
+  type DocumentInput,
+} from '../extract/extract-document.ts';
 import type { CorpusVersion } from '../search/corpus-version.ts';
 import type { DocumentStore } from '../store/documents.ts';
 import type { EmbeddingSpace } from '../store/embedding-spaces.ts';
@@ -48,9 +54,16 @@ async function finalise(
   const [spaces, { live }] = await Promise.all([deps.spaces(), deps.inUse()]);
   const outcome = await deps.documents.finalise(documentId, generation, live, spaces);
   if (outcome.changed) await deps.corpus.bump();
-  if (outcome.state === 'superseded') ctx.logger.info({ documentId, generation }, 'a newer version of this document was staged meanwhile; it wins');
+  if (outcome.state === 'superseded')
+    ctx.logger.info({ documentId, generation }, 'a newer version of this document was staged meanwhile; it wins');
   await deps.progress.clear(ctx.job.id);
-  await ctx.progress({ stage: 'done', chunksTotal: outcome.chunks, chunksEmbedded: embedded, pagesParsed: outcome.pages, pagesTotal: outcome.pages });
+  await ctx.progress({
+    stage: 'done',
+    chunksTotal: outcome.chunks,
+    chunksEmbedded: embedded,
+    pagesParsed: outcome.pages,
+    pagesTotal: outcome.pages,
+  });
   return {
     documentId,
     source,
@@ -64,14 +77,20 @@ async function finalise(
 
 /** The document's tenant: the payload's, else the job's (options.tenant); given both, they must agree. */
 function documentTenant(payloadTenant: string | undefined, jobTenant: string | undefined): string | undefined {
-  if (payloadTenant !== undefined && jobTenant !== undefined && payloadTenant !== jobTenant) throw new TenantMismatchError(payloadTenant, jobTenant);
+  if (payloadTenant !== undefined && jobTenant !== undefined && payloadTenant !== jobTenant)
+    throw new TenantMismatchError(payloadTenant, jobTenant);
   return payloadTenant ?? jobTenant;
 }
 
 /** What the `stage` step records in the job: enough to spawn the children and finalise. */
 type Staged =
   | { readonly kind: 'unchanged'; readonly result: IngestResult }
-  | { readonly kind: 'staged'; readonly documentId: string; readonly generation: number; readonly batches: readonly (readonly string[])[] };
+  | {
+      readonly kind: 'staged';
+      readonly documentId: string;
+      readonly generation: number;
+      readonly batches: readonly (readonly string[])[];
+    };
 
 /** Groups the chunk ids to embed into batches of at most `perChild`, one batch-embed child each. */
 function batchesOf(chunkIds: readonly string[], perChild: number): string[][] {
@@ -83,7 +102,11 @@ function batchesOf(chunkIds: readonly string[], perChild: number): string[][] {
 /** Keyed by generation, so the children of one staged generation keep their ids on every entry. */
 function childrenFor(staged: Extract<Staged, { kind: 'staged' }>): ChildRequest<typeof batchEmbed>[] {
   return staged.batches.map((chunkIds, n) =>
-    child(batchEmbed, { documentId: staged.documentId, chunkIds: [...chunkIds], generation: staged.generation }, `g${staged.generation}-b${n}`),
+    child(
+      batchEmbed,
+      { documentId: staged.documentId, chunkIds: [...chunkIds], generation: staged.generation },
+      `g${staged.generation}-b${n}`,
+    ),
   );
 }
 
@@ -104,14 +127,38 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
       await deps.jobs.record({ tenant, source }, ctx.job.lane, ctx.job.id);
       const input: DocumentInput =
         path !== undefined
-          ? await describeFile(path, source, config.chunking, config.extraction, payload.confined === true ? { roots: config.allowedRoots } : undefined)
+          ? await describeFile(
+              path,
+              source,
+              config.chunking,
+              config.extraction,
+              payload.confined === true ? { roots: config.allowedRoots } : undefined,
+            )
           : describeText(payload.text ?? '', source, config.chunking, config.extraction);
 
       const inUse = await deps.inUse();
       const current = await documents.findUpToDate(tenant, source, input.contentHash, inUse.live);
       if (current !== undefined) {
-        await ctx.progress({ stage: 'done', unchanged: true, chunksTotal: current.chunks, chunksEmbedded: 0, pagesParsed: current.pages, pagesTotal: current.pages });
-        return { kind: 'unchanged', result: { documentId: current.documentId, source, pages: current.pages, chunks: current.chunks, embedded: 0, unchanged: current.chunks, removed: 0 } };
+        await ctx.progress({
+          stage: 'done',
+          unchanged: true,
+          chunksTotal: current.chunks,
+          chunksEmbedded: 0,
+          pagesParsed: current.pages,
+          pagesTotal: current.pages,
+        });
+        return {
+          kind: 'unchanged',
+          result: {
+            documentId: current.documentId,
+            source,
+            pages: current.pages,
+            chunks: current.chunks,
+            embedded: 0,
+            unchanged: current.chunks,
+            removed: 0,
+          },
+        };
       }
 
       const report = throttled(ctx);
@@ -132,12 +179,24 @@ export function createIngestTask(deps: IngestDeps): TaskDefinition<typeof ingest
         jobId: ctx.job.id,
       });
       ctx.logger.info(
-        { documentId: stage.documentId, generation: stage.generation, pages: extracted.pages, chunks: stage.total, toEmbed: stage.toEmbed.length },
+        {
+          documentId: stage.documentId,
+          generation: stage.generation,
+          pages: extracted.pages,
+          chunks: stage.total,
+          toEmbed: stage.toEmbed.length,
+        },
         'document staged',
       );
       if (stage.toEmbed.length > 0) {
         await deps.progress.start(ctx.job.id, stage.toEmbed.length, extracted.pages);
-        await ctx.progress({ stage: 'embedding', chunksTotal: stage.toEmbed.length, chunksEmbedded: 0, pagesParsed: extracted.pages, pagesTotal: extracted.pages });
+        await ctx.progress({
+          stage: 'embedding',
+          chunksTotal: stage.toEmbed.length,
+          chunksEmbedded: 0,
+          pagesParsed: extracted.pages,
+          pagesTotal: extracted.pages,
+        });
       }
       const batches = batchesOf(
         stage.toEmbed.map((ref) => ref.id),

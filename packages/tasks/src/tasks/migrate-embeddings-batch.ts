@@ -15,14 +15,17 @@ export interface MigrateEmbeddingsBatchDeps extends Pick<MigrationDeps, 'db' | '
  * target space's embedder (cache, shared rate budget, cost accounting). Idempotent: texts
  * already in the space are skipped, so a resumed migration redoes nothing.
  */
-export function createMigrateEmbeddingsBatchTask(deps: MigrateEmbeddingsBatchDeps): TaskDefinition<typeof migrateEmbeddingsBatch> {
+export function createMigrateEmbeddingsBatchTask(
+  deps: MigrateEmbeddingsBatchDeps,
+): TaskDefinition<typeof migrateEmbeddingsBatch> {
   return implement(migrateEmbeddingsBatch, async (payload, ctx) => {
     const target = await deps.spaces.handle(await deps.spaces.space(payload.spaceId));
     const chunks = await chunksById(deps.db, payload.chunkIds);
     const embedded = await embedInto(target, chunks, deps.documents, ctx.signal).catch(async (error: unknown) => {
       // The coordinator fails along with this job; the migration's reason should be this one's.
       const migration = { id: payload.migrationId, toSpaceId: payload.spaceId };
-      if (endsTheMigration(error, ctx, migrateEmbeddingsBatch.retry.attempts)) await failMigration(deps, migration, error).catch(() => undefined);
+      if (endsTheMigration(error, ctx, migrateEmbeddingsBatch.retry.attempts))
+        await failMigration(deps, migration, error).catch(() => undefined);
       throw error;
     });
     if (ctx.parent !== undefined) {

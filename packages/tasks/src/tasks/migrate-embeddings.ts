@@ -1,7 +1,20 @@
-import { migrateEmbeddings, migrateEmbeddingsBatch, PermanentError, type MigrateEmbeddingsResult } from '@lanes/contracts';
+import {
+  migrateEmbeddings,
+  migrateEmbeddingsBatch,
+  PermanentError,
+  type MigrateEmbeddingsResult,
+} from '@lanes/contracts';
 import { child, implement, type TaskDefinition } from '@lanes/worker-core';
 import type { LiveSpaces, SpaceHandle } from '../migration/live-spaces.ts';
-import { describeSpace, endsTheMigration, evaluateBoth, failMigration, inBatches, sweepAndCutOver, type MigrationDeps } from '../migration/pipeline.ts';
+import {
+  describeSpace,
+  endsTheMigration,
+  evaluateBoth,
+  failMigration,
+  inBatches,
+  sweepAndCutOver,
+  type MigrationDeps,
+} from '../migration/pipeline.ts';
 import { RUNNING_STATES, type MigrationEval, type MigrationRecord } from '../store/embedding-migrations.ts';
 import type { IndexPolicy } from '../store/embedding-spaces.ts';
 import { rebuildHnswIndex } from '../store/index-builder.ts';
@@ -14,7 +27,13 @@ export interface MigrateEmbeddingsDeps extends MigrationDeps {
   readonly index: IndexPolicy;
 }
 
-function resultOf(migration: MigrationRecord, from: string, to: string, embedded: number, swept: number): MigrateEmbeddingsResult {
+function resultOf(
+  migration: MigrationRecord,
+  from: string,
+  to: string,
+  embedded: number,
+  swept: number,
+): MigrateEmbeddingsResult {
   return {
     migrationId: migration.id,
     state: migration.state === 'refused' ? 'refused' : 'switched',
@@ -32,10 +51,13 @@ function resultOf(migration: MigrationRecord, from: string, to: string, embedded
 function refusalOf(report: MigrationEval | null, force: boolean, from: string): string | undefined {
   if (force) return undefined;
   if (report === null) return 'no eval file to compare the spaces with, and no --force';
-  return report.toMrr < report.fromMrr ? `hybrid MRR@10 would drop from ${report.fromMrr} to ${report.toMrr}: search stays on ${from} (--force switches anyway)` : undefined;
+  return report.toMrr < report.fromMrr
+    ? `hybrid MRR@10 would drop from ${report.fromMrr} to ${report.toMrr}: search stays on ${from} (--force switches anyway)`
+    : undefined;
 }
 
-const isRunning = (migration: MigrationRecord): boolean => (RUNNING_STATES as readonly string[]).includes(migration.state);
+const isRunning = (migration: MigrationRecord): boolean =>
+  (RUNNING_STATES as readonly string[]).includes(migration.state);
 
 /**
  * `migrate-embeddings` (low lane), the coordinator of `lanes migrate-embeddings`, in steps:
@@ -51,7 +73,8 @@ export function createMigrateEmbeddingsTask(deps: MigrateEmbeddingsDeps): TaskDe
   return implement(migrateEmbeddings, async ({ migrationId }, ctx) => {
     const { store, db } = deps;
     const migration = await store.find(migrationId);
-    if (migration === undefined) throw new PermanentError(`embedding migration ${migrationId} does not exist`, { migrationId });
+    if (migration === undefined)
+      throw new PermanentError(`embedding migration ${migrationId} does not exist`, { migrationId });
     const [from, to] = await Promise.all([open(migration.fromSpaceId), open(migration.toSpaceId)]);
     const names = [describeSpace(from.space), describeSpace(to.space)] as const;
 
@@ -62,7 +85,13 @@ export function createMigrateEmbeddingsTask(deps: MigrateEmbeddingsDeps): TaskDe
     });
     // Keyed by their first chunk and size, as planned: every entry spawns the same children.
     const results = await ctx.awaitChildren(
-      batches.map((chunkIds) => child(migrateEmbeddingsBatch, { migrationId, spaceId: to.space.id, chunkIds }, `b${chunkIds[0]}-${chunkIds.length}`)),
+      batches.map((chunkIds) =>
+        child(
+          migrateEmbeddingsBatch,
+          { migrationId, spaceId: to.space.id, chunkIds },
+          `b${chunkIds[0]}-${chunkIds.length}`,
+        ),
+      ),
       'embed',
     );
     const embedded = results.reduce((sum, result) => sum + result.embedded, 0);
@@ -74,7 +103,10 @@ export function createMigrateEmbeddingsTask(deps: MigrateEmbeddingsDeps): TaskDe
         await store.update(migrationId, { state: 'indexing' });
         await ctx.progress({ stage: 'indexing', ...(await coverageOf(db, to.space)) });
         const index = await rebuildHnswIndex(db, to.space, deps.index, { signal: ctx.signal });
-        ctx.logger.info({ migrationId, table: to.space.tableName, rows: index.rows, durationMs: index.durationMs }, 'migration: target index built');
+        ctx.logger.info(
+          { migrationId, table: to.space.tableName, rows: index.rows, durationMs: index.durationMs },
+          'migration: target index built',
+        );
         return { rows: index.rows };
       });
 
@@ -97,11 +129,15 @@ export function createMigrateEmbeddingsTask(deps: MigrateEmbeddingsDeps): TaskDe
       }
       const swept = await sweepAndCutOver(deps, migration, from, to, ctx.signal);
       await ctx.progress({ stage: 'switched', ...(await coverageOf(db, to.space)) });
-      ctx.logger.info({ migrationId, from: names[0], to: names[1], swept }, 'migration: search switched to the new space');
+      ctx.logger.info(
+        { migrationId, from: names[0], to: names[1], swept },
+        'migration: search switched to the new space',
+      );
       return resultOf({ ...decided, state: 'switched', reason: null }, ...names, embedded, swept);
     } catch (error) {
       // The last attempt's failure is the migration's: no cut-over, the shadow space stays.
-      if (endsTheMigration(error, ctx, migrateEmbeddings.retry.attempts)) await failMigration(deps, migration, error).catch(() => undefined);
+      if (endsTheMigration(error, ctx, migrateEmbeddings.retry.attempts))
+        await failMigration(deps, migration, error).catch(() => undefined);
       throw error;
     }
   });

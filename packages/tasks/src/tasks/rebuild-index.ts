@@ -22,13 +22,21 @@ export interface RebuildIndexDeps {
  * the gauge lanes_index_build_progress{index}.
  */
 export function createRebuildIndexTask(deps: RebuildIndexDeps): TaskDefinition<typeof rebuildIndex> {
-  const gauge = deps.metrics.gauge('lanes_index_build_progress', 'Progress (0..1) of the running vector index build, by embedding table', ['index']);
+  const gauge = deps.metrics.gauge(
+    'lanes_index_build_progress',
+    'Progress (0..1) of the running vector index build, by embedding table',
+    ['index'],
+  );
   return implement(rebuildIndex, async (payload, ctx) => {
     const { index, db } = deps;
     const spaces = await deps.spaces();
     const m = payload.m ?? index.m;
     // pgvector needs ef_construction >= 2 * m; a job that raises only m raises it along.
-    const params = { m, efConstruction: Math.max(payload.efConstruction ?? index.efConstruction, 2 * m), storage: index.storage };
+    const params = {
+      m,
+      efConstruction: Math.max(payload.efConstruction ?? index.efConstruction, 2 * m),
+      storage: index.storage,
+    };
     const outcomes = [];
     for (const space of spaces) {
       let lastReport = 0;
@@ -39,11 +47,20 @@ export function createRebuildIndexTask(deps: RebuildIndexDeps): TaskDefinition<t
           const now = Date.now();
           if (now - lastReport < 250 && progress.fraction < 1) return;
           lastReport = now;
-          void ctx.progress({ index: space.tableName, phase: progress.phase, fraction: Math.round(progress.fraction * 1000) / 1000 }).catch(() => undefined);
+          void ctx
+            .progress({
+              index: space.tableName,
+              phase: progress.phase,
+              fraction: Math.round(progress.fraction * 1000) / 1000,
+            })
+            .catch(() => undefined);
         },
       });
       outcomes.push(outcome);
-      ctx.logger.info({ table: space.tableName, ...outcome }, outcome.skipped ? 'index rebuild skipped: another is running' : 'index rebuilt');
+      ctx.logger.info(
+        { table: space.tableName, ...outcome },
+        outcome.skipped ? 'index rebuild skipped: another is running' : 'index rebuilt',
+      );
     }
     // ANN results may shift slightly with a new graph: cached results are recomputed.
     await deps.corpus.bump();

@@ -9,9 +9,18 @@ export interface ScheduleOptions {
   readonly reconcileCron: string | undefined;
 }
 
-export const SCHEDULER_IDS = { rebuildIndex: 'lanes:rebuild-index', cacheWarming: 'lanes:cache-warming', reconcile: 'lanes:reconcile' } as const;
+export const SCHEDULER_IDS = {
+  rebuildIndex: 'lanes:rebuild-index',
+  cacheWarming: 'lanes:cache-warming',
+  reconcile: 'lanes:reconcile',
+} as const;
 
-async function upsert(client: LanesClient, id: string, contract: AnyTaskContract, cron: string | undefined): Promise<void> {
+async function upsert(
+  client: LanesClient,
+  id: string,
+  contract: AnyTaskContract,
+  cron: string | undefined,
+): Promise<void> {
   const queue = client.queues.get(contract.lane);
   if (cron === undefined) {
     await queue.removeJobScheduler(id);

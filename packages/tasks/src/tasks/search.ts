@@ -8,5 +8,11 @@ export interface SearchTaskDeps {
 
 /** `search` (critical lane): the client's way to search without a database driver. */
 export function createSearchTask(deps: SearchTaskDeps): TaskDefinition<typeof search> {
-  return implement(search, (payload, ctx) => deps.search.search(payload.query, payload.k, { signal: ctx.signal, mode: payload.mode, ...definedOnly({ filter: payload.filter, tenant: payload.tenant }) }));
+  return implement(search, (payload, ctx) =>
+    deps.search.search(payload.query, payload.k, {
+      signal: ctx.signal,
+      mode: payload.mode,
+      ...definedOnly({ filter: payload.filter, tenant: payload.tenant }),
+    }),
+  );
 }

@@ -19,8 +19,10 @@ export function envInt(env: Env, name: string, fallback: number, range: { min?: 
   if (raw === undefined) return fallback;
   if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
   const value = Number(raw);
-  if (range.min !== undefined && value < range.min) throw new ConfigError(name, `must be >= ${range.min}, got ${value}`);
-  if (range.max !== undefined && value > range.max) throw new ConfigError(name, `must be <= ${range.max}, got ${value}`);
+  if (range.min !== undefined && value < range.min)
+    throw new ConfigError(name, `must be >= ${range.min}, got ${value}`);
+  if (range.max !== undefined && value > range.max)
+    throw new ConfigError(name, `must be <= ${range.max}, got ${value}`);
   return value;
 }
 
@@ -31,7 +33,10 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function envDurationMs(env: Env, name: string, fallback: number, range: { min?: number } = {}): number {
   const raw = envOptional(env, name);
   if (raw !== undefined && /^\d+$/.test(raw.trim()) && Number(raw) > MAX_TIMER_MS) {
-    throw new ConfigError(name, `must be <= ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can hold), got ${raw.trim()}`);
+    throw new ConfigError(
+      name,
+      `must be <= ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can hold), got ${raw.trim()}`,
+    );
   }
   return envInt(env, name, fallback, range);
 }
@@ -39,7 +44,8 @@ export function envDurationMs(env: Env, name: string, fallback: number, range: {
 export function envEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = envOptional(env, name);
   if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
@@ -56,4 +62,3 @@ export function envUrl(env: Env, name: string, protocols: readonly string[], fal
   }
   return raw;
 }
-

@@ -43,7 +43,8 @@ export interface RuntimeConfig {
  */
 function readRedisUrl(env: Env): string {
   const raw = envString(env, 'REDIS_URL', DEFAULT_REDIS_URL);
-  if (!isClusterUrl(raw)) return envUrl(env, 'REDIS_URL', ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:'], DEFAULT_REDIS_URL);
+  if (!isClusterUrl(raw))
+    return envUrl(env, 'REDIS_URL', ['redis:', 'rediss:', 'redis+cluster:', 'rediss+cluster:'], DEFAULT_REDIS_URL);
   try {
     parseClusterUrl(raw);
   } catch (error) {
@@ -58,7 +59,9 @@ function readOutagePolicy(env: Env): OutagePolicy {
   return {
     budgetMs: envDurationMs(env, 'LANES_OUTAGE_BUDGET_MS', defaults.budgetMs, { min: 0 }),
     backoffMs,
-    backoffMaxMs: envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), { min: backoffMs }),
+    backoffMaxMs: envDurationMs(env, 'LANES_OUTAGE_BACKOFF_MAX_MS', Math.max(backoffMs, defaults.backoffMaxMs), {
+      min: backoffMs,
+    }),
   };
 }
 

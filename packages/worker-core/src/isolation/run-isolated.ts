@@ -29,7 +29,12 @@ import(workerData.moduleUrl)
  * work (PDF parsing) never blocks the event loop that renews job locks. The thread is killed
  * when the signal aborts, and its heap is capped.
  */
-export function runIsolated<Input, Output>(moduleUrl: URL | string, exportName: string, input: Input, options: IsolationOptions = {}): Promise<Output> {
+export function runIsolated<Input, Output>(
+  moduleUrl: URL | string,
+  exportName: string,
+  input: Input,
+  options: IsolationOptions = {},
+): Promise<Output> {
   const { signal, maxHeapMb = 512, transferList } = options;
   signal?.throwIfAborted();
   return new Promise<Output>((resolve, reject) => {
@@ -53,9 +58,12 @@ export function runIsolated<Input, Output>(moduleUrl: URL | string, exportName: 
       finish(() => (message.ok ? resolve(message.value) : reject(rebuildError(message.error))));
     });
     worker.once('error', (error: Error & { code?: string }) => {
-      const reason = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${maxHeapMb} MB)` : error.message;
+      const reason =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (limit ${maxHeapMb} MB)` : error.message;
       finish(() => reject(new IsolateCrashedError(`isolated ${exportName} failed: ${reason}`, { exportName })));
     });
-    worker.once('exit', (code) => finish(() => reject(new IsolateCrashedError(`isolated ${exportName} exited with code ${code}`, { exportName }))));
+    worker.once('exit', (code) =>
+      finish(() => reject(new IsolateCrashedError(`isolated ${exportName} exited with code ${code}`, { exportName }))),
+    );
   });
 }

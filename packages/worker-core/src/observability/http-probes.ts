@@ -20,11 +20,21 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 
 async function answerProbe(res: ServerResponse, probe: () => Promise<ProbeResult>): Promise<void> {
   const result = await probe().catch((error: unknown) => ({ ok: false, detail: { error: String(error) } }));
-  send(res, result.ok ? 200 : 503, 'application/json', JSON.stringify({ status: result.ok ? 'ok' : 'unavailable', ...result.detail }));
+  send(
+    res,
+    result.ok ? 200 : 503,
+    'application/json',
+    JSON.stringify({ status: result.ok ? 'ok' : 'unavailable', ...result.detail }),
+  );
 }
 
 /** The worker's small HTTP side: `/metrics`, `/healthz`, `/readyz` on `--metrics-port`. */
-export function startProbeServer(port: number, metrics: LanesMetrics, probes: Probes, host = '0.0.0.0'): Promise<Server> {
+export function startProbeServer(
+  port: number,
+  metrics: LanesMetrics,
+  probes: Probes,
+  host = '0.0.0.0',
+): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed\n');

@@ -1,7 +1,15 @@
 import type { Queue } from 'bullmq';
 import { LANES, type Lane } from '@lanes/contracts';
 
-export const DEPTH_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed', 'completed', 'waiting-children'] as const;
+export const DEPTH_STATES = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'failed',
+  'completed',
+  'waiting-children',
+] as const;
 export type DepthState = (typeof DEPTH_STATES)[number];
 
 export interface LaneDepth {
@@ -13,7 +21,10 @@ export interface LaneDepth {
 
 export async function readLaneDepth(lane: Lane, queue: Queue): Promise<LaneDepth> {
   const raw = await queue.getJobCounts(...DEPTH_STATES);
-  const counts = Object.fromEntries(DEPTH_STATES.map((state) => [state, raw[state] ?? 0])) as Record<DepthState, number>;
+  const counts = Object.fromEntries(DEPTH_STATES.map((state) => [state, raw[state] ?? 0])) as Record<
+    DepthState,
+    number
+  >;
   return { lane, counts, backlog: counts.waiting + counts.prioritized + counts.delayed };
 }
 

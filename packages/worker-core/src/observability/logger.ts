@@ -31,7 +31,10 @@ export function createLogger(level: LogLevel = 'info', bindings: Record<string, 
       formatters: { log: (object) => redact(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactString(arg) : arg)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? redactString(arg) : arg)) as Parameters<typeof method>,
+          );
         },
       },
       timestamp: pino.stdTimeFunctions.isoTime,

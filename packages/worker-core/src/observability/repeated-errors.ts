@@ -45,7 +45,10 @@ export class RepeatedErrorLog {
         this.#entries.delete(key);
         continue;
       }
-      this.#logger[entry.level]({ ...entry.fields, repeated: entry.repeats, windowMs: this.#windowMs }, `${entry.message} (repeated)`);
+      this.#logger[entry.level](
+        { ...entry.fields, repeated: entry.repeats, windowMs: this.#windowMs },
+        `${entry.message} (repeated)`,
+      );
       entry.repeats = 0;
     }
     if (this.#entries.size === 0 && this.#timer !== undefined) {

@@ -13,6 +13,10 @@ export class DrainDeadlineError extends LanesError {
  */
 export class LockLostError extends LanesError {
   constructor(jobId: string, lockDurationMs: number) {
-    super('LOCK_LOST', `job lock not renewed for ${lockDurationMs} ms: attempt stopped, the job is left to the worker that took it over`, { jobId, lockDurationMs });
+    super(
+      'LOCK_LOST',
+      `job lock not renewed for ${lockDurationMs} ms: attempt stopped, the job is left to the worker that took it over`,
+      { jobId, lockDurationMs },
+    );
   }
 }

@@ -1,6 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { DependencyUnavailableError, infrastructureFault, InvalidPayloadError, isLane, JobCancelledError, parsePayload, PermanentError, redact, redactError, redactString, serializeError, TaskTimeoutError, type SerializedError, type InfrastructureFault, type Lane } from '@lanes/contracts';
+import {
+  DependencyUnavailableError,
+  infrastructureFault,
+  InvalidPayloadError,
+  isLane,
+  JobCancelledError,
+  parsePayload,
+  PermanentError,
+  redact,
+  redactError,
+  redactString,
+  serializeError,
+  TaskTimeoutError,
+  type SerializedError,
+  type InfrastructureFault,
+  type Lane,
+} from '@lanes/contracts';
 import { buildJobSpec, recordFailure, tenantOf } from '@lanes/queue';
 import type { LanesClient } from '@lanes/client';
 import type { Logger } from '../observability/logger.ts';
@@ -60,7 +76,12 @@ function isHandedOver(error: unknown): boolean {
 
 /** An outage of Redis or PostgreSQL behind this failure, if that is what it is. */
 function outageFault(error: unknown): InfrastructureFault | undefined {
-  return isPermanent(error) || isHandedOver(error) || error instanceof DrainDeadlineError || error instanceof LockLostError ? undefined : infrastructureFault(error);
+  return isPermanent(error) ||
+    isHandedOver(error) ||
+    error instanceof DrainDeadlineError ||
+    error instanceof LockLostError
+    ? undefined
+    : infrastructureFault(error);
 }
 
 /** The parent a child was spawned by: BullMQ records it as `{ id, queue: "{prefix}:lane" }`. */
@@ -109,7 +130,10 @@ export class JobRunner {
   async #run(job: Job, token: string | undefined): Promise<unknown> {
     const { catalog } = this.#deps;
     const task = catalog.get(job.name);
-    if (task === undefined) throw new UnrecoverableError(`no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`);
+    if (task === undefined)
+      throw new UnrecoverableError(
+        `no handler for task "${job.name}" in this worker (has: ${catalog.names().join(', ')})`,
+      );
     try {
       return await this.#gatedAttempt(task, job, token);
     } catch (error) {
@@ -140,7 +164,12 @@ export class JobRunner {
    * the same back-off; if the lock is lost meanwhile (or the worker drains) the job is left to
    * stalled-job recovery, which returns it to its lane, again without counting an attempt.
    */
-  async #rideOutOutage(task: TaskDefinition, job: Job, token: string | undefined, fault: InfrastructureFault): Promise<Error> {
+  async #rideOutOutage(
+    task: TaskDefinition,
+    job: Job,
+    token: string | undefined,
+    fault: InfrastructureFault,
+  ): Promise<Error> {
     const { outage: policy, stopping, logger, metrics } = this.#deps;
     const record = continueOutage(outageOf(job.data), fault, Date.now(), policy);
     const log = logger.child({ jobId: job.id, task: task.name, lane: this.#lane, dependency: fault.dependency });
@@ -149,11 +178,18 @@ export class JobRunner {
       this.#instrumentsFor(task.name).failed.inc();
       const message = `${fault.dependency} unavailable for ${describeDuration(elapsed)}, beyond the outage budget of ${describeDuration(policy.budgetMs)}: ${fault.reason}`;
       log.error({ since: new Date(record.since).toISOString() }, 'outage budget exhausted: job failed');
-      await this.#recordFailure(job, { code: DependencyUnavailableError.code, message, context: { ...fault, budgetMs: policy.budgetMs } }, log);
+      await this.#recordFailure(
+        job,
+        { code: DependencyUnavailableError.code, message, context: { ...fault, budgetMs: policy.budgetMs } },
+        log,
+      );
       return new UnrecoverableError(message);
     }
     metrics.outagePostponements.inc({ lane: this.#lane, dependency: fault.dependency });
-    log[record.faults === 1 ? 'warn' : 'debug']({ kind: fault.kind, reason: fault.reason, faults: record.faults }, 'dependency unavailable: job postponed, no attempt counted');
+    log[record.faults === 1 ? 'warn' : 'debug'](
+      { kind: fault.kind, reason: fault.reason, faults: record.faults },
+      'dependency unavailable: job postponed, no attempt counted',
+    );
     const data = withOutage(job.data, record);
     for (let tries = record.faults; ; tries++) {
       const delayMs = outageDelayMs(tries, policy);
@@ -164,7 +200,10 @@ export class JobRunner {
       } catch (error) {
         const again = infrastructureFault(error);
         if (again?.dependency !== 'redis' || stopping.aborted || Date.now() - record.since >= policy.budgetMs) {
-          log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'could not postpone the job: stalled-job recovery will return it to its lane');
+          log.warn(
+            { err: { message: error instanceof Error ? error.message : String(error) } },
+            'could not postpone the job: stalled-job recovery will return it to its lane',
+          );
           return new DelayedError();
         }
         await sleep(delayMs, undefined, { signal: stopping }).catch(() => undefined);
@@ -223,7 +262,13 @@ export class JobRunner {
   /** Job-scoped logger, built on first use: most successful jobs never log. */
   #lazyLogger(task: TaskDefinition, job: Job): () => Logger {
     let logger: Logger | undefined;
-    return () => (logger ??= this.#deps.logger.child({ jobId: job.id, task: task.name, lane: this.#lane, attempt: job.attemptsMade + 1 }));
+    return () =>
+      (logger ??= this.#deps.logger.child({
+        jobId: job.id,
+        task: task.name,
+        lane: this.#lane,
+        attempt: job.attemptsMade + 1,
+      }));
   }
 
   async #attempt(task: TaskDefinition, job: Job, token: string | undefined): Promise<unknown> {
@@ -265,11 +310,24 @@ export class JobRunner {
   }
 
   /** Calls the handler; its steps (children included) resume from what the job has recorded. */
-  async #invoke(task: TaskDefinition, job: Job, token: string | undefined, payload: unknown, stop: AttemptStop, logger: () => Logger): Promise<unknown> {
+  async #invoke(
+    task: TaskDefinition,
+    job: Job,
+    token: string | undefined,
+    payload: unknown,
+    stop: AttemptStop,
+    logger: () => Logger,
+  ): Promise<unknown> {
     return stop.cutOff(task.handler(payload, this.#context(task, job, token, stop, logger)));
   }
 
-  #context(task: TaskDefinition, job: Job, token: string | undefined, stop: AttemptStop, logger: () => Logger): TaskContext {
+  #context(
+    task: TaskDefinition,
+    job: Job,
+    token: string | undefined,
+    stop: AttemptStop,
+    logger: () => Logger,
+  ): TaskContext {
     const { client } = this.#deps;
     const lane = this.#lane;
     // Built on first use: most jobs have no steps.
@@ -297,8 +355,15 @@ export class JobRunner {
 
   /** Best effort: without the record a waiting client still gets the failed reason, untyped. */
   async #recordFailure(job: Job, failure: SerializedError, logger: Logger): Promise<void> {
-    await recordFailure(this.#deps.client.queues.get(this.#lane), job.id ?? '', redact(failure) as SerializedError).catch((cause: unknown) =>
-      logger.debug({ err: { message: cause instanceof Error ? cause.message : String(cause) } }, 'could not record the failure'),
+    await recordFailure(
+      this.#deps.client.queues.get(this.#lane),
+      job.id ?? '',
+      redact(failure) as SerializedError,
+    ).catch((cause: unknown) =>
+      logger.debug(
+        { err: { message: cause instanceof Error ? cause.message : String(cause) } },
+        'could not record the failure',
+      ),
     );
   }
 
@@ -331,7 +396,10 @@ export class JobRunner {
     (finalAttempt ? instruments.failed : instruments.retried).inc();
     instruments.duration.observe((performance.now() - startedAt) / 1000);
     if (!finalAttempt) instruments.retries.inc();
-    logger.warn({ err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt }, 'job attempt failed');
+    logger.warn(
+      { err: { message, code: (error as { code?: unknown }).code }, willRetry: !finalAttempt },
+      'job attempt failed',
+    );
     if (finalAttempt) await this.#recordFailure(job, serializeError(error, 'TASK_FAILED'), logger);
     return permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
   }

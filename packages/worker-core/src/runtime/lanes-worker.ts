@@ -2,7 +2,17 @@ import { MetricsTime, Worker, type Job, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import { asDependencyError, definedOnly, JobCancelledError, LANES, type Lane } from '@lanes/contracts';
-import { cancelChannel, closeConnection, createBlockingConnection, createProducerConnection, OutcomeRecorder, readFailure, setTenantWindow, TenantAdmission, type JobOutcome } from '@lanes/queue';
+import {
+  cancelChannel,
+  closeConnection,
+  createBlockingConnection,
+  createProducerConnection,
+  OutcomeRecorder,
+  readFailure,
+  setTenantWindow,
+  TenantAdmission,
+  type JobOutcome,
+} from '@lanes/queue';
 import { LanesClient } from '@lanes/client';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -97,8 +107,15 @@ export class LanesWorker {
     this.#producer.on('error', (error: Error) => (this.#producerError = error));
     this.#producer.on('ready', () => (this.#producerError = undefined));
     this.#errorLog = new RepeatedErrorLog(this.logger);
-    this.#outcomes = new OutcomeRecorder(this.#producer, this.client.prefix, options.config.outcomeTtlMs, (error, count) =>
-      this.logger.debug({ jobs: count, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcomes'),
+    this.#outcomes = new OutcomeRecorder(
+      this.#producer,
+      this.client.prefix,
+      options.config.outcomeTtlMs,
+      (error, count) =>
+        this.logger.debug(
+          { jobs: count, err: { message: error instanceof Error ? error.message : String(error) } },
+          'could not keep the job outcomes',
+        ),
     );
     this.#tenantJobs = new TenantJobCounts(this.#producer, this.client.prefix, (error) =>
       this.#errorLog.report('warn', { err: { message: this.#describe(error) } }, 'could not record tenant job counts'),
@@ -118,7 +135,12 @@ export class LanesWorker {
       stopping: this.#stopping.signal,
       tenantJobs: this.#tenantJobs,
       ...(config.tenantConcurrency > 0 && {
-        tenantLimit: new TenantLimit(this.#producer, this.client.prefix, config.tenantConcurrency, config.lockDurationMs),
+        tenantLimit: new TenantLimit(
+          this.#producer,
+          this.client.prefix,
+          config.tenantConcurrency,
+          config.lockDurationMs,
+        ),
       }),
     };
     this.#startedAt = Date.now();
@@ -143,14 +165,18 @@ export class LanesWorker {
         this.logger.warn({ jobId, lane }, 'stalled job recovered');
       });
       worker.on('locksRenewed', ({ jobIds }) => leases.renewed(jobIds));
-      worker.on('error', (error) => this.#errorLog.report('error', { lane, err: { message: this.#describe(error) } }, 'worker error'));
+      worker.on('error', (error) =>
+        this.#errorLog.report('error', { lane, err: { message: this.#describe(error) } }, 'worker error'),
+      );
       // Emitted once BullMQ has recorded the end: retries are not ends (no finishedOn yet).
       worker.on('completed', (job, result) => this.#keepOutcome(lane, job, { state: 'completed', result }));
       worker.on('failed', (job, error) => {
-        if (job?.finishedOn !== undefined) this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
+        if (job?.finishedOn !== undefined)
+          this.#keepOutcome(lane, job, { state: 'failed', failedReason: job.failedReason ?? error.message });
       });
       const admission = new TenantAdmission(this.#producer, this.client.queues.get(lane), this.client.prefix, lane, {
-        onError: (error) => this.#errorLog.report('warn', { lane, err: { message: this.#describe(error) } }, 'tenant admission failed'),
+        onError: (error) =>
+          this.#errorLog.report('warn', { lane, err: { message: this.#describe(error) } }, 'tenant admission failed'),
       });
       worker.on('active', () => admission.jobStarted());
       this.#workers.set(lane, { worker, connection, admission });
@@ -170,7 +196,10 @@ export class LanesWorker {
 
   /** A Redis outage as DependencyUnavailableError naming Redis, its URL and the cause. */
   #named(error: unknown): unknown {
-    return asDependencyError(error, 'redis', { url: this.#options.config.redisUrl, ...definedOnly({ lastConnectionError: this.#producerError }) });
+    return asDependencyError(error, 'redis', {
+      url: this.#options.config.redisUrl,
+      ...definedOnly({ lastConnectionError: this.#producerError }),
+    });
   }
 
   /** An error's message for the log. */
@@ -182,7 +211,12 @@ export class LanesWorker {
   /** Best effort: a lost outcome record only means a late wait is told the job is no longer known. */
   #keepOutcome(lane: Lane, job: Job, end: Pick<JobOutcome, 'state' | 'result' | 'failedReason'>): void {
     const id = job.id ?? '';
-    const outcome: JobOutcome = { ...end, task: job.name, attemptsMade: job.attemptsMade, finishedOn: job.finishedOn ?? Date.now() };
+    const outcome: JobOutcome = {
+      ...end,
+      task: job.name,
+      attemptsMade: job.attemptsMade,
+      finishedOn: job.finishedOn ?? Date.now(),
+    };
     if (end.state !== 'failed') {
       this.#outcomes.record(lane, id, outcome);
       return;
@@ -190,7 +224,11 @@ export class LanesWorker {
     // The typed failure the runner wrote into the job's hash: the outcome keeps it past retention.
     readFailure(this.client.queues.get(lane), id).then(
       (failure) => this.#outcomes.record(lane, id, { ...outcome, ...definedOnly({ failure }) }),
-      (error: unknown) => this.logger.debug({ jobId: id, err: { message: error instanceof Error ? error.message : String(error) } }, 'could not keep the job outcome'),
+      (error: unknown) =>
+        this.logger.debug(
+          { jobId: id, err: { message: error instanceof Error ? error.message : String(error) } },
+          'could not keep the job outcome',
+        ),
     );
   }
 
@@ -226,7 +264,8 @@ export class LanesWorker {
   async #refreshDepthGauges(): Promise<void> {
     const depths = await Promise.all(this.lanes.map((lane) => readLaneDepth(lane, this.client.queues.get(lane))));
     for (const depth of depths) {
-      for (const [state, count] of Object.entries(depth.counts)) this.metrics.laneDepth.set({ lane: depth.lane, state }, count);
+      for (const [state, count] of Object.entries(depth.counts))
+        this.metrics.laneDepth.set({ lane: depth.lane, state }, count);
       this.metrics.laneBacklog.set({ lane: depth.lane }, depth.backlog);
     }
   }
@@ -245,7 +284,10 @@ export class LanesWorker {
     const ready = depths.reduce((sum, depth) => sum + depth.counts.waiting + depth.counts.prioritized, 0);
     const freeSlots = this.lanes.reduce((sum, lane) => sum + this.#concurrency[lane], 0) - this.#inFlight.size;
     const wedged = ready > 0 && freeSlots > 0;
-    return { ok: !wedged, detail: { idleMs, readyJobs: ready, freeSlots, ...(wedged && { reason: 'jobs are ready but none was taken' }) } };
+    return {
+      ok: !wedged,
+      detail: { idleMs, readyJobs: ready, freeSlots, ...(wedged && { reason: 'jobs are ready but none was taken' }) },
+    };
   }
 
   async #readiness(): Promise<ProbeResult> {
@@ -260,7 +302,10 @@ export class LanesWorker {
         checks[name] = error instanceof Error ? error.message : String(error);
       }
     };
-    await Promise.all([run('redis', () => this.#producer.ping()), ...(this.#options.readinessChecks ?? []).map((c) => run(c.name, c.check))]);
+    await Promise.all([
+      run('redis', () => this.#producer.ping()),
+      ...(this.#options.readinessChecks ?? []).map((c) => run(c.name, c.check)),
+    ]);
     if (this.#closing !== undefined) ok = false;
     return { ok, detail: { checks } };
   }

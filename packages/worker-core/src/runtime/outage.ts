@@ -37,9 +37,19 @@ export function outageOf(data: unknown): OutageRecord | undefined {
 }
 
 /** The outage this fault belongs to: the job's ongoing one, or a new one starting now. */
-export function continueOutage(previous: OutageRecord | undefined, fault: InfrastructureFault, now: number, policy: OutagePolicy): OutageRecord {
-  const ongoing = previous !== undefined && previous.dependency === fault.dependency && now - previous.last <= policy.backoffMaxMs + CONTINUITY_SLACK_MS;
-  return ongoing ? { ...previous, last: now, faults: previous.faults + 1 } : { dependency: fault.dependency, since: now, last: now, faults: 1 };
+export function continueOutage(
+  previous: OutageRecord | undefined,
+  fault: InfrastructureFault,
+  now: number,
+  policy: OutagePolicy,
+): OutageRecord {
+  const ongoing =
+    previous !== undefined &&
+    previous.dependency === fault.dependency &&
+    now - previous.last <= policy.backoffMaxMs + CONTINUITY_SLACK_MS;
+  return ongoing
+    ? { ...previous, last: now, faults: previous.faults + 1 }
+    : { dependency: fault.dependency, since: now, last: now, faults: 1 };
 }
 
 /** Capped exponential back-off with jitter (half fixed, half random), so postponed jobs do not return in lockstep. */

@@ -28,8 +28,18 @@ const LEGACY_CHILDREN_KEY = '__lanesChildren';
 
 /** The user's payload, without the runtime's bookkeeping (steps, an outage being waited out). */
 export function payloadOf(data: unknown): unknown {
-  if (typeof data !== 'object' || data === null || !(STEPS_KEY in data || OUTAGE_KEY in data || LEGACY_CHILDREN_KEY in data)) return data;
-  const { [STEPS_KEY]: _steps, [OUTAGE_KEY]: _outage, [LEGACY_CHILDREN_KEY]: _children, ...payload } = data as Record<string, unknown>;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    !(STEPS_KEY in data || OUTAGE_KEY in data || LEGACY_CHILDREN_KEY in data)
+  )
+    return data;
+  const {
+    [STEPS_KEY]: _steps,
+    [OUTAGE_KEY]: _outage,
+    [LEGACY_CHILDREN_KEY]: _children,
+    ...payload
+  } = data as Record<string, unknown>;
   return payload;
 }
 
@@ -94,7 +104,9 @@ export class JobSteps {
     }
     for (;;) {
       if (this.#token === undefined) {
-        throw new LanesError('NO_LOCK_TOKEN', 'awaitChildren needs the job lock token to suspend the job', { jobId: this.#job.id });
+        throw new LanesError('NO_LOCK_TOKEN', 'awaitChildren needs the job lock token to suspend the job', {
+          jobId: this.#job.id,
+        });
       }
       if (await this.#job.moveToWaitingChildren(this.#token)) throw new WaitingChildrenError();
       const values: Record<string, unknown> = await this.#job.getChildrenValues();
@@ -119,7 +131,12 @@ export class JobSteps {
   #specsFor(children: readonly ChildRequest[]): JobSpec[] {
     const parent = { id: this.#job.id ?? '', lane: this.#lane, queueKey: this.#client.queues.queueKey(this.#lane) };
     return children.map((request) =>
-      buildJobSpec(request.contract, request.payload as never, { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` }, parent),
+      buildJobSpec(
+        request.contract,
+        request.payload as never,
+        { ...request.options, idempotencyKey: `child:${parent.id}:${request.key}` },
+        parent,
+      ),
     );
   }
 

@@ -15,7 +15,9 @@ export class TaskCatalog {
       if (task.rateLimit !== undefined) {
         this.#budgets.set(
           task.name,
-          new RateBudget(redis, `${prefix}:rate:task:${task.name}`, { requests: { capacity: task.rateLimit.max, perMs: task.rateLimit.perMs } }),
+          new RateBudget(redis, `${prefix}:rate:task:${task.name}`, {
+            requests: { capacity: task.rateLimit.max, perMs: task.rateLimit.perMs },
+          }),
         );
       }
     }

@@ -22,12 +22,19 @@ export interface ChildRequest<C extends AnyTaskContract = AnyTaskContract> {
   readonly options?: EnqueueOptions;
 }
 
-export function child<C extends AnyTaskContract>(contract: C, payload: PayloadOf<C>, key: string, options?: EnqueueOptions): ChildRequest<C> {
+export function child<C extends AnyTaskContract>(
+  contract: C,
+  payload: PayloadOf<C>,
+  key: string,
+  options?: EnqueueOptions,
+): ChildRequest<C> {
   return { contract, payload, key, ...definedOnly({ options }) };
 }
 
 /** The results of `awaitChildren`, typed from each child's contract, in the order given. */
-export type ChildResults<Children extends readonly ChildRequest[]> = { -readonly [K in keyof Children]: ResultOf<Children[K]['contract']> };
+export type ChildResults<Children extends readonly ChildRequest[]> = {
+  -readonly [K in keyof Children]: ResultOf<Children[K]['contract']>;
+};
 
 export interface JobInfo {
   readonly id: string;
@@ -69,10 +76,16 @@ export interface TaskContext {
    * must be the same on every entry (derive them from payload and earlier steps); `name`
    * defaults to `children-N` for the N-th call in the handler.
    */
-  awaitChildren<const Children extends readonly ChildRequest[]>(children: Children, name?: string): Promise<ChildResults<Children>>;
+  awaitChildren<const Children extends readonly ChildRequest[]>(
+    children: Children,
+    name?: string,
+  ): Promise<ChildResults<Children>>;
 }
 
-export type TaskHandler<C extends AnyTaskContract, Result> = (payload: ParsedPayloadOf<C>, ctx: TaskContext) => Promise<Result>;
+export type TaskHandler<C extends AnyTaskContract, Result> = (
+  payload: ParsedPayloadOf<C>,
+  ctx: TaskContext,
+) => Promise<Result>;
 
 /** A contract plus its handler: what a worker runs. It is itself a contract, so clients can enqueue it. */
 export type TaskDefinition<C extends AnyTaskContract = AnyTaskContract> = C & {
@@ -80,7 +93,10 @@ export type TaskDefinition<C extends AnyTaskContract = AnyTaskContract> = C & {
 };
 
 /** Implements an existing contract (for contracts shared with a light client package). */
-export function implement<C extends AnyTaskContract>(contract: C, handler: TaskHandler<C, ResultOf<C>>): TaskDefinition<C> {
+export function implement<C extends AnyTaskContract>(
+  contract: C,
+  handler: TaskHandler<C, ResultOf<C>>,
+): TaskDefinition<C> {
   return Object.freeze({ ...contract, handler: handler as TaskHandler<C, unknown> });
 }
 

@@ -39,7 +39,9 @@ export class TenantLimit {
   /** True when the job may run now (it holds a lease); false when the tenant is at its limit. */
   async acquire(tenant: string, jobId: string, attemptTimeoutMs: number): Promise<boolean> {
     const leaseMs = Math.ceil(attemptTimeoutMs + this.#leaseMarginMs);
-    return (await this.#redis.eval(ACQUIRE_SCRIPT, 1, this.#key(tenant), jobId, String(this.#max), String(leaseMs))) === 1;
+    return (
+      (await this.#redis.eval(ACQUIRE_SCRIPT, 1, this.#key(tenant), jobId, String(this.#max), String(leaseMs))) === 1
+    );
   }
 
   async release(tenant: string, jobId: string): Promise<void> {
