@@ -8,11 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest, InvalidPayloadError, type JobStatus } from '@lanes/contracts';
-import { LanesClient } from '@lanes/client';
-import { eventually, REDIS_URL } from '../support/env.ts';
-import { freePort } from '../support/servers.ts';
-import { DATABASE_URL, dropRagState, FIXTURES, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
-import { runLanes, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import type { LanesClient } from '@lanes/client';
+import { DATABASE_URL, FIXTURES, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
+import { runLanes, type WorkerProcess } from './helpers.ts';
+import { httpStatus as probe, startRagStack, type RagStack } from './rag-stack.ts';
 import { CLEAN, FIXTURE_DOCS, integrity, settle, snapshotCorpus, writeCorpus } from './rag-support.ts';
 
 /** A readable reason: one short line or a few, no stack frames, no "[object Object]". */
@@ -22,22 +21,14 @@ function assertReadable(reason: string, what: string): void {
   assert.doesNotMatch(reason, /\n\s+at |\[object Object\]/, `${what}: ${reason}`);
 }
 
-async function probe(url: string): Promise<number> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status;
-  } catch {
-    return 0;
-  }
-}
-
 describe('bad input through every door', () => {
   let root: string;
   let env: TestEnv;
   let client: LanesClient;
   let worker: WorkerProcess;
-  let dashboard: WorkerProcess;
   let metricsPort: number;
   let apiUrl: string;
+  let stack: RagStack | undefined;
   const tally = { client: 0, cli: 0, http: 0, worker: 0 };
 
   before(async () => {
@@ -49,34 +40,12 @@ describe('bad input through every door', () => {
       LANES_DRAIN_TIMEOUT_MS: '3000',
       LOG_LEVEL: 'warn',
     });
-    metricsPort = await freePort();
-    worker = spawnLanesWorker({
-      redisUrl: REDIS_URL,
-      prefix: env.LANES_PREFIX!,
-      env,
-      builtins: true,
-      args: ['--concurrency', '4', '--metrics-port', String(metricsPort)],
-    });
-    const port = await freePort();
-    dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], env);
-    apiUrl = `http://127.0.0.1:${port}`;
-    client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await eventually(
-      async () => ((await probe(`${apiUrl}/healthz`)) === 200 ? true : undefined),
-      60_000,
-      'the dashboard',
-    );
-    await eventually(
-      async () => ((await probe(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined),
-      60_000,
-      'the worker',
-    );
+    stack = await startRagStack(env, 4);
+    ({ worker, client, apiUrl, metricsPort } = stack);
   });
 
   after(async () => {
-    await Promise.all([worker?.stop(5000), dashboard?.stop(5000)]);
-    await client?.close();
-    await dropRagState(env).catch(() => undefined);
+    await stack?.close();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -9,27 +9,21 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest, definedOnly } from '@lanes/contracts';
-import { LanesClient } from '@lanes/client';
-import { eventually, REDIS_URL } from '../support/env.ts';
-import { freePort } from '../support/servers.ts';
-import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
-import { settle, spawnLanes, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import type { LanesClient } from '@lanes/client';
+import { ragTestEnv, type TestEnv } from '../rag/helpers.ts';
+import { settle } from './helpers.ts';
+import { startRagStack, type RagStack } from './rag-stack.ts';
 
 const SECRET = 'OUTSIDE-SECRET-7f3a words that must never be indexed';
-
-async function status(url: string): Promise<number> {
-  return (await fetch(url, { signal: AbortSignal.timeout(3000) }).catch(() => undefined))?.status ?? 0;
-}
 
 describe('paths confined where the worker opens them', () => {
   let base: string;
   let root: string;
   let outside: string;
   let env: TestEnv;
-  let worker: WorkerProcess;
-  let dashboard: WorkerProcess;
   let client: LanesClient;
   let apiUrl: string;
+  let stack: RagStack | undefined;
 
   before(async () => {
     base = mkdtempSync(join(tmpdir(), 'lanes-confine-'));
@@ -45,34 +39,12 @@ describe('paths confined where the worker opens them', () => {
       LANES_DRAIN_TIMEOUT_MS: '3000',
       LOG_LEVEL: 'warn',
     });
-    const metricsPort = await freePort();
-    worker = spawnLanesWorker({
-      redisUrl: REDIS_URL,
-      prefix: env.LANES_PREFIX!,
-      env,
-      builtins: true,
-      args: ['--concurrency', '2', '--metrics-port', String(metricsPort)],
-    });
-    const port = await freePort();
-    dashboard = spawnLanes(['dashboard', '--port', String(port), '--host', '127.0.0.1'], env);
-    apiUrl = `http://127.0.0.1:${port}`;
-    client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await eventually(
-      async () => ((await status(`${apiUrl}/healthz`)) === 200 ? true : undefined),
-      60_000,
-      'the dashboard',
-    );
-    await eventually(
-      async () => ((await status(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 ? true : undefined),
-      60_000,
-      'the worker',
-    );
+    stack = await startRagStack(env, 2);
+    ({ client, apiUrl } = stack);
   });
 
   after(async () => {
-    await Promise.all([worker?.stop(5000), dashboard?.stop(5000)]);
-    await client?.close();
-    await dropRagState(env).catch(() => undefined);
+    await stack?.close();
     rmSync(base, { recursive: true, force: true });
   });
 

@@ -112,6 +112,23 @@ export function countInWindow(metrics: Metrics, now: number, minutes: number): n
   return pending + points.reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
 }
 
+function throughputRow(
+  lane: Lane,
+  completed: number,
+  failed: number,
+  minutes: number,
+  lowerBound: boolean,
+): ThroughputRow {
+  return {
+    lane,
+    completed,
+    failed,
+    perMinute: (completed + failed) / minutes,
+    failureRate: rate(failed, completed),
+    lowerBound,
+  };
+}
+
 /** From BullMQ's per-minute metrics; null when no worker records them for this lane. */
 async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number, now: number): Promise<ThroughputRow | null> {
   const [completed, failed] = await Promise.all([
@@ -119,16 +136,13 @@ async function fromBullMetrics(lane: Lane, queue: Queue, minutes: number, now: n
     queue.getMetrics('failed', 0, minutes - 1),
   ]);
   if (completed.meta.count === 0 && failed.meta.count === 0) return null;
-  const done = countInWindow(completed, now, minutes);
-  const bad = countInWindow(failed, now, minutes);
-  return {
+  return throughputRow(
     lane,
-    completed: done,
-    failed: bad,
-    perMinute: (done + bad) / minutes,
-    failureRate: rate(bad, done),
-    lowerBound: false,
-  };
+    countInWindow(completed, now, minutes),
+    countInWindow(failed, now, minutes),
+    minutes,
+    false,
+  );
 }
 
 /** The count cap of a retention policy (the client's defaults are what jobs are enqueued with). */
@@ -151,14 +165,7 @@ async function fromFinishedSets(lane: Lane, queue: Queue, minutes: number, now: 
   const lowerBound =
     (done === keptDone && keptDone >= retentionCap(DEFAULT_REMOVE_ON_COMPLETE)) ||
     (bad === keptBad && keptBad >= retentionCap(DEFAULT_REMOVE_ON_FAIL));
-  return {
-    lane,
-    completed: done,
-    failed: bad,
-    perMinute: (done + bad) / minutes,
-    failureRate: rate(bad, done),
-    lowerBound,
-  };
+  return throughputRow(lane, done, bad, minutes, lowerBound);
 }
 
 interface Sample {

@@ -8,6 +8,7 @@ import {
   embeddingProviderNames,
   type ModelShape,
 } from './embed/providers.ts';
+import type { ExtractionLimits } from './extract/extract-document.ts';
 import { FUSION_DEFAULTS, type FusionOptions } from './search/fusion.ts';
 import { VECTOR_STORAGES, type IndexPolicy, type SpaceIdentity } from './store/embedding-spaces.ts';
 
@@ -49,16 +50,7 @@ export interface RagConfig {
   readonly allowedRoots: readonly string[];
   readonly embedding: EmbeddingConfig;
   readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly extraction: {
-    readonly maxBytes: number;
-    readonly maxPages: number;
-    readonly maxHeapMb: number;
-    readonly timeoutMs: number;
-    readonly maxMemoryMb: number;
-    readonly maxTextChars: number;
-    readonly pagesPerSlice: number;
-    readonly threads: number;
-  };
+  readonly extraction: ExtractionLimits & { readonly threads: number };
   readonly ingest: { readonly chunksPerChild: number };
   readonly index: IndexPolicy;
   readonly search: {

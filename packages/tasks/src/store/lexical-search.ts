@@ -3,16 +3,9 @@ import { BM25_DEFAULTS, bm25Idf, type Bm25Parameters } from '../lexical/bm25.ts'
 import type { Database } from './database.ts';
 import { filterClause } from './search-filter.ts';
 import { tenantCondition } from './tenant-scope.ts';
-import { rankedChunk, type RankedChunk } from './vector-search.ts';
+import { rankedChunk, type ChunkRow, type RankedChunk } from './vector-search.ts';
 
-interface LexicalRow {
-  readonly document_id: string;
-  readonly source: string;
-  readonly chunk_index: number;
-  readonly content_hash: string;
-  readonly text: string;
-  readonly page_start: number | null;
-  readonly heading: string | null;
+interface LexicalRow extends ChunkRow {
   readonly score: number;
 }
 

@@ -18,19 +18,19 @@ export interface RankedChunk {
   readonly text: string;
 }
 
+/** The columns of a live chunk both searches select. */
+export interface ChunkRow {
+  readonly document_id: string;
+  readonly source: string;
+  readonly chunk_index: number;
+  readonly content_hash: string;
+  readonly page_start: number | null;
+  readonly heading: string | null;
+  readonly text: string;
+}
+
 /** A result row of either search, with the score its list gives it. */
-export function rankedChunk(
-  row: {
-    document_id: string;
-    source: string;
-    chunk_index: number;
-    content_hash: string;
-    page_start: number | null;
-    heading: string | null;
-    text: string;
-  },
-  score: number,
-): RankedChunk {
+export function rankedChunk(row: ChunkRow, score: number): RankedChunk {
   return {
     documentId: row.document_id,
     source: row.source,
@@ -103,16 +103,7 @@ export async function searchSpace(
   }
   return db.transaction(
     async (client) => {
-      const { rows } = await client.query<{
-        document_id: string;
-        source: string;
-        chunk_index: number;
-        content_hash: string;
-        page_start: number | null;
-        heading: string | null;
-        text: string;
-        distance: number;
-      }>(
+      const { rows } = await client.query<ChunkRow & { distance: number }>(
         `WITH nearest AS (
          SELECT e.content_hash, ${expr.column} <=> $1::${expr.cast} AS distance
            FROM ${source}
