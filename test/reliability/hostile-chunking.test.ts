@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '@lanes/contracts';
-import { LanesClient } from '@lanes/client';
+import type { LanesClient } from '@lanes/client';
 import { runIsolated } from '@lanes/worker-core';
-import { eventually, REDIS_URL, sleep, untilHttpOk } from '../support/env.ts';
-import { freePort } from '../support/servers.ts';
-import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
-import { spawnLanesWorker, settle, type WorkerProcess } from './helpers.ts';
+import { eventually, sleep } from '../support/env.ts';
+import { ragTestEnv, type TestEnv } from '../rag/helpers.ts';
+import { settle, type WorkerProcess } from './helpers.ts';
+import { startRagWorker, type RagWorker } from './rag-stack.ts';
 import { REAL_PDFS } from './rag-support.ts';
 import { PATTERNS, type PatternName } from './chunk-timing.ts';
 
@@ -70,6 +70,7 @@ describe('a huge document in a worker', () => {
   let env: TestEnv;
   let worker: WorkerProcess;
   let client: LanesClient;
+  let stack: RagWorker | undefined;
   let hugePdf: string;
   let tiny: string;
 
@@ -89,22 +90,12 @@ describe('a huge document in a worker', () => {
       LANES_DRAIN_TIMEOUT_MS: '3000',
       LOG_LEVEL: 'warn',
     });
-    const metricsPort = await freePort();
-    worker = spawnLanesWorker({
-      redisUrl: REDIS_URL,
-      prefix: env.LANES_PREFIX!,
-      env,
-      builtins: true,
-      args: ['--concurrency', '4', '--metrics-port', String(metricsPort)],
-    });
-    client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
+    stack = await startRagWorker(env, 4);
+    ({ worker, client } = stack);
   });
 
   after(async () => {
-    await worker?.stop(5000);
-    await client?.close();
-    await dropRagState(env).catch(() => undefined);
+    await stack?.close();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -10,11 +10,11 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '@lanes/contracts';
-import { LanesClient } from '@lanes/client';
-import { REDIS_URL, sleep, untilHttpOk } from '../support/env.ts';
-import { freePort } from '../support/servers.ts';
-import { dropRagState, ragTestEnv, type TestEnv } from '../rag/helpers.ts';
-import { mib, rssBytes, settle, spawnLanesWorker, type WorkerProcess } from './helpers.ts';
+import type { LanesClient } from '@lanes/client';
+import { sleep } from '../support/env.ts';
+import { ragTestEnv, type TestEnv } from '../rag/helpers.ts';
+import { mib, rssBytes, settle, type WorkerProcess } from './helpers.ts';
+import { startRagWorker, type RagWorker } from './rag-stack.ts';
 import { REAL_PDFS } from './rag-support.ts';
 
 const MEMORY_LIMIT_MB = 256;
@@ -26,6 +26,7 @@ describe('hostile documents against the extraction limits', () => {
   let env: TestEnv;
   let worker: WorkerProcess;
   let client: LanesClient;
+  let stack: RagWorker | undefined;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'lanes-hostile-extraction-'));
@@ -38,22 +39,12 @@ describe('hostile documents against the extraction limits', () => {
       LANES_DRAIN_TIMEOUT_MS: '3000',
       LOG_LEVEL: 'warn',
     });
-    const metricsPort = await freePort();
-    worker = spawnLanesWorker({
-      redisUrl: REDIS_URL,
-      prefix: env.LANES_PREFIX!,
-      env,
-      builtins: true,
-      args: ['--concurrency', '2', '--metrics-port', String(metricsPort)],
-    });
-    client = new LanesClient({ redisUrl: REDIS_URL, prefix: env.LANES_PREFIX! });
-    await untilHttpOk(`http://127.0.0.1:${metricsPort}/readyz`, 'the worker');
+    stack = await startRagWorker(env, 2);
+    ({ worker, client } = stack);
   });
 
   after(async () => {
-    await worker?.stop(5000);
-    await client?.close();
-    await dropRagState(env).catch(() => undefined);
+    await stack?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
