@@ -2,27 +2,16 @@
 // Board with the token typed as the Basic-auth password, finds the three lanes and a failed
 // job's reason, then uses the overview page's job search.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, SKIP_WITHOUT_CHROMIUM } from './chromium.ts';
 import { builtinContracts, ContractRegistry, defineContract, z } from '@lanes/contracts';
 import { call, postJson, processJobs, startTestDashboard, type TestDashboard } from './harness.ts';
 
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const TOKEN = 'browser-token-5d1e2f';
 const REASON = 'disk on fire: cannot read scans/invoice-0042.pdf';
 const SCREENSHOT_BOARD = '/tmp/lanes-dashboard-bull-board.png';
 const SCREENSHOT_OVERVIEW = '/tmp/lanes-dashboard-overview.png';
-
-const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
 
 const scanInvoice = defineContract()({
   name: 'scan-invoice',
@@ -32,7 +21,7 @@ const scanInvoice = defineContract()({
 });
 
 describe('dashboard in a headless browser', {
-  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+  skip: SKIP_WITHOUT_CHROMIUM,
 }, () => {
   let d: TestDashboard;
   let browser: Browser;
@@ -61,7 +50,7 @@ describe('dashboard in a headless browser', {
     );
     assert.equal((await call(`${d.url}/api/jobs/${failedId}`, { headers: auth })).body.state, 'failed');
 
-    browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium();
     const context = await browser.newContext({
       httpCredentials: { username: 'lanes', password: TOKEN },
       viewport: { width: 1280, height: 900 },

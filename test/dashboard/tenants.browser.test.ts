@@ -4,12 +4,12 @@
 // attempts workers finished for it; `GET /api/tenants` answers the same. Writes
 // dashboard-tenants.png to LANES_SCREENSHOTS_DIR (default a temporary folder).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, SCREENSHOTS_DIR, SKIP_WITHOUT_CHROMIUM } from './chromium.ts';
 import { Redis } from 'ioredis';
 import { setTenantWindow } from '@lanes/queue';
 import { ingest } from '@lanes/contracts';
@@ -25,20 +25,8 @@ import {
 } from '../rag/helpers.ts';
 import { REDIS_URL } from '../support/env.ts';
 
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
-const SHOTS = process.env.LANES_SCREENSHOTS_DIR ?? join(tmpdir(), 'lanes-screenshots');
-
 describe('the tenants view in a headless browser', {
-  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+  skip: SKIP_WITHOUT_CHROMIUM,
 }, () => {
   let env: TestEnv;
   let w: RagWorker;
@@ -46,7 +34,7 @@ describe('the tenants view in a headless browser', {
   let browser: Browser;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
     env = ragTestEnv('tenants-view');
     // No worker serves the low lane: the jobs held there stay held for the view to show.
     w = await startRagWorker(env, { lanes: ['critical', 'default'] });
@@ -85,7 +73,7 @@ describe('the tenants view in a headless browser', {
       logger: createLogger('silent'),
       documents: w.reader.documents,
     });
-    browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -141,6 +129,6 @@ describe('the tenants view in a headless browser', {
     assert.equal((await cells(page.locator('#tenant-rows tbody tr[data-tenant=""]')))[0], '(no tenant)');
     assert.match(await page.locator('#tenants-note').innerText(), /2 tenant\(s\)/);
     assert.deepEqual(errors, []);
-    await page.locator('#tenants').screenshot({ path: join(SHOTS, 'dashboard-tenants.png') });
+    await page.locator('#tenants').screenshot({ path: join(SCREENSHOTS_DIR, 'dashboard-tenants.png') });
   });
 });

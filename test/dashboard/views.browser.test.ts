@@ -4,11 +4,11 @@
 // deleted from the corpus view; a running ingest's bar follows its job. The run writes screenshots (LANES_SCREENSHOTS_DIR, default a
 // temporary folder); the current ones are committed under docs/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, SCREENSHOTS_DIR, SKIP_WITHOUT_CHROMIUM } from './chromium.ts';
 import { Worker } from 'bullmq';
 import { createBlockingConnection } from '@lanes/queue';
 import { ingest, type IngestResult, definedOnly } from '@lanes/contracts';
@@ -17,18 +17,6 @@ import { sampleBacklog, startDashboard, type RunningDashboard } from '@lanes/das
 import { dropRagState, FIXTURES, ragTestEnv, startRagWorker, type RagWorker, type TestEnv } from '../rag/helpers.ts';
 import { REDIS_URL, REPO_ROOT } from '../support/env.ts';
 import { startTestDashboard } from './harness.ts';
-
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const chromiumPath = CHROMIUM_CANDIDATES.find((candidate) => candidate !== undefined && existsSync(candidate));
-const SHOTS = process.env.LANES_SCREENSHOTS_DIR ?? join(tmpdir(), 'lanes-screenshots');
 
 const DOCUMENTS = [
   join(REPO_ROOT, 'samples', 'lanes-architecture.md'),
@@ -62,7 +50,7 @@ async function pixelsOfColour(page: Page, selector: string, rgb: readonly [numbe
 }
 
 describe('dashboard views in a headless browser', {
-  skip: chromiumPath === undefined ? 'Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)' : false,
+  skip: SKIP_WITHOUT_CHROMIUM,
 }, () => {
   let env: TestEnv;
   let w: RagWorker;
@@ -71,7 +59,7 @@ describe('dashboard views in a headless browser', {
   let page: Page;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
     env = ragTestEnv('views');
     w = await startRagWorker(env);
     const client = w.worker.client;
@@ -107,7 +95,7 @@ describe('dashboard views in a headless browser', {
       embeddingMigration: w.reader.migrations,
       search: ({ query, k, mode, filter }) => w.rag.search(query, k, { mode, ...definedOnly({ filter }) }),
     });
-    browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
     page.on('dialog', (dialog) => void dialog.accept());
   });
@@ -143,7 +131,7 @@ describe('dashboard views in a headless browser', {
     assert.deepEqual(errors, [], 'no script errors (CSP blocks nothing the page needs)');
     await page.locator('#overview').scrollIntoViewIfNeeded();
     await page.screenshot({
-      path: join(SHOTS, 'dashboard-overview.png'),
+      path: join(SCREENSHOTS_DIR, 'dashboard-overview.png'),
       clip: { x: 0, y: 0, width: 1280, height: 1000 },
     });
   });
@@ -158,7 +146,7 @@ describe('dashboard views in a headless browser', {
     const pdf = rows.find((row) => row.includes('libtasn1-manual.pdf'))!;
     assert.match(pdf, /ready\t36\t\d+/);
     assert.match(pdf, /completed/);
-    await page.locator('#corpus').screenshot({ path: join(SHOTS, 'dashboard-corpus.png') });
+    await page.locator('#corpus').screenshot({ path: join(SCREENSHOTS_DIR, 'dashboard-corpus.png') });
   });
 
   test('a search in the playground shows the source, page, score parts and marks the query words', async () => {
@@ -186,7 +174,7 @@ describe('dashboard views in a headless browser', {
       words.length > 0 && words.every((word) => ['der', 'encoding', 'of', 'asn', 'structures'].includes(word)),
       `whole query words only: ${[...new Set(words)].join(', ')}`,
     );
-    await page.locator('#search').screenshot({ path: join(SHOTS, 'dashboard-search.png') });
+    await page.locator('#search').screenshot({ path: join(SCREENSHOTS_DIR, 'dashboard-search.png') });
   });
 
   test('deleting a document from the corpus view removes it, and search no longer finds it', async () => {
@@ -205,7 +193,7 @@ describe('dashboard views in a headless browser', {
 });
 
 describe('running ingests refresh in the browser without reloading', {
-  skip: chromiumPath === undefined ? 'Chromium not found' : false,
+  skip: SKIP_WITHOUT_CHROMIUM,
 }, () => {
   test('an active ingest shows a progress bar that follows the job', { timeout: 60_000 }, async () => {
     const d = await startTestDashboard('ingests');
@@ -234,7 +222,7 @@ describe('running ingests refresh in the browser without reloading', {
       );
       void released.then(() => setTimeout(() => void worker.close(), 100));
     });
-    const browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS, timeout: 20_000 });
+    const browser = await launchChromium();
     try {
       await d.client.enqueue(ingest, { text: 'a long manual', source: 'manuals/big-manual.pdf' });
       await started;
