@@ -65,6 +65,9 @@ describe('chunking pathological text', () => {
   });
 });
 
+/** Copies of the 36-page manual in the huge PDF. */
+const HUGE_COPIES = 150;
+
 describe('a huge document in a worker', () => {
   let root: string;
   let env: TestEnv;
@@ -76,9 +79,16 @@ describe('a huge document in a worker', () => {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'lanes-hostile-chunking-'));
-    // 60 copies of a 36-page manual: 2,160 pages, many seconds of parsing.
+    // Copies of a 36-page manual: 5,400 pages, well past the time bound even on an idle machine
+    // (2,160 pages were parsed inside 9 s once the machine was quiet).
     hugePdf = join(root, 'huge.pdf');
-    execFileSync('qpdf', ['--empty', '--pages', ...Array.from({ length: 60 }, () => REAL_PDFS[0]!), '--', hugePdf]);
+    execFileSync('qpdf', [
+      '--empty',
+      '--pages',
+      ...Array.from({ length: HUGE_COPIES }, () => REAL_PDFS[0]!),
+      '--',
+      hugePdf,
+    ]);
     tiny = join(root, 'tiny.txt');
     writeFileSync(tiny, 'A note of thirty-five bytes here.\n');
     env = ragTestEnv('hugedoc', {
@@ -122,7 +132,7 @@ describe('a huge document in a worker', () => {
     assert.match(hugeStatus!.failedReason ?? '', /longer than 9000 ms \(LANES_EXTRACT_TIMEOUT_MS\)/);
     assert.equal(hugeStatus!.attemptsMade, 1, 'a document over the time bound fails once, without retries');
     console.log(
-      `tiny document done in ${smallMs} ms while the 2,160-page PDF was extracted; the PDF failed: ${hugeStatus!.failedReason}`,
+      `tiny document done in ${smallMs} ms while the ${HUGE_COPIES * 36}-page PDF was extracted; the PDF failed: ${hugeStatus!.failedReason}`,
     );
     assert.equal(worker.process.exitCode, null, 'the worker is still up');
   });
